@@ -1,0 +1,5 @@
+"""Allow ``python -m smrkit``."""
+
+from smrkit.cli.main import main
+
+main()

@@ -1,0 +1,35 @@
+"""A counter: ``add n`` returns the new total, ``read`` returns the total (initially 0)."""
+
+from __future__ import annotations
+
+from smrkit.apps.spec import PartitionedStateMachine, SequentialSpec
+from smrkit.core.ops import Value
+from smrkit.core.state_machine import UnknownOperation
+
+
+def counter_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
+    if not isinstance(state, int):
+        raise UnknownOperation(f"counter state is not an integer: {state!r}")
+    if f == "read":
+        return state, state
+    if f == "add":
+        if not isinstance(arg, int) or isinstance(arg, bool):
+            raise UnknownOperation(f"add needs an integer, got {arg!r}")
+        total = state + arg
+        return total, total
+    raise UnknownOperation(f"counter has no op {f!r}")
+
+
+COUNTER_SPEC = SequentialSpec(
+    name="counter",
+    initial=0,
+    step=counter_step,
+    functions=frozenset({"read", "add"}),
+    read_only=frozenset({"read"}),
+    partitioned=False,
+)
+
+
+class Counter(PartitionedStateMachine):
+    def __init__(self) -> None:
+        super().__init__(COUNTER_SPEC)

@@ -1,0 +1,39 @@
+"""A write-once register, the state machine of seed 000's impossibility proof.
+
+The first ``write`` commits its value; every ``write`` (the first included) returns the
+committed value, so a client learns which value won. ``read`` returns the committed value
+or ``None``. Two clients that learn different committed values witness a safety
+violation, which is exactly what world C of seed 000 produces.
+"""
+
+from __future__ import annotations
+
+from smrkit.apps.spec import PartitionedStateMachine, SequentialSpec
+from smrkit.core.ops import Value
+from smrkit.core.state_machine import UnknownOperation
+
+
+def write_once_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
+    if f == "read":
+        return state, state
+    if f == "write":
+        if arg is None:
+            raise UnknownOperation("write needs a value")
+        committed = arg if state is None else state
+        return committed, committed
+    raise UnknownOperation(f"register has no op {f!r}")
+
+
+REGISTER_SPEC = SequentialSpec(
+    name="register",
+    initial=None,
+    step=write_once_step,
+    functions=frozenset({"read", "write"}),
+    read_only=frozenset({"read"}),
+    partitioned=False,
+)
+
+
+class WriteOnceRegister(PartitionedStateMachine):
+    def __init__(self) -> None:
+        super().__init__(REGISTER_SPEC)

@@ -1,0 +1,1 @@
+"""Checkers over traces and histories; they judge simulated and real runs alike."""

@@ -1,0 +1,17 @@
+"""User-facing errors: one line that names the problem and the fix, exit code 2."""
+
+from __future__ import annotations
+
+import click
+
+EXIT_USAGE = 2
+
+
+class UserError(click.ClickException):
+    """Bad input from the user (a flag, a spec, a file). Printed as one line, exit 2."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, problem: str, fix: str | None = None) -> None:
+        message = problem if fix is None else f"{problem}; {fix}"
+        super().__init__(message)

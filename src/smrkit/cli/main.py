@@ -1,0 +1,77 @@
+"""The ``smrkit`` command. Thin: it parses arguments and calls the layers below it.
+
+Every error a user can cause prints exactly one line, ``smrkit <cmd>: error: …``, that
+names the problem and the fix, and exits with code 2; ``--debug`` shows the traceback
+instead. Exit codes of the subcommands are a contract that scripts depend on.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from smrkit import __version__
+from smrkit.cli.errors import EXIT_USAGE
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="smrkit")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """smrkit: build replicated services, break them on purpose, and check what the theory
+    says about them.
+
+    \b
+    Commands:
+      sim            run a protocol in the deterministic simulator and check the run
+      check-history  check a history (smrkit JSON Lines or Jepsen logs) for linearizability
+      demo           a one-minute tour
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register_commands() -> None:
+    from smrkit.cli.check_cmd import check_history
+    from smrkit.cli.demo_cmd import demo
+    from smrkit.cli.sim_cmd import sim
+
+    cli.add_command(sim)
+    cli.add_command(check_history)
+    cli.add_command(demo)
+
+
+_register_commands()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="smrkit", standalone_mode=False)
+    except click.UsageError as error:
+        path = error.ctx.command_path if error.ctx is not None else "smrkit"
+        hint = f"run '{path} --help' for the options"
+        click.echo(f"{path}: error: {_one_line(error.format_message())}; {hint}", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as error:
+        if debug:
+            traceback.print_exc()
+        ctx = click.get_current_context(silent=True)
+        path = ctx.command_path if ctx is not None else "smrkit"
+        click.echo(f"{path}: error: {_one_line(error.format_message())}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("smrkit: aborted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,44 @@
+"""The vocabulary every other layer speaks: ids, ops, messages, nodes, state machines,
+failure models. Nothing here performs I/O or reads a clock."""
+
+from smrkit.core.failure_models import FailureModel, LowerBounds, lower_bounds
+from smrkit.core.ids import (
+    NodeId,
+    client_ids,
+    is_client,
+    is_server,
+    rank,
+    server_ids,
+)
+from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
+from smrkit.core.node import ClientNode, Node, Out, Replica, Timer
+from smrkit.core.ops import Command, Op, Value, freeze, thaw
+from smrkit.core.state_machine import StateMachine, UnknownOperation
+
+__all__ = [
+    "ClientNode",
+    "ClientReply",
+    "ClientRequest",
+    "Command",
+    "FailureModel",
+    "LowerBounds",
+    "Message",
+    "Node",
+    "NodeId",
+    "Op",
+    "Out",
+    "PrimaryHint",
+    "Replica",
+    "StateMachine",
+    "Timer",
+    "UnknownOperation",
+    "Value",
+    "client_ids",
+    "freeze",
+    "is_client",
+    "is_server",
+    "lower_bounds",
+    "rank",
+    "server_ids",
+    "thaw",
+]

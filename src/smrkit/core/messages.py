@@ -1,0 +1,51 @@
+"""The message base class and the messages every protocol shares with clients.
+
+Protocol messages are frozen, slotted dataclasses deriving from :class:`Message`, one
+module of them per protocol. Client traffic always uses :class:`ClientRequest` and
+:class:`ClientReply`, so a runtime can record a history (who asked what, when, and what
+came back) without knowing the protocol; :class:`PrimaryHint` is how a service tells a
+client which server to address (its ``Dest``, property Pb2 of seed 001).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smrkit.core.ids import NodeId
+from smrkit.core.ops import Op, Value
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Base of all messages. Subclasses are frozen dataclasses with ``slots=True``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRequest(Message):
+    """Client ``client`` asks for ``op`` as its ``seq``-th command (retries reuse ``seq``)."""
+
+    client: NodeId
+    seq: int
+    op: Op
+
+
+@dataclass(frozen=True, slots=True)
+class ClientReply(Message):
+    """The answer to ``(client, seq)``.
+
+    ``error`` is ``None`` when the command took effect and ``result`` is its output; a
+    non-``None`` ``error`` means the command definitely did not take effect.
+    """
+
+    client: NodeId
+    seq: int
+    result: Value
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryHint(Message):
+    """``primary`` serves requests as of ``view``; views only grow, so stale hints lose."""
+
+    primary: NodeId
+    view: int
