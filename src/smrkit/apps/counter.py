@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from smrkit.apps.spec import PartitionedStateMachine, SequentialSpec
 from smrkit.core.ops import Value
-from smrkit.core.state_machine import UnknownOperation
+from smrkit.core.state_machine import InvalidOperationError
 
 
 def counter_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
     if not isinstance(state, int):
-        raise UnknownOperation(f"counter state is not an integer: {state!r}")
+        raise InvalidOperationError(f"counter state is not an integer: {state!r}")
     if f == "read":
         return state, state
     if f == "add":
         if not isinstance(arg, int) or isinstance(arg, bool):
-            raise UnknownOperation(f"add needs an integer, got {arg!r}")
+            raise InvalidOperationError(f"add needs an integer, got {arg!r}")
         total = state + arg
         return total, total
-    raise UnknownOperation(f"counter has no op {f!r}")
+    raise InvalidOperationError(f"counter has no op {f!r}")
 
 
 COUNTER_SPEC = SequentialSpec(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from smrkit.apps.spec import PartitionedStateMachine, SequentialSpec
 from smrkit.core.ops import Value
-from smrkit.core.state_machine import UnknownOperation
+from smrkit.core.state_machine import InvalidOperationError
 
 
 def kv_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
@@ -22,20 +22,20 @@ def kv_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
         return arg, None
     if f == "append":
         if not isinstance(arg, str):
-            raise UnknownOperation(f"append needs a string, got {arg!r}")
+            raise InvalidOperationError(f"append needs a string, got {arg!r}")
         if state is None:
             return arg, None
         if not isinstance(state, str):
-            raise UnknownOperation(f"append to a non-string value {state!r}")
+            raise InvalidOperationError(f"append to a non-string value {state!r}")
         return state + arg, None
     if f == "cas":
         if not (isinstance(arg, tuple) and len(arg) == 2):
-            raise UnknownOperation(f"cas needs (old, new), got {arg!r}")
+            raise InvalidOperationError(f"cas needs (old, new), got {arg!r}")
         old, new = arg
         if state == old:
             return new, True
         return state, False
-    raise UnknownOperation(f"kv has no op {f!r}")
+    raise InvalidOperationError(f"kv has no op {f!r}")
 
 
 KV_SPEC = SequentialSpec(

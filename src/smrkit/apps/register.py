@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from smrkit.apps.spec import PartitionedStateMachine, SequentialSpec
 from smrkit.core.ops import Value
-from smrkit.core.state_machine import UnknownOperation
+from smrkit.core.state_machine import InvalidOperationError
 
 
 def write_once_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
@@ -18,10 +18,10 @@ def write_once_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
         return state, state
     if f == "write":
         if arg is None:
-            raise UnknownOperation("write needs a value")
+            raise InvalidOperationError("write needs a value")
         committed = arg if state is None else state
         return committed, committed
-    raise UnknownOperation(f"register has no op {f!r}")
+    raise InvalidOperationError(f"register has no op {f!r}")
 
 
 REGISTER_SPEC = SequentialSpec(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from smrkit.core.ops import Op, Value
-from smrkit.core.state_machine import UnknownOperation
+from smrkit.core.state_machine import InvalidOperationError
 
 StepFn = Callable[[Value, str, Value], tuple[Value, Value]]
 
@@ -35,12 +35,12 @@ class SequentialSpec:
         return op.key if self.partitioned else None
 
     def check_op(self, op: Op) -> None:
-        """Raise :class:`UnknownOperation` unless ``op`` is one this app defines."""
+        """Raise :class:`InvalidOperationError` unless ``op`` is one this app defines."""
         if op.f not in self.functions:
             known = ", ".join(sorted(self.functions))
-            raise UnknownOperation(f"{self.name} has no op {op.f!r} (it has {known})")
+            raise InvalidOperationError(f"{self.name} has no op {op.f!r} (it has {known})")
         if self.partitioned and op.key is None:
-            raise UnknownOperation(f"{self.name} op {op.f!r} needs a key")
+            raise InvalidOperationError(f"{self.name} op {op.f!r} needs a key")
 
 
 class PartitionedStateMachine:

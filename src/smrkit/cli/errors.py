@@ -15,3 +15,5 @@ class UserError(click.ClickException):
     def __init__(self, problem: str, fix: str | None = None) -> None:
         message = problem if fix is None else f"{problem}; {fix}"
         super().__init__(message)
+        ctx = click.get_current_context(silent=True)
+        self.command_path = ctx.command_path if ctx is not None else "smrkit"

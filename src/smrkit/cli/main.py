@@ -60,13 +60,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.UsageError as error:
         path = error.ctx.command_path if error.ctx is not None else "smrkit"
         hint = f"run '{path} --help' for the options"
-        click.echo(f"{path}: error: {_one_line(error.format_message())}; {hint}", err=True)
+        message = _one_line(error.format_message()).rstrip(".")
+        click.echo(f"{path}: error: {message}; {hint}", err=True)
         sys.exit(EXIT_USAGE)
     except click.ClickException as error:
         if debug:
             traceback.print_exc()
-        ctx = click.get_current_context(silent=True)
-        path = ctx.command_path if ctx is not None else "smrkit"
+        path = getattr(error, "command_path", "smrkit")
         click.echo(f"{path}: error: {_one_line(error.format_message())}", err=True)
         sys.exit(error.exit_code)
     except click.exceptions.Abort:

@@ -1,8 +1,214 @@
-"""Placeholder replaced by the sim command."""
+"""``smrkit sim``: run a protocol in the deterministic simulator and judge the run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
+
+from smrkit.check.evaluate import Evaluation, evaluate_run
+from smrkit.cli.errors import UserError
+from smrkit.protocols import protocol_names
+from smrkit.report.summary import print_run, run_json
+from smrkit.sim.workload import WorkloadError, parse_mix
+from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
+
+FAULT_HELP = """\b
+Fault specs (--fault, repeatable; times in virtual seconds):
+  crash:p1@1.0                        p1 crashes at 1.0
+  crash:p1@1.0/2                      p1 crashes in its first step at or after 1.0,
+                                      after 2 of that step's messages left
+  link:p1-p2@0.5                      the link p1-p2 loses every message from 0.5 on
+  link:p1-p2@0.5..0.9                 ... only in the window [0.5, 0.9)
+  link:p1->p2@0.5..0.9                ... in one direction only
+  send-omission:p2->p3@0.2..0.9       p2 omits to send to p3 (p2@... : to anyone)
+  receive-omission:p3<-p1@0.2..0.9    p3 omits to receive from p1 (p3@... : from anyone)
+  general-omission:p2@0.2..0.9        p2 omits to send and to receive
+  send-omission:c1->p2@0              clients can be faulty too
+  ...~0.3                             suffix: lose each message with probability 0.3
+
+\b
+Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
+"""
 
 
-@click.command("sim")
-def sim() -> None:
-    """Run a protocol in the simulator."""
+@click.command("sim", epilog=FAULT_HELP)
+@click.option(
+    "--protocol", type=click.Choice(protocol_names()), default="pb-crash", show_default=True
+)
+@click.option(
+    "--replicas", type=click.IntRange(min=1), help="Number of servers [default: the protocol's]."
+)
+@click.option(
+    "--delta",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.01,
+    show_default=True,
+    help="δ: the bound on message delay, seconds.",
+)
+@click.option(
+    "--delta-min", type=click.FloatRange(min=0), help="Least message delay [default: δ/10]."
+)
+@click.option(
+    "--tau",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="τ: the heartbeat period, seconds.",
+)
+@click.option("--clients", type=click.IntRange(min=0), default=4, show_default=True)
+@click.option(
+    "--ops",
+    type=click.IntRange(min=0),
+    default=2000,
+    show_default=True,
+    help="Operations issued by all clients together.",
+)
+@click.option(
+    "--app", type=click.Choice(["kv", "register", "counter"]), default="kv", show_default=True
+)
+@click.option(
+    "--keys",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Keys of the kv workload.",
+)
+@click.option("--mix", help="Op weights, e.g. get=2,put=1,append=1,cas=1.")
+@click.option(
+    "--fault", "faults", multiple=True, metavar="SPEC", help="A fault (see below); repeatable."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--client-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Client retry time-out [default: the protocol's].",
+)
+@click.option(
+    "--think",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Clients pause a random time in [0, THINK] s between ops.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3600.0,
+    show_default=True,
+    help="Stop the run at this virtual time.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the trace (JSON Lines).",
+)
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the client history (JSON Lines, for check-history or other tools).",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a self-contained HTML report.",
+)
+def sim(
+    protocol: str,
+    replicas: int | None,
+    delta: float,
+    delta_min: float | None,
+    tau: float,
+    clients: int,
+    ops: int,
+    app: str,
+    keys: int,
+    mix: str | None,
+    faults: tuple[str, ...],
+    seed: int,
+    client_timeout: float | None,
+    think: float,
+    time_limit: float,
+    as_json: bool,
+    trace_path: Path | None,
+    history_path: Path | None,
+    html_path: Path | None,
+) -> None:
+    """Run a protocol in the simulator, then check Pb1–Pb5, linearizability and log
+    agreement, and measure failover, blocking and outages against the protocol's target
+    and Table 1's lower bound.
+
+    Example: smrkit sim --protocol pb-crash --replicas 3 --fault crash:p1@1.0 --seed 7
+    """
+    try:
+        weights = None if mix is None else tuple(sorted(parse_mix(mix).items()))
+    except WorkloadError as error:
+        raise UserError(str(error)) from None
+    config = SimConfig(
+        protocol=protocol,
+        replicas=replicas,
+        clients=clients,
+        ops=ops,
+        app=app,
+        keys=keys,
+        mix=weights,
+        delta_s=delta,
+        delta_min_s=delta_min,
+        tau_s=tau,
+        faults=faults,
+        seed=seed,
+        client_timeout_s=client_timeout,
+        think_s=think,
+        time_limit_s=time_limit,
+    )
+    try:
+        run = run_simulation(config)
+    except ConfigError as error:
+        raise UserError(str(error), "see 'smrkit sim --help'") from None
+    evaluation = evaluate_run(run)
+    trace_hash = run.trace.trace_hash()
+    summary = run_json(run, evaluation, trace_hash)
+    written = _write_outputs(run, evaluation, summary, trace_path, history_path, html_path)
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        console = Console(highlight=False)
+        print_run(console, run, evaluation, trace_hash)
+        for what, path in written:
+            console.print(f"{what} written to {path}")
+    click.get_current_context().exit(0 if evaluation.ok else 1)
+
+
+def _write_outputs(
+    run: SimRun,
+    evaluation: Evaluation,
+    summary: dict[str, Any],
+    trace_path: Path | None,
+    history_path: Path | None,
+    html_path: Path | None,
+) -> list[tuple[str, Path]]:
+    written: list[tuple[str, Path]] = []
+    try:
+        if trace_path is not None:
+            run.trace.write(trace_path)
+            written.append(("trace", trace_path))
+        if history_path is not None:
+            from smrkit.check.parsers import write_jsonl
+
+            write_jsonl(evaluation.history, history_path)
+            written.append(("history", history_path))
+        if html_path is not None:
+            from smrkit.report.html import write_report
+
+            write_report(html_path, summary, run.trace, evaluation.analysis.gaps)
+            written.append(("report", html_path))
+    except OSError as error:
+        raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
+    return written

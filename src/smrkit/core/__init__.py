@@ -13,7 +13,7 @@ from smrkit.core.ids import (
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import ClientNode, Node, Out, Replica, Timer
 from smrkit.core.ops import Command, Op, Value, freeze, thaw
-from smrkit.core.state_machine import StateMachine, UnknownOperation
+from smrkit.core.state_machine import InvalidOperationError, StateMachine
 
 __all__ = [
     "ClientNode",
@@ -21,6 +21,7 @@ __all__ = [
     "ClientRequest",
     "Command",
     "FailureModel",
+    "InvalidOperationError",
     "LowerBounds",
     "Message",
     "Node",
@@ -31,7 +32,6 @@ __all__ = [
     "Replica",
     "StateMachine",
     "Timer",
-    "UnknownOperation",
     "Value",
     "client_ids",
     "freeze",

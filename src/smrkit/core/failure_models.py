@@ -59,7 +59,13 @@ def lower_bounds(model: FailureModel, f: int, delta_s: float) -> LowerBounds:
         return LowerBounds(model, f, f + 2, 0.0, 2 * f * delta_s, True, True, "Thm 2, 10")
     if model is FailureModel.RECEIVE_OMISSION:
         return LowerBounds(
-            model, f, (3 * f) // 2 + 1, omission_blocking, 2 * f * delta_s, True, False,
+            model,
+            f,
+            (3 * f) // 2 + 1,
+            omission_blocking,
+            2 * f * delta_s,
+            True,
+            False,
             "Thm 3, 5, 6, 11",
         )
     if model is FailureModel.SEND_OMISSION:

@@ -11,13 +11,15 @@ This is what lets one implementation run unchanged in all three runtimes.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Hashable, Iterable, Mapping
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.ops import Command
+
+if TYPE_CHECKING:
+    import random  # only the type of ``out.rng``; randomness comes from the runtime
 
 Timer: TypeAlias = Hashable
 """A timer name: any hashable value (a string or a tuple of plain values)."""

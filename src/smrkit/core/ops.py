@@ -14,7 +14,7 @@ from typing import TypeAlias
 
 from smrkit.core.ids import NodeId
 
-Value: TypeAlias = "None | bool | int | float | str | tuple[Value, ...]"
+Value: TypeAlias = "bool | int | float | str | tuple[Value, ...] | None"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from typing import Protocol
 from smrkit.core.ops import Op, Value
 
 
-class UnknownOperation(ValueError):
+class InvalidOperationError(ValueError):
     """An op the application does not define (a typed error, never a crash of a replica)."""
 
 
@@ -23,7 +23,7 @@ class StateMachine(Protocol):
     name: str
 
     def apply(self, op: Op) -> Value:
-        """Apply ``op`` and return its output. Raises :class:`UnknownOperation`."""
+        """Apply ``op`` and return its output. Raises :class:`InvalidOperationError`."""
         ...
 
     def snapshot(self) -> Value:

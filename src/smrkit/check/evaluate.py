@@ -1,0 +1,99 @@
+"""Judge a run: every check of smrkit over one trace, against the protocol's targets.
+
+The same function judges a fresh simulation and a trace file read back from disk, so a
+saved trace is a complete bug report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from smrkit.check.history import History
+from smrkit.check.linearizability import LinearizabilityResult, check_linearizability
+from smrkit.check.logs import check_log_agreement
+from smrkit.check.pb import PrimaryBackupAnalysis, analyze, verdicts
+from smrkit.check.trace_history import history_from_trace
+from smrkit.check.verdict import Verdict
+from smrkit.protocols.registry import Targets
+from smrkit.sim.trace import Trace
+from smrkit.sim.world import SimRun
+
+CHECK_ORDER = (
+    "pb1",
+    "pb2",
+    "pb3",
+    "pb4",
+    "pb5",
+    "linearizable",
+    "log_agreement",
+    "failover",
+    "blocking",
+)
+
+LINEARIZABILITY_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Evaluation:
+    checks: dict[str, Verdict]
+    history: History
+    linearizability: LinearizabilityResult
+    analysis: PrimaryBackupAnalysis
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks.values())
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, check in self.checks.items() if not check.ok]
+
+    def measured(self) -> dict[str, Any]:
+        a = self.analysis
+        return {
+            "failover_s_max": a.failover_s_max,
+            "blocking_s_max": a.blocking_s_max,
+            "outage_count": len(a.outages),
+            "outage_s_max": a.outage_s_max,
+        }
+
+
+def evaluate(
+    trace: Trace,
+    targets: Targets,
+    *,
+    tail_s: float = 0.0,
+    linearizability_timeout_s: float | None = LINEARIZABILITY_TIMEOUT_S,
+) -> Evaluation:
+    history = history_from_trace(trace)
+    lin = check_linearizability(history, timeout_s=linearizability_timeout_s)
+    merge_gap = targets.outage_s if targets.outage_s is not None else tail_s
+    analysis = analyze(trace, tail_s=tail_s, merge_gap_s=merge_gap)
+    linearizable = None if lin.verdict == "unknown" else lin.verdict == "linearizable"
+    checks = verdicts(analysis, targets, linearizable=linearizable)
+    counts = history.counts()
+    lin_summary = {
+        "linearizable": f"{lin.ops} ops over {lin.partitions} keys are linearizable",
+        "violation": "not linearizable"
+        + (f" (key {lin.witness.partition})" if lin.witness is not None else ""),
+        "unknown": f"undecided within {linearizability_timeout_s} s",
+    }[lin.verdict]
+    checks["linearizable"] = Verdict(
+        lin.verdict == "linearizable",
+        lin_summary,
+        {
+            "verdict": lin.verdict,
+            "ops": counts,
+            "seconds": lin.seconds,
+            "witness": None if lin.witness is None else lin.witness.to_json(),
+        },
+    )
+    checks["log_agreement"] = check_log_agreement(trace)
+    ordered = {name: checks[name] for name in CHECK_ORDER}
+    return Evaluation(ordered, history, lin, analysis)
+
+
+def evaluate_run(run: SimRun, **kwargs: Any) -> Evaluation:
+    """Evaluate a finished simulation against its protocol's targets."""
+    return evaluate(run.trace, run.targets, tail_s=run.client_timeout_s, **kwargs)

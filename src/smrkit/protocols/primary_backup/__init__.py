@@ -1,0 +1,1 @@
+"""The primary-backup family of seed 001."""

@@ -1,0 +1,88 @@
+"""What the rest of smrkit needs to know about a protocol, and the registry of them.
+
+A :class:`ProtocolSpec` says which failure model a protocol tolerates, how many failures
+``f`` it tolerates with ``n`` servers, how to build its replicas, and what it promises —
+its :class:`Targets` (failover, blocking, outages), derived in its module docstring —
+so that a run can be measured against both the promise and Table 1's lower bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from smrkit.core.failure_models import FailureModel
+from smrkit.core.ids import NodeId
+from smrkit.core.node import Replica
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    """Everything a protocol's replicas are built from."""
+
+    servers: tuple[NodeId, ...]
+    clients: tuple[NodeId, ...]
+    app: str
+    delta_s: float
+    tau_s: float
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What a protocol achieves (``None``: it promises nothing about that figure).
+
+    ``outage_count``/``outage_s`` are the (k, Δ) of property Pb4: every request gets a
+    response except those sent during at most k periods, each no longer than Δ.
+    """
+
+    failover_s: float | None = None
+    blocking_s: float | None = None
+    outage_count: int | None = None
+    outage_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    name: str
+    title: str
+    failure_model: FailureModel
+    replicas_default: int
+    build: Callable[[ProtocolConfig], list[Replica]]
+    tolerated: Callable[[int], int]
+    """``f`` as a function of the number of servers."""
+    replicas_problem: Callable[[int], str | None]
+    """Why ``n`` servers cannot run this protocol, or ``None``."""
+    targets: Callable[[int, float, float], Targets]
+    """``(f, delta_s, tau_s) -> Targets``."""
+    client_timeout_s: Callable[[float, float], float]
+    """A client time-out that exceeds the worst response time: ``(delta_s, tau_s)``."""
+
+
+_PROTOCOLS: dict[str, ProtocolSpec] = {}
+
+
+def register(spec: ProtocolSpec) -> ProtocolSpec:
+    if spec.name in _PROTOCOLS:
+        raise ValueError(f"protocol {spec.name!r} registered twice")
+    _PROTOCOLS[spec.name] = spec
+    return spec
+
+
+def protocol_names() -> list[str]:
+    _load_builtins()
+    return sorted(_PROTOCOLS)
+
+
+def get_protocol(name: str) -> ProtocolSpec:
+    """The spec of a registered protocol; ``KeyError`` names the known ones."""
+    _load_builtins()
+    try:
+        return _PROTOCOLS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown protocol {name!r}; known: {', '.join(sorted(_PROTOCOLS))}"
+        ) from None
+
+
+def _load_builtins() -> None:
+    from smrkit.protocols.primary_backup import crash, simple  # noqa: F401 - registers

@@ -1,0 +1,136 @@
+"""A judged run as JSON and as text tables.
+
+The JSON object is a contract (scripts read it): ``protocol``, ``replicas``, ``f``,
+``seed``, ``trace_hash``, ``events``, ``ops``, ``checks`` (each with ``ok``),
+``measured``, ``bound`` (Table 1's lower bounds for the failure model, f and δ) and
+``target`` (what the protocol itself promises).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from smrkit.check.evaluate import Evaluation
+from smrkit.core.failure_models import lower_bounds
+from smrkit.protocols.registry import Targets
+from smrkit.sim.world import SimRun
+
+
+def target_json(targets: Targets) -> dict[str, Any]:
+    fields = {
+        "failover_s": targets.failover_s,
+        "blocking_s": targets.blocking_s,
+        "outage_count": targets.outage_count,
+        "outage_s": targets.outage_s,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def bound_json(run: SimRun) -> dict[str, Any]:
+    bound = lower_bounds(run.protocol.failure_model, run.f, run.config.delta_s)
+    return {
+        "failure_model": bound.model.value,
+        "replicas_min": bound.replicas_min,
+        "blocking_s": bound.blocking_s,
+        "failover_s": bound.failover_s,
+        "theorems": bound.theorems,
+        "assumes_d_below_gamma": bound.assumes_d_below_gamma,
+        "known_tight": bound.known_tight,
+    }
+
+
+def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, Any]:
+    config = run.config
+    return {
+        "protocol": run.protocol.name,
+        "replicas": run.n,
+        "f": run.f,
+        "seed": config.seed,
+        "failure_model": run.protocol.failure_model.value,
+        "delta_s": config.delta_s,
+        "delta_min_s": run.delta_min_s,
+        "tau_s": config.tau_s,
+        "clients": config.clients,
+        "faults": list(run.plan.specs),
+        "admissible": not run.admissibility,
+        "admissibility": run.admissibility,
+        "trace_hash": trace_hash,
+        "events": len(run.trace.events),
+        "virtual_s": run.trace.end_time,
+        "wall_s": run.wall_s,
+        "ops": evaluation.history.counts(),
+        "ok": evaluation.ok,
+        "checks": {name: check.to_json() for name, check in evaluation.checks.items()},
+        "measured": evaluation.measured(),
+        "bound": bound_json(run),
+        "target": target_json(run.targets),
+    }
+
+
+def _s(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f} s"
+
+
+def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash: str) -> None:
+    config = run.config
+    faults = ", ".join(run.plan.specs) or "none"
+    console.print(
+        f"[bold]{run.protocol.name}[/bold] — {run.protocol.title}\n"
+        f"n = {run.n} servers (tolerates f = {run.f} {run.protocol.failure_model.value} "
+        f"failures), {config.clients} clients, δ = {config.delta_s} s, τ = {config.tau_s} s, "
+        f"seed {config.seed}\nfaults: {faults}"
+    )
+    for problem in run.admissibility:
+        console.print(f"[yellow]outside the protocol's failure model:[/yellow] {problem}")
+    counts = evaluation.history.counts()
+    console.print(
+        f"{len(run.trace.events)} events over {run.trace.end_time:.3f} virtual s "
+        f"({run.wall_s:.2f} s wall); ops: {counts['invoked']} invoked, {counts['ok']} ok, "
+        f"{counts['fail']} fail, {counts['info']} info; trace {trace_hash[:16]}"
+    )
+    table = Table(title="Checks", title_justify="left", show_edge=False)
+    table.add_column("check")
+    table.add_column("verdict")
+    table.add_column("detail", overflow="fold")
+    for name, check in evaluation.checks.items():
+        mark = "[green]ok[/green]" if check.ok else "[red]VIOLATED[/red]"
+        table.add_row(name, mark, check.summary)
+    console.print(table)
+    bound = lower_bounds(run.protocol.failure_model, run.f, config.delta_s)
+    measured = evaluation.measured()
+    targets = run.targets
+    figures = Table(
+        title="Measured against bound (Table 1 of seed 001)", title_justify="left", show_edge=False
+    )
+    figures.add_column("figure")
+    figures.add_column("measured", justify="right")
+    figures.add_column(f"{run.protocol.name} target", justify="right")
+    figures.add_column("lower bound", justify="right")
+    figures.add_row("replicas", str(run.n), "—", f"≥ {bound.replicas_min}")
+    figures.add_row(
+        "failover", _s(measured["failover_s_max"]), _s(targets.failover_s), _s(bound.failover_s)
+    )
+    figures.add_row(
+        "blocking", _s(measured["blocking_s_max"]), _s(targets.blocking_s), _s(bound.blocking_s)
+    )
+    k_target = "—" if targets.outage_count is None else str(targets.outage_count)
+    figures.add_row(
+        "outages (k, Δ)",
+        f"({measured['outage_count']}, {measured['outage_s_max']:.4f} s)",
+        f"({k_target}, {_s(targets.outage_s)})",
+        "—",
+    )
+    console.print(figures)
+    witness = evaluation.linearizability.witness
+    if witness is not None:
+        console.print("[bold]linearizability witness[/bold]")
+        console.print(witness.render(), markup=False, highlight=False)
+    verdict = (
+        "[green]all checks hold[/green]"
+        if evaluation.ok
+        else ("[red]violated: " + ", ".join(evaluation.failed) + "[/red]")
+    )
+    console.print(verdict)

@@ -1,0 +1,351 @@
+"""Traces: every event of a run, as structured records.
+
+In memory an event is a tuple ``(t, kind, node, other, num, data)`` — cheap to append in
+the simulator's hot loop. On disk it is one JSON object per line (JSON Lines), after a
+header line that holds the run's configuration, so a trace file plus the smrkit version
+replays the run. ``trace_hash`` is the SHA-256 of the canonical event lines: the same
+configuration and seed give the same hash, which is how determinism is tested.
+
+====================  ======  ==========  ======  =====================================
+kind                  node    other       num     data
+====================  ======  ==========  ======  =====================================
+``start``             node    —           —       —
+``send``              src     dst         msg id  the message
+``deliver``           dst     src         msg id  the message
+``drop``              dst     src         msg id  the cause (``crashed``, ``link``, …)
+``timer``             node    —           —       the timer
+``crash``             node    —           —       the fault spec
+``halt``              node    —           —       the reason
+``primary``           node    —           —       True / False (the predicate Prmy)
+``dest``              client  new Dest    —       —
+``invoke``            client  —           seq     the op
+``complete``          client  —           seq     ``(status, result)``
+``apply``             replica —           index   the command
+``save``              node    —           —       the key
+``fault``             —       —           —       ``(phase, spec)``: begin / end
+``end``               —       —           —       —
+====================  ======  ==========  ======  =====================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeAlias
+
+from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
+from smrkit.core.ops import Command, Op, freeze
+
+Event: TypeAlias = tuple[float, str, Any, Any, Any, Any]
+
+START = "start"
+SEND = "send"
+DELIVER = "deliver"
+DROP = "drop"
+TIMER = "timer"
+CRASH = "crash"
+HALT = "halt"
+PRIMARY = "primary"
+DEST = "dest"
+INVOKE = "invoke"
+COMPLETE = "complete"
+APPLY = "apply"
+SAVE = "save"
+FAULT = "fault"
+END = "end"
+
+TRACE_FORMAT = "smrkit-trace"
+TRACE_VERSION = 1
+
+
+class TraceFormatError(ValueError):
+    """A trace file that cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpaqueMessage(Message):
+    """A protocol message read back from a trace file: its type name and fields."""
+
+    type: str
+    fields: tuple[tuple[str, Any], ...]
+
+
+# --- encoding -------------------------------------------------------------------------
+
+_ENCODERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def encode(value: Any) -> Any:
+    """JSON-shaped form of a message, op, command, timer or value."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    encoder = _ENCODERS.get(kind)
+    if encoder is None:
+        encoder = _ENCODERS[kind] = _make_encoder(kind)
+    return encoder(value)
+
+
+def _make_encoder(kind: type) -> Callable[[Any], Any]:
+    if issubclass(kind, float):
+        return lambda v: v if math.isfinite(v) else repr(v)
+    if issubclass(kind, int | str):
+        return lambda v: v
+    if issubclass(kind, tuple | list):
+        return lambda v: [encode(item) for item in v]
+    if kind is OpaqueMessage:
+        return lambda v: {"type": v.type, **dict(v.fields)}
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        type_name = kind.__name__
+
+        def encode_dataclass(v: Any) -> dict[str, Any]:
+            record: dict[str, Any] = {"type": type_name}
+            for name in names:
+                record[name] = encode(getattr(v, name))
+            return record
+
+        return encode_dataclass
+    if issubclass(kind, dict):
+        return lambda v: {str(k): encode(item) for k, item in v.items()}
+    if issubclass(kind, frozenset | set):
+        return lambda v: sorted(encode(item) for item in v)
+    return repr
+
+
+def _time(t: float) -> float:
+    return round(t, 9)
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """The JSON object of one event (what its trace line decodes to)."""
+    t, kind, node, other, num, data = event
+    record: dict[str, Any] = {"t": _time(t), "kind": kind}
+    if kind == SEND:
+        record.update(id=num, src=node, dst=other, msg=encode(data))
+    elif kind == DELIVER:
+        record.update(id=num, src=other, dst=node)
+    elif kind == DROP:
+        record.update(id=num, src=other, dst=node, cause=data)
+    elif kind == TIMER:
+        record.update(node=node, timer=encode(data))
+    elif kind in (CRASH, HALT):
+        record.update(node=node, reason=data)
+    elif kind == PRIMARY:
+        record.update(node=node, primary=bool(data))
+    elif kind == DEST:
+        record.update(node=node, dest=other)
+    elif kind == INVOKE:
+        record.update(node=node, seq=num, op=encode(data))
+    elif kind == COMPLETE:
+        status, result = data
+        record.update(node=node, seq=num, type=status, result=encode(result))
+    elif kind == APPLY:
+        record.update(node=node, index=num, cmd=encode(data))
+    elif kind == SAVE:
+        record.update(node=node, key=data)
+    elif kind == FAULT:
+        phase, spec = data
+        record.update(phase=phase, spec=spec)
+    elif kind in (START, END):
+        if node is not None:
+            record["node"] = node
+    else:
+        raise ValueError(f"unknown event kind {kind!r}")
+    return record
+
+
+_DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+_QUOTED: dict[str, str] = {}
+
+
+def _q(text: str) -> str:
+    quoted = _QUOTED.get(text)
+    if quoted is None:
+        quoted = _DUMPS(text)
+        if len(_QUOTED) < 100_000:
+            _QUOTED[text] = quoted
+    return quoted
+
+
+def event_line(event: Event, cache: dict[int, str] | None = None) -> str:
+    """The canonical JSON line of an event: ``json.loads(event_line(e)) ==
+    event_to_json(e)``. Sends and deliveries, most of any trace, take a fast path."""
+    t, kind, node, other, num, data = event
+    if kind == DELIVER:
+        return (
+            f'{{"t":{round(t, 9)!r},"kind":"deliver","id":{num},'
+            f'"src":{_q(other)},"dst":{_q(node)}}}'
+        )
+    if kind == SEND:
+        if cache is None:
+            msg = _DUMPS(encode(data))
+        else:
+            msg = cache.get(id(data))  # type: ignore[assignment]
+            if msg is None:
+                msg = cache[id(data)] = _DUMPS(encode(data))
+        return (
+            f'{{"t":{round(t, 9)!r},"kind":"send","id":{num},'
+            f'"src":{_q(node)},"dst":{_q(other)},"msg":{msg}}}'
+        )
+    return _DUMPS(event_to_json(event))
+
+
+# --- decoding -------------------------------------------------------------------------
+
+
+def _decode_op(data: Any) -> Op:
+    return Op(data["f"], data.get("key"), freeze(data.get("value")))
+
+
+def _decode_message(data: Any) -> Message:
+    kind = data.get("type")
+    if kind == "ClientRequest":
+        return ClientRequest(data["client"], data["seq"], _decode_op(data["op"]))
+    if kind == "ClientReply":
+        return ClientReply(data["client"], data["seq"], freeze(data["result"]), data.get("error"))
+    if kind == "PrimaryHint":
+        return PrimaryHint(data["primary"], data["view"])
+    fields = tuple((k, v) for k, v in data.items() if k != "type")
+    return OpaqueMessage(str(kind), fields)
+
+
+def _decode_command(data: Any) -> Command:
+    return Command(data["client"], data["seq"], _decode_op(data["op"]))
+
+
+def _timer(data: Any) -> Any:
+    return freeze(data)
+
+
+def event_from_json(record: dict[str, Any], sent: dict[int, Message]) -> Event:
+    """Inverse of :func:`event_to_json`; ``sent`` maps message ids to decoded messages."""
+    t = float(record["t"])
+    kind = record["kind"]
+    if kind == SEND:
+        msg = _decode_message(record["msg"])
+        sent[record["id"]] = msg
+        return (t, kind, record["src"], record["dst"], record["id"], msg)
+    if kind == DELIVER:
+        return (t, kind, record["dst"], record["src"], record["id"], sent.get(record["id"]))
+    if kind == DROP:
+        return (t, kind, record["dst"], record["src"], record["id"], record["cause"])
+    if kind == TIMER:
+        return (t, kind, record["node"], None, None, _timer(record["timer"]))
+    if kind in (CRASH, HALT):
+        return (t, kind, record["node"], None, None, record["reason"])
+    if kind == PRIMARY:
+        return (t, kind, record["node"], None, None, bool(record["primary"]))
+    if kind == DEST:
+        return (t, kind, record["node"], record["dest"], None, None)
+    if kind == INVOKE:
+        return (t, kind, record["node"], None, record["seq"], _decode_op(record["op"]))
+    if kind == COMPLETE:
+        result = (record["type"], freeze(record["result"]))
+        return (t, kind, record["node"], None, record["seq"], result)
+    if kind == APPLY:
+        return (t, kind, record["node"], None, record["index"], _decode_command(record["cmd"]))
+    if kind == SAVE:
+        return (t, kind, record["node"], None, None, record["key"])
+    if kind == FAULT:
+        return (t, kind, None, None, None, (record["phase"], record["spec"]))
+    if kind in (START, END):
+        return (t, kind, record.get("node"), None, None, None)
+    raise TraceFormatError(f"unknown event kind {kind!r}")
+
+
+# --- the trace ------------------------------------------------------------------------
+
+
+@dataclass
+class Trace:
+    """A run's header (configuration, nodes, fault plan) and its events, in order."""
+
+    header: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def servers(self) -> list[str]:
+        return list(self.header.get("servers", []))
+
+    @property
+    def clients(self) -> list[str]:
+        return list(self.header.get("clients", []))
+
+    @property
+    def end_time(self) -> float:
+        return self.events[-1][0] if self.events else 0.0
+
+    def lines(self) -> Iterator[str]:
+        """The canonical event lines (without the header)."""
+        cache: dict[int, str] = {}
+        for event in self.events:
+            yield event_line(event, cache)
+
+    def trace_hash(self) -> str:
+        """SHA-256 over the canonical event lines."""
+        digest = hashlib.sha256()
+        for line in self.lines():
+            digest.update(line.encode())
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+    def write(self, target: str | Path | IO[str]) -> None:
+        """Write the trace as JSON Lines: the header, then one line per event."""
+        header = {"format": TRACE_FORMAT, "version": TRACE_VERSION, **self.header}
+        if isinstance(target, str | Path):
+            with open(target, "w", encoding="utf-8") as handle:
+                self._write_to(handle, header)
+        else:
+            self._write_to(target, header)
+
+    def _write_to(self, handle: IO[str], header: dict[str, Any]) -> None:
+        handle.write(json.dumps(header, separators=(",", ":")) + "\n")
+        for line in self.lines():
+            handle.write(line + "\n")
+
+    def select(self, kinds: Iterable[str]) -> Iterator[Event]:
+        wanted = set(kinds)
+        return (event for event in self.events if event[1] in wanted)
+
+
+def read_trace(path: str | Path) -> Trace:
+    """Load a trace written by :meth:`Trace.write`."""
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise TraceFormatError(f"cannot read trace {path}: {error.strerror}") from None
+    with handle:
+        return _read(handle, str(path))
+
+
+def _read(lines: Iterable[str], name: str) -> Trace:
+    header: dict[str, Any] | None = None
+    events: list[Event] = []
+    sent: dict[int, Message] = {}
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise TraceFormatError(f"{name}:{number}: not JSON ({error.msg})") from None
+        if header is None:
+            if not isinstance(record, dict) or record.get("format") != TRACE_FORMAT:
+                raise TraceFormatError(f"{name}:1: not an smrkit trace (no trace header)")
+            header = record
+            continue
+        try:
+            events.append(event_from_json(record, sent))
+        except (KeyError, TypeError, ValueError) as error:
+            raise TraceFormatError(f"{name}:{number}: bad event ({error})") from None
+    if header is None:
+        raise TraceFormatError(f"{name}: empty file, expected an smrkit trace")
+    return Trace(header, events)

@@ -1,0 +1,135 @@
+"""pb-crash: n = f + 1 servers, 0 blocking, failover ≤ f·δ + τ, under every admissible
+crash plan — and a protocol that breaks the update-before-reply rule is caught."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from broken_variants import BROKEN, register_broken
+from pb_helpers import request_arrival
+
+from smrkit.check.evaluate import evaluate_run
+from smrkit.check.logs import applied_logs
+from smrkit.explore.sweep import Outcome, random_plans, sweep
+from smrkit.protocols.primary_backup.crash import CrashReplica
+from smrkit.sim.world import SimConfig, run_simulation
+
+DELTA, TAU = 0.01, 0.05
+SWEEP_SEEDS = range(200)
+BASE = SimConfig(protocol="pb-crash", replicas=3, clients=4, ops=300, delta_s=DELTA, tau_s=TAU)
+PLANS = random_plans(BASE, horizon_s=0.8)
+
+
+@pytest.fixture(scope="module")
+def sweep_outcomes() -> list[Outcome]:
+    return sweep(BASE, SWEEP_SEEDS, PLANS, workers=2)
+
+
+def test_two_hundred_random_crash_plans_keep_every_check(sweep_outcomes: list[Outcome]) -> None:
+    failing = [(o.seed, o.faults, o.failed) for o in sweep_outcomes if not o.ok]
+    assert not failing, failing
+    crashes = Counter(len(o.faults) for o in sweep_outcomes)
+    assert crashes[1] > 30 and crashes[2] > 30  # the sweep really exercises 1 and 2 crashes
+    f = 2
+    for outcome in sweep_outcomes:
+        assert outcome.measured["failover_s_max"] <= f * DELTA + TAU + 1e-9
+        assert outcome.measured["blocking_s_max"] == 0.0
+        assert outcome.ops["ok"] == BASE.ops
+
+
+def test_the_broken_variant_is_caught_within_the_sweep(sweep_outcomes: list[Outcome]) -> None:
+    register_broken()
+    broken = SimConfig(**{**BASE.__dict__, "protocol": BROKEN})
+    outcomes = sweep(broken, SWEEP_SEEDS, PLANS, workers=1)
+    caught = [o for o in outcomes if not o.ok]
+    assert caught, "replying before the update went unnoticed in 200 seeds"
+    for outcome in caught:
+        assert "linearizable" in outcome.failed
+        assert sweep_outcomes[outcome.seed].ok  # the same plan is fine for pb-crash
+
+
+def test_pinned_counterexample_for_the_broken_variant() -> None:
+    register_broken()
+    faults = ("crash:p1@0.001294/1",)  # found by the sweep (seed 62)
+    good = evaluate_run(
+        run_simulation(SimConfig(**{**BASE.__dict__, "seed": 62, "faults": faults}))
+    )
+    bad = evaluate_run(
+        run_simulation(
+            SimConfig(**{**BASE.__dict__, "protocol": BROKEN, "seed": 62, "faults": faults})
+        )
+    )
+    assert good.ok
+    assert set(bad.failed) == {"linearizable", "pb4"}
+    witness = bad.linearizability.witness
+    assert witness is not None and witness.stuck
+
+
+def test_cascading_crashes_cost_delta_each_so_failover_reaches_f_delta_plus_tau() -> None:
+    """p1 crashes just after the heartbeat round at 0.5; p2 sends its round-0.55
+    heartbeat and crashes before it can take over at 0.56; p3 expected p2's takeover by
+    0.57 and takes over then. Every message takes exactly δ."""
+    config = SimConfig(
+        protocol="pb-crash",
+        replicas=3,
+        ops=800,
+        delta_s=DELTA,
+        delta_min_s=DELTA,
+        tau_s=TAU,
+        faults=("crash:p1@0.500001", "crash:p2@0.555"),
+        seed=2,
+    )
+    evaluation = evaluate_run(run_simulation(config))
+    assert evaluation.ok, evaluation.failed
+    failover = evaluation.analysis.failover_s_max
+    assert 2 * DELTA + TAU - 1e-5 <= failover <= 2 * DELTA + TAU + 1e-9
+    assert [s for s, _, _ in evaluation.analysis.intervals] == ["p1", "p3"]
+
+
+@pytest.mark.parametrize("after_sends", [0, 1, 2])
+def test_a_crash_in_the_middle_of_an_update_broadcast(after_sends: int) -> None:
+    """p1 crashes after 0, 1 or 2 of [update→p2, update→p3, reply]: whatever reached
+    the backups, the new primary brings the others to its log and nothing acknowledged
+    is lost; a command that reached both backups but not its client is applied once."""
+    base = SimConfig(protocol="pb-crash", replicas=3, ops=400, seed=9)
+    at = request_arrival(base, "p1", after=0.3)
+    run = run_simulation(
+        SimConfig(**{**base.__dict__, "faults": (f"crash:p1@{at}/{after_sends}",)})
+    )
+    evaluation = evaluate_run(run)
+    assert evaluation.ok, evaluation.failed
+    logs = applied_logs(run.trace)
+    assert logs["p2"] == logs["p3"]
+    commands = [(c.client, c.seq) for c in logs["p2"]]
+    assert len(commands) == len(set(commands))  # exactly once, retries included
+    assert evaluation.history.counts()["ok"] == 400
+
+
+def test_a_crash_in_the_middle_of_a_heartbeat_round() -> None:
+    config = SimConfig(protocol="pb-crash", replicas=4, ops=400, faults=("crash:p1@0.5/1",), seed=5)
+    evaluation = evaluate_run(run_simulation(config))
+    assert evaluation.ok, evaluation.failed
+
+
+def test_a_correct_primary_stays_primary_and_backups_agree() -> None:
+    run = run_simulation(SimConfig(protocol="pb-crash", replicas=5, ops=2000, seed=3))
+    evaluation = evaluate_run(run)
+    assert evaluation.ok
+    assert [s for s, _, _ in evaluation.analysis.intervals] == ["p1"]
+    replicas = [node for node in run.nodes.values() if isinstance(node, CrashReplica)]
+    assert {len(r.applied) for r in replicas} == {len(replicas[0].applied)}
+    assert all(not r.anomalies for r in replicas)
+    assert len(evaluation.analysis.blocking) == 2000
+    assert evaluation.analysis.blocking_s_max == 0.0
+
+
+def test_more_crashes_than_f_are_flagged_not_hidden() -> None:
+    config = SimConfig(
+        protocol="pb-crash", replicas=2, ops=300, faults=("crash:p1@0.2", "crash:p2@0.3")
+    )
+    run = run_simulation(config)
+    assert run.admissibility and "more than f = 1" in run.admissibility[0]
+    evaluation = evaluate_run(run)
+    assert not evaluation.checks["failover"].ok
+    assert evaluation.analysis.open_gap
