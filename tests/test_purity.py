@@ -60,9 +60,9 @@ def test_layers_import_only_from_above(layer: str) -> None:
     for path in _modules(layer):
         for line, module in _imports(path):
             parts = module.split(".")
-            if parts[0] == "smrkit" and len(parts) > 1 and parts[1] in LAYERS:
-                if parts[1] not in allowed:
-                    offences.append(f"{path.relative_to(SRC)}:{line} imports {module}")
+            inner = parts[1] if parts[0] == "smrkit" and len(parts) > 1 else None
+            if inner in LAYERS and inner not in allowed:
+                offences.append(f"{path.relative_to(SRC)}:{line} imports {module}")
     assert not offences, "\n".join(offences)
 
 

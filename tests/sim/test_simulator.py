@@ -121,8 +121,9 @@ def test_runs_do_not_depend_on_the_hash_seed_of_the_interpreter() -> None:
     """Set iteration order changes with PYTHONHASHSEED; a run must not."""
     code = (
         "from smrkit.sim.world import SimConfig, run_simulation;"
-        "print(run_simulation(SimConfig(ops=200, replicas=4, faults=('crash:p1@0.2','crash:p2@0.3/1'),"
-        " seed=5)).trace.trace_hash())"
+        "config = SimConfig(ops=200, replicas=4, seed=5,"
+        " faults=('crash:p1@0.2', 'crash:p2@0.3/1'));"
+        "print(run_simulation(config).trace.trace_hash())"
     )
     hashes = set()
     for hash_seed in ("0", "1", "12345"):
@@ -235,7 +236,7 @@ def test_trace_file_round_trip(tmp_path: Path) -> None:
 def test_reading_a_bad_trace_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"format": "smrkit-trace", "version": 1}\n{"t": 0, "kind": "send"}\n')
-    with pytest.raises(tr.TraceFormatError, match="bad.jsonl:2"):
+    with pytest.raises(tr.TraceFormatError, match=r"bad\.jsonl:2"):
         tr.read_trace(path)
     path.write_text("hello\n")
     with pytest.raises(tr.TraceFormatError, match="not JSON"):
