@@ -11,6 +11,7 @@ from pb_helpers import request_arrival
 
 from smrkit.check.evaluate import evaluate_run
 from smrkit.check.logs import applied_logs
+from smrkit.core import Command, Op
 from smrkit.explore.sweep import Outcome, random_plans, sweep
 from smrkit.protocols.primary_backup.crash import CrashReplica
 from smrkit.sim.world import SimConfig, run_simulation
@@ -133,3 +134,42 @@ def test_more_crashes_than_f_are_flagged_not_hidden() -> None:
     evaluation = evaluate_run(run)
     assert not evaluation.checks["failover"].ok
     assert evaluation.analysis.open_gap
+
+
+def test_unexpected_messages_are_counted_and_dropped() -> None:
+    """A stranger sends garbage and forged protocol messages; the service keeps serving."""
+    from dataclasses import dataclass
+
+    from smrkit.core import Message, Node, Out, Timer
+    from smrkit.protocols.primary_backup.crash import Heartbeat, Takeover, Update
+
+    @dataclass(frozen=True, slots=True)
+    class Junk(Message):
+        payload: str
+
+    class Stranger(Node):
+        def on_start(self, out: Out) -> None:
+            out.set_timer("again", 0.01)
+
+        def on_timer(self, timer: Timer, out: Out) -> None:
+            for server in ("p1", "p2", "p3"):
+                out.send(server, Junk("x" * 10))
+            out.send("p2", Update(10_000, Command("c9", 1, Op("put", "k0", "forged"))))
+            out.send("p3", Heartbeat(-5, 0))
+            out.send("p1", Takeover(0, 0))  # a higher-ranked server claiming primacy
+            out.set_timer("again", 0.05)
+
+    config = SimConfig(protocol="pb-crash", replicas=3, ops=400, seed=4)
+    run = run_simulation(config, extra_nodes=[Stranger("x1")])
+    evaluation = evaluate_run(run)
+    assert evaluation.ok, evaluation.failed
+    replicas = [run.nodes[s] for s in ("p1", "p2", "p3")]
+    assert all(isinstance(r, CrashReplica) for r in replicas)
+    counts: Counter[str] = Counter()
+    for replica in replicas:
+        assert isinstance(replica, CrashReplica)
+        counts.update(replica.anomalies)
+    assert counts["Junk from a stranger"] > 0
+    assert counts["Update from a stranger"] > 0
+    assert counts["Takeover from a stranger"] > 0
+    assert counts["Heartbeat from a stranger"] > 0

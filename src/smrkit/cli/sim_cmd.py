@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from smrkit.check.evaluate import Evaluation, evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.protocols import protocol_names
-from smrkit.report.summary import print_run, run_json
+from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.workload import WorkloadError, parse_mix
 from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
 
@@ -179,7 +178,7 @@ def sim(
     if as_json:
         click.echo(json.dumps(summary))
     else:
-        console = Console(highlight=False)
+        console = make_console()
         print_run(console, run, evaluation, trace_hash)
         for what, path in written:
             console.print(f"{what} written to {path}")

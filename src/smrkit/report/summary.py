@@ -8,6 +8,7 @@ The JSON object is a contract (scripts read it): ``protocol``, ``replicas``, ``f
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -17,6 +18,11 @@ from smrkit.check.evaluate import Evaluation
 from smrkit.core.failure_models import lower_bounds
 from smrkit.protocols.registry import Targets
 from smrkit.sim.world import SimRun
+
+
+def make_console() -> Console:
+    """A console for tables: the terminal's width, or 110 columns when piped."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 110)
 
 
 def target_json(targets: Targets) -> dict[str, Any]:

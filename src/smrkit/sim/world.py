@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -106,8 +107,14 @@ def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
     return spec, n
 
 
-def build_simulator(config: SimConfig) -> tuple[Simulator, SimRun]:
-    """The simulator for ``config`` and the (not yet run) description of its run."""
+def build_simulator(
+    config: SimConfig, extra_nodes: Sequence[Node] = ()
+) -> tuple[Simulator, SimRun]:
+    """The simulator for ``config`` and the (not yet run) description of its run.
+
+    ``extra_nodes`` join the run beside the servers and clients — an adversary, a probe,
+    a stranger sending garbage; they are not part of the configuration, so a run with
+    them replays only from code, not from its trace header."""
     spec, n = _check(config)
     f = spec.tolerated(n)
     servers = server_ids(n)
@@ -134,6 +141,7 @@ def build_simulator(config: SimConfig) -> tuple[Simulator, SimRun]:
         StandardClient(client, servers, workload, timeout_s=timeout, think_s=config.think_s)
         for client in clients
     )
+    nodes.extend(extra_nodes)
     network = SynchronousNetwork(config.delta_s, delta_min, random.Random(f"{config.seed}/net"))
     header = {
         "smrkit": __version__,
@@ -177,9 +185,9 @@ def build_simulator(config: SimConfig) -> tuple[Simulator, SimRun]:
     return simulator, run
 
 
-def run_simulation(config: SimConfig) -> SimRun:
+def run_simulation(config: SimConfig, extra_nodes: Sequence[Node] = ()) -> SimRun:
     """Build and run the world of ``config``."""
-    simulator, run = build_simulator(config)
+    simulator, run = build_simulator(config, extra_nodes)
     started = time.perf_counter()
     simulator.run()
     run.wall_s = time.perf_counter() - started

@@ -106,6 +106,7 @@ class CrashReplica(Replica):
         if node_id not in config.servers:
             raise ValueError(f"{node_id} is not one of the servers {config.servers}")
         self.servers = tuple(sorted(config.servers, key=rank))
+        self._ranks = {server: rank(server) for server in self.servers}
         self.clients = config.clients
         self.tau_s = config.tau_s
         self.delta_s = config.delta_s
@@ -176,6 +177,8 @@ class CrashReplica(Replica):
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
+        elif src not in self._ranks:
+            self._note(f"{type(msg).__name__} from a stranger")
         elif src in self.dead:
             self._note("message from a server known dead")
         elif isinstance(msg, Heartbeat):
@@ -189,6 +192,8 @@ class CrashReplica(Replica):
             self._on_takeover(src)
         elif isinstance(msg, SyncRequest) and self.is_primary:
             out.send(src, Sync(msg.have + 1, tuple(self.applied[msg.have :])))
+        else:
+            self._note(f"unexpected {type(msg).__name__}")
 
     # --- failure detection and takeover -------------------------------------------------
 

@@ -71,6 +71,7 @@ class SimpleReplica(Replica):
         self.delta_s = config.delta_s
         self.service = ReplicatedService(config.app)
         self.applied = self.service.log
+        self.ignored: dict[str, int] = {}
 
     # --- roles --------------------------------------------------------------------------
 
@@ -95,10 +96,20 @@ class SimpleReplica(Replica):
                 self._serve(src, msg, out)
             return  # Pb3: a request at a non-primary is not enqueued
         if src != self.first or self.id != self.second or self.is_primary:
+            self._ignore(f"{type(msg).__name__} from {src}")
             return
         out.set_timer(SILENCE, self.tau_s + self.delta_s)
-        if isinstance(msg, Update) and msg.index == len(self.applied) + 1:
-            self.service.execute(msg.command)
+        if isinstance(msg, Update):
+            if msg.index == len(self.applied) + 1:
+                self.service.execute(msg.command)
+            else:
+                self._ignore(f"update {msg.index} after {len(self.applied)}")
+        elif not isinstance(msg, Heartbeat):
+            self._ignore(f"unexpected {type(msg).__name__}")
+
+    def _ignore(self, what: str) -> None:
+        """A message outside the protocol: counted and dropped, never a crash."""
+        self.ignored[what] = self.ignored.get(what, 0) + 1
 
     def on_timer(self, timer: Timer, out: Out) -> None:
         if timer == HEARTBEAT:
