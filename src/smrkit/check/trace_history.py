@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from smrkit.apps import SPECS
 from smrkit.check.history import History, Operation, Status
 from smrkit.core.ops import Op
 from smrkit.sim import trace as tr
@@ -53,4 +54,4 @@ def history_from_trace(trace: Trace) -> History:
                 ret=ret,
             )
         )
-    return History(ops, model=app, initial=None, source="simulation")
+    return History(ops, model=app, initial=SPECS[app].initial, source="simulation")
