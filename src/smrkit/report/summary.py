@@ -87,7 +87,7 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
         f"[bold]{run.protocol.name}[/bold] — {run.protocol.title}\n"
         f"n = {run.n} servers (tolerates f = {run.f} {run.protocol.failure_model.value} "
         f"failures), {config.clients} clients, δ = {config.delta_s} s, τ = {config.tau_s} s, "
-        f"seed {config.seed}\nfaults: {faults}"
+        f"seed {config.seed}\nfaults: {faults}; trace {trace_hash[:16]}"
     )
     for problem in run.admissibility:
         console.print(f"[yellow]outside the protocol's failure model:[/yellow] {problem}")
@@ -95,7 +95,7 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
     console.print(
         f"{len(run.trace.events)} events over {run.trace.end_time:.3f} virtual s "
         f"({run.wall_s:.2f} s wall); ops: {counts['invoked']} invoked, {counts['ok']} ok, "
-        f"{counts['fail']} fail, {counts['info']} info; trace {trace_hash[:16]}"
+        f"{counts['fail']} fail, {counts['info']} info"
     )
     table = Table(title="Checks", title_justify="left", show_edge=False)
     table.add_column("check")
