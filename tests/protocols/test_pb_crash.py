@@ -4,6 +4,7 @@ crash plan — and a protocol that breaks the update-before-reply rule is caught
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from broken_variants import BROKEN, register_broken
@@ -28,7 +29,7 @@ def sweep_outcomes() -> list[Outcome]:
 
 
 def test_two_hundred_random_crash_plans_keep_every_check(sweep_outcomes: list[Outcome]) -> None:
-    failing = [(o.seed, o.faults, o.failed) for o in sweep_outcomes if not o.ok]
+    failing = [(o.failed, o.replay_hint(BASE)) for o in sweep_outcomes if not o.ok]
     assert not failing, failing
     crashes = Counter(len(o.faults) for o in sweep_outcomes)
     assert crashes[1] > 30 and crashes[2] > 30  # the sweep really exercises 1 and 2 crashes
@@ -41,7 +42,7 @@ def test_two_hundred_random_crash_plans_keep_every_check(sweep_outcomes: list[Ou
 
 def test_the_broken_variant_is_caught_within_the_sweep(sweep_outcomes: list[Outcome]) -> None:
     register_broken()
-    broken = SimConfig(**{**BASE.__dict__, "protocol": BROKEN})
+    broken = replace(BASE, protocol=BROKEN)
     outcomes = sweep(broken, SWEEP_SEEDS, PLANS, workers=1)
     caught = [o for o in outcomes if not o.ok]
     assert caught, "replying before the update went unnoticed in 200 seeds"
@@ -53,14 +54,8 @@ def test_the_broken_variant_is_caught_within_the_sweep(sweep_outcomes: list[Outc
 def test_pinned_counterexample_for_the_broken_variant() -> None:
     register_broken()
     faults = ("crash:p1@0.001294/1",)  # found by the sweep (seed 62)
-    good = evaluate_run(
-        run_simulation(SimConfig(**{**BASE.__dict__, "seed": 62, "faults": faults}))
-    )
-    bad = evaluate_run(
-        run_simulation(
-            SimConfig(**{**BASE.__dict__, "protocol": BROKEN, "seed": 62, "faults": faults})
-        )
-    )
+    good = evaluate_run(run_simulation(replace(BASE, seed=62, faults=faults)))
+    bad = evaluate_run(run_simulation(replace(BASE, protocol=BROKEN, seed=62, faults=faults)))
     assert good.ok
     assert set(bad.failed) == {"linearizable", "pb4"}
     witness = bad.linearizability.witness
@@ -95,9 +90,7 @@ def test_a_crash_in_the_middle_of_an_update_broadcast(after_sends: int) -> None:
     is lost; a command that reached both backups but not its client is applied once."""
     base = SimConfig(protocol="pb-crash", replicas=3, ops=400, seed=9)
     at = request_arrival(base, "p1", after=0.3)
-    run = run_simulation(
-        SimConfig(**{**base.__dict__, "faults": (f"crash:p1@{at}/{after_sends}",)})
-    )
+    run = run_simulation(replace(base, faults=(f"crash:p1@{at}/{after_sends}",)))
     evaluation = evaluate_run(run)
     assert evaluation.ok, evaluation.failed
     logs = applied_logs(run.trace)

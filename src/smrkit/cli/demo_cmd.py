@@ -9,6 +9,7 @@ catch the split brain. The report of part 1 is written as a self-contained HTML 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -28,16 +29,7 @@ CRASH_RUN = SimConfig(
     faults=("crash:p1@1.02",),
     seed=7,
 )
-LINK_RUN = SimConfig(
-    protocol="pb-crash",
-    replicas=3,
-    clients=4,
-    ops=2000,
-    delta_s=0.01,
-    tau_s=0.05,
-    faults=("link:p1-p2@1.0",),
-    seed=7,
-)
+LINK_RUN = replace(CRASH_RUN, faults=("link:p1-p2@1.0",))
 
 
 @click.command("demo")

@@ -15,7 +15,6 @@ ones are. Protocols registered at run time (tests) sweep with ``workers=1``.
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -141,7 +140,3 @@ def _with(base: SimConfig, seed: int, faults: Sequence[str]) -> SimConfig:
     values["seed"] = seed
     values["faults"] = list(faults)
     return SimConfig.from_json(values)
-
-
-def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)

@@ -331,12 +331,3 @@ class Simulator:
             ):
                 return fault.kind
         return None
-
-    # --- after the run ------------------------------------------------------------------
-
-    @property
-    def nodes(self) -> dict[str, Node]:
-        return dict(self._nodes)
-
-    def is_down(self, node_id: str) -> bool:
-        return node_id in self._down
