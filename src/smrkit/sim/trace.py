@@ -25,6 +25,13 @@ kind                  node    other       num     data
 ``fault``             —       —           —       ``(phase, spec)``: begin / end
 ``end``               —       —           —       —
 ====================  ======  ==========  ======  =====================================
+
+A ``drop`` is recorded where the loss happens: losses on a link and send omissions at
+send time (right after the ``send``), receive omissions and deliveries to a crashed or
+halted node at delivery time. A fault window has a ``fault`` begin and end event; a
+crash, or a window that never closes, only a begin event. Read back from a file,
+protocol messages become :class:`OpaqueMessage` (their type name is ``msg.type``);
+client messages, ops and commands become their own classes again.
 """
 
 from __future__ import annotations
