@@ -19,7 +19,8 @@ from pathlib import Path
 from smrkit.check.linearizability import check_linearizability
 from smrkit.check.parsers import load_history
 
-DEFAULT_TESTDATA = Path(__file__).resolve().parents[1].parent / "shared" / "testdata"
+_BESIDE = Path(__file__).resolve().parents[1].parent / "shared" / "testdata"
+DEFAULT_TESTDATA = _BESIDE if _BESIDE.is_dir() else Path("/work/shared/testdata")
 
 
 def main(argv: list[str] | None = None) -> int:

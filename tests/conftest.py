@@ -1,4 +1,4 @@
-"""Shared test helpers: small simulated runs."""
+"""Shared fixtures."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+from testdata_location import MISSING, find_testdata
 
 
 @pytest.fixture(scope="session")
 def testdata() -> Path:
-    if not TESTDATA.is_dir():
-        pytest.skip(f"shared test data not found at {TESTDATA}")
-    return TESTDATA
+    found = find_testdata()
+    if found is None:
+        pytest.skip(MISSING)
+    return found

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from smrkit.check.linearizability import (
 )
 from smrkit.check.parsers import load_history
 from smrkit.core.ops import Value
+from testdata_location import MISSING, find_testdata
 
 INF = math.inf
 
@@ -485,23 +485,12 @@ def test_brute_force_finds_both_verdicts() -> None:
 # Real histories with independently established verdicts
 
 
-def _testdata() -> Path | None:
-    """``/work/shared/testdata`` next to the repository (or ``$SMRKIT_TESTDATA``)."""
-    override = os.environ.get("SMRKIT_TESTDATA")
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in ([Path(override)] if override else []) + [repo.parent / "shared" / "testdata"]:
-        if (candidate / "jepsen-etcd" / "verdicts.json").is_file():
-            return candidate.resolve()
-    return None
-
-
-TESTDATA = _testdata()
+TESTDATA = find_testdata()
 
 
 def _testdata_cases() -> list[object]:
     if TESTDATA is None:
-        reason = "shared test data not found (expected ../shared/testdata next to the repo)"
-        return [pytest.param(None, None, marks=pytest.mark.skip(reason=reason))]
+        return [pytest.param(None, None, marks=pytest.mark.skip(reason=MISSING))]
     cases: list[object] = []
     for folder in ("jepsen-etcd", "kv"):
         verdicts = json.loads((TESTDATA / folder / "verdicts.json").read_text())
