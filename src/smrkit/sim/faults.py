@@ -24,8 +24,9 @@ spec                                      meaning
 
 A window ``T..`` is open-ended; a single time ``T`` means "from T on" for link and
 omission faults. A window covers ``[start, end)``. A link or send omission judges a
-message by when it is sent, a receive omission by when it arrives. Any link or omission spec may end in ``~P`` (``link:p1-p2@0.5..0.9~0.3``):
-each message in the window is then lost with probability P instead of always.
+message by when it is sent, a receive omission by when it arrives. Any link or omission
+spec may end in ``~P`` (``link:p1-p2@0.5..0.9~0.3``): each message in the window is
+then lost with probability P instead of always.
 
 A failure model plus a bound ``f`` defines which plans are *admissible*
 (:func:`admissibility_problems`); :func:`random_plan` draws admissible plans.
