@@ -62,25 +62,30 @@ def test_pinned_counterexample_for_the_broken_variant() -> None:
     assert witness is not None and witness.stuck
 
 
-def test_cascading_crashes_cost_delta_each_so_failover_reaches_f_delta_plus_tau() -> None:
-    """p1 crashes just after the heartbeat round at 0.5; p2 sends its round-0.55
-    heartbeat and crashes before it can take over at 0.56; p3 expected p2's takeover by
-    0.57 and takes over then. Every message takes exactly δ."""
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_cascading_crashes_cost_delta_each_so_failover_reaches_f_delta_plus_tau(n: int) -> None:
+    """p1 crashes just after the heartbeat round at 0.5. Each next server sends its
+    round-0.55 heartbeat and crashes just before its turn to take over (p2 before 0.56,
+    p3 before 0.57, …): every survivor waits δ more for each. The last server takes over
+    at 0.55 + f·δ. Every message takes exactly δ."""
+    f = n - 1
+    faults = ["crash:p1@0.500001"]
+    faults += [f"crash:p{i}@{0.555 + DELTA * (i - 2):.3f}" for i in range(2, n)]
     config = SimConfig(
         protocol="pb-crash",
-        replicas=3,
+        replicas=n,
         ops=800,
         delta_s=DELTA,
         delta_min_s=DELTA,
         tau_s=TAU,
-        faults=("crash:p1@0.500001", "crash:p2@0.555"),
+        faults=tuple(faults),
         seed=2,
     )
     evaluation = evaluate_run(run_simulation(config))
     assert evaluation.ok, evaluation.failed
     failover = evaluation.analysis.failover_s_max
-    assert 2 * DELTA + TAU - 1e-5 <= failover <= 2 * DELTA + TAU + 1e-9
-    assert [s for s, _, _ in evaluation.analysis.intervals] == ["p1", "p3"]
+    assert f * DELTA + TAU - 1e-5 <= failover <= f * DELTA + TAU + 1e-9
+    assert [s for s, _, _ in evaluation.analysis.intervals] == ["p1", f"p{n}"]
 
 
 @pytest.mark.parametrize("after_sends", [0, 1, 2])
