@@ -52,6 +52,7 @@ class Simulator:
         time_limit_s: float,
         settle_until_s: float = 0.0,
         drain_s: float = 0.0,
+        stop_when_clients_done: bool | None = None,
     ) -> None:
         ids = [node.id for node in nodes]
         if len(set(ids)) != len(ids):
@@ -87,7 +88,9 @@ class Simulator:
         self._open: set[tuple[str, int]] = set()
         self._storage: dict[str, dict[str, object]] = {node.id: {} for node in nodes}
         self._clients_left = sum(1 for k in self._kind.values() if k == _CLIENT)
-        self._stop_when_clients_done = self._clients_left > 0
+        if stop_when_clients_done is None:
+            stop_when_clients_done = self._clients_left > 0
+        self._stop_when_clients_done = stop_when_clients_done
         self._stopping = False
         self._send_rules: list[Fault] = []
         self._recv_rules: list[Fault] = []
@@ -106,9 +109,10 @@ class Simulator:
         heapq.heappush(self._heap, (at, klass, self._seq, a, b, c, d))
 
     def run(self) -> Trace:
-        """Run until every client is done, messages in flight have drained (``drain_s``)
-        and the fault plan has settled (``settle_until_s``) — when there are clients —, or
-        the event queue is empty, or the time limit is reached."""
+        """Run until the event queue is empty or the time limit is reached — or, with
+        ``stop_when_clients_done`` (the default when there are clients), until every
+        client is done, messages in flight have drained (``drain_s``) and the fault plan
+        has settled (``settle_until_s``)."""
         if self._ran:
             raise RuntimeError("a Simulator runs once")
         self._ran = True

@@ -166,6 +166,7 @@ def build_simulator(
         time_limit_s=config.time_limit_s,
         settle_until_s=plan.last_change() + settle,
         drain_s=2 * config.delta_s,
+        stop_when_clients_done=True,
     )
     run = SimRun(
         config=config,
