@@ -73,7 +73,9 @@ class Out:
         self.saves.append((key, value))
 
     def halt(self, reason: str) -> None:
-        """Fail-stop: the node has detected its own failure and stops for good."""
+        """Fail-stop: the node has detected its own failure and stops for good. The
+        messages of this step still leave (a node that must not send just sends nothing);
+        the node handles nothing afterwards."""
         self.halt_reason = reason
 
     def clear(self) -> None:

@@ -156,6 +156,8 @@ def build_simulator(
         "tau_s": config.tau_s,
         "faults": list(plan.specs),
     }
+    # After the last fault, leave time for a failover (at most f·δ + τ here), for the
+    # clients to hear of it and retry, twice over: the run shows what the faults did.
     settle = 2 * (config.tau_s + (n + 2) * config.delta_s) + timeout
     simulator = Simulator(
         nodes,
