@@ -28,8 +28,9 @@ what became of it. From that:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from smrkit.check.verdict import Verdict
 from smrkit.core.messages import ClientReply, ClientRequest
@@ -38,6 +39,8 @@ from smrkit.sim import trace as tr
 from smrkit.sim.trace import Trace
 
 EPSILON_S = 1e-9
+VIOLATIONS_SHOWN = 20
+_V = TypeVar("_V")
 
 
 @dataclass
@@ -238,24 +241,23 @@ def verdicts(
     """Pb1–Pb5 and the failover and blocking targets as checks."""
     a = analysis
     checks: dict[str, Verdict] = {}
-    checks["pb1"] = Verdict(
-        not a.pb1,
-        "never two primaries"
-        if not a.pb1
-        else f"two primaries at t={a.pb1[0][0]:.6f}: {a.pb1[0][1]}",
-        {"violations": [{"t": t, "primaries": p} for t, p in a.pb1[:20]]},
+    checks["pb1"] = _listed(
+        a.pb1,
+        "never two primaries",
+        lambda v: f"two primaries at t={v[0]:.6f}: {v[1]}",
+        lambda v: {"t": v[0], "primaries": v[1]},
     )
-    checks["pb2"] = Verdict(
-        not a.pb2,
-        "every request went to the client's Dest"
-        if not a.pb2
-        else f"{a.pb2[0][1]} sent to {a.pb2[0][2]} while its Dest was {a.pb2[0][3]}",
-        {"violations": [{"t": t, "client": c, "to": to, "dest": d} for t, c, to, d in a.pb2[:20]]},
+    checks["pb2"] = _listed(
+        a.pb2,
+        "every request went to the client's Dest",
+        lambda v: f"{v[1]} sent to {v[2]} while its Dest was {v[3]}",
+        lambda v: {"t": v[0], "client": v[1], "to": v[2], "dest": v[3]},
     )
-    checks["pb3"] = Verdict(
-        not a.pb3,
-        "no request processed by a non-primary" if not a.pb3 else f"{a.pb3[0][1]} {a.pb3[0][2]}",
-        {"violations": [{"t": t, "server": s, "what": w} for t, s, w in a.pb3[:20]]},
+    checks["pb3"] = _listed(
+        a.pb3,
+        "no request processed by a non-primary",
+        lambda v: f"{v[1]} {v[2]}",
+        lambda v: {"t": v[0], "server": v[1], "what": v[2]},
     )
     k_target, d_target = targets.outage_count, targets.outage_s
     periods = None if d_target is None else a.periods_needed(d_target)
@@ -289,12 +291,11 @@ def verdicts(
             ],
         },
     )
-    checks["pb5"] = Verdict(
-        not a.pb5,
-        "no correct primary lost its role before a failure"
-        if not a.pb5
-        else f"{a.pb5[0][1]} stopped being primary at t={a.pb5[0][0]:.6f} with no failure",
-        {"violations": [{"t": t, "server": s} for t, s in a.pb5[:20]]},
+    checks["pb5"] = _listed(
+        a.pb5,
+        "no correct primary lost its role before a failure",
+        lambda v: f"{v[1]} stopped being primary at t={v[0]:.6f} with no failure",
+        lambda v: {"t": v[0], "server": v[1]},
     )
     failover = a.failover_s_max
     failover_ok = not a.open_gap and (
@@ -323,6 +324,18 @@ def verdicts(
         {"blocking_s_max": blocking, "target_s": targets.blocking_s, "samples": len(a.blocking)},
     )
     return checks
+
+
+def _listed(
+    violations: Sequence[_V],
+    fine: str,
+    first: Callable[[_V], str],
+    record: Callable[[_V], dict[str, Any]],
+) -> Verdict:
+    """A check that holds when it found no violation; the summary names the first one."""
+    summary = fine if not violations else first(violations[0])
+    details = {"violations": [record(v) for v in violations[:VIOLATIONS_SHOWN]]}
+    return Verdict(not violations, summary, details)
 
 
 def _measure_summary(what: str, value: float, target: float | None) -> str:
