@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import subprocess
@@ -231,6 +232,8 @@ def test_trace_file_round_trip(tmp_path: Path) -> None:
     assert loaded.trace_hash() == run.trace.trace_hash()
     assert len(loaded.events) == len(run.trace.events)
     assert SimConfig.from_json(loaded.header["config"]) == run.config
+    events_bytes = path.read_bytes().split(b"\n", 1)[1]
+    assert hashlib.sha256(events_bytes).hexdigest() == run.trace.trace_hash()
 
 
 def test_reading_a_bad_trace_names_the_line(tmp_path: Path) -> None:
