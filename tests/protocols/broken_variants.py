@@ -23,10 +23,10 @@ class RepliesFirst(crash.CrashReplica):
         if not self.is_primary:
             super()._on_request(src, request, out)
             return
-        command = self.service.admit(src, request, out)
-        if command is None:
+        admitted = self.service.admit(src, request, out)
+        if admitted is None:
             return
-        result = self.service.execute(command)
+        command, result = admitted
         out.send(src, ClientReply(request.client, request.seq, result))  # the bug
         out.send_all(self._backups(), crash.Update(len(self.applied), command))
 

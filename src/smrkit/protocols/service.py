@@ -16,7 +16,7 @@ from smrkit.apps import make_app
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.node import Out
-from smrkit.core.ops import Command, Op, Value
+from smrkit.core.ops import Command, Value
 from smrkit.core.state_machine import InvalidOperationError
 
 CLIENTS_MAX_DEFAULT = 10_000
@@ -48,21 +48,12 @@ class ReplicatedService:
         assert entry[0] == seq, f"no cached result for {client}#{seq}"
         return entry[1]
 
-    def rejection(self, op: Op) -> str | None:
-        """Why ``op`` cannot be applied (an unknown op, a bad argument), or ``None``."""
-        try:
-            self.app.spec.check_op(op)
-            part = self.app.spec.partition_of(op)
-            self.app.spec.step(self.app.read(part), op.f, op.value)
-        except InvalidOperationError as error:
-            return str(error)
-        return None
-
-    def admit(self, src: NodeId, request: ClientRequest, out: Out) -> Command | None:
-        """Deal with the requests a primary can answer without replicating anything — a
-        stale retry (ignored), a retry of the latest command (answered from the cache), an
-        op the application rejects (answered with the error) — and return the command to
-        execute and replicate otherwise."""
+    def admit(self, src: NodeId, request: ClientRequest, out: Out) -> tuple[Command, Value] | None:
+        """Execute a new request at the primary and return it with its result, for the
+        caller to replicate and answer. Requests that need no replication are dealt with
+        here: a stale retry is ignored, a retry of the latest command is answered from
+        the cache, and an op the application rejects is answered with the error (the
+        application checks before it changes anything, so nothing was applied)."""
         freshness = self.freshness(request.client, request.seq)
         if freshness is Freshness.STALE:
             return None
@@ -70,14 +61,16 @@ class ReplicatedService:
             result = self.cached_result(request.client, request.seq)
             out.send(src, ClientReply(request.client, request.seq, result))
             return None
-        problem = self.rejection(request.op)
-        if problem is not None:
-            out.send(src, ClientReply(request.client, request.seq, None, problem))
+        command = Command(request.client, request.seq, request.op)
+        try:
+            return command, self.execute(command)
+        except InvalidOperationError as error:
+            out.send(src, ClientReply(request.client, request.seq, None, str(error)))
             return None
-        return Command(request.client, request.seq, request.op)
 
     def execute(self, command: Command) -> Value:
-        """Apply a command that :meth:`rejection` accepted, log it and cache its result."""
+        """Apply a command, log it and cache its result. Raises
+        :class:`InvalidOperationError` (and changes nothing) if the application rejects it."""
         result = self.app.apply(command.op)
         self.log.append(command)
         self._remember(command.client, command.seq, result)

@@ -230,10 +230,10 @@ class CrashReplica(Replica):
             if self.primary not in self.dead:
                 out.send(src, PrimaryHint(self.primary, rank(self.primary)))
             return  # Pb3: not enqueued
-        command = self.service.admit(src, request, out)
-        if command is None:
+        admitted = self.service.admit(src, request, out)
+        if admitted is None:
             return
-        result = self.service.execute(command)
+        command, result = admitted
         out.send_all(self._backups(), Update(len(self.applied), command))
         out.send(src, ClientReply(request.client, request.seq, result))
 

@@ -119,10 +119,10 @@ class SimpleReplica(Replica):
             self.become_primary(out)
 
     def _serve(self, src: NodeId, request: ClientRequest, out: Out) -> None:
-        command = self.service.admit(src, request, out)
-        if command is None:
+        admitted = self.service.admit(src, request, out)
+        if admitted is None:
             return
-        result = self.service.execute(command)
+        command, result = admitted
         if self.id == self.first:
             out.send(self.second, Update(len(self.applied), command))
         out.send(src, ClientReply(request.client, request.seq, result))
