@@ -22,7 +22,8 @@ what became of it. From that:
   was primary for zero time do not break an interval; the wait for the very first
   primary is reported apart, as start-up);
 * **blocking time** — the longest time from a request reaching the primary to the reply
-  leaving it, over requests handled while no failure happened and no fault was active.
+  leaving it, over the requests handled before the first failure (C-blocking is a
+  property of failure-free runs; the part of a run before its first fault is one).
 """
 
 from __future__ import annotations
@@ -107,14 +108,12 @@ def analyze(
     since: dict[str, float] = {}
     down: set[str] = set()
     failed = False
-    epoch = 0
-    windows = 0
     dest: dict[str, str | None] = {}
     in_step: tuple[str, str, int] | None = None
     requests: dict[int, list[Any]] = {}
     awaiting: dict[tuple[str, str, int], list[int]] = {}
     reply_links: dict[int, list[int]] = {}
-    pending_block: dict[tuple[str, str, int], tuple[float, int]] = {}
+    pending_block: dict[tuple[str, str, int], float] = {}
 
     for t, kind, node, other, num, data in trace.events:
         if kind == tr.DELIVER:
@@ -125,8 +124,8 @@ def analyze(
                 if num in requests:
                     awaiting.setdefault(key, []).append(num)
                 if node in current:
-                    if windows == 0:
-                        pending_block.setdefault(key, (t, epoch))
+                    if not failed:
+                        pending_block.setdefault(key, t)
                 else:
                     in_step = key
             elif msg_type is ClientReply and node in clients:
@@ -148,8 +147,8 @@ def analyze(
                 if linked:
                     reply_links[num] = linked
                 block = pending_block.pop(key, None)
-                if block is not None and block[1] == epoch and windows == 0:
-                    result.blocking.append((block[0], t, node, f"{data.client}#{data.seq}"))
+                if block is not None and not failed:
+                    result.blocking.append((block, t, node, f"{data.client}#{data.seq}"))
         elif kind == tr.APPLY:
             if (
                 in_step is not None
@@ -177,13 +176,8 @@ def analyze(
         elif kind in (tr.CRASH, tr.HALT):
             down.add(node)
             failed = True
-            epoch += 1
         elif kind == tr.FAULT:
-            phase, spec = data
             failed = True
-            epoch += 1
-            if not spec.startswith("crash:"):
-                windows += 1 if phase == "begin" else -1
 
     end = result.end_time
     for node in sorted(current):
@@ -317,7 +311,8 @@ def verdicts(
     checks["blocking"] = Verdict(
         targets.blocking_s is None or blocking <= targets.blocking_s + EPSILON_S,
         _measure_summary(
-            f"longest request-to-reply at the primary ({len(a.blocking)} requests)",
+            "longest request-to-reply at the primary "
+            f"({len(a.blocking)} requests before any failure)",
             blocking,
             targets.blocking_s,
         ),

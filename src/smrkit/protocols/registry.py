@@ -85,4 +85,4 @@ def get_protocol(name: str) -> ProtocolSpec:
 
 
 def _load_builtins() -> None:
-    from smrkit.protocols.primary_backup import crash, simple  # noqa: F401 - registers
+    from smrkit.protocols.primary_backup import crash, link, simple  # noqa: F401 - registers
