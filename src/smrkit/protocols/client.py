@@ -14,6 +14,7 @@ client tries the next server, so it also finds a primary that could not reach it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from smrkit.core.ids import NodeId
@@ -76,11 +77,12 @@ class StandardClient(ClientNode):
     def on_timer(self, timer: Timer, out: Out) -> None:
         if timer == RETRY and self.pending is not None:
             self.timeouts_in_a_row += 1
-            if self.timeouts_in_a_row >= self.rotate_after:
+            same = self.timeouts_in_a_row < self.rotate_after
+            if not same:
                 self.timeouts_in_a_row = 0
                 index = self.servers.index(self.dest) if self.dest in self.servers else -1
                 self.dest = self.servers[(index + 1) % len(self.servers)]
-            self._send_pending(out)
+            self._send_pending(out, resend=same)
         elif timer == THINK:
             self._issue_next(out)
 
@@ -116,7 +118,9 @@ class StandardClient(ClientNode):
         self.pending = ClientRequest(self.id, self.seq, op)
         self._send_pending(out)
 
-    def _send_pending(self, out: Out) -> None:
+    def _send_pending(self, out: Out, *, resend: bool = False) -> None:
         assert self.pending is not None and self.dest is not None
+        if self.pending.resend != resend:
+            self.pending = replace(self.pending, resend=resend)
         out.send(self.dest, self.pending)
         out.set_timer(RETRY, self.timeout_s)

@@ -85,4 +85,11 @@ def get_protocol(name: str) -> ProtocolSpec:
 
 
 def _load_builtins() -> None:
-    from smrkit.protocols.primary_backup import crash, link, simple  # noqa: F401 - registers
+    from smrkit.protocols.primary_backup import (  # noqa: F401 - importing registers them
+        crash,
+        general_omission,
+        link,
+        receive_omission,
+        send_omission,
+        simple,
+    )

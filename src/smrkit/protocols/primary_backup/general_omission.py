@@ -1,0 +1,29 @@
+"""pb-general-omission: primary-backup for f general-omission failures (seed 001, §5).
+
+A faulty server omits to send and to receive. The protocol is the lease-and-quorum engine
+of :mod:`.quorum`: every decision — keeping the role for a round, committing an update,
+electing a new primary — needs f + 1 of the n = 2f + 1 servers, and a server that cannot
+gather them halts, which turns its omissions into a crash.
+
+Against Table 1. n = 2f + 1 meets Theorem 4 (n > 2f), which holds whatever D and Γ;
+failover ``τ + 2f·δ`` meets Theorem 12's 2f·δ up to τ; blocking 2δ meets Theorem 7 for
+f > 1. With n = 2f servers two halves of f can each elect a primary: ``smrkit bounds``
+finds that run, and ``smrkit worlds --replicas 4 --f 2`` replays seed 000's argument.
+
+Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover at most
+``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 6)·δ``.
+"""
+
+from __future__ import annotations
+
+from smrkit.core.failure_models import FailureModel
+from smrkit.protocols.primary_backup.quorum import quorum_spec
+from smrkit.protocols.registry import register
+
+SPEC = register(
+    quorum_spec(
+        "pb-general-omission",
+        "primary-backup for f general-omission failures, n = 2f + 1 (seed 001 §5)",
+        FailureModel.GENERAL_OMISSION,
+    )
+)

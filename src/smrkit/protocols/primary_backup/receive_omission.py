@@ -1,0 +1,29 @@
+"""pb-receive-omission: primary-backup for f receive-omission failures (seed 001, §5).
+
+A faulty server fails to receive some of the messages sent to it. It cannot tell its own
+fault from a silent sender, so it must not act alone: the protocol is the lease-and-quorum
+engine of :mod:`.quorum`. A primary that stops hearing acknowledgements halts; a backup
+that stops hearing the primary can only take over with the votes of a quorum, which a
+primary that kept its lease makes impossible.
+
+Against Table 1. Failover ``τ + 2f·δ`` meets Theorem 11's 2f·δ up to τ; blocking 2δ
+meets Theorem 5's 2δ (f > 1; Theorem 6 allows δ for f = 1). n = 2f + 1 is what the paper
+achieves too; its lower bound ⌊3f/2⌋ + 1 (Theorem 3) is not known to be tight.
+
+Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover at most
+``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 6)·δ``.
+"""
+
+from __future__ import annotations
+
+from smrkit.core.failure_models import FailureModel
+from smrkit.protocols.primary_backup.quorum import quorum_spec
+from smrkit.protocols.registry import register
+
+SPEC = register(
+    quorum_spec(
+        "pb-receive-omission",
+        "primary-backup for f receive-omission failures, n = 2f + 1 (seed 001 §5)",
+        FailureModel.RECEIVE_OMISSION,
+    )
+)
