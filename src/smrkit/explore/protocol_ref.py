@@ -70,7 +70,7 @@ def resolve_protocol(ref: str) -> ResolvedProtocol:
     if isinstance(target, type) and issubclass(target, Replica):
         return ResolvedProtocol(_spec_for_class(ref, target), declared=False)
     raise ProtocolRefError(
-        f"{ref} is a {type(target).__name__}, not a Replica subclass or a ProtocolSpec; "
+        f"{ref} is of type {type(target).__name__}, not a Replica subclass or a ProtocolSpec; "
         f"define class {attribute}(Replica) with __init__(self, node_id, config)"
     )
 
