@@ -4,7 +4,8 @@ The JSON object is a contract (scripts read it): ``views_identical``, ``gives_up
 (``"safety"``, ``"liveness"`` or ``null`` when neither was lost), ``lost`` (every property
 lost, safety first), ``demonstrates``, ``worlds`` (per world: its story, faults, writes,
 what each client learned, and its trace hash), ``views`` (per compared process: the two
-worlds, the view lengths and the first difference) and ``findings``.
+worlds, the view lengths, and where they first differ: an index from 0 and the two entries)
+and ``findings``.
 """
 
 from __future__ import annotations
@@ -101,6 +102,12 @@ def _entry_text(entry: ViewEntry | None) -> str:
     return f"t={t:.4f} {what}{where}: {data}"
 
 
+def _ordinal(comparison: ViewComparison) -> int:
+    """The first differing entry counted from 1, for people (the JSON index counts from 0)."""
+    assert comparison.first_difference is not None
+    return comparison.first_difference + 1
+
+
 def verdict_text(result: WorldsResult) -> str:
     """One paragraph: what was lost, and whether that demonstrates the theorem."""
     name = result.protocol.name
@@ -148,7 +155,7 @@ def print_worlds(console: Console, result: WorldsResult) -> None:
         )
     console.print(worlds)
     for name, run in result.runs.items():
-        console.print(f"faults {name}: {' '.join(run.world.faults)}", soft_wrap=True)
+        console.print(f"faults {name}: {' '.join(run.world.faults)}")
     views = Table(title="Views (received and done)", title_justify="left")
     views.show_edge = False
     views.add_column("process")
@@ -163,7 +170,7 @@ def print_worlds(console: Console, result: WorldsResult) -> None:
             " / ".join(str(n) for n in sorted(set(comparison.lengths))),
             "[green]yes[/green]"
             if comparison.identical
-            else f"[red]no[/red], from entry {comparison.first_difference}",
+            else f"[red]no[/red], from entry {_ordinal(comparison)}",
         )
     console.print(views)
     for comparison in result.comparisons:
@@ -171,13 +178,16 @@ def print_worlds(console: Console, result: WorldsResult) -> None:
             left, right = comparison.worlds
             a, b = comparison.entries
             console.print(
-                f"{comparison.process} first differs at entry {comparison.first_difference}:"
+                f"{comparison.process} first differs at entry {_ordinal(comparison)}:"
                 f"\n  {left}: {_entry_text(a)}\n  {right}: {_entry_text(b)}",
                 markup=False,
             )
     for finding in result.findings:
         console.print(f"lost: {finding}", markup=False)
     if not result.findings:
-        console.print("lost: nothing — every client that wrote learned its value, no conflict")
+        console.print(
+            "lost: nothing — the writers of A and B learned a committed value, "
+            "and no two clients learned different ones"
+        )
     colour = "green" if result.demonstrates else "red"
     console.print(f"[{colour}]{verdict_text(result)}[/{colour}]")
