@@ -106,6 +106,8 @@ def _spec_for_class(ref: str, replica: type[Replica]) -> ProtocolSpec:
     title = doc.splitlines()[0] if doc else f"the user's protocol {ref}"
 
     def build(config: ProtocolConfig) -> list[Replica]:
+        # The contract is the subclass's (node_id, config), not Replica's own (node_id);
+        # a class that breaks it fails here and the caller says so.
         return [replica(server, config) for server in config.servers]  # type: ignore[call-arg]
 
     return ProtocolSpec(

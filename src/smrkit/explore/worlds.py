@@ -313,7 +313,7 @@ class WorldsResult:
         return self.views_identical and bool(self.lost)
 
 
-def judge(runs: dict[str, WorldRun]) -> tuple[list[str], list[str]]:
+def judge(runs: dict[str, WorldRun], horizon_s: float) -> tuple[list[str], list[str]]:
     """The properties lost (``safety`` first) and one sentence per finding."""
     safety: list[str] = []
     liveness: list[str] = []
@@ -331,7 +331,8 @@ def judge(runs: dict[str, WorldRun]) -> tuple[list[str], list[str]]:
         if not outcome.learned:
             why = "its write was refused" if outcome.status == "fail" else "no answer"
             liveness.append(
-                f"in {name}, {client} never learned a committed value ({why} by the horizon)"
+                f"in {name}, {client} never learned a committed value ({why} by the horizon, "
+                f"{horizon_s} s)"
             )
     lost = (["safety"] if safety else []) + (["liveness"] if liveness else [])
     return lost, safety + liveness
@@ -361,7 +362,7 @@ def demonstrate(
     }
     comparisons = [compare_views(p, runs["A"], runs["C"]) for p in (*first, CLIENT_1)]
     comparisons += [compare_views(q, runs["B"], runs["C"]) for q in (*second, CLIENT_2)]
-    lost, findings = judge(runs)
+    lost, findings = judge(runs, horizon_s)
     return WorldsResult(
         protocol=spec,
         declared=declared,
