@@ -29,6 +29,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       sim            run a protocol in the deterministic simulator and check the run
       check-history  check a history (smrkit JSON Lines or Jepsen logs) for linearizability
       demo           a one-minute tour
+      worlds         seed 000's impossibility proof (worlds A, B, C) run for a protocol
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -38,10 +39,12 @@ def _register_commands() -> None:
     from smrkit.cli.check_cmd import check_history
     from smrkit.cli.demo_cmd import demo
     from smrkit.cli.sim_cmd import sim
+    from smrkit.cli.worlds_cmd import worlds
 
     cli.add_command(sim)
     cli.add_command(check_history)
     cli.add_command(demo)
+    cli.add_command(worlds)
 
 
 _register_commands()

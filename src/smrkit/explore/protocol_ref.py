@@ -1,0 +1,123 @@
+"""A protocol named on the command line: a registered name, or the user's own code.
+
+``pb-crash`` names a registered protocol. ``module.path:Name`` imports ``module.path``
+(the current directory is searched first, as ``python -m`` does, so a file beside the
+user needs no installing) and takes ``Name`` from it, which must be either
+
+* a :class:`~smrkit.core.node.Replica` subclass, constructed for every server as
+  ``Name(node_id, config)`` with ``config`` a
+  :class:`~smrkit.protocols.registry.ProtocolConfig` — exactly how the built-in replicas
+  are built (``CrashReplica(node_id, config)``); or
+* a :class:`~smrkit.protocols.registry.ProtocolSpec` (it need not be registered), for a
+  protocol that wants to state its own failure model, its ``n`` and its client time-out.
+
+A Replica class says nothing about the failures it claims to tolerate, so it carries no
+claim; its clients retry after ``4δ + τ`` (a request, a round trip between servers, the
+reply, and one heartbeat period of slack). Every way this can go wrong is a
+:class:`ProtocolRefError` whose message names the problem and the fix.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+from dataclasses import dataclass
+
+from smrkit.core.failure_models import FailureModel
+from smrkit.core.node import Replica
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, get_protocol
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+FIX = "write --protocol NAME (a registered protocol) or --protocol module.path:ClassName"
+
+
+class ProtocolRefError(ValueError):
+    """A protocol reference that cannot be resolved; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ResolvedProtocol:
+    """The spec to build the servers from; ``declared`` is false for a bare Replica class,
+    whose failure model and ``f`` nobody stated."""
+
+    spec: ProtocolSpec
+    declared: bool
+
+
+def resolve_protocol(ref: str) -> ResolvedProtocol:
+    """The protocol ``ref`` names (see the module docstring)."""
+    if ":" not in ref:
+        try:
+            return ResolvedProtocol(get_protocol(ref), declared=True)
+        except KeyError as error:
+            raise ProtocolRefError(f"{error.args[0]}; or {FIX}") from None
+    module_name, _, attribute = ref.partition(":")
+    if _DOTTED.fullmatch(module_name) is None or _NAME.fullmatch(attribute) is None:
+        raise ProtocolRefError(f"bad protocol reference {ref!r}: {FIX}")
+    module = _import(module_name)
+    try:
+        target = getattr(module, attribute)
+    except AttributeError:
+        raise ProtocolRefError(
+            f"module {module_name} has no {attribute!r}; define class {attribute}(Replica) "
+            "in it, or name another class"
+        ) from None
+    if isinstance(target, ProtocolSpec):
+        return ResolvedProtocol(target, declared=True)
+    if isinstance(target, type) and issubclass(target, Replica):
+        return ResolvedProtocol(_spec_for_class(ref, target), declared=False)
+    raise ProtocolRefError(
+        f"{ref} is of type {type(target).__name__}, not a Replica subclass or a ProtocolSpec; "
+        f"define class {attribute}(Replica) with __init__(self, node_id, config)"
+    )
+
+
+def _import(module_name: str) -> object:
+    cwd = os.getcwd()
+    added = cwd not in sys.path and "" not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        missing = error.name or module_name
+        if module_name == missing or module_name.startswith(missing + "."):
+            raise ProtocolRefError(
+                f"no module named {missing!r} (looked in {cwd} and on PYTHONPATH); run smrkit "
+                "from the directory that holds it, or add that directory to PYTHONPATH"
+            ) from None
+        raise ProtocolRefError(
+            f"importing {module_name} failed: it imports {missing!r}, which is not installed"
+        ) from None
+    except Exception as error:
+        raise ProtocolRefError(
+            f"importing {module_name} raised {type(error).__name__}: {error}; fix the module"
+        ) from None
+    finally:
+        if added:
+            sys.path.remove(cwd)
+
+
+def _spec_for_class(ref: str, replica: type[Replica]) -> ProtocolSpec:
+    doc = (replica.__doc__ or "").strip()
+    title = doc.splitlines()[0] if doc else f"the user's protocol {ref}"
+
+    def build(config: ProtocolConfig) -> list[Replica]:
+        # The contract is the subclass's (node_id, config), not Replica's own (node_id);
+        # a class that breaks it fails here and the caller says so.
+        return [replica(server, config) for server in config.servers]  # type: ignore[call-arg]
+
+    return ProtocolSpec(
+        name=ref,
+        title=title,
+        failure_model=FailureModel.CRASH,  # unused: ``declared`` is false
+        replicas_default=2,
+        build=build,
+        tolerated=lambda n: 0,
+        replicas_problem=lambda n: None,
+        targets=lambda f, delta_s, tau_s: Targets(),
+        client_timeout_s=lambda delta_s, tau_s: 4 * delta_s + tau_s,
+    )
