@@ -28,6 +28,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Commands:
       sim            run a protocol in the deterministic simulator and check the run
       check-history  check a history (smrkit JSON Lines or Jepsen logs) for linearizability
+      bounds         Table 1 of seed 001 reproduced: bounds, measurements, counterexamples
+      replay         re-run a saved trace and check it again
       demo           a one-minute tour
       worlds         seed 000's impossibility proof (worlds A, B, C) run for a protocol
     """
@@ -36,13 +38,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register_commands() -> None:
+    from smrkit.cli.bounds_cmd import bounds
     from smrkit.cli.check_cmd import check_history
     from smrkit.cli.demo_cmd import demo
+    from smrkit.cli.replay_cmd import replay
     from smrkit.cli.sim_cmd import sim
     from smrkit.cli.worlds_cmd import worlds
 
     cli.add_command(sim)
     cli.add_command(check_history)
+    cli.add_command(bounds)
+    cli.add_command(replay)
     cli.add_command(demo)
     cli.add_command(worlds)
 

@@ -124,7 +124,11 @@ def sweep(
     workers: int = 1,
 ) -> list[Outcome]:
     """Judge ``base`` under each seed with the plan ``plans(seed)``; outcomes in seed order."""
-    configs = [_with(base, seed, plans(seed)) for seed in seeds]
+    return judge_all([with_plan(base, seed, plans(seed)) for seed in seeds], workers=workers)
+
+
+def judge_all(configs: Sequence[SimConfig], *, workers: int = 1) -> list[Outcome]:
+    """Judge every configuration, on ``workers`` processes; outcomes in the same order."""
     if workers <= 1 or len(configs) < 2:
         return [judge(config) for config in configs]
     payloads = [json.dumps(config.to_json()) for config in configs]
@@ -135,7 +139,8 @@ def sweep(
     return [Outcome.from_json(json.loads(result)) for result in results]
 
 
-def _with(base: SimConfig, seed: int, faults: Sequence[str]) -> SimConfig:
+def with_plan(base: SimConfig, seed: int, faults: Sequence[str]) -> SimConfig:
+    """``base`` with another seed and fault plan."""
     values = base.to_json()
     values["seed"] = seed
     values["faults"] = list(faults)

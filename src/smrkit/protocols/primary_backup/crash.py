@@ -285,7 +285,7 @@ SPEC = register(
         replicas_default=3,
         build=_build,
         tolerated=lambda n: n - 1,
-        replicas_problem=lambda n: None if n >= 2 else "pb-crash needs at least 2 servers",
+        replicas_problem=lambda n: None if n >= 1 else "pb-crash needs at least 1 server",
         targets=_targets,
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
     )

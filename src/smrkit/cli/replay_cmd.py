@@ -1,0 +1,85 @@
+"""``smrkit replay``: re-run the simulation a trace file records and judge it again.
+
+A trace's header holds the configuration, seed and fault plan of its run, and runs are a
+pure function of those: re-running gives the same events, which the trace hash confirms.
+The replayed run is judged by the same checks as ``smrkit sim``, so a counterexample
+saved by ``smrkit bounds`` shows its violation again, and ``--html`` draws it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from smrkit.check.evaluate import evaluate_run
+from smrkit.cli.errors import UserError
+from smrkit.report.summary import make_console, print_run, run_json
+from smrkit.sim.trace import TraceFormatError, read_trace
+from smrkit.sim.world import ConfigError, SimConfig, run_simulation
+
+EXIT_DIVERGED = 3
+
+
+@click.command("replay")
+@click.argument("trace_path", metavar="TRACE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a self-contained HTML report of the replayed run.",
+)
+def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
+    """Replay the run recorded in TRACE (written by 'smrkit sim --trace' or 'smrkit
+    bounds') and check it again.
+
+    \b
+    Exit status: 0 every check holds, 1 a check is violated, 2 bad usage,
+    3 the replay differs from the trace (another smrkit version?).
+    """
+    try:
+        recorded = read_trace(trace_path)
+    except FileNotFoundError:
+        raise UserError(
+            f"no such trace file: {trace_path}", "give the path of a .jsonl trace"
+        ) from None
+    except (OSError, TraceFormatError, ValueError) as error:
+        raise UserError(f"cannot read trace {trace_path}: {error}") from None
+    config_data = recorded.header.get("config")
+    if not isinstance(config_data, dict):
+        raise UserError(
+            f"{trace_path} records no simulation configuration",
+            "replay traces written by 'smrkit sim --trace' or 'smrkit bounds'",
+        )
+    try:
+        config = SimConfig.from_json(config_data)
+        run = run_simulation(config)
+    except (ConfigError, TypeError) as error:
+        raise UserError(f"cannot replay {trace_path}: {error}") from None
+    evaluation = evaluate_run(run)
+    trace_hash = run.trace.trace_hash()
+    identical = trace_hash == recorded.trace_hash()
+    summary = run_json(run, evaluation, trace_hash)
+    summary["replay"] = {"trace": str(trace_path), "identical": identical}
+    if html_path is not None:
+        from smrkit.report.html import write_report
+
+        try:
+            write_report(html_path, summary, run.trace, evaluation.analysis.gaps)
+        except OSError as error:
+            raise UserError(f"cannot write {html_path}: {error.strerror}") from None
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        console = make_console()
+        print_run(console, run, evaluation, trace_hash)
+        if identical:
+            console.print(f"replay identical to {trace_path} (trace hash {trace_hash[:16]}…)")
+        else:
+            console.print(f"replay DIFFERS from {trace_path}: another smrkit version wrote it?")
+        if html_path is not None:
+            console.print(f"report written to {html_path}")
+    code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
+    click.get_current_context().exit(code)
