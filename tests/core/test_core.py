@@ -93,5 +93,7 @@ def test_table_one() -> None:
         2 * delta,
         6 * delta,
     )
+    nothing = lower_bounds(FailureModel.CRASH_LINK, 0, delta)
+    assert (nothing.replicas_min, nothing.blocking_s, nothing.failover_s) == (1, 0.0, 0.0)
     with pytest.raises(ValueError):
-        lower_bounds(FailureModel.CRASH, 0, delta)
+        lower_bounds(FailureModel.CRASH, -1, delta)

@@ -50,8 +50,10 @@ class LowerBounds:
 
 def lower_bounds(model: FailureModel, f: int, delta_s: float) -> LowerBounds:
     """Table 1: the least replication, blocking and failover any protocol can achieve."""
-    if f < 1:
-        raise ValueError(f"f must be at least 1, got {f}")
+    if f < 0:
+        raise ValueError(f"f must be at least 0, got {f}")
+    if f == 0:
+        return LowerBounds(model, 0, 1, 0.0, 0.0, False, True, "no failure to tolerate")
     omission_blocking = delta_s if f == 1 else 2 * delta_s
     if model is FailureModel.CRASH:
         return LowerBounds(model, f, f + 1, 0.0, f * delta_s, False, True, "Thm 1, 9")
