@@ -39,14 +39,12 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
     Exit status: 0 every check holds, 1 a check is violated, 2 bad usage,
     3 the replay differs from the trace (another smrkit version?).
     """
+    if not trace_path.is_file():
+        raise UserError(f"no such trace file: {trace_path}", "give the path of a .jsonl trace")
     try:
         recorded = read_trace(trace_path)
-    except FileNotFoundError:
-        raise UserError(
-            f"no such trace file: {trace_path}", "give the path of a .jsonl trace"
-        ) from None
     except (OSError, TraceFormatError, ValueError) as error:
-        raise UserError(f"cannot read trace {trace_path}: {error}") from None
+        raise UserError(str(error), "give a trace written by 'smrkit sim --trace'") from None
     config_data = recorded.header.get("config")
     if not isinstance(config_data, dict):
         raise UserError(

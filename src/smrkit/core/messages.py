@@ -24,15 +24,15 @@ class Message:
 class ClientRequest(Message):
     """Client ``client`` asks for ``op`` as its ``seq``-th command (retries reuse ``seq``).
 
-    ``resend`` says the client's previous attempt went to this same server and got no
-    answer within the client's time-out. With correct clients and links that is evidence
-    for the server: a primary that never saw the earlier attempt, or whose reply never
-    arrived, has omitted a message (the omission protocols halt on it)."""
+    ``previous`` names the server the client's previous attempt of this command went to,
+    when that attempt got no answer at all within the client's time-out. With correct
+    clients and links that is evidence: a primary that never saw the earlier attempt, or
+    whose reply never arrived, has omitted a message (the omission protocols halt on it)."""
 
     client: NodeId
     seq: int
     op: Op
-    resend: bool = False
+    previous: NodeId | None = None
 
 
 @dataclass(frozen=True, slots=True)

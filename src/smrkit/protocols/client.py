@@ -77,12 +77,12 @@ class StandardClient(ClientNode):
     def on_timer(self, timer: Timer, out: Out) -> None:
         if timer == RETRY and self.pending is not None:
             self.timeouts_in_a_row += 1
-            same = self.timeouts_in_a_row < self.rotate_after
-            if not same:
+            silent = self.dest
+            if self.timeouts_in_a_row >= self.rotate_after:
                 self.timeouts_in_a_row = 0
                 index = self.servers.index(self.dest) if self.dest in self.servers else -1
                 self.dest = self.servers[(index + 1) % len(self.servers)]
-            self._send_pending(out, resend=same)
+            self._send_pending(out, previous=silent)
         elif timer == THINK:
             self._issue_next(out)
 
@@ -100,7 +100,7 @@ class StandardClient(ClientNode):
             self._issue_next(out)
 
     def _on_hint(self, hint: PrimaryHint, out: Out) -> None:
-        if hint.view <= self.view:
+        if hint.view < self.view or (hint.view == self.view and hint.primary == self.dest):
             return
         self.view = hint.view
         self.timeouts_in_a_row = 0
@@ -118,9 +118,9 @@ class StandardClient(ClientNode):
         self.pending = ClientRequest(self.id, self.seq, op)
         self._send_pending(out)
 
-    def _send_pending(self, out: Out, *, resend: bool = False) -> None:
+    def _send_pending(self, out: Out, *, previous: NodeId | None = None) -> None:
         assert self.pending is not None and self.dest is not None
-        if self.pending.resend != resend:
-            self.pending = replace(self.pending, resend=resend)
+        if self.pending.previous != previous:
+            self.pending = replace(self.pending, previous=previous)
         out.send(self.dest, self.pending)
         out.set_timer(RETRY, self.timeout_s)

@@ -46,6 +46,10 @@ from smrkit.core.ops import Command
 from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets
 from smrkit.protocols.service import Freshness, ReplicatedService
 
+ROTATE_AFTER = 3
+"""The standard client tries another server after this many time-outs in a row; a
+primary that drops one client's requests is found out only then."""
+
 EPOCHS_PER_ROUND = 64
 """Epoch of the election in sub-round m of round k: ``k·64 + m + 1`` (0 is p1's start)."""
 
@@ -109,6 +113,15 @@ class Behind(Message):
 
     epoch: int
     have: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered(Message):
+    """A backup tells the primary: client ``client`` came to me with ``seq`` after its
+    previous attempt, sent to you, got no answer."""
+
+    client: NodeId
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +294,8 @@ class QuorumReplica(Replica):
                 )
         elif isinstance(msg, Sync):
             self._on_sync(src, msg, out)
+        elif isinstance(msg, Unanswered):
+            self._on_unanswered(msg, out)
         else:
             self._note(f"unexpected {type(msg).__name__}")
 
@@ -397,6 +412,8 @@ class QuorumReplica(Replica):
         if not self.is_primary:
             if self.primary is not None:
                 out.send(src, PrimaryHint(self.primary, self.epoch))
+                if request.previous == self.primary:
+                    out.send(self.primary, Unanswered(request.client, request.seq))
             return  # Pb3: not enqueued
         if self.settling:
             self.held.append((src, request))
@@ -407,8 +424,8 @@ class QuorumReplica(Replica):
             (r.client, r.seq) == key for _, r in self.waiting.values()
         ):
             return  # still waiting for its quorum; the reply follows
-        if request.resend:
-            evidence = self._omission_evidence(key, freshness, out.now)
+        if request.previous == self.id:
+            evidence = self._omission_evidence(key, freshness, out.now, hops=1)
             if evidence is not None:
                 out.halt(evidence)
                 return
@@ -429,20 +446,37 @@ class QuorumReplica(Replica):
             out.set_timer((COMMIT_BY, index), 2 * self.delta_s)
 
     def _omission_evidence(
-        self, key: tuple[NodeId, int], freshness: Freshness, now: float
+        self, key: tuple[NodeId, int], freshness: Freshness, now: float, *, hops: int
     ) -> str | None:
-        """Why a resent request proves this primary omitted a message, or ``None``.
+        """Why a client's word that its last attempt here went unanswered proves this
+        primary omitted a message, or ``None``. The news took ``hops`` message delays.
 
-        The client sent the earlier attempt here a time-out ago, over a reliable link. If
-        it arrived while this server was serving, it was either never received (receive
-        omission) or answered with a reply that never arrived (send omission)."""
-        earliest_arrival = now - self.client_timeout_s - self.delta_s
+        The client sent the earlier attempt here a time-out before the news, over a
+        reliable link. If it arrived while this server was serving, it was either never
+        received (receive omission) or answered by a reply that never arrived (send
+        omission)."""
+        earliest_arrival = now - self.client_timeout_s - hops * self.delta_s
         if freshness is Freshness.NEW and self.serving_since <= earliest_arrival:
             return f"never received {key[0]}#{key[1]}: I omit messages"
         replied = self.replied_at.get(key[0])
-        if replied is not None and replied[0] == key[1] and now > replied[1] + 2 * self.delta_s:
+        if (
+            replied is not None
+            and replied[0] == key[1]
+            and now > replied[1] + (hops + 1) * self.delta_s
+        ):
             return f"my reply to {key[0]}#{key[1]} never arrived: I omit messages"
         return None
+
+    def _on_unanswered(self, news: Unanswered, out: Out) -> None:
+        if not self.is_primary or self.settling:
+            return
+        key = (news.client, news.seq)
+        if any((r.client, r.seq) == key for _, r in self.waiting.values()):
+            return
+        freshness = self.service.freshness(news.client, news.seq)
+        evidence = self._omission_evidence(key, freshness, out.now, hops=2)
+        if evidence is not None:
+            out.halt(evidence)
 
     def _on_ack(self, src: NodeId, ack: Ack, out: Out) -> None:
         if not self.is_primary or ack.epoch != self.epoch:
@@ -503,7 +537,7 @@ def targets(f: int, delta_s: float, tau_s: float) -> Targets:
         failover_s=2 * f * delta_s + tau_s,
         blocking_s=2 * delta_s,
         outage_count=f,
-        outage_s=tau_s + (2 * f + 14) * delta_s,
+        outage_s=tau_s + (2 * f + 14) * delta_s + ROTATE_AFTER * client_timeout(delta_s, tau_s),
     )
 
 

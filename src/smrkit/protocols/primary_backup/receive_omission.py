@@ -11,7 +11,9 @@ meets Theorem 5's 2δ (f > 1; Theorem 6 allows δ for f = 1). n = 2f + 1 is what
 achieves too; its lower bound ⌊3f/2⌋ + 1 (Theorem 3) is not known to be tight.
 
 Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover at most
-``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 6)·δ``.
+``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 38)·δ``
+(a primary that drops one client's messages is found out only when that client turns to
+another server, after three time-outs of 8δ, and a backup tells the primary).
 """
 
 from __future__ import annotations

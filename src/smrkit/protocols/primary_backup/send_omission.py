@@ -15,7 +15,9 @@ must instead rely on "a missing message proves its sender faulty", which smrkit 
 not implement yet.
 
 Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover at most
-``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 6)·δ``.
+``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 38)·δ``
+(a primary that drops one client's messages is found out only when that client turns to
+another server, after three time-outs of 8δ, and a backup tells the primary).
 """
 
 from __future__ import annotations
