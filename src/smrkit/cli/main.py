@@ -29,6 +29,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
       sim            run a protocol in the deterministic simulator and check the run
       check-history  check a history (smrkit JSON Lines or Jepsen logs) for linearizability
       demo           a one-minute tour
+      cluster        a real cluster of replica processes: init, up, status, down
+      serve          run one replica (for a replica on its own host)
+      kv             one command against a cluster (put, get, append, cas)
+      nemesis        inject a fault into a cluster (kill, partition, omit, heal)
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -45,6 +49,20 @@ def _register_commands() -> None:
 
 
 _register_commands()
+
+
+def _register_cluster_commands() -> None:
+    """The real cluster (issue 4): processes, client, faults, Jepsen-style test."""
+    from smrkit.cli.cluster_cmd import cluster, serve
+    from smrkit.cli.kv_cmd import kv, nemesis
+
+    cli.add_command(cluster)
+    cli.add_command(serve)
+    cli.add_command(kv)
+    cli.add_command(nemesis)
+
+
+_register_cluster_commands()
 
 
 def _one_line(text: str) -> str:
