@@ -8,6 +8,9 @@ the command's ``(client id, sequence number)``: the replicas keep a reply cache 
 client id, replicated with the state, and answer a retry of a command that already
 took effect from it, so each command takes effect exactly once.
 
+The client keeps a connection to every replica and names its client ids on each
+(a ``sessions`` frame), so a new primary's hint reaches it wherever it was sent.
+
 A client id has one command outstanding at a time (the replicas' cache holds one
 reply per id), so a :class:`Client` keeps a pool of *sessions*, each its own client
 id, and concurrent calls on one ``Client`` use different sessions.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import secrets
 import time
 from pathlib import Path
@@ -36,6 +40,8 @@ from smrkit.net.frames import ROLE_CLIENT, Channel, FrameError, connect
 RETRY_BACKOFF_S = 0.05
 """Pause before resending after a refused connection or a hint that changed nothing."""
 SESSIONS_MAX_DEFAULT = 4096
+DIAL_EVERY_S = 1.0
+SESSIONS_PER_FRAME = 1000
 
 
 class CommandError(Exception):
@@ -81,6 +87,8 @@ class Client:
         self._connecting: dict[str, asyncio.Lock] = {s: asyncio.Lock() for s in self.servers}
         self._readers: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._next_dial = 0.0
+        self._session_ids: list[str] = []
 
     async def __aenter__(self) -> Client:
         return self
@@ -113,6 +121,7 @@ class Client:
         """Run ``op`` exactly once; see the module docstring for the outcomes."""
         if self._closed:
             raise RuntimeError("the client is closed")
+        self._dial_all()
         session = await self._take_session()
         try:
             session[1] += 1
@@ -129,7 +138,12 @@ class Client:
             if self._idle:
                 return self._idle.popleft()
             self._sessions += 1
-            return [f"c{secrets.randbits(52) + 1}", 0]
+            session: list[Any] = [f"c{secrets.randbits(52) + 1}", 0]
+            self._session_ids.append(session[0])
+            for channel in list(self._conns.values()):
+                with contextlib.suppress(OSError, FrameError):
+                    channel.send(("sessions", (session[0],)))
+            return session
 
     async def _run(self, request: ClientRequest) -> Value:
         loop = asyncio.get_running_loop()
@@ -183,6 +197,24 @@ class Client:
 
     # --- connections -----------------------------------------------------------------------
 
+    def _dial_all(self) -> None:
+        """Keep a connection to every replica, not only ``Dest``: a new primary's hint
+        reaches the client at once (as it does in the simulator), and a retry finds its
+        connection ready. Replicas that refuse are tried again after ``DIAL_EVERY_S``."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._next_dial or len(self._conns) == len(self.servers):
+            return
+        self._next_dial = loop.time() + DIAL_EVERY_S
+        for server in self.servers:
+            if server not in self._conns and not self._connecting[server].locked():
+                task = asyncio.ensure_future(self._dial(server))
+                self._readers.add(task)
+                task.add_done_callback(self._readers.discard)
+
+    async def _dial(self, server: str) -> None:
+        with contextlib.suppress(OSError, TimeoutError):
+            await self._connection(server, self.config.connect_timeout_s)
+
     async def _connection(self, server: str, timeout_s: float) -> Channel:
         channel = self._conns.get(server)
         if channel is not None:
@@ -201,6 +233,9 @@ class Client:
                 frame_bytes_max=self.config.frame_bytes_max,
                 timeout_s=min(timeout_s, self.config.connect_timeout_s),
             )
+            ids = self._session_ids
+            for start in range(0, len(ids), SESSIONS_PER_FRAME):
+                channel.send(("sessions", tuple(ids[start : start + SESSIONS_PER_FRAME])))
             self._conns[server] = channel
             task = asyncio.ensure_future(self._read(server, channel))
             self._readers.add(task)

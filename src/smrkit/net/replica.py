@@ -67,6 +67,7 @@ RECONNECT_S_MIN = 0.02
 RECONNECT_S_MAX = 0.5
 CLIENT_IDS_MAX = 100_000
 """Client ids remembered for routing replies; the oldest is forgotten first."""
+SESSIONS_PER_FRAME_MAX = 10_000
 
 
 class StartError(RuntimeError):
@@ -326,6 +327,9 @@ class ReplicaServer:
     async def _read_client(self, channel: Channel) -> None:
         while True:
             frame = await channel.recv()
+            if isinstance(frame, tuple) and len(frame) == 2 and frame[0] == "sessions":
+                self._register_sessions(channel, frame[1])
+                continue
             if not (isinstance(frame, tuple) and len(frame) == 4 and frame[0] == "m"):
                 raise FrameError("malformed", "not a message frame from a client")
             request = frame[3]
@@ -334,11 +338,26 @@ class ReplicaServer:
                 raise FrameError("malformed", problem)
             assert isinstance(request, ClientRequest)
             self.stats["requests_in"] += 1
-            self._clients[request.client] = channel
-            self._clients.move_to_end(request.client)
-            if len(self._clients) > CLIENT_IDS_MAX:
-                self._clients.popitem(last=False)
+            self._route_client(request.client, channel)
             await self._deliver(request.client, request)
+
+    def _register_sessions(self, channel: Channel, ids: object) -> None:
+        """A client names the client ids it uses, so that messages for them (a new
+        primary's hint above all) reach it even before it sends us a request."""
+        if not (
+            isinstance(ids, tuple)
+            and len(ids) <= SESSIONS_PER_FRAME_MAX
+            and all(isinstance(i, str) and is_client(i) for i in ids)
+        ):
+            raise FrameError("malformed", "sessions frame is not a tuple of client ids")
+        for client in ids:
+            self._route_client(client, channel)
+
+    def _route_client(self, client: str, channel: Channel) -> None:
+        self._clients[client] = channel
+        self._clients.move_to_end(client)
+        if len(self._clients) > CLIENT_IDS_MAX:
+            self._clients.popitem(last=False)
 
     async def _deliver(self, src: str, msg: Message) -> None:
         self._inbox.put_nowait(("m", src, msg))
