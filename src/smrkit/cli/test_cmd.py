@@ -53,10 +53,10 @@ def test(
 ) -> None:
     """Run a workload against the cluster while a nemesis injects faults; check the
     history for linearizability and lost writes. Kills are not undone (crash-stop)."""
-    from smrkit.net.jepsen import TestPlan, latency_timeline, run_test
+    from smrkit.net.jepsen import JepsenPlan, latency_timeline, run_test
 
     config = load(directory)
-    plan = TestPlan(
+    plan = JepsenPlan(
         time_s=time_s, rate=rate, nemesis=_nemeses(nemesis), clients=clients, keys=keys, seed=seed
     )
     out_dir = config.base / "tests" / time.strftime("%Y%m%dT%H%M%S")

@@ -51,7 +51,7 @@ FINAL_PROCESS = "final"
 
 
 @dataclass(frozen=True)
-class TestPlan:
+class JepsenPlan:
     time_s: float = 30.0
     rate: float = 500.0
     """Offered load, ops per second over all clients."""
@@ -76,8 +76,8 @@ class FaultWindow:
 
 
 @dataclass
-class TestResult:
-    plan: TestPlan
+class JepsenResult:
+    plan: JepsenPlan
     history: History
     windows: list[FaultWindow]
     linearizability: LinearizabilityResult
@@ -169,7 +169,7 @@ async def _worker(
     index: int,
     client: Client,
     recorder: _Recorder,
-    plan: TestPlan,
+    plan: JepsenPlan,
     rng: random.Random,
 ) -> None:
     interval = plan.clients / plan.rate
@@ -219,7 +219,7 @@ async def _primary(config: ClusterConfig) -> tuple[str | None, list[str]]:
 
 
 async def _nemesis(
-    config: ClusterConfig, plan: TestPlan, recorder: _Recorder, windows: list[FaultWindow]
+    config: ClusterConfig, plan: JepsenPlan, recorder: _Recorder, windows: list[FaultWindow]
 ) -> None:
     kinds = [k for k in plan.nemesis if k in NEMESES]
     if not kinds:
@@ -262,8 +262,8 @@ async def _nemesis(
 
 
 async def run_test(
-    config: ClusterConfig, plan: TestPlan, out_dir: Path | None = None
-) -> TestResult:
+    config: ClusterConfig, plan: JepsenPlan, out_dir: Path | None = None
+) -> JepsenResult:
     """Run the test against the cluster of ``config`` (which must be up)."""
     recorder = _Recorder(time.monotonic())
     windows: list[FaultWindow] = []
@@ -300,7 +300,7 @@ async def run_test(
         r: {k: s.get(k) for k in ("is_primary", "applied", "stats")} if s.get("ok") else None
         for r, s in statuses.items()
     }
-    result = TestResult(plan, history, windows, lin, final, lost, duplicated, replicas)
+    result = JepsenResult(plan, history, windows, lin, final, lost, duplicated, replicas)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         result.history_path = out_dir / "history.jsonl"
@@ -334,7 +334,7 @@ def _lost_writes(
     return lost, duplicated
 
 
-def latency_timeline(result: TestResult) -> list[tuple[float, float | None, str]]:
+def latency_timeline(result: JepsenResult) -> list[tuple[float, float | None, str]]:
     """``(call time, latency ms or None, status)`` of each workload op, for plots."""
     return [
         (op.call, None if op.ret == math.inf else (op.ret - op.call) * 1000, op.status.value)

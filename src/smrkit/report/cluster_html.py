@@ -92,7 +92,7 @@ def _plot(summary: dict[str, Any], timeline: list[tuple[float, float | None, str
 def render_test_report(
     summary: dict[str, Any], timeline: list[tuple[float, float | None, str]], *, title: str
 ) -> str:
-    """The page for one test: ``summary`` is ``TestResult.to_json()``."""
+    """The page for one test: ``summary`` is ``JepsenResult.to_json()``."""
     ok = summary.get("valid")
     verdict_class = "ok" if ok else "bad"
     ops = summary.get("ops", {})

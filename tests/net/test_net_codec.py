@@ -1,0 +1,76 @@
+"""The wire codec: every registered message survives the round trip, and no input
+makes the decoder do anything but return a value or raise CodecError."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smrkit.core.messages import ClientReply, ClientRequest, PrimaryHint
+from smrkit.core.ops import Command, Op
+from smrkit.net import codec
+from smrkit.net.codec import CodecError, decode, encode
+from smrkit.protocols.primary_backup import crash
+
+
+def test_messages_round_trip_with_their_types() -> None:
+    command = Command("c7", 3, Op("cas", "x", ("a", ("b", 1.5, None, True))))
+    samples = [
+        ClientRequest("c1", 1, Op("put", "k", "v")),
+        ClientReply("c1", 1, None, "bad op"),
+        PrimaryHint("p2", 2),
+        crash.Heartbeat(4, 10),
+        crash.Update(11, command),
+        crash.Sync(3, (command, command)),
+        crash.Takeover(9, 12),
+        ("m", "p1", 1.25, crash.SyncRequest(2)),
+        frozenset({1, 2}),
+    ]
+    for sample in samples:
+        back = decode(encode(sample))
+        assert back == sample and type(back) is type(sample)
+
+
+def test_every_registered_message_class_is_one_the_protocols_use() -> None:
+    codec.refresh_registry()
+    names = set(codec._CLASSES)
+    assert "smrkit.protocols.primary_backup.crash:Heartbeat" in names
+    assert "smrkit.protocols.primary_backup.simple:Heartbeat" in names
+    for cls in codec._CLASSES.values():
+        assert dataclasses.is_dataclass(cls)
+
+
+def test_unknown_types_and_wrong_arity_are_refused() -> None:
+    import msgpack  # type: ignore[import-untyped]
+
+    evil = msgpack.packb(msgpack.ExtType(1, msgpack.packb(["os:system", "echo hi"])))
+    with pytest.raises(CodecError, match="unknown message type"):
+        decode(evil)
+    short = msgpack.packb(
+        msgpack.ExtType(1, msgpack.packb(["smrkit.core.messages:PrimaryHint", "p1"]))
+    )
+    with pytest.raises(CodecError, match="takes 2 fields"):
+        decode(short)
+    with pytest.raises(CodecError):
+        encode(object())
+
+
+def test_nesting_is_bounded() -> None:
+    import msgpack
+
+    payload = msgpack.packb(["smrkit.core.messages:PrimaryHint", "p1", 1])
+    for _ in range(codec.DEPTH_MAX + 2):
+        payload = msgpack.packb(msgpack.ExtType(2, msgpack.packb([msgpack.ExtType(1, payload)])))
+    with pytest.raises(CodecError):
+        decode(payload)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_decode_or_raise_codec_error(data: bytes) -> None:
+    with contextlib.suppress(CodecError):
+        decode(data)
