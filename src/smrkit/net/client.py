@@ -42,6 +42,7 @@ RETRY_BACKOFF_S = 0.05
 SESSIONS_MAX_DEFAULT = 4096
 DIAL_EVERY_S = 1.0
 SESSIONS_PER_FRAME = 1000
+REQUESTS_PER_FRAME_MAX = 256
 
 
 class CommandError(Exception):
@@ -82,13 +83,15 @@ class Client:
         self._idle: collections.deque[list[Any]] = collections.deque()
         self._sessions = 0
         self._session_free = asyncio.Condition()
-        self._pending: dict[tuple[str, int], asyncio.Future[object]] = {}
+        self._pending: dict[str, tuple[int, asyncio.Future[object]]] = {}
+        """Client id → the sequence number it waits for and the future of its answer."""
         self._conns: dict[str, Channel] = {}
         self._connecting: dict[str, asyncio.Lock] = {s: asyncio.Lock() for s in self.servers}
         self._readers: set[asyncio.Task[None]] = set()
         self._closed = False
         self._next_dial = 0.0
         self._session_ids: list[str] = []
+        self._outgoing: dict[Channel, list[ClientRequest]] = {}
 
     async def __aenter__(self) -> Client:
         return self
@@ -148,7 +151,6 @@ class Client:
     async def _run(self, request: ClientRequest) -> Value:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.op_timeout_s
-        key = (request.client, request.seq)
         timeouts = 0
         first = True
         while True:
@@ -160,12 +162,12 @@ class Client:
             first = False
             dest = self.dest
             future: asyncio.Future[object] = loop.create_future()
-            self._pending[key] = future
+            self._pending[request.client] = (request.seq, future)
             try:
                 channel = await self._connection(dest, remaining)
-                channel.send(("m", request.client, time.time(), request))
+                self._send(channel, request)
             except (OSError, TimeoutError, FrameError, CodecError):
-                self._pending.pop(key, None)
+                self._pending.pop(request.client, None)
                 self._move_on_from(dest)
                 await asyncio.sleep(min(RETRY_BACKOFF_S, max(0.0, remaining)))
                 continue
@@ -178,7 +180,7 @@ class Client:
                     self._move_on_from(dest)
                 continue
             finally:
-                self._pending.pop(key, None)
+                self._pending.pop(request.client, None)
             if answer is _REDIRECT:
                 continue
             if answer is _NUDGE or answer is _LOST:
@@ -190,6 +192,24 @@ class Client:
             if answer.error is not None:
                 raise CommandError(answer.error)
             return answer.result
+
+    def _send(self, channel: Channel, request: ClientRequest) -> None:
+        """Queue ``request``; the requests queued in one turn of the event loop go out
+        together, as one frame per connection."""
+        if channel.writer.is_closing():
+            raise ConnectionResetError("the connection is closed")
+        batch = self._outgoing.get(channel)
+        if batch is None:
+            batch = self._outgoing[channel] = []
+            asyncio.get_running_loop().call_soon(self._flush, channel)
+        batch.append(request)
+
+    def _flush(self, channel: Channel) -> None:
+        batch = self._outgoing.pop(channel, [])
+        for start in range(0, len(batch), REQUESTS_PER_FRAME_MAX):
+            chunk = tuple(batch[start : start + REQUESTS_PER_FRAME_MAX])
+            with contextlib.suppress(OSError, FrameError, CodecError):
+                channel.send(("b", "", time.time(), chunk))  # lost: the retry resends it
 
     def _move_on_from(self, dest: str) -> None:
         if self.dest == dest:
@@ -246,31 +266,37 @@ class Client:
         try:
             while True:
                 frame = await channel.recv()
-                if isinstance(frame, tuple) and len(frame) == 4 and frame[0] == "m":
-                    self._on_message(frame[3])
+                if isinstance(frame, tuple) and len(frame) == 5 and frame[0] == "c":
+                    for msg in frame[4]:
+                        self._on_message(frame[3], msg)
         except (OSError, FrameError, asyncio.IncompleteReadError):
             pass
         finally:
             channel.close()
             if self._conns.get(server) is channel:
                 del self._conns[server]
-            for future in list(self._pending.values()):
+            for _, future in list(self._pending.values()):
                 if not future.done():
                     future.set_result(_LOST)
 
-    def _on_message(self, msg: object) -> None:
+    def _on_message(self, session: object, msg: object) -> None:
+        """A message for one of our client ids (``session``)."""
         if isinstance(msg, ClientReply):
-            future = self._pending.get((msg.client, msg.seq))
-            if future is not None and not future.done():
-                future.set_result(msg)
+            entry = self._pending.get(msg.client)
+            if entry is not None and entry[0] == msg.seq and not entry[1].done():
+                entry[1].set_result(msg)
         elif isinstance(msg, PrimaryHint):
-            moved = msg.view > self.view
-            if moved:
+            if msg.view > self.view:  # a new Dest for every pending command
                 self.view = msg.view
                 self.dest = msg.primary
-            for future in list(self._pending.values()):
-                if not future.done():
-                    future.set_result(_REDIRECT if moved else _NUDGE)
+                for _, future in list(self._pending.values()):
+                    if not future.done():
+                        future.set_result(_REDIRECT)
+                return
+            # the answer of a replica that is not the primary, to this session only
+            entry = self._pending.get(session) if isinstance(session, str) else None
+            if entry is not None and not entry[1].done():
+                entry[1].set_result(_NUDGE)
 
     async def close(self) -> None:
         self._closed = True

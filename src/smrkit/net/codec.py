@@ -1,11 +1,14 @@
 """Messages to msgpack bytes and back, without pickle.
 
-Messages are frozen dataclasses (DESIGN.md). Each one travels as a msgpack extension
-value whose payload is ``[type name, field, field, …]``; the receiver rebuilds it only
-if the name is in the registry of known classes — every :class:`Message` subclass of
-the registered protocols, plus :class:`Op` and :class:`Command` — so a peer can never
-make us construct anything else. Tuples travel as msgpack arrays and come back as
-tuples (values are tuples, never lists); frozensets have their own extension code.
+Messages are frozen dataclasses (DESIGN.md). Each one travels as a msgpack array
+``[tag, field, field, …]`` whose first element, the tag, is a msgpack extension value
+holding the class's name; the receiver rebuilds the message only if the name is in the
+registry of known classes — every :class:`Message` subclass of the registered
+protocols, plus :class:`Op` and :class:`Command` — so a peer can never make us
+construct anything else. One ``packb``/``unpackb`` call handles a whole frame (the
+tags are resolved in msgpack's hooks), which is what keeps the codec cheap. Tuples
+travel as msgpack arrays and come back as tuples (values are tuples, never lists);
+frozensets have their own tag.
 
 Names are ``module:qualname``: two protocols may both have a ``Heartbeat``.
 """
@@ -25,18 +28,28 @@ from smrkit.protocols.registry import protocol_names
 _EXT_DATACLASS = 1
 _EXT_FROZENSET = 2
 
-# Nesting a peer may send; deeper payloads are refused rather than recursed into.
-DEPTH_MAX = 32
-
 
 class CodecError(ValueError):
     """Bytes that do not decode to a known message (counted and dropped, never raised
     out of the runtime)."""
 
 
+class _Tag:
+    """The decoded tag of an array: which class (``None``: a frozenset) it builds."""
+
+    __slots__ = ("arity", "cls")
+
+    def __init__(self, cls: type | None, arity: int) -> None:
+        self.cls = cls
+        self.arity = arity
+
+
 _CLASSES: dict[str, type] = {}
-_NAMES: dict[type, str] = {}
+_TAGS: dict[type, msgpack.ExtType] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_DECODE_TAGS: dict[bytes, _Tag] = {}
+_FROZEN_TAG = _Tag(None, -1)
+_FROZEN_EXT = msgpack.ExtType(_EXT_FROZENSET, b"")
 
 
 def _name(cls: type) -> str:
@@ -50,9 +63,11 @@ def _register(cls: type) -> None:
     if not dataclasses.is_dataclass(cls) or getattr(module, cls.__qualname__, None) is not cls:
         return
     name = _name(cls)
+    fields = tuple(f.name for f in dataclasses.fields(cls))
     _CLASSES[name] = cls
-    _NAMES[cls] = name
-    _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    _TAGS[cls] = msgpack.ExtType(_EXT_DATACLASS, name.encode())
+    _FIELDS[cls] = fields
+    _DECODE_TAGS[name.encode()] = _Tag(cls, len(fields))
 
 
 def refresh_registry() -> None:
@@ -67,82 +82,88 @@ def refresh_registry() -> None:
 
 def _default(value: Any) -> Any:
     cls = type(value)
-    if cls not in _NAMES:
+    tag = _TAGS.get(cls)
+    if tag is None and not isinstance(value, frozenset):
         refresh_registry()
-    name = _NAMES.get(cls)
-    if name is not None:
-        fields = [getattr(value, f) for f in _FIELDS[cls]]
-        return msgpack.ExtType(_EXT_DATACLASS, _packb([name, *fields]))
+        tag = _TAGS.get(cls)
+    if tag is not None:
+        return [tag, *[getattr(value, f) for f in _FIELDS[cls]]]
     if isinstance(value, frozenset):
-        return msgpack.ExtType(_EXT_FROZENSET, _packb(list(value)))
+        return [_FROZEN_EXT, *value]
     raise TypeError(f"cannot encode {cls.__name__} (not a registered message)")
 
 
-def _packb(value: Any) -> bytes:
-    data: bytes = msgpack.packb(value, default=_default, use_bin_type=True, datetime=False)
-    return data
+_PACKER_OPTIONS: dict[str, Any] = {"default": _default, "use_bin_type": True, "datetime": False}
 
 
 def encode(value: Any) -> bytes:
     """msgpack bytes of a message (or any structure of plain values and messages)."""
     try:
-        return _packb(value)
+        data: bytes = msgpack.packb(value, **_PACKER_OPTIONS)
     except (TypeError, ValueError, OverflowError) as error:
         raise CodecError(f"cannot encode {type(value).__name__}: {error}") from None
+    return data
 
 
-class _Decoder:
-    """One decode call: tracks nesting so hostile input cannot recurse without bound."""
+def _ext_hook(code: int, data: bytes) -> _Tag:
+    if code == _EXT_FROZENSET and not data:
+        return _FROZEN_TAG
+    if code != _EXT_DATACLASS:
+        raise CodecError(f"unknown extension code {code}")
+    tag = _DECODE_TAGS.get(data)
+    if tag is None:
+        refresh_registry()
+        tag = _DECODE_TAGS.get(data)
+    if tag is None:
+        raise CodecError(f"unknown message type {data[:100]!r}")
+    return tag
 
-    def __init__(self) -> None:
-        self.depth = 0
 
-    def ext_hook(self, code: int, data: bytes) -> Any:
-        self.depth += 1
+def _list_hook(items: tuple[Any, ...]) -> Any:
+    if not items or type(items[0]) is not _Tag:
+        if _Tag in map(type, items):
+            raise CodecError("a message tag out of place")
+        return items
+    tag: _Tag = items[0]
+    args = items[1:]
+    if _Tag in map(type, args):
+        raise CodecError("a message tag out of place")
+    if tag.cls is None:
         try:
-            if self.depth > DEPTH_MAX:
-                raise CodecError(f"nested deeper than {DEPTH_MAX}")
-            items = self.unpack(data)
-            if code == _EXT_FROZENSET:
-                if not isinstance(items, tuple):
-                    raise CodecError("frozenset payload is not an array")
-                return frozenset(items)
-            if code != _EXT_DATACLASS:
-                raise CodecError(f"unknown extension code {code}")
-            if not isinstance(items, tuple) or not items or not isinstance(items[0], str):
-                raise CodecError("message payload is not [name, fields...]")
-            cls = _CLASSES.get(items[0])
-            if cls is None:
-                refresh_registry()
-                cls = _CLASSES.get(items[0])
-            if cls is None:
-                raise CodecError(f"unknown message type {items[0]!r}")
-            fields = _FIELDS[cls]
-            if len(items) - 1 != len(fields):
-                raise CodecError(f"{items[0]} takes {len(fields)} fields, got {len(items) - 1}")
-            return cls(*items[1:])
-        finally:
-            self.depth -= 1
+            return frozenset(args)
+        except TypeError:
+            raise CodecError("an unhashable item in a frozenset") from None
+    if len(args) != tag.arity:
+        raise CodecError(f"{_name(tag.cls)} takes {tag.arity} fields, got {len(args)}")
+    return tag.cls(*args)
 
-    def unpack(self, data: bytes) -> Any:
-        try:
-            return msgpack.unpackb(
-                data,
-                ext_hook=self.ext_hook,
-                use_list=False,
-                raw=False,
-                strict_map_key=False,
-                timestamp=0,
-            )
-        except CodecError:
-            raise
-        except Exception as error:  # msgpack raises several unrelated types
-            raise CodecError(f"malformed msgpack: {type(error).__name__}: {error}") from None
+
+def _dict_hook(items: dict[Any, Any]) -> dict[Any, Any]:
+    if _Tag in map(type, items) or _Tag in map(type, items.values()):
+        raise CodecError("a message tag out of place")
+    return items
 
 
 def decode(data: bytes) -> Any:
     """The value :func:`encode` made; :class:`CodecError` for anything else."""
-    return _Decoder().unpack(data)
+    try:
+        value = msgpack.unpackb(
+            data,
+            ext_hook=_ext_hook,
+            list_hook=_list_hook,
+            object_hook=_dict_hook,
+            use_list=False,
+            raw=False,
+            strict_map_key=False,
+            timestamp=0,
+        )
+    except CodecError:
+        raise
+    except Exception as error:  # msgpack raises several unrelated types
+        raise CodecError(f"malformed msgpack: {type(error).__name__}: {error}") from None
+    if type(value) is _Tag:
+        raise CodecError("a bare message tag")
+    return value
 
 
 refresh_registry()

@@ -43,8 +43,8 @@ class ClusterConfig:
     frame_bytes_max: int = FRAME_BYTES_MAX_DEFAULT
     outbound_queue_max: int = 10_000
     """Frames waiting for one peer; more are dropped (and counted)."""
-    inbox_max: int = 10_000
-    """Inputs waiting for the node's handler; readers pause beyond this (back-pressure)."""
+    inbox_max: int = 1_000
+    """Client requests waiting for the node; reading from clients pauses beyond this."""
     connect_timeout_s: float = 1.0
     secret_file: str = "secret"
     token_file: str = "client-token"

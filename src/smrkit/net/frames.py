@@ -97,7 +97,10 @@ class Channel:
 
     def send(self, value: Any) -> int:
         """Queue one frame on the socket; returns its size. Raises :class:`FrameError`
-        (kind ``oversize_out``) for a frame too large to send, and ``CodecError``."""
+        (kind ``oversize_out``) for a frame too large to send, ``CodecError``, and
+        ``ConnectionResetError`` once the connection is closing."""
+        if self.writer.is_closing():
+            raise ConnectionResetError("the connection is closed")
         body = encode(value)
         if len(body) + _OVERHEAD > self.frame_bytes_max:
             raise FrameError("oversize_out", f"{len(body)} bytes of {type(value).__name__}")
