@@ -165,10 +165,12 @@ def pysyncobj_node(index: int, ports: list[int], rates: list[int], step_s: float
         latencies: list[float | None] = []
         lock = threading.Lock()
 
-        def issue(slot: int) -> None:
+        def issue(
+            slot: int, latencies: list[float | None] = latencies, lock: threading.Lock = lock
+        ) -> None:
             start = time.monotonic()
 
-            def done(result: Any, error: Any, slot: int = slot, start: float = start) -> None:
+            def done(result: Any, error: Any) -> None:
                 with lock:
                     latencies[slot] = time.monotonic() - start if error == 0 else None
 

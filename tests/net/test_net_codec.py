@@ -72,3 +72,10 @@ def test_deep_nesting_is_refused_not_recursed_into() -> None:
 def test_random_bytes_decode_or_raise_codec_error(data: bytes) -> None:
     with contextlib.suppress(CodecError):
         decode(data)
+
+
+def test_the_client_is_exported_lazily() -> None:
+    import smrkit
+    from smrkit.net.client import Client
+
+    assert smrkit.Client is Client

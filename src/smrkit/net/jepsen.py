@@ -61,6 +61,8 @@ class JepsenPlan:
     op_timeout_s: float = 5.0
     check_timeout_s: float = 120.0
     seed: int = 1
+    kills_max: int | None = None
+    """At most this many kills (never more than f, and one replica is always left)."""
 
 
 @dataclass
@@ -226,9 +228,10 @@ async def _nemesis(
         return
     slots = 2 * len(kinds)
     slot_s = plan.time_s / (slots + 1)
-    kills_left = min(
-        get_protocol(config.protocol).tolerated(len(config.servers)), len(config.servers) - 1
-    )
+    n = len(config.servers)
+    kills_left = min(get_protocol(config.protocol).tolerated(n), n - 1)
+    if plan.kills_max is not None:
+        kills_left = min(kills_left, plan.kills_max)
     for i in range(slots):
         kind = kinds[i % len(kinds)]
         start = slot_s * (i + 1)
