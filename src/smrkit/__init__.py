@@ -6,3 +6,12 @@ simulator (:mod:`smrkit.sim`), and its runs are judged by checkers
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``smrkit.Client``, imported on first use so that ``import smrkit`` stays cheap."""
+    if name == "Client":
+        from smrkit.net.client import Client
+
+        return Client
+    raise AttributeError(f"module 'smrkit' has no attribute {name!r}")

@@ -32,6 +32,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
       replay         re-run a saved trace and check it again
       demo           a one-minute tour
       worlds         seed 000's impossibility proof (worlds A, B, C) run for a protocol
+      cluster        a real cluster of replica processes: init, up, status, down
+      serve          run one replica (for a replica on its own host)
+      kv             one command against a cluster (put, get, append, cas)
+      nemesis        inject a fault into a cluster (kill, partition, omit, heal)
+      test           a Jepsen-style test of a cluster: workload, faults, checked history
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -54,6 +59,22 @@ def _register_commands() -> None:
 
 
 _register_commands()
+
+
+def _register_cluster_commands() -> None:
+    """The real cluster (issue 4): processes, client, faults, Jepsen-style test."""
+    from smrkit.cli.cluster_cmd import cluster, serve
+    from smrkit.cli.kv_cmd import kv, nemesis
+    from smrkit.cli.test_cmd import test
+
+    cli.add_command(test)
+    cli.add_command(cluster)
+    cli.add_command(serve)
+    cli.add_command(kv)
+    cli.add_command(nemesis)
+
+
+_register_cluster_commands()
 
 
 def _one_line(text: str) -> str:

@@ -1,0 +1,343 @@
+"""The client library: ``smrkit.Client`` (asyncio) and :class:`BlockingClient`.
+
+A client keeps ``Dest`` (property Pb2 of seed 001), the replica it believes is the
+primary, and sends each command there. A :class:`~smrkit.core.PrimaryHint` with a
+higher view than any seen moves ``Dest`` and resends at once; a refused connection or
+``rotate_after`` time-outs in a row move it to the next replica. Every resend reuses
+the command's ``(client id, sequence number)``: the replicas keep a reply cache per
+client id, replicated with the state, and answer a retry of a command that already
+took effect from it, so each command takes effect exactly once.
+
+The client keeps a connection to every replica and names its client ids on each
+(a ``sessions`` frame), so a new primary's hint reaches it wherever it was sent.
+
+A client id has one command outstanding at a time (the replicas' cache holds one
+reply per id), so a :class:`Client` keeps a pool of *sessions*, each its own client
+id, and concurrent calls on one ``Client`` use different sessions.
+
+Outcomes: a call returns the command's result; raises :class:`CommandError` when the
+service rejected it (it definitely did not take effect); raises :class:`OutcomeUnknownError`
+when no answer came within ``op_timeout_s`` (it may or may not have taken effect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import secrets
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from smrkit.core.messages import ClientReply, ClientRequest, PrimaryHint
+from smrkit.core.ops import Op, Value
+from smrkit.net.codec import CodecError
+from smrkit.net.config import ClusterConfig, load_config
+from smrkit.net.frames import ROLE_CLIENT, Channel, FrameError, connect
+
+RETRY_BACKOFF_S = 0.05
+"""Pause before resending after a refused connection or a hint that changed nothing."""
+SESSIONS_MAX_DEFAULT = 4096
+DIAL_EVERY_S = 1.0
+SESSIONS_PER_FRAME = 1000
+REQUESTS_PER_FRAME_MAX = 256
+
+
+class CommandError(Exception):
+    """The service rejected the command: it did not take effect."""
+
+
+class OutcomeUnknownError(TimeoutError):
+    """No answer in time: the command may or may not have taken effect."""
+
+
+_REDIRECT = object()  # Dest changed: resend now
+_NUDGE = object()  # a replica answered with a hint that changed nothing: resend soon
+_LOST = object()  # the connection the request went out on broke
+
+
+class Client:
+    """An asyncio client of one cluster. Use ``async with Client(DIR) as c``."""
+
+    def __init__(
+        self,
+        cluster: ClusterConfig | str | Path,
+        *,
+        op_timeout_s: float = 10.0,
+        retry_s: float | None = None,
+        rotate_after: int = 2,
+        sessions_max: int = SESSIONS_MAX_DEFAULT,
+    ) -> None:
+        self.config = cluster if isinstance(cluster, ClusterConfig) else load_config(Path(cluster))
+        self.token = self.config.token()
+        self.servers = self.config.servers
+        self.op_timeout_s = op_timeout_s
+        self.retry_s = self.config.client_timeout_s() if retry_s is None else retry_s
+        self.rotate_after = rotate_after
+        self.sessions_max = sessions_max
+        self.dest = self.servers[0]
+        self.view = 0
+        self.retries = 0
+        self._idle: collections.deque[list[Any]] = collections.deque()
+        self._sessions = 0
+        self._session_free = asyncio.Condition()
+        self._pending: dict[str, tuple[int, asyncio.Future[object]]] = {}
+        """Client id → the sequence number it waits for and the future of its answer."""
+        self._conns: dict[str, Channel] = {}
+        self._connecting: dict[str, asyncio.Lock] = {s: asyncio.Lock() for s in self.servers}
+        self._readers: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self._next_dial = 0.0
+        self._session_ids: list[str] = []
+        self._outgoing: dict[Channel, list[ClientRequest]] = {}
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # --- the operations of the kv application ----------------------------------------------
+
+    async def put(self, key: str, value: Value) -> None:
+        await self.call(Op("put", key, value))
+
+    async def get(self, key: str) -> Value:
+        return await self.call(Op("get", key))
+
+    async def append(self, key: str, value: str) -> None:
+        await self.call(Op("append", key, value))
+
+    async def cas(self, key: str, old: Value, new: Value) -> bool:
+        return bool(await self.call(Op("cas", key, (old, new))))
+
+    # --- one command -----------------------------------------------------------------------
+
+    async def call(self, op: Op) -> Value:
+        """Run ``op`` exactly once; see the module docstring for the outcomes."""
+        if self._closed:
+            raise RuntimeError("the client is closed")
+        self._dial_all()
+        session = await self._take_session()
+        try:
+            session[1] += 1
+            return await self._run(ClientRequest(session[0], session[1], op))
+        finally:
+            self._idle.append(session)
+            async with self._session_free:
+                self._session_free.notify()
+
+    async def _take_session(self) -> list[Any]:
+        async with self._session_free:
+            while not self._idle and self._sessions >= self.sessions_max:
+                await self._session_free.wait()
+            if self._idle:
+                return self._idle.popleft()
+            self._sessions += 1
+            session: list[Any] = [f"c{secrets.randbits(52) + 1}", 0]
+            self._session_ids.append(session[0])
+            for channel in list(self._conns.values()):
+                with contextlib.suppress(OSError, FrameError):
+                    channel.send(("sessions", (session[0],)))
+            return session
+
+    async def _run(self, request: ClientRequest) -> Value:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.op_timeout_s
+        timeouts = 0
+        first = True
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise OutcomeUnknownError(f"no answer to {request.op} in {self.op_timeout_s} s")
+            if not first:
+                self.retries += 1
+            first = False
+            dest = self.dest
+            future: asyncio.Future[object] = loop.create_future()
+            self._pending[request.client] = (request.seq, future)
+            try:
+                channel = await self._connection(dest, remaining)
+                self._send(channel, request)
+            except (OSError, TimeoutError, FrameError, CodecError):
+                self._pending.pop(request.client, None)
+                self._move_on_from(dest)
+                await asyncio.sleep(min(RETRY_BACKOFF_S, max(0.0, remaining)))
+                continue
+            try:
+                answer = await asyncio.wait_for(future, min(self.retry_s, remaining))
+            except TimeoutError:
+                timeouts += 1
+                if timeouts >= self.rotate_after:
+                    timeouts = 0
+                    self._move_on_from(dest)
+                continue
+            finally:
+                self._pending.pop(request.client, None)
+            if answer is _REDIRECT:
+                continue
+            if answer is _NUDGE or answer is _LOST:
+                if answer is _LOST:
+                    self._move_on_from(dest)
+                await asyncio.sleep(min(RETRY_BACKOFF_S, max(0.0, deadline - loop.time())))
+                continue
+            assert isinstance(answer, ClientReply)
+            if answer.error is not None:
+                raise CommandError(answer.error)
+            return answer.result
+
+    def _send(self, channel: Channel, request: ClientRequest) -> None:
+        """Queue ``request``; the requests queued in one turn of the event loop go out
+        together, as one frame per connection."""
+        if channel.writer.is_closing():
+            raise ConnectionResetError("the connection is closed")
+        batch = self._outgoing.get(channel)
+        if batch is None:
+            batch = self._outgoing[channel] = []
+            asyncio.get_running_loop().call_soon(self._flush, channel)
+        batch.append(request)
+
+    def _flush(self, channel: Channel) -> None:
+        batch = self._outgoing.pop(channel, [])
+        for start in range(0, len(batch), REQUESTS_PER_FRAME_MAX):
+            chunk = tuple(batch[start : start + REQUESTS_PER_FRAME_MAX])
+            with contextlib.suppress(OSError, FrameError, CodecError):
+                channel.send(("b", "", time.time(), chunk))  # lost: the retry resends it
+
+    def _move_on_from(self, dest: str) -> None:
+        if self.dest == dest:
+            self.dest = self.servers[(self.servers.index(dest) + 1) % len(self.servers)]
+
+    # --- connections -----------------------------------------------------------------------
+
+    def _dial_all(self) -> None:
+        """Keep a connection to every replica, not only ``Dest``: a new primary's hint
+        reaches the client at once (as it does in the simulator), and a retry finds its
+        connection ready. Replicas that refuse are tried again after ``DIAL_EVERY_S``."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._next_dial or len(self._conns) == len(self.servers):
+            return
+        self._next_dial = loop.time() + DIAL_EVERY_S
+        for server in self.servers:
+            if server not in self._conns and not self._connecting[server].locked():
+                task = asyncio.ensure_future(self._dial(server))
+                self._readers.add(task)
+                task.add_done_callback(self._readers.discard)
+
+    async def _dial(self, server: str) -> None:
+        with contextlib.suppress(OSError, TimeoutError):
+            await self._connection(server, self.config.connect_timeout_s)
+
+    async def _connection(self, server: str, timeout_s: float) -> Channel:
+        channel = self._conns.get(server)
+        if channel is not None:
+            return channel
+        async with self._connecting[server]:
+            channel = self._conns.get(server)
+            if channel is not None:
+                return channel
+            host, port = self.config.replicas[server]
+            channel = await connect(
+                host,
+                port,
+                self.token,
+                role=ROLE_CLIENT,
+                node_id=None,
+                frame_bytes_max=self.config.frame_bytes_max,
+                timeout_s=min(timeout_s, self.config.connect_timeout_s),
+            )
+            ids = self._session_ids
+            for start in range(0, len(ids), SESSIONS_PER_FRAME):
+                channel.send(("sessions", tuple(ids[start : start + SESSIONS_PER_FRAME])))
+            self._conns[server] = channel
+            task = asyncio.ensure_future(self._read(server, channel))
+            self._readers.add(task)
+            task.add_done_callback(self._readers.discard)
+            return channel
+
+    async def _read(self, server: str, channel: Channel) -> None:
+        try:
+            while True:
+                frame = await channel.recv()
+                if isinstance(frame, tuple) and len(frame) == 5 and frame[0] == "c":
+                    for msg in frame[4]:
+                        self._on_message(frame[3], msg)
+        except (OSError, FrameError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            channel.close()
+            if self._conns.get(server) is channel:
+                del self._conns[server]
+            for _, future in list(self._pending.values()):
+                if not future.done():
+                    future.set_result(_LOST)
+
+    def _on_message(self, session: object, msg: object) -> None:
+        """A message for one of our client ids (``session``)."""
+        if isinstance(msg, ClientReply):
+            entry = self._pending.get(msg.client)
+            if entry is not None and entry[0] == msg.seq and not entry[1].done():
+                entry[1].set_result(msg)
+        elif isinstance(msg, PrimaryHint):
+            if msg.view > self.view:  # a new Dest for every pending command
+                self.view = msg.view
+                self.dest = msg.primary
+                for _, future in list(self._pending.values()):
+                    if not future.done():
+                        future.set_result(_REDIRECT)
+                return
+            # the answer of a replica that is not the primary, to this session only
+            entry = self._pending.get(session) if isinstance(session, str) else None
+            if entry is not None and not entry[1].done():
+                entry[1].set_result(_NUDGE)
+
+    async def close(self) -> None:
+        self._closed = True
+        for channel in list(self._conns.values()):
+            channel.close()
+        for task in list(self._readers):
+            task.cancel()
+        if self._readers:
+            await asyncio.gather(*self._readers, return_exceptions=True)
+        self._conns.clear()
+
+
+class BlockingClient:
+    """The same operations for code without an event loop (one private loop)."""
+
+    def __init__(self, cluster: ClusterConfig | str | Path, **options: Any) -> None:
+        self._runner = asyncio.Runner()
+        self._client: Client = self._runner.run(_make(cluster, options))
+
+    def put(self, key: str, value: Value) -> None:
+        self._runner.run(self._client.put(key, value))
+
+    def get(self, key: str) -> Value:
+        return self._runner.run(self._client.get(key))
+
+    def append(self, key: str, value: str) -> None:
+        self._runner.run(self._client.append(key, value))
+
+    def cas(self, key: str, old: Value, new: Value) -> bool:
+        return self._runner.run(self._client.cas(key, old, new))
+
+    def close(self) -> None:
+        self._runner.run(self._client.close())
+        self._runner.close()
+
+    def __enter__(self) -> BlockingClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def _make(cluster: ClusterConfig | str | Path, options: dict[str, Any]) -> Client:
+    return Client(cluster, **options)

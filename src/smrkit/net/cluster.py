@@ -1,0 +1,244 @@
+"""A cluster of local replica processes: ``init``, ``up``, ``status``, ``down``.
+
+``init`` writes a directory: ``cluster.json`` (:mod:`smrkit.net.config`), the cluster
+secret and the client token (mode 600), with a free port on 127.0.0.1 for each replica
+(found by binding port 0, all at once so no two collide). ``up`` starts one
+``smrkit serve`` process per replica, detached in its own session with its output in
+``logs/``, its pid in ``run/``, and a common start instant a little in the future;
+it returns once every replica serves, and stops them all if any does not. ``down``
+sends SIGTERM, then SIGKILL to what is still running after ``stop_timeout_s``.
+
+A pid file is only trusted if ``/proc`` says the process is our ``smrkit serve`` of
+this replica: a stale pid reused by another program is never signalled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from smrkit.core.ids import server_ids
+from smrkit.net import auth
+from smrkit.net.admin import status_all
+from smrkit.net.config import CONFIG_NAME, ClusterConfig, ConfigError, validate_config
+from smrkit.protocols.registry import get_protocol
+
+HOST = "127.0.0.1"
+UP_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 5.0
+START_DELAY_S = 1.5
+"""How far in the future ``up`` puts the start instant (process start-up takes ~0.3 s)."""
+
+
+class ClusterError(RuntimeError):
+    """A cluster operation that cannot be done; the message says why and what to do."""
+
+
+def free_ports(count: int, host: str = HOST) -> list[int]:
+    """``count`` distinct ports free on ``host`` right now."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((host, 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def init_cluster(
+    directory: Path,
+    *,
+    protocol: str,
+    replicas: int,
+    app: str = "kv",
+    fsync: str = "batch",
+    delta_s: float = 0.25,
+    tau_s: float = 0.5,
+) -> ClusterConfig:
+    """Create a cluster directory; refuses to overwrite one."""
+    config_path = directory / CONFIG_NAME
+    if config_path.exists():
+        raise ClusterError(f"{config_path} exists; pick another --dir or remove it")
+    try:
+        get_protocol(protocol)
+    except KeyError as error:
+        raise ClusterError(error.args[0]) from None
+    directory.mkdir(parents=True, exist_ok=True)
+    ports = free_ports(replicas)
+    config = ClusterConfig(
+        protocol=protocol,
+        app=app,
+        replicas={r: (HOST, port) for r, port in zip(server_ids(replicas), ports, strict=True)},
+        delta_s=delta_s,
+        tau_s=tau_s,
+        fsync=fsync,
+        path=config_path,
+    )
+    try:
+        validate_config(config)
+    except ConfigError as error:
+        raise ClusterError(str(error)) from None
+    auth.write_secret(directory / config.secret_file, auth.new_secret())
+    auth.write_secret(directory / config.token_file, auth.new_secret())
+    config.write()
+    return config
+
+
+# --- processes ------------------------------------------------------------------------
+
+
+def pid_path(config: ClusterConfig, replica: str) -> Path:
+    return config.base / "run" / f"{replica}.pid"
+
+
+def log_path(config: ClusterConfig, replica: str) -> Path:
+    return config.base / "logs" / f"{replica}.log"
+
+
+def replica_pid(config: ClusterConfig, replica: str) -> int | None:
+    """The pid of this replica's live ``smrkit serve`` process, if there is one."""
+    try:
+        pid = int(pid_path(config, replica).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        if not Path("/proc/self").exists():  # no /proc: trust a live pid
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return None
+            return pid
+        return None
+    wanted = [b"serve", str(config.path.resolve()).encode(), replica.encode()]
+    if all(part in cmdline for part in wanted):
+        return pid
+    return None
+
+
+def serve_command(config: ClusterConfig, replica: str, start_at: float) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "smrkit",
+        "serve",
+        "--config",
+        str(config.path.resolve()),
+        "--id",
+        replica,
+        "--start-at",
+        repr(start_at),
+    ]
+
+
+def up_cluster(
+    config: ClusterConfig, *, timeout_s: float = UP_TIMEOUT_S, start_delay_s: float = START_DELAY_S
+) -> dict[str, int]:
+    """Start every replica; return their pids once all serve."""
+    running = [r for r in config.servers if replica_pid(config, r) is not None]
+    if running:
+        raise ClusterError(
+            f"{', '.join(running)} already running; run 'smrkit cluster down {config.base}' first"
+        )
+    config.secret()  # fail here, not in each process, if a secret is unreadable
+    config.token()
+    (config.base / "run").mkdir(exist_ok=True)
+    (config.base / "logs").mkdir(exist_ok=True)
+    start_at = time.time() + start_delay_s + 0.1 * len(config.servers)
+    pids: dict[str, int] = {}
+    try:
+        for replica in config.servers:
+            with open(log_path(config, replica), "ab") as log_file:
+                process = subprocess.Popen(
+                    serve_command(config, replica, start_at),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            pids[replica] = process.pid
+            pid_path(config, replica).write_text(f"{process.pid}\n")
+        _wait_serving(config, pids, start_at + timeout_s)
+    except BaseException:
+        for pid in pids.values():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raise
+    return pids
+
+
+def _wait_serving(config: ClusterConfig, pids: dict[str, int], deadline: float) -> None:
+    secret = config.secret()
+    while True:
+        for replica, pid in pids.items():
+            if not _alive(pid):
+                tail = _log_tail(config, replica)
+                raise ClusterError(f"{replica} exited during start-up: {tail}")
+        statuses = asyncio.run(status_all(config, secret))
+        if all(s.get("ok") and s.get("serving") for s in statuses.values()):
+            return
+        if time.time() > deadline:
+            waiting = [r for r, s in statuses.items() if not (s.get("ok") and s.get("serving"))]
+            raise ClusterError(
+                f"{', '.join(waiting)} not serving after the time-out; see {config.base / 'logs'}"
+            )
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+    return finished == 0
+
+
+def _log_tail(config: ClusterConfig, replica: str) -> str:
+    try:
+        lines = log_path(config, replica).read_text().strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "empty log"
+
+
+def down_cluster(config: ClusterConfig, *, timeout_s: float = STOP_TIMEOUT_S) -> list[str]:
+    """Stop every running replica; returns the ones that were running."""
+    pids = {r: pid for r in config.servers if (pid := replica_pid(config, r)) is not None}
+    for pid in pids.values():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + timeout_s
+    while time.time() < deadline and any(_alive(pid) for pid in pids.values()):
+        time.sleep(0.05)
+    for pid in pids.values():
+        if _alive(pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    for replica in config.servers:
+        with contextlib.suppress(OSError):
+            pid_path(config, replica).unlink()
+    return list(pids)
+
+
+def cluster_status(config: ClusterConfig) -> dict[str, dict[str, object]]:
+    """For each replica: its pid (or ``None``) and what its admin endpoint says."""
+    answers = asyncio.run(status_all(config))
+    result: dict[str, dict[str, object]] = {}
+    for replica in config.servers:
+        result[replica] = {"pid": replica_pid(config, replica), **answers[replica]}
+    return result

@@ -1,0 +1,169 @@
+"""Messages to msgpack bytes and back, without pickle.
+
+Messages are frozen dataclasses (DESIGN.md). Each one travels as a msgpack array
+``[tag, field, field, …]`` whose first element, the tag, is a msgpack extension value
+holding the class's name; the receiver rebuilds the message only if the name is in the
+registry of known classes — every :class:`Message` subclass of the registered
+protocols, plus :class:`Op` and :class:`Command` — so a peer can never make us
+construct anything else. One ``packb``/``unpackb`` call handles a whole frame (the
+tags are resolved in msgpack's hooks), which is what keeps the codec cheap. Tuples
+travel as msgpack arrays and come back as tuples (values are tuples, never lists);
+frozensets have their own tag.
+
+Names are ``module:qualname``: two protocols may both have a ``Heartbeat``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any
+
+import msgpack  # type: ignore[import-untyped]
+
+from smrkit.core.messages import Message
+from smrkit.core.ops import Command, Op
+from smrkit.protocols.registry import protocol_names
+
+_EXT_DATACLASS = 1
+_EXT_FROZENSET = 2
+
+
+class CodecError(ValueError):
+    """Bytes that do not decode to a known message (counted and dropped, never raised
+    out of the runtime)."""
+
+
+class _Tag:
+    """The decoded tag of an array: which class (``None``: a frozenset) it builds."""
+
+    __slots__ = ("arity", "cls")
+
+    def __init__(self, cls: type | None, arity: int) -> None:
+        self.cls = cls
+        self.arity = arity
+
+
+_CLASSES: dict[str, type] = {}
+_TAGS: dict[type, msgpack.ExtType] = {}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_DECODE_TAGS: dict[bytes, _Tag] = {}
+_FROZEN_TAG = _Tag(None, -1)
+_FROZEN_EXT = msgpack.ExtType(_EXT_FROZENSET, b"")
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _register(cls: type) -> None:
+    # ``dataclass(slots=True)`` replaces the class it decorates, and the replaced one
+    # lingers among the base's subclasses: only the class its module exports counts.
+    module = sys.modules.get(cls.__module__)
+    if not dataclasses.is_dataclass(cls) or getattr(module, cls.__qualname__, None) is not cls:
+        return
+    name = _name(cls)
+    fields = tuple(f.name for f in dataclasses.fields(cls))
+    _CLASSES[name] = cls
+    _TAGS[cls] = msgpack.ExtType(_EXT_DATACLASS, name.encode())
+    _FIELDS[cls] = fields
+    _DECODE_TAGS[name.encode()] = _Tag(cls, len(fields))
+
+
+def refresh_registry() -> None:
+    """Register every message class defined so far (the protocols are loaded first)."""
+    protocol_names()  # imports the built-in protocols, which defines their messages
+    pending: list[type] = [Op, Command, Message]
+    while pending:
+        cls = pending.pop()
+        _register(cls)
+        pending.extend(cls.__subclasses__())
+
+
+def _default(value: Any) -> Any:
+    cls = type(value)
+    tag = _TAGS.get(cls)
+    if tag is None and not isinstance(value, frozenset):
+        refresh_registry()
+        tag = _TAGS.get(cls)
+    if tag is not None:
+        return [tag, *[getattr(value, f) for f in _FIELDS[cls]]]
+    if isinstance(value, frozenset):
+        return [_FROZEN_EXT, *value]
+    raise TypeError(f"cannot encode {cls.__name__} (not a registered message)")
+
+
+_PACKER_OPTIONS: dict[str, Any] = {"default": _default, "use_bin_type": True, "datetime": False}
+
+
+def encode(value: Any) -> bytes:
+    """msgpack bytes of a message (or any structure of plain values and messages)."""
+    try:
+        data: bytes = msgpack.packb(value, **_PACKER_OPTIONS)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise CodecError(f"cannot encode {type(value).__name__}: {error}") from None
+    return data
+
+
+def _ext_hook(code: int, data: bytes) -> _Tag:
+    if code == _EXT_FROZENSET and not data:
+        return _FROZEN_TAG
+    if code != _EXT_DATACLASS:
+        raise CodecError(f"unknown extension code {code}")
+    tag = _DECODE_TAGS.get(data)
+    if tag is None:
+        refresh_registry()
+        tag = _DECODE_TAGS.get(data)
+    if tag is None:
+        raise CodecError(f"unknown message type {data[:100]!r}")
+    return tag
+
+
+def _list_hook(items: tuple[Any, ...]) -> Any:
+    if not items or type(items[0]) is not _Tag:
+        if _Tag in map(type, items):
+            raise CodecError("a message tag out of place")
+        return items
+    tag: _Tag = items[0]
+    args = items[1:]
+    if _Tag in map(type, args):
+        raise CodecError("a message tag out of place")
+    if tag.cls is None:
+        try:
+            return frozenset(args)
+        except TypeError:
+            raise CodecError("an unhashable item in a frozenset") from None
+    if len(args) != tag.arity:
+        raise CodecError(f"{_name(tag.cls)} takes {tag.arity} fields, got {len(args)}")
+    return tag.cls(*args)
+
+
+def _dict_hook(items: dict[Any, Any]) -> dict[Any, Any]:
+    if _Tag in map(type, items) or _Tag in map(type, items.values()):
+        raise CodecError("a message tag out of place")
+    return items
+
+
+def decode(data: bytes) -> Any:
+    """The value :func:`encode` made; :class:`CodecError` for anything else."""
+    try:
+        value = msgpack.unpackb(
+            data,
+            ext_hook=_ext_hook,
+            list_hook=_list_hook,
+            object_hook=_dict_hook,
+            use_list=False,
+            raw=False,
+            strict_map_key=False,
+            timestamp=0,
+        )
+    except CodecError:
+        raise
+    except Exception as error:  # msgpack raises several unrelated types
+        raise CodecError(f"malformed msgpack: {type(error).__name__}: {error}") from None
+    if type(value) is _Tag:
+        raise CodecError("a bare message tag")
+    return value
+
+
+refresh_registry()

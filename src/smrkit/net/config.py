@@ -1,0 +1,127 @@
+"""A cluster's configuration file (``cluster.json``): who the replicas are and where,
+which protocol and application they run, the timing bounds the protocol is told to
+assume, and the runtime's named limits.
+
+The file holds no secret: it names the files that do (relative paths are relative to
+the file's directory), and each secret may come from an environment variable instead
+(:mod:`smrkit.net.auth`). Every problem with the file is a :class:`ConfigError` whose
+message names the file, the problem and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from smrkit.core.ids import is_server
+from smrkit.net import auth
+from smrkit.net.frames import FRAME_BYTES_MAX_DEFAULT
+from smrkit.net.storage import FSYNC_POLICIES
+from smrkit.protocols.registry import get_protocol
+
+CONFIG_NAME = "cluster.json"
+FORMAT = "smrkit-cluster"
+FORMAT_VERSION = 1
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used."""
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    protocol: str
+    app: str
+    replicas: dict[str, tuple[str, int]]
+    """Replica id → (host, port), in rank order."""
+    delta_s: float = 0.25
+    """The message delay bound δ the protocol assumes (generous: loopback under load)."""
+    tau_s: float = 0.5
+    """The protocol's heartbeat period τ."""
+    fsync: str = "batch"
+    frame_bytes_max: int = FRAME_BYTES_MAX_DEFAULT
+    outbound_queue_max: int = 10_000
+    """Frames waiting for one peer; more are dropped (and counted)."""
+    inbox_max: int = 1_000
+    """Client requests waiting for the node; reading from clients pauses beyond this."""
+    connect_timeout_s: float = 1.0
+    secret_file: str = "secret"
+    token_file: str = "client-token"
+    data_dir: str = "data"
+    path: Path = field(default=Path(CONFIG_NAME), compare=False)
+
+    @property
+    def servers(self) -> tuple[str, ...]:
+        return tuple(self.replicas)
+
+    @property
+    def base(self) -> Path:
+        return self.path.parent
+
+    def secret(self) -> bytes:
+        return auth.read_secret(self.base / self.secret_file, auth.SECRET_ENV)
+
+    def token(self) -> bytes:
+        return auth.read_secret(self.base / self.token_file, auth.TOKEN_ENV)
+
+    def data_path(self, node_id: str) -> Path:
+        return self.base / self.data_dir / node_id
+
+    def client_timeout_s(self) -> float:
+        return get_protocol(self.protocol).client_timeout_s(self.delta_s, self.tau_s)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        del data["path"]
+        data["replicas"] = {r: {"host": h, "port": p} for r, (h, p) in self.replicas.items()}
+        return {"format": FORMAT, "version": FORMAT_VERSION, **data}
+
+    def write(self) -> None:
+        self.path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+
+
+def load_config(path: Path) -> ClusterConfig:
+    """Read and validate a configuration file (or ``DIR/cluster.json`` given DIR)."""
+    if path.is_dir():
+        path = path / CONFIG_NAME
+    try:
+        data = json.loads(path.read_text())
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read {path}: {error.strerror}; run 'smrkit cluster init --dir DIR' first"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path} is not JSON ({error.msg}, line {error.lineno})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ConfigError(f"{path} is not an smrkit cluster configuration")
+    if data.get("version") != FORMAT_VERSION:
+        raise ConfigError(f"{path} has version {data.get('version')}; expected {FORMAT_VERSION}")
+    fields = {k: v for k, v in data.items() if k not in ("format", "version")}
+    try:
+        raw = fields.pop("replicas")
+        replicas = {str(r): (str(a["host"]), int(a["port"])) for r, a in raw.items()}
+        config = ClusterConfig(replicas=replicas, path=path, **fields)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ConfigError(f"{path}: bad or missing field ({error})") from None
+    validate_config(config)
+    return config
+
+
+def validate_config(config: ClusterConfig) -> None:
+    where = config.path
+    try:
+        spec = get_protocol(config.protocol)
+    except KeyError as error:
+        raise ConfigError(f"{where}: {error.args[0]}") from None
+    if not config.replicas or not all(is_server(r) for r in config.replicas):
+        raise ConfigError(f"{where}: replicas must be named p1, p2, …")
+    problem = spec.replicas_problem(len(config.replicas))
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem}")
+    if config.fsync not in FSYNC_POLICIES:
+        raise ConfigError(f"{where}: fsync must be one of {', '.join(FSYNC_POLICIES)}")
+    if config.delta_s <= 0 or config.tau_s <= 0:
+        raise ConfigError(f"{where}: delta_s and tau_s must be positive")
+    if config.frame_bytes_max < 1024 or config.outbound_queue_max < 1 or config.inbox_max < 1:
+        raise ConfigError(f"{where}: frame_bytes_max >= 1024, queue limits >= 1")

@@ -1,0 +1,625 @@
+"""One replica as a process: a sans-I/O protocol node behind asyncio TCP.
+
+This is the second runtime behind ``Node``/``Out`` (the simulator is the first); the
+protocol runs unchanged, built by its registry entry. What the runtime guarantees the
+node, as the simulator does:
+
+* handlers run one at a time, each to completion (one task drains the inbox);
+* a step's effects are applied after the handler returns: saves are written, and made
+  durable (:meth:`Storage.sync`) before any message of the step leaves; messages leave
+  in the order they were sent; then timers change; then a halt stops the node;
+* ``out.now`` is seconds since the cluster's start instant on the host's real-time
+  clock, which the replicas of one host share (and hosts share through NTP): the
+  protocols of seed 001 set timers at absolute round times ``k·τ`` and need clocks
+  synchronized with real time;
+* every replica starts its node at that same instant, so round 0 is round 0 for all.
+  A replica that arrives after the start refuses to run: the registered protocols are
+  crash-stop (a server that crashed never comes back), and one that came back would be
+  a second primary.
+
+Connections. Every replica listens on one port for peers, clients and the admin
+endpoint; the hello of a connection says which (:mod:`smrkit.net.frames`). To each
+peer it keeps one outgoing connection, reconnected with back-off, fed by a queue of at
+most ``outbound_queue_max`` frames. A frame that is malformed, too large or fails
+authentication is counted under its kind and its connection closed; the replica keeps
+serving. Client requests are checked field by field before the node sees them.
+
+Faults on demand (the nemesis): the admin endpoint sets directed links to drop
+(``block``) and clears them (``heal``); a partition or an omission is such a set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import math
+import os
+import random
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from smrkit.core.ids import is_client
+from smrkit.core.messages import ClientRequest, Message
+from smrkit.core.node import Out, Replica, Timer
+from smrkit.core.ops import Op, Value
+from smrkit.net.codec import CodecError
+from smrkit.net.config import ClusterConfig
+from smrkit.net.frames import (
+    ROLE_ADMIN,
+    ROLE_CLIENT,
+    ROLE_PEER,
+    Channel,
+    FrameError,
+    accept,
+    connect,
+)
+from smrkit.net.storage import SqliteStorage, Storage
+from smrkit.protocols.registry import ProtocolConfig, get_protocol
+
+log = logging.getLogger("smrkit.replica")
+
+STEPS_PER_BATCH_MAX = 256
+"""Timers and peer messages handled between two storage syncs (group commit) and
+message releases; ``REQUESTS_PER_BATCH_MAX`` client requests follow them."""
+REQUESTS_PER_BATCH_MAX = 64
+RECONNECT_S_MIN = 0.02
+RECONNECT_S_MAX = 0.5
+CLIENT_IDS_MAX = 100_000
+"""Client ids remembered for routing replies; the oldest is forgotten first."""
+SESSIONS_PER_FRAME_MAX = 10_000
+MESSAGES_PER_FRAME_MAX = 256
+"""Messages to one peer that share a frame (one MAC, one write) when they queue up."""
+
+
+class _RealTimeOut(Out):
+    """``Out`` for real time: a timer set for an instant that has already passed fires
+    at once instead of being a protocol error. In the simulator that can only be a bug;
+    here it means the host fell behind (a timer fired late, so the step that sets the
+    next one ran late), which breaks the protocol's timing assumption rather than its
+    code. The runtime counts it (``timers_late``) instead of crashing the replica."""
+
+    __slots__ = ("late",)
+
+    def __init__(self, rng: random.Random, saved: dict[str, object]) -> None:
+        super().__init__(rng, saved)
+        self.late = 0
+
+    def set_timer_at(self, timer: Timer, at: float) -> None:
+        if at < self.now:
+            self.late += 1
+            at = self.now
+        super().set_timer_at(timer, at)
+
+
+class StartError(RuntimeError):
+    """The replica cannot start (too late for the cluster's start instant, …)."""
+
+
+class ReplicaServer:
+    """One replica process's runtime. Create it, then ``await serve()``."""
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        node_id: str,
+        *,
+        start_at: float,
+        storage: Storage | None = None,
+    ) -> None:
+        if node_id not in config.replicas:
+            raise StartError(f"{node_id} is not a replica of {config.path}")
+        self.config = config
+        self.id = node_id
+        self.start_at = start_at
+        self.secret = config.secret()
+        self.token = config.token()
+        spec = get_protocol(config.protocol)
+        nodes = spec.build(
+            ProtocolConfig(
+                servers=config.servers,
+                clients=(),
+                app=config.app,
+                delta_s=config.delta_s,
+                tau_s=config.tau_s,
+            )
+        )
+        self.node: Replica = next(n for n in nodes if n.id == node_id)
+        if storage is None:
+            path = config.data_path(node_id)
+            path.mkdir(parents=True, exist_ok=True)
+            storage = SqliteStorage(path / "state.sqlite", config.fsync)
+        self.storage = storage
+        self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}"), storage.load())
+        self.stats: collections.Counter[str] = collections.Counter()
+        self.blocked: set[tuple[str, str]] = set()
+        self.started = False
+        self.halted: str | None = None
+        self._control: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._requests: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._held: list[tuple[str, Message]] = []
+        self._timers: dict[Timer, tuple[int, asyncio.TimerHandle]] = {}
+        self._timer_gen = 0
+        self._peers = {p: _PeerLink(self, p) for p in config.servers if p != node_id}
+        self._clients: collections.OrderedDict[str, Channel] = collections.OrderedDict()
+        self._channels: set[Channel] = set()
+        self._stopped = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- clock ---------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """Seconds since the cluster's start instant (real time, shared by the hosts)."""
+        return time.time() - self.start_at
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    async def serve(self, *, install_signals: bool = True) -> str:
+        """Run until stopped (SIGTERM/SIGINT, :meth:`stop`) or halted; returns why."""
+        late = self.now()
+        if late > self.config.delta_s / 2:
+            raise StartError(
+                f"{self.id} starts {late:.2f} s after the cluster's start instant; "
+                f"{self.config.protocol} replicas start together and a crashed one does not "
+                "come back (crash-stop); start a new cluster with 'smrkit cluster up'"
+            )
+        host, port = self.config.replicas[self.id]
+        server = await asyncio.start_server(self._on_connection, host, port, reuse_address=True)
+        loop = asyncio.get_running_loop()
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop)
+        for link in self._peers.values():
+            self._spawn(link.run())
+        runner = asyncio.ensure_future(self._run_node())
+        log.info("%s listening on %s:%d, pid %d", self.id, host, port, os.getpid())
+        try:
+            stop = asyncio.ensure_future(self._stopped.wait())
+            await asyncio.wait({runner, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if runner.done():
+                runner.result()  # a handler's exception ends the process
+        finally:
+            runner.cancel()
+            server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            for channel in list(self._channels):
+                channel.close()
+            for _, handle in self._timers.values():
+                handle.cancel()
+            self.storage.close()
+        return self.halted or "stopped"
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- the node's steps ----------------------------------------------------------------
+
+    async def _run_node(self) -> None:
+        await asyncio.sleep(max(0.0, -self.now()))
+        self.started = True
+        self._step(self.node.on_start)
+        await self._release()
+        control, requests = self._control, self._requests
+        while self.halted is None:
+            if not control and not requests:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            steps = 0
+            while control and steps < STEPS_PER_BATCH_MAX and self.halted is None:
+                self._handle(control.popleft())
+                steps += 1
+            steps = 0
+            while requests and steps < REQUESTS_PER_BATCH_MAX and self.halted is None:
+                self._handle(requests.popleft())
+                steps += 1
+            await self._release()
+            if len(requests) < self.config.inbox_max:
+                self._room.set()
+        self._stopped.set()
+
+    def _handle(self, item: tuple[Any, ...]) -> None:
+        if item[0] == "timer":
+            _, timer, gen = item
+            current = self._timers.get(timer)
+            if current is None or current[0] != gen:
+                return
+            del self._timers[timer]
+            self._step(self.node.on_timer, timer)
+        else:
+            _, src, msg = item
+            self._step(self.node.on_message, src, msg)
+
+    def _step(self, handler: Callable[..., None], *args: Any) -> None:
+        out = self.out
+        out.now = self.now()
+        handler(*args, out)
+        self.stats["steps"] += 1
+        if out.saves:
+            self.storage.write(out.saves)
+            out.saves.clear()
+        if out.sends:
+            self._held.extend(out.sends)
+            out.sends.clear()
+        if out.timers:
+            for timer, at in out.timers.items():
+                self._set_timer(timer, at)
+            out.timers.clear()
+        if out.halt_reason is not None:
+            self.halted = out.halt_reason
+            log.warning("%s halts: %s", self.id, out.halt_reason)
+
+    async def _release(self) -> None:
+        """Make the saves durable, then let the held messages leave, in order: the
+        messages for one destination go out together, as one frame."""
+        self.storage.sync()
+        held, self._held = self._held, []
+        batches: dict[str, list[Message]] = {}
+        for dst, msg in held:
+            if (self.id, dst) in self.blocked:
+                self.stats["dropped_by_nemesis"] += 1
+                continue
+            batches.setdefault(dst, []).append(msg)
+        to_clients = []
+        for dst, msgs in batches.items():
+            link = self._peers.get(dst)
+            if link is not None:
+                link.push(msgs)
+            else:
+                to_clients.append((dst, msgs))
+        if not to_clients:
+            return
+        # A client's answer must not overtake the messages to the peers sent before it
+        # (pb-crash answers without waiting, relying on a crash cutting only a tail of
+        # its sends): wait until they are in the kernel's socket buffers, where a
+        # SIGKILL of this process no longer loses them, for at most δ.
+        writers = [link.writer() for link in self._peers.values()]
+        pending = [w for w in writers if w is not None and w.transport.get_write_buffer_size()]
+        if pending:
+            self.stats["reply_waits"] += 1
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(w.drain() for w in pending)), self.config.delta_s
+                )
+            except (TimeoutError, ConnectionError):
+                self.stats["reply_wait_timeouts"] += 1
+        for dst, msgs in to_clients:
+            self._route_to_client(dst, msgs)
+
+    def _set_timer(self, timer: Timer, at: float | None) -> None:
+        old = self._timers.pop(timer, None)
+        if old is not None:
+            old[1].cancel()
+        if at is None:
+            return
+        self._timer_gen += 1
+        gen = self._timer_gen
+        delay = max(0.0, at - self.now())
+        handle = asyncio.get_running_loop().call_later(delay, self._control_input, timer, gen)
+        self._timers[timer] = (gen, handle)
+
+    # --- outgoing messages ---------------------------------------------------------------
+
+    def _route_to_client(self, dst: str, msgs: list[Message]) -> None:
+        channel = self._clients.get(dst)
+        if channel is None:
+            self.stats["dropped_no_route"] += len(msgs)
+            return
+        try:
+            channel.send(("c", self.id, time.time(), dst, tuple(msgs)))
+            self.stats["frames_out"] += 1
+        except (FrameError, CodecError, ConnectionError) as error:
+            self.stats["dropped_unsendable"] += len(msgs)
+            log.info("%s cannot send to %s: %s", self.id, dst, error)
+
+    # --- incoming connections ------------------------------------------------------------
+
+    async def _on_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        keys = {ROLE_PEER: self.secret, ROLE_ADMIN: self.secret, ROLE_CLIENT: self.token}
+        channel: Channel | None = None
+        try:
+            accepted, role, peer = await asyncio.wait_for(
+                accept(reader, writer, keys, frame_bytes_max=self.config.frame_bytes_max),
+                self.config.connect_timeout_s,
+            )
+            channel = accepted
+            self._channels.add(accepted)
+            if role == ROLE_PEER:
+                if peer is None or peer not in self._peers:
+                    raise FrameError("malformed", f"hello from unknown peer {peer!r}")
+                await self._read_peer(accepted, peer)
+            elif role == ROLE_CLIENT:
+                await self._read_client(accepted)
+            else:
+                await self._serve_admin(accepted)
+        except FrameError as error:
+            self.stats[f"bad_frames_{error.kind}"] += 1
+            log.warning("%s drops a connection: %s", self.id, error)
+        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+            pass
+        finally:
+            if channel is not None:
+                self._channels.discard(channel)
+            if not writer.is_closing():
+                writer.close()
+
+    async def _read_peer(self, channel: Channel, peer: str) -> None:
+        delta_s = self.config.delta_s
+        while True:
+            frame = await channel.recv()
+            if not (
+                isinstance(frame, tuple)
+                and len(frame) == 4
+                and frame[0] == "b"
+                and frame[1] == peer
+                and isinstance(frame[2], float)
+                and isinstance(frame[3], tuple)
+                and all(isinstance(msg, Message) for msg in frame[3])
+            ):
+                raise FrameError("malformed", f"not a message frame from {peer}")
+            self.stats["frames_in"] += 1
+            if (peer, self.id) in self.blocked:
+                self.stats["dropped_by_nemesis"] += len(frame[3])
+                continue
+            if time.time() - frame[2] > delta_s:
+                self.stats["late_messages"] += len(frame[3])  # the protocol's δ was exceeded
+            for msg in frame[3]:
+                await self._deliver(peer, msg)
+
+    async def _read_client(self, channel: Channel) -> None:
+        while True:
+            frame = await channel.recv()
+            if isinstance(frame, tuple) and len(frame) == 2 and frame[0] == "sessions":
+                self._register_sessions(channel, frame[1])
+                continue
+            if not (
+                isinstance(frame, tuple)
+                and len(frame) == 4
+                and frame[0] == "b"
+                and isinstance(frame[3], tuple)
+            ):
+                raise FrameError("malformed", "not a message frame from a client")
+            for request in frame[3]:
+                problem = _request_problem(request)
+                if problem is not None:
+                    raise FrameError("malformed", problem)
+            for request in frame[3]:
+                self.stats["requests_in"] += 1
+                self._route_client(request.client, channel)
+                await self._deliver(request.client, request)
+
+    def _register_sessions(self, channel: Channel, ids: object) -> None:
+        """A client names the client ids it uses, so that messages for them (a new
+        primary's hint above all) reach it even before it sends us a request."""
+        if not (
+            isinstance(ids, tuple)
+            and len(ids) <= SESSIONS_PER_FRAME_MAX
+            and all(isinstance(i, str) and is_client(i) for i in ids)
+        ):
+            raise FrameError("malformed", "sessions frame is not a tuple of client ids")
+        for client in ids:
+            self._route_client(client, channel)
+
+    def _route_client(self, client: str, channel: Channel) -> None:
+        self._clients[client] = channel
+        self._clients.move_to_end(client)
+        if len(self._clients) > CLIENT_IDS_MAX:
+            self._clients.popitem(last=False)
+
+    def _control_input(self, timer: Timer, gen: int) -> None:
+        self._control.append(("timer", timer, gen))
+        self._wake.set()
+
+    async def _deliver(self, src: str, msg: Message) -> None:
+        """Queue an input for the node. Timers and the peers' messages go first, in the
+        order they came; client requests wait behind them, at most ``inbox_max``
+        (beyond that, reading from clients pauses): a burst of requests must not delay
+        the protocol's own traffic — a heartbeat handled late is a false suspicion."""
+        if isinstance(msg, ClientRequest) and src == msg.client:
+            self._requests.append(("m", src, msg))
+            self._wake.set()
+            if len(self._requests) >= self.config.inbox_max:
+                self._room.clear()
+                await self._room.wait()
+        else:
+            self._control.append(("m", src, msg))
+            self._wake.set()
+
+    # --- admin endpoint ------------------------------------------------------------------
+
+    async def _serve_admin(self, channel: Channel) -> None:
+        while True:
+            request = await channel.recv()
+            if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
+                raise FrameError("malformed", "admin request is not {cmd: …}")
+            channel.send(self.admin(request))
+            await channel.writer.drain()
+
+    def admin(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer one admin request: ``status``, ``block`` (links) or ``heal``."""
+        cmd = request["cmd"]
+        if cmd == "block":
+            links = request.get("links")
+            if not isinstance(links, tuple) or not all(
+                isinstance(link, tuple) and len(link) == 2 for link in links
+            ):
+                return {"ok": False, "error": "block needs links: [[src, dst], …]"}
+            self.blocked = {(str(a), str(b)) for a, b in links}
+            log.warning("%s nemesis: links blocked %s", self.id, sorted(self.blocked))
+        elif cmd == "heal":
+            self.blocked = set()
+            log.warning("%s nemesis: healed", self.id)
+        elif cmd != "status":
+            return {"ok": False, "error": f"unknown admin command {cmd!r}"}
+        return {"ok": True, **self.status()}
+
+    def status(self) -> dict[str, Any]:
+        node = self.node
+        return {
+            "id": self.id,
+            "pid": os.getpid(),
+            "protocol": self.config.protocol,
+            "serving": self.started and self.halted is None,
+            "halted": self.halted,
+            "is_primary": node.is_primary,
+            "primary": getattr(node, "primary", None),
+            "applied": len(node.applied),
+            "now": self.now(),
+            "blocked": sorted(self.blocked),
+            "stats": {**self.stats, "timers_late": self.out.late},
+            "anomalies": dict(getattr(node, "anomalies", {})),
+        }
+
+
+def _is_value(value: object, depth: int = 0) -> bool:
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, tuple) and depth < 8:
+        return all(_is_value(item, depth + 1) for item in value)
+    return False
+
+
+def _request_problem(request: object) -> str | None:
+    """Why a client's message is not an acceptable request (``None`` if it is)."""
+    if not isinstance(request, ClientRequest):
+        return f"clients may only send requests, got {type(request).__name__}"
+    if not isinstance(request.client, str) or not is_client(request.client):
+        return "the request's client id is not a client id"
+    if not isinstance(request.seq, int) or isinstance(request.seq, bool) or request.seq < 1:
+        return "the request's sequence number is not a positive integer"
+    op = request.op
+    if not isinstance(op, Op) or not isinstance(op.f, str):
+        return "the request's op is not an op"
+    if op.key is not None and not isinstance(op.key, str):
+        return "the op's key is not a string"
+    value: Value = op.value
+    if not _is_value(value):
+        return "the op's value is not a plain value"
+    return None
+
+
+class _PeerLink:
+    """The outgoing connection to one peer: a bounded queue and a task that keeps the
+    connection up and writes the queue to it."""
+
+    def __init__(self, server: ReplicaServer, peer: str) -> None:
+        self.server = server
+        self.peer = peer
+        self.queue: collections.deque[Message] = collections.deque()
+        self.ready = asyncio.Event()
+        self.channel: Channel | None = None
+        """Set once the connection is up and the queue drained into it."""
+
+    def writer(self) -> asyncio.StreamWriter | None:
+        return None if self.channel is None else self.channel.writer
+
+    def push(self, msgs: list[Message]) -> None:
+        """Write ``msgs`` now if connected and nothing is queued before them (so they
+        leave in the order of the step), else queue them for the link's task."""
+        server = self.server
+        if self.channel is not None and not self.queue:
+            for start in range(0, len(msgs), MESSAGES_PER_FRAME_MAX):
+                if not self._send(
+                    self.channel, tuple(msgs[start : start + MESSAGES_PER_FRAME_MAX])
+                ):
+                    break
+            else:
+                return
+            msgs = msgs[start:]
+        room = server.config.outbound_queue_max - len(self.queue)
+        if room < len(msgs):
+            server.stats["dropped_queue_full"] += len(msgs) - max(0, room)
+            msgs = msgs[: max(0, room)]
+        self.queue.extend(msgs)
+        self.ready.set()
+
+    def _send(self, channel: Channel, msgs: tuple[Message, ...]) -> bool:
+        """Write one frame; ``False`` if the connection is gone (the caller queues)."""
+        server = self.server
+        try:
+            channel.send(("b", server.id, time.time(), msgs))
+        except ConnectionError:
+            self.channel = None
+            return False
+        except (FrameError, CodecError) as error:
+            server.stats["dropped_unencodable"] += len(msgs)
+            log.error("%s cannot send to %s: %s", server.id, self.peer, error)
+        server.stats["frames_out"] += 1
+        return True
+
+    async def run(self) -> None:
+        server = self.server
+        config = server.config
+        host, port = config.replicas[self.peer]
+        backoff = RECONNECT_S_MIN
+        while True:
+            channel: Channel | None = None
+            try:
+                channel = await connect(
+                    host,
+                    port,
+                    server.secret,
+                    role=ROLE_PEER,
+                    node_id=server.id,
+                    frame_bytes_max=config.frame_bytes_max,
+                    timeout_s=config.connect_timeout_s,
+                )
+                backoff = RECONNECT_S_MIN
+                # drain() then waits until every byte is in the kernel (see _release)
+                channel.writer.transport.set_write_buffer_limits(high=0)
+                self.ready.set()
+                while True:
+                    await self.ready.wait()
+                    self.ready.clear()
+                    while self.queue:
+                        count = min(len(self.queue), MESSAGES_PER_FRAME_MAX)
+                        if not self._send(
+                            channel, tuple(self.queue.popleft() for _ in range(count))
+                        ):
+                            raise ConnectionResetError("the connection closed")
+                    self.channel = channel
+                    await channel.writer.drain()
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                server.stats["peer_reconnects"] += 1
+            finally:
+                self.channel = None
+                if channel is not None:
+                    channel.close()
+            await asyncio.sleep(backoff)
+            backoff = min(RECONNECT_S_MAX, backoff * 2)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+
+
+def run_replica(config: ClusterConfig, node_id: str, start_at: float) -> str:
+    """Run one replica in this process until it is stopped; on uvloop if installed."""
+    try:
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        pass
+    else:
+        uvloop.install()
+
+    async def main() -> str:
+        return await ReplicaServer(config, node_id, start_at=start_at).serve()
+
+    return asyncio.run(main())

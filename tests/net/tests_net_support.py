@@ -1,0 +1,28 @@
+"""A real cluster on 127.0.0.1 for the tests, stopped (SIGTERM, then SIGKILL) whatever
+the test did."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+from smrkit.net.cluster import down_cluster, init_cluster, replica_pid, up_cluster
+from smrkit.net.config import ClusterConfig
+
+
+@contextlib.contextmanager
+def running_cluster(directory: Path, **options: object) -> Iterator[ClusterConfig]:
+    config = init_cluster(directory, protocol="pb-crash", replicas=3, **options)  # type: ignore[arg-type]
+    pids: dict[str, int] = {}
+    try:
+        pids = up_cluster(config)
+        yield config
+    finally:
+        down_cluster(config, timeout_s=3.0)
+        for pid in pids.values():  # anything down_cluster could not see
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        assert all(replica_pid(config, r) is None for r in config.servers)
