@@ -107,3 +107,40 @@ def test_with_two_servers_two_halves_each_elect_a_primary() -> None:
         )
     )
     assert "pb1" in evaluate_run(run).failed
+
+
+def test_a_restarted_replica_recovers_what_it_saved_and_rejoins_as_a_follower() -> None:
+    """What a replica saved (log, epoch, commit point) is enough to rebuild it: the
+    restarted replica applies its committed entries again and follows no one until it
+    hears a primary's heartbeat."""
+    import random
+
+    from smrkit.core.node import Out
+    from smrkit.protocols.primary_backup.quorum import ROUND, QuorumReplica
+    from smrkit.protocols.registry import ProtocolConfig
+
+    run = run_simulation(
+        SimConfig(
+            protocol="pb-general-omission", replicas=3, clients=3, ops=300, faults=("crash:p3@1.0",)
+        )
+    )
+    crashed = run.nodes["p3"]
+    assert isinstance(crashed, QuorumReplica) and crashed.applied
+    storage: dict[str, object] = {}
+    for t, kind, node, *_ in run.trace.events:
+        if kind == tr.SAVE and node == "p3":
+            assert t < 1.0
+    everything = Out(random.Random(0))
+    crashed._saved, crashed._changed_from = (0, 0, 0), 0
+    crashed._persist(everything)
+    storage.update(everything.saves)
+    config = ProtocolConfig(("p1", "p2", "p3"), ("c1", "c2", "c3"), "kv", 0.01, 0.05)
+    reborn = QuorumReplica("p3", config)
+    out = Out(random.Random(1), storage)
+    out.now = 1.234
+    reborn.on_start(out)
+    assert reborn.entries == crashed.entries
+    assert reborn.applied == crashed.applied[: crashed.commit]
+    assert not reborn.is_primary and reborn.primary is None
+    assert out.timers[ROUND] == pytest.approx(1.25)
+    assert out.sends == []

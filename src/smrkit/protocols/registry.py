@@ -56,6 +56,8 @@ class ProtocolSpec:
     """``(f, delta_s, tau_s) -> Targets``."""
     client_timeout_s: Callable[[float, float], float]
     """A client time-out that exceeds the worst response time: ``(delta_s, tau_s)``."""
+    restartable: bool = False
+    """A replica started again with what it saved (``out.saved``) rejoins safely."""
 
 
 _PROTOCOLS: dict[str, ProtocolSpec] = {}

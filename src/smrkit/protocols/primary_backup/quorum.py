@@ -188,6 +188,8 @@ class QuorumReplica(Replica):
         self.client_timeout_s = client_timeout(config.delta_s, config.tau_s)
         self.serving_since = 0.0 if node_id == self.servers[0] else math.inf
         self.replied_at: dict[NodeId, tuple[int, float]] = {}
+        self._saved = (0, 0, 0)
+        self._changed_from = 0
         self.anomalies: dict[str, int] = {}
 
     # --- roles --------------------------------------------------------------------------
@@ -222,6 +224,14 @@ class QuorumReplica(Replica):
         if len(commands) < applied or tuple(self.entries[:applied]) != commands[:applied]:
             self._note("adopted log disagrees with applied entries")
             return
+        same = 0
+        while (
+            same < min(len(commands), len(self.entries))
+            and self.entries[same] == commands[same]
+            and self.epochs[same] == epochs[same]
+        ):
+            same += 1
+        self._changed_from = min(self._changed_from, same)
         self.entries = list(commands)
         self.epochs = list(epochs)
         self.commit = min(self.commit, len(self.entries))
@@ -235,11 +245,63 @@ class QuorumReplica(Replica):
     # --- handlers -----------------------------------------------------------------------
 
     def on_start(self, out: Out) -> None:
+        if "length" in out.saved:
+            self._recover(out)
+            return
         if self.id == self.servers[0]:
             self.is_primary = True
         self._start_round(0, out)
 
+    def _recover(self, out: Out) -> None:
+        """Restarted with what it saved: its log, epoch and commit point. It comes back as
+        a follower of nobody and joins whichever primary's heartbeat it hears first (a
+        newer epoch than its own, or the same one), catching up with ``Behind``."""
+        saved = out.saved
+        length = saved["length"]
+        assert isinstance(length, int), length
+        for index in range(1, length + 1):
+            entry = saved[f"entry/{index}"]
+            assert isinstance(entry, (tuple, list)) and len(entry) == 2, entry
+            epoch, command = entry
+            assert isinstance(epoch, int) and isinstance(command, Command), entry
+            self.epochs.append(epoch)
+            self.entries.append(command)
+        epoch_saved, commit_saved = saved.get("epoch", 0), saved.get("commit", 0)
+        assert isinstance(epoch_saved, int) and isinstance(commit_saved, int)
+        self.epoch = epoch_saved
+        self._advance(commit_saved)
+        self._saved = (len(self.entries), self.epoch, self.commit)
+        self.primary = None
+        self.serving_since = math.inf
+        self.round = math.ceil(out.now / self.tau_s)
+        self.heard[self.id] = self.round
+        out.set_timer_at(ROUND, self.round * self.tau_s)
+
+    def _persist(self, out: Out) -> None:
+        """Make the log, epoch and commit point durable before this step's messages leave
+        (an ``Ack`` promises the entries survive a restart)."""
+        length, epoch, commit = self._saved
+        first = min(self._changed_from, length, len(self.entries))
+        for index in range(first, len(self.entries)):
+            out.save(f"entry/{index + 1}", (self.epochs[index], self.entries[index]))
+        if len(self.entries) != length or first < len(self.entries):
+            out.save("length", len(self.entries))
+        if self.epoch != epoch:
+            out.save("epoch", self.epoch)
+        if self.commit != commit:
+            out.save("commit", self.commit)
+        self._saved = (len(self.entries), self.epoch, self.commit)
+        self._changed_from = len(self.entries)
+
     def on_timer(self, timer: Timer, out: Out) -> None:
+        self._on_timer(timer, out)
+        self._persist(out)
+
+    def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
+        self._on_message(src, msg, out)
+        self._persist(out)
+
+    def _on_timer(self, timer: Timer, out: Out) -> None:
         if timer == ROUND:
             self._start_round(self.round + 1, out)
             return
@@ -260,7 +322,7 @@ class QuorumReplica(Replica):
             if self.is_primary and self.commit < timer[1]:
                 out.halt(f"update {timer[1]} not acknowledged by a quorum within 2δ")
 
-    def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
+    def _on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
         elif src not in self.others:
@@ -553,4 +615,5 @@ def quorum_spec(name: str, title: str, model: FailureModel) -> ProtocolSpec:
         replicas_problem=lambda n: None if n >= 1 else f"{name} needs at least 1 server",
         targets=targets,
         client_timeout_s=client_timeout,
+        restartable=True,
     )
