@@ -10,8 +10,7 @@ import click
 
 from smrkit.cli.errors import UserError
 from smrkit.explore.bounds import reproduce_table
-from smrkit.report.bounds import print_table, render_html
-from smrkit.report.summary import make_console
+from smrkit.report.bounds import render_html, table_lines
 
 
 def _fs(text: str) -> list[int]:
@@ -97,14 +96,13 @@ def bounds(
     if as_json:
         click.echo(json.dumps({"rows": data}))
     else:
-        console = make_console()
-        print_table(console, data, delta_s=delta, tau_s=tau)
+        for line in table_lines(data, delta_s=delta, tau_s=tau):
+            click.echo(line)
         for row in rows:
             for outcome in row.runs_failed[:3]:
                 assert row.replay_base is not None
-                console.print(
-                    f"failed: {', '.join(outcome.failed)} — {outcome.replay_hint(row.replay_base)}"
-                )
+                hint = outcome.replay_hint(row.replay_base)
+                click.echo(f"failed: {', '.join(outcome.failed)} — {hint}")
         if html_path is not None:
-            console.print(f"report written to {html_path}")
+            click.echo(f"report written to {html_path}")
     click.get_current_context().exit(0 if all(row.ok for row in rows) else 1)

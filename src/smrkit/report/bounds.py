@@ -11,9 +11,6 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value * 1000:.1f}"
@@ -29,8 +26,8 @@ def _below(row: dict[str, Any]) -> str:
     if below is None:
         return "—"
     if below["violation"] is None:
-        return f"n={below['replicas']}: none found"
-    return f"n={below['replicas']}: {below['violation']}"
+        return f"{below['replicas']}: none found"
+    return f"{below['replicas']}: {below['violation']}"
 
 
 def _counterexample(row: dict[str, Any]) -> str | None:
@@ -59,53 +56,71 @@ def _status(row: dict[str, Any]) -> str:
     return ", ".join(problems)
 
 
-def print_table(
-    console: Console, rows: Sequence[dict[str, Any]], *, delta_s: float, tau_s: float
-) -> None:
-    table = Table(
-        title=(
-            f"Table 1 of seed 001, reproduced (δ = {delta_s * 1000:g} ms, "
-            f"τ = {tau_s * 1000:g} ms; times in ms)"
-        ),
-        title_justify="left",
-    )
-    for name, justify in (
-        ("model", "left"),
-        ("f", "right"),
-        ("protocol", "left"),
-        ("n (bound)", "right"),
-        ("blocking: bound / target / max", "right"),
-        ("failover: bound / target / max", "right"),
-        ("runs ok", "right"),
-        ("n − 1 breaks", "left"),
-        ("", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+HEADER = (
+    ("model", "<"),
+    ("f", ">"),
+    ("protocol", "<"),
+    ("n", ">"),
+    ("≥", ">"),
+    ("blocking ≥", ">"),
+    ("target", ">"),
+    ("max", ">"),
+    ("failover ≥", ">"),
+    ("target", ">"),
+    ("max", ">"),
+    ("runs ok", ">"),
+    ("n − 1", "<"),
+    ("", "<"),
+)
+
+
+def table_lines(rows: Sequence[dict[str, Any]], *, delta_s: float, tau_s: float) -> list[str]:
+    """Table 1 as plain text lines (fixed columns: they survive pipes and READMEs)."""
+    cells: list[tuple[str, ...]] = []
     for row in rows:
         runs = row["seeds"] + row["aimed_plans"]
-        table.add_row(
-            row["model"]
-            + (" †" if row["assumes_d_below_gamma"] else "")
-            + ("" if row["known_tight"] else " *"),
-            str(row["f"]),
-            row["protocol"],
-            f"{row['replicas']} ({row['replicas_min']})",
-            _triple(row, "blocking"),
-            _triple(row, "failover"),
-            f"{runs - row['runs_failed']}/{runs}",
-            _below(row),
-            _status(row),
+        cells.append(
+            (
+                row["model"]
+                + (" †" if row["assumes_d_below_gamma"] else "")
+                + ("" if row["known_tight"] else " *"),
+                str(row["f"]),
+                row["protocol"],
+                str(row["replicas"]),
+                str(row["replicas_min"]),
+                _ms(row["blocking_s_lower"]),
+                _ms(row["blocking_s_target"]),
+                _ms(row["blocking_s_max"]),
+                _ms(row["failover_s_lower"]),
+                _ms(row["failover_s_target"]),
+                _ms(row["failover_s_max"]),
+                f"{runs - row['runs_failed']}/{runs}",
+                _below(row),
+                _status(row),
+            )
         )
-    console.print(table)
-    console.print(
-        "† assumes D < Γ; * not known to be tight; runs ok: random + aimed fault plans with "
-        "every check green"
-    )
-    lines = [line for line in map(_counterexample, rows) if line is not None]
-    if lines:
-        console.print("Counterexamples with one server fewer than the bound:")
-        for line in lines:
-            console.print(f"  {line}", soft_wrap=True)
+    names = tuple(name for name, _ in HEADER)
+    widths = [max(len(r[i]) for r in [names, *cells]) for i in range(len(HEADER))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [f"{v:{align}{w}}" for v, (_, align), w in zip(values, HEADER, widths, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    lines = [
+        f"Table 1 of seed 001, reproduced: δ = {delta_s * 1000:g} ms, τ = {tau_s * 1000:g} ms, "
+        "times in ms (bound ≥, our target, max measured)",
+        line(names),
+        "  ".join("─" * w for w in widths),
+        *(line(c) for c in cells),
+        "† assumes D < Γ; * bound not known to be tight; runs ok: random + aimed fault plans "
+        "with every check green;",
+        "n − 1: what broke with one server fewer than the bound (replicas: property)",
+    ]
+    examples = [example for example in map(_counterexample, rows) if example is not None]
+    if examples:
+        lines.append("Counterexamples with one server fewer than the bound:")
+        lines.extend(f"  {example}" for example in examples)
+    return lines
 
 
 def render_html(rows: Sequence[dict[str, Any]], *, delta_s: float, tau_s: float) -> str:
