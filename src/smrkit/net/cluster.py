@@ -33,8 +33,10 @@ from smrkit.protocols.registry import get_protocol
 HOST = "127.0.0.1"
 UP_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
-START_DELAY_S = 1.5
-"""How far in the future ``up`` puts the start instant (process start-up takes ~0.3 s)."""
+START_DELAY_S = 3.0
+"""How far in the future ``up`` puts the start instant: a replica process boots in
+~0.3 s, but in several seconds on a loaded machine, and one that misses the instant
+refuses to run."""
 
 
 class ClusterError(RuntimeError):
