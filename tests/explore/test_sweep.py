@@ -41,3 +41,28 @@ def test_the_replay_hint_replays_the_run(capsys: pytest.CaptureFixture[str]) -> 
 def test_a_world_without_clients_stops_once_the_faults_settle() -> None:
     run = run_simulation(SimConfig(clients=0, faults=("crash:p1@0.5",)))
     assert 0.5 < run.trace.end_time < 1.0
+
+
+def test_a_protocol_that_raises_is_a_failed_outcome_not_a_crash_of_the_sweep() -> None:
+    from dataclasses import replace as replace_spec
+
+    from smrkit.core.ids import NodeId
+    from smrkit.core.messages import Message
+    from smrkit.core.node import Out, Replica
+    from smrkit.explore.sweep import judge_all
+    from smrkit.protocols.primary_backup.crash import CrashReplica
+    from smrkit.protocols.registry import ProtocolConfig, get_protocol, protocol_names, register
+    from smrkit.sim.world import SimConfig
+
+    class Raiser(CrashReplica):
+        def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
+            raise RuntimeError("boom")
+
+    def build(config: ProtocolConfig) -> list[Replica]:
+        return [Raiser(server, config) for server in config.servers]
+
+    if "test-raiser" not in protocol_names():
+        register(replace_spec(get_protocol("pb-crash"), name="test-raiser", build=build))
+    outcomes = judge_all([SimConfig(protocol="test-raiser", replicas=2, ops=10)])
+    assert [(o.ok, o.failed) for o in outcomes] == [(False, ("raised",))]
+    assert outcomes[0].error is not None and "boom" in outcomes[0].error

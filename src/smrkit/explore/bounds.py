@@ -129,6 +129,7 @@ class Row:
                 "seed": o.seed,
                 "faults": list(o.faults),
                 "failed": list(o.failed),
+                "error": o.error,
                 "replay": None if self.replay_base is None else o.replay_hint(self.replay_base),
             }
             for o in self.runs_failed[:20]

@@ -25,6 +25,7 @@ from smrkit.check.evaluate import evaluate_run
 from smrkit.core.ids import server_ids
 from smrkit.protocols.registry import get_protocol
 from smrkit.sim.faults import random_plan
+from smrkit.sim.simulator import SimulationError
 from smrkit.sim.world import SimConfig, run_simulation
 
 PlanMaker = Callable[[int], tuple[str, ...]]
@@ -41,6 +42,8 @@ class Outcome:
     measured: dict[str, float]
     ops: dict[str, int]
     events: int
+    error: str | None = None
+    """Why the run stopped early: a handler raised (``failed`` is then ``("raised",)``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class Outcome:
             "measured": self.measured,
             "ops": self.ops,
             "events": self.events,
+            "error": self.error,
         }
 
     @classmethod
@@ -63,6 +67,7 @@ class Outcome:
             measured=dict(data["measured"]),
             ops=dict(data["ops"]),
             events=data["events"],
+            error=data.get("error"),
         )
 
     def replay_hint(self, base: SimConfig) -> str:
@@ -82,7 +87,20 @@ class Outcome:
 
 def judge(config: SimConfig) -> Outcome:
     """Run one configuration and evaluate it."""
-    run = run_simulation(config)
+    try:
+        run = run_simulation(config)
+    except SimulationError as error:
+        # A handler raised: a bug in the protocol, which is a finding like any other.
+        return Outcome(
+            seed=config.seed,
+            faults=config.faults,
+            ok=False,
+            failed=("raised",),
+            measured={"failover_s_max": 0.0, "blocking_s_max": 0.0},
+            ops={},
+            events=0,
+            error=str(error),
+        )
     evaluation = evaluate_run(run)
     return Outcome(
         seed=config.seed,

@@ -556,6 +556,11 @@ class QuorumReplica(Replica):
             waiting = self.waiting.pop(self.commit, None)
             if waiting is not None:
                 src, request = waiting
+                if self.service.freshness(request.client, request.seq) is not Freshness.DUPLICATE:
+                    # The client moved on: another primary answered it. That takes two
+                    # primaries, so it happens only outside the failure model.
+                    self._note("committed a request its client no longer waits for")
+                    continue
                 result = self.service.cached_result(request.client, request.seq)
                 out.send(src, ClientReply(request.client, request.seq, result))
                 self.replied_at[request.client] = (request.seq, out.now)
