@@ -50,6 +50,7 @@ def test_a_protocol_that_raises_is_a_failed_outcome_not_a_crash_of_the_sweep() -
     from smrkit.core.messages import Message
     from smrkit.core.node import Out, Replica
     from smrkit.explore.sweep import judge_all
+    from smrkit.protocols import registry
     from smrkit.protocols.primary_backup.crash import CrashReplica
     from smrkit.protocols.registry import ProtocolConfig, get_protocol, protocol_names, register
     from smrkit.sim.world import SimConfig
@@ -63,6 +64,9 @@ def test_a_protocol_that_raises_is_a_failed_outcome_not_a_crash_of_the_sweep() -
 
     if "test-raiser" not in protocol_names():
         register(replace_spec(get_protocol("pb-crash"), name="test-raiser", build=build))
-    outcomes = judge_all([SimConfig(protocol="test-raiser", replicas=2, ops=10)])
+    try:
+        outcomes = judge_all([SimConfig(protocol="test-raiser", replicas=2, ops=10)])
+    finally:  # other tests in this process walk the registry
+        registry._PROTOCOLS.pop("test-raiser")
     assert [(o.ok, o.failed) for o in outcomes] == [(False, ("raised",))]
     assert outcomes[0].error is not None and "boom" in outcomes[0].error
