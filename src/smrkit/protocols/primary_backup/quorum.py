@@ -157,13 +157,8 @@ class QuorumReplica(Replica):
         self.f = (len(self.servers) - 1) // 2
         # Sub-rounds end before the next round starts (2(m + 1)δ < τ), so a vote of
         # round k never meets a heartbeat of round k + 1.
-        self.subs = max(
-            1,
-            min(
-                self.f,
-                sum(1 for m in range(len(self.servers)) if 2 * (m + 1) * self.delta_s < self.tau_s),
-            ),
-        )
+        fitting = sum(1 for m in range(self.f) if 2 * (m + 1) * self.delta_s < self.tau_s)
+        self.subs = max(1, fitting)
         self.service = ReplicatedService(config.app)
         self.applied = self.service.log
         self.entries: list[Command] = []
