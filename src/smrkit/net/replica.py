@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from smrkit.core.ids import is_client
+from smrkit.core.ids import is_client, is_server
 from smrkit.core.messages import ClientRequest, Message
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Op, Value
@@ -518,6 +518,10 @@ def _request_problem(request: object) -> str | None:
         return "the request's client id is not a client id"
     if not isinstance(request.seq, int) or isinstance(request.seq, bool) or request.seq < 1:
         return "the request's sequence number is not a positive integer"
+    if request.previous is not None and not (
+        isinstance(request.previous, str) and is_server(request.previous)
+    ):
+        return "the request's previous server is not a server id"
     op = request.op
     if not isinstance(op, Op) or not isinstance(op.f, str):
         return "the request's op is not an op"
