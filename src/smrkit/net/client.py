@@ -296,7 +296,10 @@ class Client:
             if entry is not None and entry[0] == msg.seq and not entry[1].done():
                 entry[1].set_result(msg)
         elif isinstance(msg, PrimaryHint):
-            if msg.view > self.view:  # a new Dest for every pending command
+            # A new Dest for every pending command: a newer view, or the same view's
+            # primary when Dest is another server (the simulator's client does the same;
+            # the omission protocols' first primary has view 0, the client's start).
+            if msg.view > self.view or (msg.view == self.view and msg.primary != self.dest):
                 self.view = msg.view
                 self.dest = msg.primary
                 for _, future in list(self._pending.values()):
