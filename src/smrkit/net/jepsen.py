@@ -66,7 +66,8 @@ class JepsenPlan:
     check_timeout_s: float = 120.0
     seed: int = 1
     kills_max: int | None = None
-    """At most this many kills (never more than f, and one replica is always left)."""
+    """At most this many kills (crash-stop protocols: never more than f, and one replica
+    is always left; restartable ones: each kill is restarted before the next fault)."""
 
 
 @dataclass
