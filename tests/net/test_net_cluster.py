@@ -104,8 +104,13 @@ def test_each_command_takes_effect_once_under_retries(cluster: ClusterConfig) ->
         assert client.get("twice") == "[x]"
 
 
-def test_a_killed_replica_may_not_come_back(cluster: ClusterConfig) -> None:
+def test_a_killed_replica_may_not_come_back(
+    cluster: ClusterConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
     nemesis.kill(cluster, "p2")
+    code, _, err = _cli(capsys, "nemesis", "--cluster", str(cluster.base), "restart", "p2")
+    assert code == 2 and err.count("\n") == 1
+    assert "pb-crash is crash-stop" in err and "pb-general-omission" in err
     command = [
         sys.executable,
         "-m",

@@ -51,3 +51,48 @@ def test_unsynced_batch_writes_are_not_visible_to_another_reader(tmp_path: Path)
 def test_an_unknown_policy_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="fsync policy"):
         SqliteStorage(tmp_path / "x.sqlite", "sometimes")
+
+
+def test_a_saved_log_entry_comes_back_as_the_protocol_saved_it(tmp_path: Path) -> None:
+    """The omission protocols save ``entry/<i>`` as ``(epoch, Command)`` and their
+    recovery requires a ``Command`` back, not a list of its fields."""
+    path = tmp_path / "state.sqlite"
+    store = SqliteStorage(path, "batch")
+    command = Command("c9", 4, Op("cas", "k", ("old", ("nested", 1.5, None, True))))
+    store.write([("entry/1", (7, command)), ("length", 1), ("epoch", 7), ("commit", 1)])
+    store.close()
+    again = SqliteStorage(path, "batch")
+    saved = again.load()
+    again.close()
+    epoch, back = saved["entry/1"]  # type: ignore[misc]
+    assert type(saved["entry/1"]) is tuple and epoch == 7
+    assert type(back) is Command and back == command
+    assert type(back.op) is Op and back.op.value == ("old", ("nested", 1.5, None, True))
+    assert type(back.op.value) is tuple and type(back.op.value[1]) is tuple
+    assert saved["length"] == 1 and saved["epoch"] == 7 and saved["commit"] == 1
+
+
+def test_a_quorum_replica_recovers_from_what_sqlite_gave_back(tmp_path: Path) -> None:
+    """End to end below the runtime: a replica's saves through SQLite and back are
+    enough for ``on_start`` to rebuild it."""
+    import random
+
+    from smrkit.core.node import Out
+    from smrkit.protocols.primary_backup.quorum import QuorumReplica
+    from smrkit.protocols.registry import ProtocolConfig
+
+    config = ProtocolConfig(("p1", "p2", "p3"), (), "kv", 0.01, 0.05)
+    commands = [Command("c1", i, Op("append", "k", f"[{i}]")) for i in range(1, 4)]
+    store = SqliteStorage(tmp_path / "state.sqlite", "batch")
+    store.write([(f"entry/{i}", (65, c)) for i, c in enumerate(commands, 1)])
+    store.write([("length", 3), ("epoch", 65), ("commit", 2)])
+    store.close()
+    reader = SqliteStorage(tmp_path / "state.sqlite", "batch")
+    out = Out(random.Random(0), reader.load())
+    reader.close()
+    out.now = 3.21
+    replica = QuorumReplica("p2", config)
+    replica.on_start(out)
+    assert replica.entries == commands and replica.epochs == [65, 65, 65]
+    assert replica.epoch == 65 and replica.commit == 2
+    assert replica.applied == commands[:2]

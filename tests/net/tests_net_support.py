@@ -14,13 +14,18 @@ from smrkit.net.config import ClusterConfig
 
 
 @contextlib.contextmanager
-def running_cluster(directory: Path, **options: object) -> Iterator[ClusterConfig]:
-    config = init_cluster(directory, protocol="pb-crash", replicas=3, **options)  # type: ignore[arg-type]
+def running_cluster(
+    directory: Path, protocol: str = "pb-crash", **options: object
+) -> Iterator[ClusterConfig]:
+    config = init_cluster(directory, protocol=protocol, replicas=3, **options)  # type: ignore[arg-type]
     pids: dict[str, int] = {}
     try:
         pids = up_cluster(config)
         yield config
     finally:
+        for replica in config.servers:  # restarted ones too
+            if (pid := replica_pid(config, replica)) is not None:
+                pids.setdefault(f"{replica}/last", pid)
         down_cluster(config, timeout_s=3.0)
         for pid in pids.values():  # anything down_cluster could not see
             with contextlib.suppress(OSError):

@@ -126,10 +126,17 @@ def status(directory: Path, as_json: bool) -> None:
         assert isinstance(stats, dict)
         bad = sum(v for k, v in stats.items() if k.startswith("bad_frames"))
         role = "primary" if s.get("is_primary") else "backup"
+        recovered = s.get("recovered")
+        restarted = (
+            f"  restarted (recovered {recovered.get('applied')} applied from disk)"
+            if isinstance(recovered, dict)
+            else ""
+        )
         click.echo(
             f"{replica}  pid {s.get('pid')}  {role:7}  applied {s.get('applied')}  "
             f"requests {stats.get('requests_in', 0)}  late msgs {stats.get('late_messages', 0)}  "
             f"bad frames {bad}  blocked links {len(s.get('blocked', ()))}"  # type: ignore[arg-type]
+            f"{restarted}"
         )
 
 

@@ -101,7 +101,8 @@ def nemesis(ctx: click.Context, directory: Path) -> None:
     """Inject one fault into a running cluster.
 
     \b
-      smrkit nemesis --cluster DIR kill p1            SIGKILL p1 (it stays down)
+      smrkit nemesis --cluster DIR kill p1            SIGKILL p1
+      smrkit nemesis --cluster DIR restart p1         start p1 again from its disk
       smrkit nemesis --cluster DIR partition p1 [p2]  cut p1 [p2] off from the rest
       smrkit nemesis --cluster DIR omit p1->p2        drop p1's messages to p2
       smrkit nemesis --cluster DIR heal               every link works again
@@ -130,6 +131,22 @@ def kill(ctx: click.Context, replica: str) -> None:
     except (NemesisError, ClusterError) as error:
         raise UserError(str(error)) from None
     click.echo(f"killed {replica} (pid {pid})")
+
+
+@nemesis.command("restart")
+@click.argument("replica")
+@click.pass_context
+def restart(ctx: click.Context, replica: str) -> None:
+    """Start REPLICA again (restartable protocols only): it recovers what it saved and
+    rejoins. Returns once it serves."""
+    from smrkit.net.cluster import ClusterError, restart_replica
+
+    config = load(ctx.obj["cluster"])
+    try:
+        pid = restart_replica(config, replica)
+    except (ClusterError, SecretError, OSError) as error:
+        raise UserError(str(error)) from None
+    click.echo(f"restarted {replica} (pid {pid})")
 
 
 @nemesis.command("partition")

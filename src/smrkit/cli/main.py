@@ -35,7 +35,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       cluster        a real cluster of replica processes: init, up, status, down
       serve          run one replica (for a replica on its own host)
       kv             one command against a cluster (put, get, append, cas)
-      nemesis        inject a fault into a cluster (kill, partition, omit, heal)
+      nemesis        inject a fault into a cluster (kill, restart, partition, omit, heal)
       test           a Jepsen-style test of a cluster: workload, faults, checked history
     """
     ctx.ensure_object(dict)

@@ -52,7 +52,8 @@ def test(
     html_path: Path | None,
 ) -> None:
     """Run a workload against the cluster while a nemesis injects faults; check the
-    history for linearizability and lost writes. Kills are not undone (crash-stop)."""
+    history for linearizability and lost writes. A killed replica is restarted after
+    half a slot if the protocol is restartable; a crash-stop one's stays down."""
     from smrkit.net.jepsen import JepsenPlan, latency_timeline, run_test
 
     config = load(directory)
@@ -99,7 +100,8 @@ def test(
         if lat["p50"] is not None:
             click.echo(f"latency: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms")
         for fault in summary["faults"]:
-            end = "not healed" if fault["end"] is None else f"healed at {fault['end']:.2f} s"
+            healed = "restarted" if fault["kind"] == "kill" else "healed"
+            end = "not healed" if fault["end"] is None else f"{healed} at {fault['end']:.2f} s"
             click.echo(f"fault: {fault['kind']} {fault['target']} at {fault['start']:.2f} s, {end}")
         click.echo(f"history: {summary['history']}")
         if html_path is not None:

@@ -56,9 +56,13 @@ async def admin_call(
     return answer
 
 
-async def status_all(config: ClusterConfig, secret: bytes | None = None) -> dict[str, Any]:
-    """Each replica's status, or the error that stands in for it."""
+async def status_all(
+    config: ClusterConfig, secret: bytes | None = None, *, only: list[str] | None = None
+) -> dict[str, Any]:
+    """Each replica's status (of the ``only`` ones if given), or the error that stands
+    in for it."""
     key = config.secret() if secret is None else secret
+    replicas = config.servers if only is None else tuple(only)
 
     async def one(replica: str) -> Any:
         try:
@@ -66,5 +70,5 @@ async def status_all(config: ClusterConfig, secret: bytes | None = None) -> dict
         except AdminError as error:
             return {"ok": False, "error": str(error)}
 
-    answers = await asyncio.gather(*(one(r) for r in config.servers))
-    return dict(zip(config.servers, answers, strict=True))
+    answers = await asyncio.gather(*(one(r) for r in replicas))
+    return dict(zip(replicas, answers, strict=True))

@@ -4,7 +4,8 @@ A client keeps ``Dest`` (property Pb2 of seed 001), the replica it believes is t
 primary, and sends each command there. A :class:`~smrkit.core.PrimaryHint` with a
 higher view than any seen moves ``Dest`` and resends at once; a refused connection or
 ``rotate_after`` time-outs in a row move it to the next replica. Every resend reuses
-the command's ``(client id, sequence number)``: the replicas keep a reply cache per
+the command's ``(client id, sequence number)`` (a resend after a time-out also names the
+server that left it unanswered, ``ClientRequest.previous``): the replicas keep a reply cache per
 client id, replicated with the state, and answer a retry of a command that already
 took effect from it, so each command takes effect exactly once.
 
@@ -27,6 +28,7 @@ import collections
 import contextlib
 import secrets
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -153,6 +155,9 @@ class Client:
         deadline = loop.time() + self.op_timeout_s
         timeouts = 0
         first = True
+        previous: str | None = None
+        """The server whose last attempt went unanswered for ``retry_s``: the next
+        attempt names it (``ClientRequest.previous``), as the simulator's client does."""
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -163,9 +168,13 @@ class Client:
             dest = self.dest
             future: asyncio.Future[object] = loop.create_future()
             self._pending[request.client] = (request.seq, future)
+            attempt = (
+                request if request.previous == previous else replace(request, previous=previous)
+            )
+            previous = None
             try:
                 channel = await self._connection(dest, remaining)
-                self._send(channel, request)
+                self._send(channel, attempt)
             except (OSError, TimeoutError, FrameError, CodecError):
                 self._pending.pop(request.client, None)
                 self._move_on_from(dest)
@@ -174,6 +183,7 @@ class Client:
             try:
                 answer = await asyncio.wait_for(future, min(self.retry_s, remaining))
             except TimeoutError:
+                previous = dest  # it left this attempt unanswered
                 timeouts += 1
                 if timeouts >= self.rotate_after:
                     timeouts = 0
@@ -286,7 +296,10 @@ class Client:
             if entry is not None and entry[0] == msg.seq and not entry[1].done():
                 entry[1].set_result(msg)
         elif isinstance(msg, PrimaryHint):
-            if msg.view > self.view:  # a new Dest for every pending command
+            # A new Dest for every pending command: a newer view, or the same view's
+            # primary when Dest is another server (the simulator's client does the same;
+            # the omission protocols' first primary has view 0, the client's start).
+            if msg.view > self.view or (msg.view == self.view and msg.primary != self.dest):
                 self.view = msg.view
                 self.dest = msg.primary
                 for _, future in list(self._pending.values()):

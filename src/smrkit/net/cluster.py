@@ -8,6 +8,11 @@ secret and the client token (mode 600), with a free port on 127.0.0.1 for each r
 it returns once every replica serves, and stops them all if any does not. ``down``
 sends SIGTERM, then SIGKILL to what is still running after ``stop_timeout_s``.
 
+The start instant is kept in ``run/start-at``. ``restart`` starts one replica again
+with it (only for a ``restartable`` protocol: it recovers from what it saved and
+rejoins); ``up`` of a restartable cluster that has run before reuses it too, so the
+rounds, and the epochs numbered after them, keep growing across ``down``/``up``.
+
 A pid file is only trusted if ``/proc`` says the process is our ``smrkit serve`` of
 this replica: a stale pid reused by another program is never signalled.
 """
@@ -28,7 +33,7 @@ from smrkit.core.ids import server_ids
 from smrkit.net import auth
 from smrkit.net.admin import status_all
 from smrkit.net.config import CONFIG_NAME, ClusterConfig, ConfigError, validate_config
-from smrkit.protocols.registry import get_protocol
+from smrkit.protocols.registry import get_protocol, restartable_protocols
 
 HOST = "127.0.0.1"
 UP_TIMEOUT_S = 20.0
@@ -129,6 +134,22 @@ def replica_pid(config: ClusterConfig, replica: str) -> int | None:
     return None
 
 
+def start_at_path(config: ClusterConfig) -> Path:
+    return config.base / "run" / "start-at"
+
+
+def saved_start_at(config: ClusterConfig) -> float | None:
+    """The start instant of the cluster's last ``up``, if it has been up."""
+    try:
+        return float(start_at_path(config).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _has_saved_state(config: ClusterConfig) -> bool:
+    return any((config.data_path(r) / "state.sqlite").exists() for r in config.servers)
+
+
 def serve_command(config: ClusterConfig, replica: str, start_at: float) -> list[str]:
     return [
         sys.executable,
@@ -157,27 +178,75 @@ def up_cluster(
     config.token()
     (config.base / "run").mkdir(exist_ok=True)
     (config.base / "logs").mkdir(exist_ok=True)
-    start_at = time.time() + start_delay_s + 0.1 * len(config.servers)
+    start_at = saved_start_at(config)
+    if start_at is None or not (
+        get_protocol(config.protocol).restartable and _has_saved_state(config)
+    ):
+        start_at = time.time() + start_delay_s + 0.1 * len(config.servers)
+        start_at_path(config).write_text(f"{start_at!r}\n")
     pids: dict[str, int] = {}
     try:
         for replica in config.servers:
-            with open(log_path(config, replica), "ab") as log_file:
-                process = subprocess.Popen(
-                    serve_command(config, replica, start_at),
-                    stdin=subprocess.DEVNULL,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            pids[replica] = process.pid
-            pid_path(config, replica).write_text(f"{process.pid}\n")
-        _wait_serving(config, pids, start_at + timeout_s)
+            pids[replica] = _spawn(config, replica, start_at)
+        _wait_serving(config, pids, max(start_at, time.time()) + timeout_s)
     except BaseException:
         for pid in pids.values():
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         raise
     return pids
+
+
+def _spawn(config: ClusterConfig, replica: str, start_at: float) -> int:
+    """Start one ``smrkit serve`` process, detached; returns its pid."""
+    with open(log_path(config, replica), "ab") as log_file:
+        process = subprocess.Popen(
+            serve_command(config, replica, start_at),
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    pid_path(config, replica).write_text(f"{process.pid}\n")
+    return process.pid
+
+
+def restart_replica(config: ClusterConfig, replica: str, *, timeout_s: float = UP_TIMEOUT_S) -> int:
+    """Start one stopped replica again, with the cluster's start instant; return its
+    pid once it serves. Only for a restartable protocol."""
+    if replica not in config.replicas:
+        raise ClusterError(
+            f"unknown replica {replica}; the replicas are {', '.join(config.servers)}"
+        )
+    spec = get_protocol(config.protocol)
+    if not spec.restartable:
+        raise ClusterError(
+            f"{config.protocol} is crash-stop: a killed replica does not come back; "
+            f"use a restartable protocol ({', '.join(restartable_protocols())}) "
+            "or start a new cluster"
+        )
+    pid = replica_pid(config, replica)
+    if pid is not None:
+        raise ClusterError(
+            f"{replica} is still running (pid {pid}); kill it first "
+            f"('smrkit nemesis --cluster {config.base} kill {replica}')"
+        )
+    start_at = saved_start_at(config)
+    if start_at is None:
+        raise ClusterError(
+            f"{config.base} has not been up; run 'smrkit cluster up {config.base}' first"
+        )
+    config.secret()
+    config.token()
+    (config.base / "logs").mkdir(exist_ok=True)
+    pid = _spawn(config, replica, start_at)
+    try:
+        _wait_serving(config, {replica: pid}, time.time() + timeout_s)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        raise
+    return pid
 
 
 def _wait_serving(config: ClusterConfig, pids: dict[str, int], deadline: float) -> None:
@@ -187,7 +256,7 @@ def _wait_serving(config: ClusterConfig, pids: dict[str, int], deadline: float) 
             if not _alive(pid):
                 tail = _log_tail(config, replica)
                 raise ClusterError(f"{replica} exited during start-up: {tail}")
-        statuses = asyncio.run(status_all(config, secret))
+        statuses = asyncio.run(status_all(config, secret, only=list(pids)))
         if all(s.get("ok") and s.get("serving") for s in statuses.values()):
             return
         if time.time() > deadline:

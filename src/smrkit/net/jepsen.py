@@ -7,8 +7,10 @@ while the nemesis injects faults on a fixed schedule: ``2 × kinds`` slots sprea
 evenly over the run, the kinds taking turns. Each fault targets the
 primary of the moment:
 
-* ``kill`` — SIGKILL it. It stays down (the registered protocols are crash-stop), so
-  at most f replicas are killed and at least one is left;
+* ``kill`` — SIGKILL it. With a crash-stop protocol it stays down, so at most f
+  replicas are killed and at least one is left; with a ``restartable`` one it is
+  restarted after half a slot (it recovers from its disk and rejoins), so kills go on
+  for the whole run, one replica down at a time;
 * ``partition`` — cut it off from the other replicas, healed after half a slot;
 * ``omit`` — drop its messages to one backup, healed after half a slot.
 
@@ -27,6 +29,7 @@ found inside ``[11.2]``); *duplicated*: one found twice — exactly-once broken.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import random
 import time
@@ -41,13 +44,14 @@ from smrkit.core.ops import Op, Value, thaw
 from smrkit.net import nemesis as nem
 from smrkit.net.admin import status_all
 from smrkit.net.client import Client, CommandError, OutcomeUnknownError
-from smrkit.net.cluster import replica_pid
+from smrkit.net.cluster import ClusterError, replica_pid, restart_replica
 from smrkit.net.config import ClusterConfig
 from smrkit.protocols.registry import get_protocol
 
 NEMESES = ("kill", "partition", "omit")
 MIX = (("get", 0.35), ("put", 0.2), ("append", 0.35), ("cas", 0.1))
 FINAL_PROCESS = "final"
+log = logging.getLogger("smrkit.jepsen")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,8 @@ class JepsenPlan:
     check_timeout_s: float = 120.0
     seed: int = 1
     kills_max: int | None = None
-    """At most this many kills (never more than f, and one replica is always left)."""
+    """At most this many kills (crash-stop protocols: never more than f, and one replica
+    is always left; restartable ones: each kill is restarted before the next fault)."""
 
 
 @dataclass
@@ -71,7 +76,8 @@ class FaultWindow:
     target: str
     start: float
     end: float | None = None
-    """``None``: never healed (a kill)."""
+    """``None``: never healed (a kill of a crash-stop replica); for a kill, when the
+    replica was restarted and served again."""
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "target": self.target, "start": self.start, "end": self.end}
@@ -229,7 +235,8 @@ async def _nemesis(
     slots = 2 * len(kinds)
     slot_s = plan.time_s / (slots + 1)
     n = len(config.servers)
-    kills_left = min(get_protocol(config.protocol).tolerated(n), n - 1)
+    restartable = get_protocol(config.protocol).restartable
+    kills_left = slots if restartable else min(get_protocol(config.protocol).tolerated(n), n - 1)
     if plan.kills_max is not None:
         kills_left = min(kills_left, plan.kills_max)
     for i in range(slots):
@@ -245,7 +252,11 @@ async def _nemesis(
                 continue
             kills_left -= 1
             nem.kill(config, target)
-            windows.append(FaultWindow("kill", target, recorder.now()))
+            window = FaultWindow("kill", target, recorder.now())
+            windows.append(window)
+            if restartable:
+                await asyncio.sleep(slot_s / 2)
+                await _restart(config, window, recorder)
             continue
         if kind == "partition":
             links = nem.partition_links(config, [target])
@@ -262,6 +273,29 @@ async def _nemesis(
         await asyncio.sleep(slot_s / 2)
         await nem.heal(config)
         window.end = recorder.now()
+
+
+async def _restart(config: ClusterConfig, window: FaultWindow, recorder: _Recorder) -> None:
+    """Heal a kill: start the replica again; the window ends once it serves. The start
+    runs in a thread and is shielded: a restart under way finishes (and ends its window)
+    even if the nemesis is cancelled meanwhile."""
+
+    def start() -> None:
+        try:
+            restart_replica(config, window.target)
+        except ClusterError as error:
+            log.warning("cannot restart %s: %s", window.target, error)
+            return
+        window.end = recorder.now()
+
+    task = asyncio.ensure_future(asyncio.to_thread(start))
+    _RESTARTS.add(task)
+    task.add_done_callback(_RESTARTS.discard)
+    await asyncio.shield(task)
+
+
+_RESTARTS: set[asyncio.Future[None]] = set()
+"""Restarts under way (awaited before the final reads)."""
 
 
 async def run_test(
@@ -286,9 +320,16 @@ async def run_test(
                 task.cancel()
             await asyncio.gather(nemesis_task, *workers, return_exceptions=True)
             await nem.heal(config)
+            restartable = get_protocol(config.protocol).restartable
+            if _RESTARTS:
+                await asyncio.gather(*_RESTARTS, return_exceptions=True)
             for window in windows:
-                if window.end is None and window.kind != "kill":
+                if window.end is not None:
+                    continue
+                if window.kind != "kill":
                     window.end = recorder.now()
+                elif restartable and replica_pid(config, window.target) is None:
+                    await _restart(config, window, recorder)  # the run ended before it
         final: dict[str, Value] = {}
         for key in [f"{prefix}{i}" for prefix in ("k", "log") for i in range(plan.keys)]:
             record = await recorder.run(client, FINAL_PROCESS, Op("get", key), plan.op_timeout_s)

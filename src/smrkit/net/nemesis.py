@@ -9,9 +9,9 @@
 
 Link faults are applied by the replicas themselves, told through their authenticated
 admin endpoints: each replica drops what it would send on, or receive from, a blocked
-link. Clients are not partitioned. There is no ``restart``: the registered protocols
-are crash-stop (seed 001), so a killed replica stays down (see
-:mod:`smrkit.net.replica`).
+link. Clients are not partitioned. ``restart`` (:func:`smrkit.net.cluster.restart_replica`)
+starts a killed replica again, for a ``restartable`` protocol only: a crash-stop one's
+killed replica stays down (see :mod:`smrkit.net.replica`).
 """
 
 from __future__ import annotations

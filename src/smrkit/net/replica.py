@@ -13,9 +13,10 @@ node, as the simulator does:
   protocols of seed 001 set timers at absolute round times ``k·τ`` and need clocks
   synchronized with real time;
 * every replica starts its node at that same instant, so round 0 is round 0 for all.
-  A replica that arrives after the start refuses to run: the registered protocols are
-  crash-stop (a server that crashed never comes back), and one that came back would be
-  a second primary.
+  A replica that arrives later is a restart: it runs only if its protocol is
+  ``restartable`` (it rebuilds itself from what it saved, ``out.saved``, and rejoins);
+  a crash-stop protocol's replica refuses (one that came back would be a second
+  primary). What a restart recovered from disk is in the status (``recovered``).
 
 Connections. Every replica listens on one port for peers, clients and the admin
 endpoint; the hello of a connection says which (:mod:`smrkit.net.frames`). To each
@@ -41,7 +42,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from smrkit.core.ids import is_client
+from smrkit.core.ids import is_client, is_server
 from smrkit.core.messages import ClientRequest, Message
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Op, Value
@@ -57,7 +58,7 @@ from smrkit.net.frames import (
     connect,
 )
 from smrkit.net.storage import SqliteStorage, Storage
-from smrkit.protocols.registry import ProtocolConfig, get_protocol
+from smrkit.protocols.registry import ProtocolConfig, get_protocol, restartable_protocols
 
 log = logging.getLogger("smrkit.replica")
 
@@ -117,6 +118,7 @@ class ReplicaServer:
         self.secret = config.secret()
         self.token = config.token()
         spec = get_protocol(config.protocol)
+        self.restartable = spec.restartable
         nodes = spec.build(
             ProtocolConfig(
                 servers=config.servers,
@@ -132,7 +134,11 @@ class ReplicaServer:
             path.mkdir(parents=True, exist_ok=True)
             storage = SqliteStorage(path / "state.sqlite", config.fsync)
         self.storage = storage
-        self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}"), storage.load())
+        saved = storage.load()
+        self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}"), saved)
+        self.saved_keys = len(saved)
+        self.recovered: dict[str, Any] | None = None
+        """Set at start if there was saved state: the commands applied from it."""
         self.stats: collections.Counter[str] = collections.Counter()
         self.blocked: set[tuple[str, str]] = set()
         self.started = False
@@ -162,11 +168,13 @@ class ReplicaServer:
     async def serve(self, *, install_signals: bool = True) -> str:
         """Run until stopped (SIGTERM/SIGINT, :meth:`stop`) or halted; returns why."""
         late = self.now()
-        if late > self.config.delta_s / 2:
+        if late > self.config.delta_s / 2 and not self.restartable:
+            others = ", ".join(restartable_protocols())
             raise StartError(
                 f"{self.id} starts {late:.2f} s after the cluster's start instant; "
-                f"{self.config.protocol} replicas start together and a crashed one does not "
-                "come back (crash-stop); start a new cluster with 'smrkit cluster up'"
+                f"{self.config.protocol} is crash-stop (a crashed replica does not come back); "
+                f"use a restartable protocol ({others}) or start a new cluster with "
+                "'smrkit cluster up'"
             )
         host, port = self.config.replicas[self.id]
         server = await asyncio.start_server(self._on_connection, host, port, reuse_address=True)
@@ -209,6 +217,13 @@ class ReplicaServer:
         await asyncio.sleep(max(0.0, -self.now()))
         self.started = True
         self._step(self.node.on_start)
+        if self.saved_keys:
+            self.recovered = {
+                "saved_keys": self.saved_keys,
+                "applied": len(self.node.applied),
+                "at": self.out.now,
+            }
+            log.info("%s recovered from disk: %s", self.id, self.recovered)
         await self._release()
         control, requests = self._control, self._requests
         while self.halted is None:
@@ -477,6 +492,7 @@ class ReplicaServer:
             "is_primary": node.is_primary,
             "primary": getattr(node, "primary", None),
             "applied": len(node.applied),
+            "recovered": self.recovered,
             "now": self.now(),
             "blocked": sorted(self.blocked),
             "stats": {**self.stats, "timers_late": self.out.late},
@@ -502,6 +518,10 @@ def _request_problem(request: object) -> str | None:
         return "the request's client id is not a client id"
     if not isinstance(request.seq, int) or isinstance(request.seq, bool) or request.seq < 1:
         return "the request's sequence number is not a positive integer"
+    if request.previous is not None and not (
+        isinstance(request.previous, str) and is_server(request.previous)
+    ):
+        return "the request's previous server is not a server id"
     op = request.op
     if not isinstance(op, Op) or not isinstance(op.f, str):
         return "the request's op is not an op"

@@ -75,6 +75,11 @@ def protocol_names() -> list[str]:
     return sorted(_PROTOCOLS)
 
 
+def restartable_protocols() -> list[str]:
+    """The registered protocols whose replicas may be restarted (``restartable``)."""
+    return [name for name in protocol_names() if _PROTOCOLS[name].restartable]
+
+
 def get_protocol(name: str) -> ProtocolSpec:
     """The spec of a registered protocol; ``KeyError`` names the known ones."""
     _load_builtins()

@@ -243,6 +243,7 @@ class QuorumReplica(Replica):
         if "length" in out.saved:
             self._recover(out)
             return
+        out.save("length", 0)  # a restart finds this and recovers, even with an empty log
         if self.id == self.servers[0]:
             self.is_primary = True
         self._start_round(0, out)
