@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from smrkit.cli.errors import UserError
+from smrkit.cli.options import seconds_option
 from smrkit.explore.bounds import reproduce_table
 from smrkit.report.bounds import render_html, table_lines
 
@@ -34,10 +35,8 @@ def _fs(text: str) -> list[int]:
     show_default=True,
     help="Random admissible fault plans per row (aimed plans come on top).",
 )
-@click.option(
-    "--delta", type=click.FloatRange(min=0, min_open=True), default=0.01, show_default=True
-)
-@click.option("--tau", type=click.FloatRange(min=0, min_open=True), default=0.05, show_default=True)
+@seconds_option("--delta", default=0.01, help_text="δ: the bound on message delay, seconds.")
+@seconds_option("--tau", default=0.05, help_text="τ: the heartbeat period, seconds.")
 @click.option(
     "--traces",
     "trace_dir",

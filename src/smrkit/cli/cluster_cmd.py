@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from smrkit.cli.errors import UserError
+from smrkit.cli.options import seconds_option
 from smrkit.net.auth import SecretError
 from smrkit.net.config import ClusterConfig, ConfigError, load_config
 from smrkit.net.storage import FSYNC_POLICIES
@@ -42,22 +43,13 @@ def cluster() -> None:
 @click.option("--dir", "directory", type=click.Path(path_type=Path), required=True)
 @click.option("--app", type=click.Choice(["kv", "counter", "register"]), default="kv")
 @click.option("--fsync", type=click.Choice(FSYNC_POLICIES), default="batch", show_default=True)
-@click.option(
+@seconds_option(
     "--delta",
     "delta_s",
-    type=click.FloatRange(min=0, min_open=True),
     default=0.25,
-    show_default=True,
-    help="δ the protocol assumes, seconds (generous: loopback under load).",
+    help_text="δ the protocol assumes, seconds (generous: loopback under load).",
 )
-@click.option(
-    "--tau",
-    "tau_s",
-    type=click.FloatRange(min=0, min_open=True),
-    default=0.5,
-    show_default=True,
-    help="τ, the heartbeat period, seconds.",
-)
+@seconds_option("--tau", "tau_s", default=0.5, help_text="τ, the heartbeat period, seconds.")
 def init(
     protocol: str,
     replicas: int,

@@ -10,6 +10,7 @@ import click
 
 from smrkit.check.evaluate import Evaluation, evaluate_run
 from smrkit.cli.errors import UserError
+from smrkit.cli.options import seconds_option
 from smrkit.protocols import protocol_names
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.workload import WorkloadError, parse_mix
@@ -41,23 +42,11 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 @click.option(
     "--replicas", type=click.IntRange(min=1), help="Number of servers [default: the protocol's]."
 )
-@click.option(
-    "--delta",
-    type=click.FloatRange(min=0, min_open=True),
-    default=0.01,
-    show_default=True,
-    help="δ: the bound on message delay, seconds.",
-)
+@seconds_option("--delta", default=0.01, help_text="δ: the bound on message delay, seconds.")
 @click.option(
     "--delta-min", type=click.FloatRange(min=0), help="Least message delay [default: δ/10]."
 )
-@click.option(
-    "--tau",
-    type=click.FloatRange(min=0, min_open=True),
-    default=0.05,
-    show_default=True,
-    help="τ: the heartbeat period, seconds.",
-)
+@seconds_option("--tau", default=0.05, help_text="τ: the heartbeat period, seconds.")
 @click.option("--clients", type=click.IntRange(min=0), default=4, show_default=True)
 @click.option(
     "--ops",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from smrkit.cli.errors import UserError
+from smrkit.cli.options import seconds_option
 from smrkit.explore.protocol_ref import ProtocolRefError, resolve_protocol
 from smrkit.explore.worlds import WorldsError, WorldsResult, demonstrate
 from smrkit.protocols import protocol_names
@@ -40,26 +41,14 @@ identical are, and the protocol lost safety or liveness); 1 it does not
 )
 @click.option("--replicas", type=int, default=2, show_default=True, help="Servers, n <= 2f.")
 @click.option("--f", "f", type=int, default=1, show_default=True, help="The adversary's f.")
-@click.option(
-    "--delta",
-    type=click.FloatRange(min=0, min_open=True),
-    default=0.01,
-    show_default=True,
-    help="δ: every message takes exactly this long, seconds.",
+@seconds_option(
+    "--delta", default=0.01, help_text="δ: every message takes exactly this long, seconds."
 )
-@click.option(
-    "--tau",
-    type=click.FloatRange(min=0, min_open=True),
-    default=0.05,
-    show_default=True,
-    help="τ: the heartbeat period, seconds.",
-)
-@click.option(
+@seconds_option("--tau", default=0.05, help_text="τ: the heartbeat period, seconds.")
+@seconds_option(
     "--horizon",
-    type=click.FloatRange(min=0, min_open=True),
     default=1.0,
-    show_default=True,
-    help="Virtual seconds each world runs; a client not answered by then never learns.",
+    help_text="Virtual seconds each world runs; a client not answered by then never learns.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(

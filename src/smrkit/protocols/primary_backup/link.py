@@ -50,11 +50,12 @@ from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command
+from smrkit.protocols.primary_backup.crash import Sync, Update
 from smrkit.protocols.primary_backup.relay import Envelope, Relay
 from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, register
 from smrkit.protocols.service import ReplicatedService
 
-# --- messages (all travel inside relay envelopes) -------------------------------------
+# --- messages (all travel inside relay envelopes; Update and Sync are pb-crash's) -----
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,22 +65,6 @@ class Heartbeat(Message):
     round: int
     slot: int
     log_length: int
-
-
-@dataclass(frozen=True, slots=True)
-class Update(Message):
-    """The ``index``-th command of the primary's log."""
-
-    index: int
-    command: Command
-
-
-@dataclass(frozen=True, slots=True)
-class Sync(Message):
-    """Log entries ``start, start + 1, …`` from the primary."""
-
-    start: int
-    commands: tuple[Command, ...]
 
 
 @dataclass(frozen=True, slots=True)
