@@ -109,12 +109,19 @@ class Replica(Node):
     ``is_primary`` is the predicate Prmy of property Pb1 (seed 001); protocols without a
     primary leave it ``False``. ``applied`` lists the commands applied to the state
     machine, in order, which is what log agreement compares across replicas.
+    ``anomalies`` counts, by kind, the messages it dropped because it could not use them
+    (a stranger's, a stale primary's): counted and dropped, never a crash.
     """
 
     def __init__(self, node_id: NodeId) -> None:
         super().__init__(node_id)
         self.is_primary = False
         self.applied: list[Command] = []
+        self.anomalies: dict[str, int] = {}
+
+    def note(self, anomaly: str) -> None:
+        """Count one more dropped message of kind ``anomaly``."""
+        self.anomalies[anomaly] = self.anomalies.get(anomaly, 0) + 1
 
 
 class ClientNode(Node):

@@ -197,7 +197,7 @@ def aimed_plans(config: SimConfig, model: FailureModel, f: int) -> list[tuple[st
         ):
             requests.append((t, 0))
     requests = [(t, sends_at.get(t, 0)) for t, _ in requests]
-    servers = [f"p{i}" for i in range(1, (config.replicas or 1) + 1)]
+    servers = server_ids(config.replicas or 1)
     kills = _KILLS[model]
     plans: list[tuple[str, ...]] = []
 

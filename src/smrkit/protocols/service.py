@@ -10,6 +10,7 @@ a new primary answers retries of commands its predecessor applied. The cache is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 
 from smrkit.apps import make_app
@@ -83,6 +84,9 @@ class ReplicatedService:
             oldest = next(iter(self._replies))
             del self._replies[oldest]
 
-    def clients(self) -> list[NodeId]:
-        """Clients with a cached reply, oldest activity first."""
-        return list(self._replies)
+    def clients_to_tell(self, configured: Sequence[NodeId]) -> list[NodeId]:
+        """Whom a new primary tells about itself: the configured clients, then every
+        other client it has served (its replies are in the replicated cache)."""
+        known = list(configured)
+        known.extend(c for c in self._replies if c not in configured)
+        return known

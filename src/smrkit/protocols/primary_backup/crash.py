@@ -118,7 +118,6 @@ class CrashReplica(Replica):
         self.heard: dict[NodeId, int] = {}
         self.known_length: dict[NodeId, int] = {}
         self.expected: dict[int, NodeId] = {}
-        self.anomalies: dict[str, int] = {}
 
     # --- roles --------------------------------------------------------------------------
 
@@ -134,22 +133,16 @@ class CrashReplica(Replica):
         if start < len(log):
             out.send_all(backups, Sync(start + 1, tuple(log[start:])))
         out.send_all(reversed(backups), Takeover(self.round, len(log)))
-        out.send_all(self._clients(), PrimaryHint(self.id, rank(self.id)))
+        out.send_all(
+            self.service.clients_to_tell(self.clients), PrimaryHint(self.id, rank(self.id))
+        )
 
     def _backups(self) -> list[NodeId]:
         return [s for s in self.servers if s != self.id and s not in self.dead]
 
-    def _clients(self) -> list[NodeId]:
-        known = list(self.clients)
-        known.extend(c for c in self.service.clients() if c not in self.clients)
-        return known
-
     def _mark_dead(self, server: NodeId) -> None:
         assert server != self.id, f"{self.id} concluded it crashed itself"
         self.dead.add(server)
-
-    def _note(self, anomaly: str) -> None:
-        self.anomalies[anomaly] = self.anomalies.get(anomaly, 0) + 1
 
     # --- handlers -----------------------------------------------------------------------
 
@@ -178,9 +171,9 @@ class CrashReplica(Replica):
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
         elif src not in self._ranks:
-            self._note(f"{type(msg).__name__} from a stranger")
+            self.note(f"{type(msg).__name__} from a stranger")
         elif src in self.dead:
-            self._note("message from a server known dead")
+            self.note("message from a server known dead")
         elif isinstance(msg, Heartbeat):
             self.heard[src] = max(self.heard.get(src, -1), msg.round)
             self.known_length[src] = max(self.known_length.get(src, 0), msg.log_length)
@@ -193,7 +186,7 @@ class CrashReplica(Replica):
         elif isinstance(msg, SyncRequest) and self.is_primary:
             out.send(src, Sync(msg.have + 1, tuple(self.applied[msg.have :])))
         else:
-            self._note(f"unexpected {type(msg).__name__}")
+            self.note(f"unexpected {type(msg).__name__}")
 
     # --- failure detection and takeover -------------------------------------------------
 
@@ -216,7 +209,7 @@ class CrashReplica(Replica):
 
     def _on_takeover(self, src: NodeId) -> None:
         if rank(src) > rank(self.id):
-            self._note("takeover by a higher-ranked server")
+            self.note("takeover by a higher-ranked server")
             return
         for server in self.servers:
             if rank(server) < rank(src):
@@ -239,29 +232,29 @@ class CrashReplica(Replica):
 
     def _on_update(self, src: NodeId, update: Update, out: Out) -> None:
         if src != self.primary or self.is_primary:
-            self._note("update from a non-primary")
+            self.note("update from a non-primary")
             return
         expected = len(self.applied) + 1
         if update.index == expected:
             self.service.execute(update.command)
         elif update.index > expected:
-            self._note("gap in updates")
+            self.note("gap in updates")
             out.send(src, SyncRequest(len(self.applied)))
 
     def _on_sync(self, src: NodeId, sync: Sync, out: Out) -> None:
         if src != self.primary or self.is_primary:
-            self._note("sync from a non-primary")
+            self.note("sync from a non-primary")
             return
         for offset, command in enumerate(sync.commands):
             index = sync.start + offset
             if index == len(self.applied) + 1:
                 self.service.execute(command)
             elif index > len(self.applied) + 1:
-                self._note("gap in sync")
+                self.note("gap in sync")
                 out.send(src, SyncRequest(len(self.applied)))
                 return
             elif self.applied[index - 1] != command:
-                self._note("sync disagrees with the log")
+                self.note("sync disagrees with the log")
 
 
 def _build(config: ProtocolConfig) -> list[Replica]:

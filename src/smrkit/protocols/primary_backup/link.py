@@ -114,7 +114,6 @@ class LinkReplica(Replica):
         self.collecting = False
         self.reported: set[NodeId] = set()
         self.held: list[tuple[NodeId, ClientRequest]] = []
-        self.anomalies: dict[str, int] = {}
 
     # --- roles --------------------------------------------------------------------------
 
@@ -129,7 +128,9 @@ class LinkReplica(Replica):
         self.relay.send_all(
             reversed(self._backups()), Takeover(len(self.applied)), out, avoid=self.dead
         )
-        out.send_all(self._clients(), PrimaryHint(self.id, rank(self.id)))
+        out.send_all(
+            self.service.clients_to_tell(self.clients), PrimaryHint(self.id, rank(self.id))
+        )
         out.set_timer(COLLECTED, 4 * self.delta_s)
 
     def _finish_collecting(self, out: Out) -> None:
@@ -147,14 +148,6 @@ class LinkReplica(Replica):
 
     def _backups(self) -> list[NodeId]:
         return [s for s in self.servers if s != self.id and s not in self.dead]
-
-    def _clients(self) -> list[NodeId]:
-        known = list(self.clients)
-        known.extend(c for c in self.service.clients() if c not in self.clients)
-        return known
-
-    def _note(self, anomaly: str) -> None:
-        self.anomalies[anomaly] = self.anomalies.get(anomaly, 0) + 1
 
     # --- handlers -----------------------------------------------------------------------
 
@@ -180,7 +173,7 @@ class LinkReplica(Replica):
             self._on_request(src, msg, out)
             return
         if not isinstance(msg, Envelope) or src not in self.servers or src == self.id:
-            self._note(
+            self.note(
                 f"{type(msg).__name__} from {'a stranger' if src not in self.servers else src}"
             )
             return
@@ -189,7 +182,7 @@ class LinkReplica(Replica):
             return
         origin = msg.origin
         if origin in self.dead:
-            self._note("message from a server known dead")
+            self.note("message from a server known dead")
         elif isinstance(payload, Heartbeat):
             self.heard[origin] = max(self.heard.get(origin, (-1, 0)), (payload.round, payload.slot))
             self.known_length[origin] = max(self.known_length.get(origin, 0), payload.log_length)
@@ -202,7 +195,7 @@ class LinkReplica(Replica):
         elif isinstance(payload, LogReport):
             self._on_log_report(origin, payload, out)
         else:
-            self._note(f"unexpected {type(payload).__name__}")
+            self.note(f"unexpected {type(payload).__name__}")
 
     # --- failure detection and takeover -------------------------------------------------
 
@@ -230,7 +223,7 @@ class LinkReplica(Replica):
 
     def _on_takeover(self, src: NodeId, takeover: Takeover, out: Out) -> None:
         if rank(src) > rank(self.id) or self.is_primary:
-            self._note("takeover by a higher-ranked server")
+            self.note("takeover by a higher-ranked server")
             return
         for server in self.servers:
             if rank(server) < rank(src):
@@ -252,7 +245,7 @@ class LinkReplica(Replica):
             if index == len(self.applied) + 1:
                 self.service.execute(command)
             elif index <= len(self.applied) and self.applied[index - 1] != command:
-                self._note("log report disagrees with the log")
+                self.note("log report disagrees with the log")
         self.reported.add(src)
         if self.collecting and all(b in self.reported for b in self._backups()):
             self._finish_collecting(out)
@@ -284,13 +277,13 @@ class LinkReplica(Replica):
 
     def _on_update(self, src: NodeId, update: Update) -> None:
         if src != self.primary or self.is_primary:
-            self._note("update from a non-primary")
+            self.note("update from a non-primary")
             return
         self._apply_in_order(update.index, update.command)
 
     def _on_sync(self, src: NodeId, sync: Sync) -> None:
         if src != self.primary or self.is_primary:
-            self._note("sync from a non-primary")
+            self.note("sync from a non-primary")
             return
         for offset, command in enumerate(sync.commands):
             self._apply_in_order(sync.start + offset, command)

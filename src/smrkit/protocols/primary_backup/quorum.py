@@ -185,7 +185,6 @@ class QuorumReplica(Replica):
         self.replied_at: dict[NodeId, tuple[int, float]] = {}
         self._saved = (0, 0, 0)
         self._changed_from = 0
-        self.anomalies: dict[str, int] = {}
 
     # --- roles --------------------------------------------------------------------------
 
@@ -200,16 +199,8 @@ class QuorumReplica(Replica):
         self.match = {}
         takeover = Takeover(epoch, tuple(self.epochs), tuple(self.entries), self.commit)
         out.send_all(self.others, takeover)
-        out.send_all(self._clients(), PrimaryHint(self.id, epoch))
+        out.send_all(self.service.clients_to_tell(self.clients), PrimaryHint(self.id, epoch))
         out.set_timer((SETTLE, epoch), 2 * self.delta_s)
-
-    def _clients(self) -> list[NodeId]:
-        known = list(self.clients)
-        known.extend(c for c in self.service.clients() if c not in self.clients)
-        return known
-
-    def _note(self, anomaly: str) -> None:
-        self.anomalies[anomaly] = self.anomalies.get(anomaly, 0) + 1
 
     # --- log ----------------------------------------------------------------------------
 
@@ -217,7 +208,7 @@ class QuorumReplica(Replica):
         """Replace the uncommitted tail by another log (committed entries never change)."""
         applied = len(self.applied)
         if len(commands) < applied or tuple(self.entries[:applied]) != commands[:applied]:
-            self._note("adopted log disagrees with applied entries")
+            self.note("adopted log disagrees with applied entries")
             return
         same = 0
         while (
@@ -322,7 +313,7 @@ class QuorumReplica(Replica):
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
         elif src not in self.others:
-            self._note(f"{type(msg).__name__} from a stranger")
+            self.note(f"{type(msg).__name__} from a stranger")
         elif isinstance(msg, Heartbeat):
             self._on_heartbeat(src, msg, out)
         elif isinstance(msg, HeartbeatAck):
@@ -355,7 +346,7 @@ class QuorumReplica(Replica):
         elif isinstance(msg, Unanswered):
             self._on_unanswered(msg, out)
         else:
-            self._note(f"unexpected {type(msg).__name__}")
+            self.note(f"unexpected {type(msg).__name__}")
 
     # --- rounds, leases and elections ---------------------------------------------------
 
@@ -383,7 +374,7 @@ class QuorumReplica(Replica):
                 return  # deserted this round: no acknowledgement until the next
             self.primary = src  # back to a primary that kept its lease (or a newer one)
         elif src != self.primary and beat.epoch == self.epoch:
-            self._note("heartbeat from a second primary of my epoch")
+            self.note("heartbeat from a second primary of my epoch")
             return
         self.primary = src
         self.epoch = beat.epoch
@@ -438,10 +429,10 @@ class QuorumReplica(Replica):
 
     def _on_takeover(self, src: NodeId, takeover: Takeover, out: Out) -> None:
         if takeover.epoch <= self.epoch:
-            self._note("takeover of an old epoch")
+            self.note("takeover of an old epoch")
             return
         if self.is_primary:
-            self._note("takeover while primary")
+            self.note("takeover while primary")
             return
         self._adopt(takeover.epochs, takeover.commands)
         self.epoch = takeover.epoch
@@ -555,7 +546,7 @@ class QuorumReplica(Replica):
                 if self.service.freshness(request.client, request.seq) is not Freshness.DUPLICATE:
                     # The client moved on: another primary answered it. That takes two
                     # primaries, so it happens only outside the failure model.
-                    self._note("committed a request its client no longer waits for")
+                    self.note("committed a request its client no longer waits for")
                     continue
                 result = self.service.cached_result(request.client, request.seq)
                 out.send(src, ClientReply(request.client, request.seq, result))
@@ -564,7 +555,7 @@ class QuorumReplica(Replica):
 
     def _on_update(self, src: NodeId, update: Update, out: Out) -> None:
         if self.is_primary or src != self.primary or update.epoch != self.epoch:
-            self._note("update from a server that is not my primary")
+            self.note("update from a server that is not my primary")
             return
         if update.index == len(self.entries) + 1:
             self.entries.append(update.command)
