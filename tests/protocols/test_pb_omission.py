@@ -144,3 +144,35 @@ def test_a_restarted_replica_recovers_what_it_saved_and_rejoins_as_a_follower() 
     assert not reborn.is_primary and reborn.primary is None
     assert out.timers[ROUND] == pytest.approx(1.25)
     assert out.sends == []
+
+
+def test_a_follower_that_missed_a_takeover_commits_nothing_of_its_old_tail() -> None:
+    """Found by a kill -9 run of the real cluster (an append applied twice): a replica
+    that joins a newer primary through its heartbeat, without the takeover, still holds
+    the old epoch's uncommitted tail. It must not apply the new primary's commit point
+    to that tail, only to the log a Sync gives it."""
+    import random
+
+    from smrkit.core import Command, Op
+    from smrkit.core.node import Out
+    from smrkit.protocols.primary_backup.quorum import (
+        Behind,
+        Heartbeat,
+        QuorumReplica,
+        Sync,
+    )
+    from smrkit.protocols.registry import ProtocolConfig
+
+    config = ProtocolConfig(("p1", "p2", "p3"), ("c1",), "kv", 0.01, 0.05)
+    follower = QuorumReplica("p3", config)
+    first, stale, fresh = (
+        Command("c1", seq, Op("append", "k", text)) for seq, text in ((1, "a"), (2, "b"), (2, "c"))
+    )
+    follower.entries, follower.epochs = [first, stale], [0, 0]
+    follower._advance(1)
+    out = Out(random.Random(0))
+    follower.on_message("p2", Heartbeat(1, 65, True, 2, 2), out)
+    assert follower.applied == [first]
+    assert ("p2", Behind(65, 1)) in out.sends
+    follower.on_message("p2", Sync(65, 2, (65,), (fresh,), 2), Out(random.Random(0)))
+    assert follower.applied == [first, fresh]

@@ -183,6 +183,9 @@ class QuorumReplica(Replica):
         self.client_timeout_s = client_timeout(config.delta_s, config.tau_s)
         self.serving_since = 0.0 if node_id == self.servers[0] else math.inf
         self.replied_at: dict[NodeId, tuple[int, float]] = {}
+        self.in_sync = True
+        """Whether this log is a prefix of the current primary's: only then may the
+        primary's commit point be applied to it."""
         self._saved = (0, 0, 0)
         self._changed_from = 0
 
@@ -204,12 +207,13 @@ class QuorumReplica(Replica):
 
     # --- log ----------------------------------------------------------------------------
 
-    def _adopt(self, epochs: tuple[int, ...], commands: tuple[Command, ...]) -> None:
-        """Replace the uncommitted tail by another log (committed entries never change)."""
+    def _adopt(self, epochs: tuple[int, ...], commands: tuple[Command, ...]) -> bool:
+        """Replace the uncommitted tail by another log (committed entries never change);
+        ``False`` if the other log disagrees with what was applied."""
         applied = len(self.applied)
         if len(commands) < applied or tuple(self.entries[:applied]) != commands[:applied]:
             self.note("adopted log disagrees with applied entries")
-            return
+            return False
         same = 0
         while (
             same < min(len(commands), len(self.entries))
@@ -221,6 +225,7 @@ class QuorumReplica(Replica):
         self.entries = list(commands)
         self.epochs = list(epochs)
         self.commit = min(self.commit, len(self.entries))
+        return True
 
     def _advance(self, commit: int) -> None:
         """Entries up to ``commit`` are committed: apply them."""
@@ -376,13 +381,18 @@ class QuorumReplica(Replica):
         elif src != self.primary and beat.epoch == self.epoch:
             self.note("heartbeat from a second primary of my epoch")
             return
+        if beat.epoch > self.epoch:
+            # A newer primary whose takeover this server missed (or a restart): its own
+            # tail may be another epoch's, so it commits nothing until a Sync replaces it.
+            self.in_sync = False
         self.primary = src
         self.epoch = beat.epoch
         self.deserted = None
         self.acked_round = beat.round
         out.send(src, HeartbeatAck(beat.round, beat.epoch))
-        self._advance(beat.commit)
-        if beat.log_length > len(self.entries) or self.commit < beat.commit:
+        if self.in_sync:
+            self._advance(beat.commit)
+        if not self.in_sync or beat.log_length > len(self.entries) or self.commit < beat.commit:
             out.send(src, Behind(self.epoch, self.commit))
 
     def _check_lease(self, k: int, out: Out) -> None:
@@ -434,11 +444,12 @@ class QuorumReplica(Replica):
         if self.is_primary:
             self.note("takeover while primary")
             return
-        self._adopt(takeover.epochs, takeover.commands)
+        self.in_sync = self._adopt(takeover.epochs, takeover.commands)
         self.epoch = takeover.epoch
         self.primary = src
         self.deserted = None
-        self._advance(takeover.commit)
+        if self.in_sync:
+            self._advance(takeover.commit)
         out.send(src, Ack(self.epoch, len(self.entries)))
 
     def _settle(self, epoch: int, out: Out) -> None:
@@ -557,6 +568,9 @@ class QuorumReplica(Replica):
         if self.is_primary or src != self.primary or update.epoch != self.epoch:
             self.note("update from a server that is not my primary")
             return
+        if not self.in_sync:
+            out.send(src, Behind(self.epoch, self.commit))
+            return
         if update.index == len(self.entries) + 1:
             self.entries.append(update.command)
             self.epochs.append(update.epoch)
@@ -572,8 +586,14 @@ class QuorumReplica(Replica):
         if sync.start > len(self.entries) + 1:
             return
         keep = sync.start - 1
-        self._adopt((*self.epochs[:keep], *sync.epochs), (*self.entries[:keep], *sync.commands))
-        self._advance(sync.commit)
+        if not self.in_sync and keep > self.commit:
+            return  # an answer to an older Behind: only a Sync from the commit point fits
+        adopted = self._adopt(
+            (*self.epochs[:keep], *sync.epochs), (*self.entries[:keep], *sync.commands)
+        )
+        self.in_sync = self.in_sync or adopted
+        if self.in_sync:
+            self._advance(sync.commit)
         out.send(src, Ack(self.epoch, len(self.entries)))
 
 
