@@ -26,7 +26,7 @@ def test_messages_round_trip_with_their_types() -> None:
         crash.Heartbeat(4, 10),
         crash.Update(11, command),
         crash.Sync(3, (command, command)),
-        crash.Takeover(9, 12),
+        crash.Takeover(9, 12, 0.25),
         ("m", "p1", 1.25, crash.SyncRequest(2)),
         frozenset({1, 2}),
     ]

@@ -154,7 +154,7 @@ def test_unexpected_messages_are_counted_and_dropped() -> None:
                 out.send(server, Junk("x" * 10))
             out.send("p2", Update(10_000, Command("c9", 1, Op("put", "k0", "forged"))))
             out.send("p3", Heartbeat(-5, 0))
-            out.send("p1", Takeover(0, 0))  # a higher-ranked server claiming primacy
+            out.send("p1", Takeover(0, 0, 0.0))  # a higher-ranked server claiming primacy
             out.set_timer("again", 0.05)
 
     config = SimConfig(protocol="pb-crash", replicas=3, ops=400, seed=4)
@@ -187,3 +187,64 @@ def test_the_aimed_plans_catch_the_broken_variant() -> None:
     caught = [o for o in outcomes if "linearizable" in o.failed]
     assert caught, [o.faults for o in outcomes]
     assert all(o.faults[0].endswith("/1") for o in caught)
+
+
+# --- issue 8: found by 10,000-seed sweeps (4 clients, 300 ops, δ = 0.01, τ = 0.05) ------
+
+ISSUE_8 = SimConfig(protocol="pb-crash", replicas=3, clients=4, ops=300, delta_s=DELTA, tau_s=TAU)
+
+
+def test_seed_102535_the_sync_of_a_new_primary_is_not_dropped() -> None:
+    """p1 crashes after its update 60 reached p2 only; p2 takes over and sent its Sync
+    before its Takeover, so p3 — whose primary was still p1 — dropped the Sync, then the
+    update 61 p2 acknowledged; after p2 crashed p3 took over with 59 entries and the
+    acknowledged append was lost. Takeover goes first now, and p3 holds entry 61."""
+    faults = ("crash:p1@0.175358/1", "crash:p2@0.221245/2")
+    run = run_simulation(replace(ISSUE_8, seed=102535, faults=faults))
+    evaluation = evaluate_run(run)
+    assert evaluation.ok, evaluation.failed
+    p3 = run.nodes["p3"]
+    assert isinstance(p3, CrashReplica)
+    assert "sync from a non-primary" not in p3.anomalies
+    assert "gap in updates" not in p3.anomalies
+
+
+@pytest.mark.parametrize(
+    ("seed", "faults"),
+    [
+        (100248, ("crash:p2@0.154768/1", "crash:p1@0.114087")),
+        (104457, ("crash:p1@0.33666/2", "crash:p2@0.359813/2")),
+        (106072, ("crash:p1@0.231968/0", "crash:p2@0.258039/1")),
+    ],
+)
+def test_sweep_seeds_where_a_candidate_crashed_in_its_takeover_step(
+    seed: int, faults: tuple[str, ...]
+) -> None:
+    """p2 takes over and crashes in the same step, after its Takeover reached p3: p3
+    followed a primary that was primary for no time and noticed only at the next round
+    (failover up to 0.0959 s). Its missing confirmation gives it away within x + δ."""
+    evaluation = evaluate_run(run_simulation(replace(ISSUE_8, seed=seed, faults=faults)))
+    assert evaluation.ok, evaluation.failed
+    assert evaluation.analysis.failover_s_max <= 2 * DELTA + TAU + 1e-9
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_candidates_crashing_in_their_takeover_steps_cost_delta_plus_x_each(n: int) -> None:
+    """The worst case of the confirmation: p1 crashes right after its heartbeat at 0.5
+    (found out at 0.56), and each next candidate crashes in its takeover step after its
+    Takeover reached everyone, so each is found out only by its missing confirmation,
+    x + δ later. The failover reaches its target τ + δ + (f − 1)·(δ + x) exactly."""
+    from smrkit.protocols.primary_backup.crash import confirm_delay
+
+    f = n - 1
+    step = DELTA + confirm_delay(DELTA)
+    faults = [f"crash:p1@0.5/{n - 1}"]
+    faults += [f"crash:p{i}@{0.56 + (i - 2) * step:.6f}/{n - i}" for i in range(2, n)]
+    config = replace(ISSUE_8, replicas=n, ops=800, faults=tuple(faults), seed=1)
+    run = run_simulation(config)
+    evaluation = evaluate_run(run)
+    assert evaluation.ok, evaluation.failed
+    assert run.targets.failover_s == pytest.approx(TAU + DELTA + (f - 1) * step)
+    assert evaluation.analysis.failover_s_max == pytest.approx(run.targets.failover_s)
+    primaries = [s for s, start, end in evaluation.analysis.intervals if end > start]
+    assert primaries == ["p1", f"p{n}"]

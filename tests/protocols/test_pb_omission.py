@@ -176,3 +176,36 @@ def test_a_follower_that_missed_a_takeover_commits_nothing_of_its_old_tail() -> 
     assert ("p2", Behind(65, 1)) in out.sends
     follower.on_message("p2", Sync(65, 2, (65,), (fresh,), 2), Out(random.Random(0)))
     assert follower.applied == [first, fresh]
+
+
+@pytest.mark.parametrize(
+    ("seed", "faults"),
+    [
+        (105565, ("general-omission:p2@0.434871..1.116224~0.532", "crash:p1@0.583702")),
+        (109687, ("general-omission:p2@0.603808~0.458", "general-omission:p1@0.689692..0.894016")),
+        (200130, ("general-omission:p2@0.370658~0.58", "crash:p1@0.72793/0")),
+        (201092, ("general-omission:p1@0.410939..0.557535", "general-omission:p2@0.406274~0.433")),
+    ],
+)
+def test_sweep_seeds_where_a_lossy_server_split_the_vote(
+    seed: int, faults: tuple[str, ...]
+) -> None:
+    """Issue 8 (10,000-seed sweeps, n = 5, f = 2): p1 is gone and p2 loses some of its
+    heartbeats, so some voters heard p2 and others did not. Each voted in sub-round m for
+    the m-th server *it* had heard, and the lists were shifted by one: no candidate got
+    f + 1 votes, round after round (failover up to 0.27 s against 0.09 s). In sub-round
+    m every voter now votes for the first server it heard from rank m on, so once the
+    server at rank m is correct every correct voter names it."""
+    config = SimConfig(
+        protocol="pb-general-omission",
+        replicas=5,
+        clients=4,
+        ops=300,
+        delta_s=0.01,
+        tau_s=0.05,
+        seed=seed,
+        faults=faults,
+    )
+    evaluation = evaluate_run(run_simulation(config))
+    assert evaluation.ok, evaluation.failed
+    assert evaluation.analysis.failover_s_max <= 4 * 0.01 + 0.05 + 1e-9

@@ -14,7 +14,12 @@ correct servers — or it halts: it is faulty.
 Election. A follower that has no heartbeat from its primary by ``k·τ + δ`` deserts it
 (and stops acknowledging it), and votes, sending its log, for the lowest-ranked server it
 heard from this round. A candidate with f + 1 votes (its own included) by ``k·τ + 2δ``
-becomes the primary. A primary that kept its lease this round had f + 1 servers that did
+becomes the primary. In sub-round m (below) a voter votes for the first server it heard
+ranked m-th or later (the deserted primary left out of the ranking): voters may disagree
+about a faulty server they heard only in part, never about a correct one, so once the
+m-th server is correct every correct voter names it. (Voting for the m-th server of its
+own list instead let one lossy server shift the lists apart, and split the vote round
+after round.) A primary that kept its lease this round had f + 1 servers that did
 not desert, so no candidate can gather f + 1 votes in the same round: never two
 primaries (Pb1). A deserted primary halts at the same instant, just before. If the
 candidate does not announce itself within δ, the voters try the next server 2δ later, so
@@ -408,16 +413,17 @@ class QuorumReplica(Replica):
         self.deserted_round = k
         self._vote(k, 0, out)
 
-    def _candidates(self, k: int) -> list[NodeId]:
-        return [s for s in self.servers if self.heard.get(s, -1) >= k and s != self.deserted]
+    def _candidate(self, k: int, m: int) -> NodeId | None:
+        """Whom to vote for in sub-round ``m`` of round ``k`` (see the module docstring)."""
+        order = [s for s in self.servers if s != self.deserted]
+        return next((s for s in order[m:] if self.heard.get(s, -1) >= k), None)
 
     def _vote(self, k: int, m: int, out: Out) -> None:
         if self.is_primary or self.primary is not None or k != self.round or m >= self.subs:
             return
-        candidates = self._candidates(k)
-        if m >= len(candidates):
+        candidate = self._candidate(k, m)
+        if candidate is None:
             return
-        candidate = candidates[m]
         log = (tuple(self.epochs), tuple(self.entries))
         if candidate == self.id:
             self.votes.setdefault((k, m), {})[self.id] = log
