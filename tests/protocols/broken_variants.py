@@ -5,15 +5,26 @@ client *before* sending the update to the backups. If it crashes between the two
 the client holds an acknowledgement for a command no surviving server has, and the next
 primary forgets an acknowledged write — exactly what seed 001 §2.1 says the message order
 is there to prevent.
+
+``pb-crash-boastful`` is pb-crash with a target it cannot keep, so that a figure beyond
+its target is seen to be a violation.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.node import Out, Replica
 from smrkit.protocols.primary_backup import crash
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, get_protocol, register
+from smrkit.protocols.registry import (
+    ProtocolConfig,
+    ProtocolSpec,
+    Targets,
+    get_protocol,
+    register,
+)
 
 BROKEN = "pb-crash-replies-first"
 
@@ -35,21 +46,37 @@ def _build(config: ProtocolConfig) -> list[Replica]:
     return [RepliesFirst(server, config) for server in config.servers]
 
 
+SPEC = ProtocolSpec(
+    name=BROKEN,
+    title="pb-crash replying before the update (broken on purpose)",
+    failure_model=crash.SPEC.failure_model,
+    replicas_default=crash.SPEC.replicas_default,
+    build=_build,
+    tolerated=crash.SPEC.tolerated,
+    replicas_problem=crash.SPEC.replicas_problem,
+    targets=crash.SPEC.targets,
+    client_timeout_s=crash.SPEC.client_timeout_s,
+)
+"""``smrkit sweep --protocol tests.protocols.broken_variants:SPEC`` sweeps it."""
+
+
+def _boastful_targets(f: int, delta_s: float, tau_s: float) -> Targets:
+    honest = crash.SPEC.targets(f, delta_s, tau_s)
+    return replace(honest, failover_s=f * delta_s)
+
+
+BOASTFUL = replace(
+    crash.SPEC,
+    name="pb-crash-boastful",
+    title="pb-crash claiming Table 1's failover bound f·δ as its target (false on purpose)",
+    targets=_boastful_targets,
+)
+"""pb-crash itself, claiming a failover target it cannot meet: the lower bound f·δ,
+without the heartbeat period τ. Correct runs, figures beyond the target."""
+
+
 def register_broken() -> ProtocolSpec:
     try:
         return get_protocol(BROKEN)
     except KeyError:
-        base = crash.SPEC
-        return register(
-            ProtocolSpec(
-                name=BROKEN,
-                title="pb-crash replying before the update (broken on purpose)",
-                failure_model=base.failure_model,
-                replicas_default=base.replicas_default,
-                build=_build,
-                tolerated=base.tolerated,
-                replicas_problem=base.replicas_problem,
-                targets=base.targets,
-                client_timeout_s=base.client_timeout_s,
-            )
-        )
+        return register(SPEC)

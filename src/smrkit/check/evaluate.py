@@ -50,12 +50,16 @@ class Evaluation:
         return [name for name, check in self.checks.items() if not check.ok]
 
     def measured(self) -> dict[str, Any]:
+        """The figures of the run. ``outage_periods`` is what Pb4 judges: how many
+        periods of the target Δ it takes to cover every unanswered request (``None``
+        without a target Δ)."""
         a = self.analysis
         return {
             "failover_s_max": a.failover_s_max,
             "blocking_s_max": a.blocking_s_max,
             "outage_count": len(a.outages),
             "outage_s_max": a.outage_s_max,
+            "outage_periods": self.checks["pb4"].details.get("periods_needed"),
         }
 
 

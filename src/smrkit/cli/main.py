@@ -28,6 +28,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Commands:
       sim            run a protocol in the deterministic simulator and check the run
       check-history  check a history (smrkit JSON Lines or Jepsen logs) for linearizability
+      sweep          many seeds of random admissible fault plans, every run checked
       bounds         Table 1 of seed 001 reproduced: bounds, measurements, counterexamples
       replay         re-run a saved trace and check it again
       demo           a one-minute tour
@@ -48,9 +49,11 @@ def _register_commands() -> None:
     from smrkit.cli.demo_cmd import demo
     from smrkit.cli.replay_cmd import replay
     from smrkit.cli.sim_cmd import sim
+    from smrkit.cli.sweep_cmd import sweep
     from smrkit.cli.worlds_cmd import worlds
 
     cli.add_command(sim)
+    cli.add_command(sweep)
     cli.add_command(check_history)
     cli.add_command(bounds)
     cli.add_command(replay)

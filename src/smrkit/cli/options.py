@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,11 +11,32 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class FiniteSeconds(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """A positive, finite number of seconds (``nan`` and ``inf`` are refused)."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"{value!r} is not a positive, finite number of seconds", param, ctx)
+        return seconds
+
+
+def finite_seconds() -> FiniteSeconds:
+    return FiniteSeconds()
+
+
 def seconds_option(*decls: str, default: float, help_text: str) -> Callable[[F], F]:
     """A positive duration in (virtual) seconds, e.g. ``--delta`` or ``--tau``."""
     return click.option(
         *decls,
-        type=click.FloatRange(min=0, min_open=True),
+        type=finite_seconds(),
         default=default,
         show_default=True,
         help=help_text,

@@ -15,6 +15,7 @@ import click
 
 from smrkit.check.evaluate import evaluate_run
 from smrkit.cli.errors import UserError
+from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.trace import TraceFormatError, read_trace
 from smrkit.sim.world import ConfigError, SimConfig, run_simulation
@@ -53,8 +54,10 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
         )
     try:
         config = SimConfig.from_json(config_data)
+        if ":" in config.protocol:
+            ensure_registered(config.protocol)  # the user's own module.path:Name
         run = run_simulation(config)
-    except (ConfigError, TypeError) as error:
+    except (ConfigError, ProtocolRefError, TypeError) as error:
         raise UserError(f"cannot replay {trace_path}: {error}") from None
     evaluation = evaluate_run(run)
     trace_hash = run.trace.trace_hash()

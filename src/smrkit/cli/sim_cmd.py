@@ -11,6 +11,7 @@ import click
 from smrkit.check.evaluate import Evaluation, evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.cli.options import seconds_option
+from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.protocols import protocol_names
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.workload import WorkloadError, parse_mix
@@ -37,7 +38,10 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 
 @click.command("sim", epilog=FAULT_HELP)
 @click.option(
-    "--protocol", type=click.Choice(protocol_names()), default="pb-crash", show_default=True
+    "--protocol",
+    default="pb-crash",
+    show_default=True,
+    help=f"One of {', '.join(protocol_names())}, or your own as module.path:ClassName.",
 )
 @click.option(
     "--replicas", type=click.IntRange(min=1), help="Number of servers [default: the protocol's]."
@@ -135,6 +139,10 @@ def sim(
 
     Example: smrkit sim --protocol pb-crash --replicas 3 --fault crash:p1@1.0 --seed 7
     """
+    try:
+        ensure_registered(protocol)
+    except ProtocolRefError as error:
+        raise UserError(str(error)) from None
     try:
         weights = None if mix is None else tuple(sorted(parse_mix(mix).items()))
     except WorkloadError as error:

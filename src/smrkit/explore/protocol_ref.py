@@ -15,6 +15,10 @@ A Replica class says nothing about the failures it claims to tolerate, so it car
 claim; its clients retry after ``4δ + τ`` (a request, a round trip between servers, the
 reply, and one heartbeat period of slack). Every way this can go wrong is a
 :class:`ProtocolRefError` whose message names the problem and the fix.
+
+:func:`ensure_registered` also registers a ``module.path:Name`` under that very name, so
+a :class:`~smrkit.sim.world.SimConfig` (and so a trace, a sweep's worker process, a
+replay command) can name the user's protocol exactly as the user did.
 """
 
 from __future__ import annotations
@@ -23,11 +27,18 @@ import importlib
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.node import Replica
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, get_protocol
+from smrkit.protocols.registry import (
+    ProtocolConfig,
+    ProtocolSpec,
+    Targets,
+    get_protocol,
+    protocol_names,
+    register,
+)
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -73,6 +84,16 @@ def resolve_protocol(ref: str) -> ResolvedProtocol:
         f"{ref} is of type {type(target).__name__}, not a Replica subclass or a ProtocolSpec; "
         f"define class {attribute}(Replica) with __init__(self, node_id, config)"
     )
+
+
+def ensure_registered(ref: str) -> ResolvedProtocol:
+    """Resolve ``ref`` and make ``get_protocol(ref)`` find it in this process."""
+    resolved = resolve_protocol(ref)
+    if ref in protocol_names():
+        return ResolvedProtocol(get_protocol(ref), resolved.declared)
+    spec = replace(resolved.spec, name=ref)
+    register(spec)
+    return ResolvedProtocol(spec, resolved.declared)
 
 
 def _import(module_name: str) -> object:

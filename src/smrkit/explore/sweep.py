@@ -9,21 +9,30 @@ carries its seed and plan, so a failing one is a bug report that replays with
 Runs are independent, so a sweep can use every core (``workers``). Work crosses the
 process boundary as JSON (configurations in, outcome summaries out), never as pickled
 objects; protocols must then be importable by name in the workers, which the built-in
-ones are. Protocols registered at run time (tests) sweep with ``workers=1``.
+ones are, and so is a user's ``module.path:Name`` (each worker imports it again).
+Protocols registered at run time under another name (tests) sweep with ``workers=1``.
+
+:func:`run_sweep` is the whole search behind ``smrkit sweep`` and ``bench/sweep.py``: it
+streams outcomes (for a progress bar) into a :class:`Tally` — the counts, the largest
+figures and the first failures — so a sweep of millions of seeds holds only its summary.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from smrkit.check.evaluate import evaluate_run
 from smrkit.core.ids import server_ids
-from smrkit.protocols.registry import get_protocol
+from smrkit.explore.protocol_ref import ensure_registered
+from smrkit.protocols.registry import Targets, get_protocol
 from smrkit.sim.faults import random_plan
 from smrkit.sim.simulator import SimulationError
 from smrkit.sim.world import SimConfig, run_simulation
@@ -71,18 +80,32 @@ class Outcome:
         )
 
     def replay_hint(self, base: SimConfig) -> str:
-        """The command line that replays this run."""
+        """The command line that replays this run: ``smrkit sim`` with every setting of
+        ``base`` that differs from the command's defaults."""
         n = (
             base.replicas
             if base.replicas is not None
             else get_protocol(base.protocol).replicas_default
         )
-        faults = "".join(f" --fault {spec}" for spec in self.faults)
-        return (
-            f"smrkit sim --protocol {base.protocol} --replicas {n} --clients {base.clients} "
-            f"--ops {base.ops} --delta {base.delta_s} --tau {base.tau_s} "
-            f"--seed {self.seed}{faults}"
-        )
+        words = [
+            f"smrkit sim --protocol {base.protocol} --replicas {n} --clients {base.clients}",
+            f"--ops {base.ops} --delta {base.delta_s} --tau {base.tau_s}",
+        ]
+        default = SimConfig()
+        optional = [
+            ("--delta-min", base.delta_min_s, default.delta_min_s),
+            ("--app", base.app, default.app),
+            ("--keys", base.keys, default.keys),
+            ("--client-timeout", base.client_timeout_s, default.client_timeout_s),
+            ("--think", base.think_s, default.think_s),
+            ("--time-limit", base.time_limit_s, default.time_limit_s),
+        ]
+        words += [f"{flag} {value}" for flag, value, usual in optional if value != usual]
+        if base.mix is not None:
+            words.append("--mix " + ",".join(f"{op}={weight}" for op, weight in base.mix))
+        words.append(f"--seed {self.seed}")
+        words += [f"--fault {spec}" for spec in self.faults]
+        return " ".join(words)
 
 
 def judge(config: SimConfig) -> Outcome:
@@ -115,15 +138,26 @@ def judge(config: SimConfig) -> Outcome:
 
 def _judge_json(config_json: str) -> str:
     config = SimConfig.from_json(json.loads(config_json))
+    if ":" in config.protocol:
+        ensure_registered(config.protocol)  # a user's module.path:Name, in this worker
     return json.dumps(judge(config).to_json())
 
 
-def random_plans(base: SimConfig, horizon_s: float, *, faults_max: int | None = None) -> PlanMaker:
+def random_plans(
+    base: SimConfig,
+    horizon_s: float,
+    *,
+    faults_max: int | None = None,
+    f: int | None = None,
+) -> PlanMaker:
     """Admissible plans for the protocol's failure model: seed ``s`` → the plan drawn
-    from ``random.Random(f"plan/{s}")``, with faults in ``[0, horizon_s)``."""
+    from ``random.Random(f"plan/{s}")``, with at most ``f`` faults (default: as many as
+    the protocol tolerates with ``base``'s servers; fewer with ``faults_max``) in
+    ``[0, horizon_s)``."""
     spec = get_protocol(base.protocol)
     n = spec.replicas_default if base.replicas is None else base.replicas
-    f = spec.tolerated(n)
+    if f is None:
+        f = spec.tolerated(n)
     servers = server_ids(n)
 
     def make(seed: int) -> tuple[str, ...]:
@@ -149,12 +183,30 @@ def judge_all(configs: Sequence[SimConfig], *, workers: int = 1) -> list[Outcome
     """Judge every configuration, on ``workers`` processes; outcomes in the same order."""
     if workers <= 1 or len(configs) < 2:
         return [judge(config) for config in configs]
-    payloads = [json.dumps(config.to_json()) for config in configs]
+    chunk = max(1, len(configs) // (4 * workers))
+    return list(judge_stream(configs, workers=workers, batch=len(configs), chunk=chunk))
+
+
+BATCH_PER_WORKER = 64
+"""Runs handed out at a time per worker while streaming: enough to keep the workers
+busy, few enough that a long sweep neither queues millions of tasks nor waits long for
+its first outcomes."""
+
+
+def judge_stream(
+    configs: Iterable[SimConfig], *, workers: int = 1, batch: int = 0, chunk: int = 4
+) -> Iterator[Outcome]:
+    """Judge configurations as they come, on ``workers`` processes, yielding outcomes in
+    the same order; at most ``batch`` runs (default ``64·workers``) are queued at once."""
+    if workers <= 1:
+        yield from (judge(config) for config in configs)
+        return
+    batch = batch or BATCH_PER_WORKER * workers
+    pending = iter(configs)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = list(
-            pool.map(_judge_json, payloads, chunksize=max(1, len(payloads) // (4 * workers)))
-        )
-    return [Outcome.from_json(json.loads(result)) for result in results]
+        while payloads := [json.dumps(c.to_json()) for c in islice(pending, batch)]:
+            for result in pool.map(_judge_json, payloads, chunksize=chunk):
+                yield Outcome.from_json(json.loads(result))
 
 
 def with_plan(base: SimConfig, seed: int, faults: Sequence[str]) -> SimConfig:
@@ -163,3 +215,129 @@ def with_plan(base: SimConfig, seed: int, faults: Sequence[str]) -> SimConfig:
     values["seed"] = seed
     values["faults"] = list(faults)
     return SimConfig.from_json(values)
+
+
+def failure_free_length(base: SimConfig) -> float:
+    """How long ``base`` runs without faults (virtual seconds): the default horizon of a
+    sweep, so that faults may land anywhere in the workload."""
+    return run_simulation(with_plan(base, base.seed, ())).trace.end_time
+
+
+EXAMPLES_KEPT = 20
+"""Failed runs a :class:`Tally` keeps (the first ones, by seed order)."""
+
+
+@dataclass
+class Tally:
+    """What a sweep found, outcome by outcome: how many runs broke each check, the
+    largest figures, and the first failed runs (to replay)."""
+
+    runs: int = 0
+    violations: int = 0
+    broken: Counter[str] = field(default_factory=Counter)
+    """Check name → runs that broke it (``raised``: a handler raised)."""
+    plan_sizes: Counter[int] = field(default_factory=Counter)
+    """Faults in the plan → runs."""
+    failover_s_max: float = 0.0
+    blocking_s_max: float = 0.0
+    outage_s_max: float = 0.0
+    outage_count_max: int = 0
+    outage_periods_max: int = 0
+    """The most periods of the target Δ any run needed to cover its unanswered requests
+    (Pb4 holds while this stays within the target k)."""
+    ops_ok: int = 0
+    ops_invoked: int = 0
+    failed: list[Outcome] = field(default_factory=list)
+    keep: int = EXAMPLES_KEPT
+
+    def add(self, outcome: Outcome) -> None:
+        self.runs += 1
+        self.plan_sizes[len(outcome.faults)] += 1
+        if not outcome.ok:
+            self.violations += 1
+            self.broken.update(outcome.failed)
+            if len(self.failed) < self.keep:
+                self.failed.append(outcome)
+        measured = outcome.measured
+        self.failover_s_max = max(self.failover_s_max, measured.get("failover_s_max", 0.0))
+        self.blocking_s_max = max(self.blocking_s_max, measured.get("blocking_s_max", 0.0))
+        self.outage_s_max = max(self.outage_s_max, measured.get("outage_s_max", 0.0))
+        self.outage_count_max = max(self.outage_count_max, int(measured.get("outage_count", 0)))
+        periods = measured.get("outage_periods")
+        if periods is not None:
+            self.outage_periods_max = max(self.outage_periods_max, int(periods))
+        self.ops_ok += outcome.ops.get("ok", 0)
+        self.ops_invoked += outcome.ops.get("invoked", 0)
+
+
+def run_sweep(
+    base: SimConfig,
+    seeds: Iterable[int],
+    plans: PlanMaker,
+    *,
+    workers: int = 1,
+    examples: int = EXAMPLES_KEPT,
+    progress: Callable[[Tally], None] | None = None,
+) -> Tally:
+    """Judge ``base`` under each seed with the plan ``plans(seed)``, on ``workers``
+    processes, calling ``progress`` after each outcome; the :class:`Tally` of them all."""
+    tally = Tally(keep=examples)
+    configs = (with_plan(base, seed, plans(seed)) for seed in seeds)
+    for outcome in judge_stream(configs, workers=workers):
+        tally.add(outcome)
+        if progress is not None:
+            progress(tally)
+    return tally
+
+
+def beyond(measured: float, target: float | None) -> bool:
+    """Whether a measured figure exceeds its target (within float noise)."""
+    return target is not None and math.isfinite(target) and measured > target + 1e-9
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: its configuration, what it found, and how long it took."""
+
+    base: SimConfig
+    title: str
+    failure_model: str
+    declared: bool
+    """False for a bare Replica class: it states no failure model, so plans are crashes."""
+    replicas: int
+    f: int
+    """What the protocol tolerates with ``replicas`` servers (its targets are for this f)."""
+    faults_max: int
+    """The most faulty components a plan has."""
+    first_seed: int
+    last_seed: int
+    horizon_s: float
+    workers: int
+    targets: Targets
+    tally: Tally
+    seconds: float
+    trace_hashes: dict[int, str] = field(default_factory=dict)
+    """Trace hash of each kept failed run (seed → hash): what its replay must print."""
+
+    @property
+    def beyond_targets(self) -> list[str]:
+        """The figures whose largest value exceeds the protocol's target. Outages count
+        as Pb4 counts them — the periods of Δ that cover a run's unanswered requests,
+        against k — not by their longest one: one outage longer than Δ is fine when it
+        fits in two of the k periods."""
+        t, tally = self.targets, self.tally
+        figures = [
+            ("failover", tally.failover_s_max, t.failover_s),
+            ("blocking", tally.blocking_s_max, t.blocking_s),
+        ]
+        found = [name for name, measured, target in figures if beyond(measured, target)]
+        if t.outage_count is not None and tally.outage_periods_max > t.outage_count:
+            found.append("outages")
+        return found
+
+    @property
+    def ok(self) -> bool:
+        return self.tally.runs > 0 and self.tally.violations == 0 and not self.beyond_targets
+
+    def replay(self, outcome: Outcome) -> str:
+        return outcome.replay_hint(self.base)
