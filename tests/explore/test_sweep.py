@@ -70,3 +70,52 @@ def test_a_protocol_that_raises_is_a_failed_outcome_not_a_crash_of_the_sweep() -
         registry._PROTOCOLS.pop("test-raiser")
     assert [(o.ok, o.failed) for o in outcomes] == [(False, ("raised",))]
     assert outcomes[0].error is not None and "boom" in outcomes[0].error
+
+
+def test_run_sweep_tallies_the_same_whatever_the_workers() -> None:
+    from smrkit.explore.sweep import run_sweep
+
+    plans = random_plans(BASE, horizon_s=0.3)
+    seen: list[int] = []
+    alone = run_sweep(BASE, range(10), plans, workers=1, progress=lambda t: seen.append(t.runs))
+    pooled = run_sweep(BASE, range(10), plans, workers=2)
+    assert alone == pooled
+    assert seen == list(range(1, 11))
+    assert alone.runs == 10 and sum(alone.plan_sizes.values()) == 10
+    assert alone.ops_ok == alone.ops_invoked == 10 * BASE.ops
+
+
+def test_the_tally_keeps_the_first_failures_in_seed_order_and_counts_every_check() -> None:
+    import sys
+    from dataclasses import replace
+    from pathlib import Path
+
+    from smrkit.explore.sweep import Outcome, Tally
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "protocols"))
+    from broken_variants import BROKEN, register_broken
+
+    register_broken()
+    tally = Tally(keep=2)
+    for seed, failed in [(1, ()), (2, ("pb4", "linearizable")), (3, ("failover",)), (4, ("pb1",))]:
+        tally.add(
+            Outcome(
+                seed=seed,
+                faults=("crash:p1@0.1",) if failed else (),
+                ok=not failed,
+                failed=failed,
+                measured={"failover_s_max": seed / 100, "blocking_s_max": 0.0},
+                ops={"ok": 5, "invoked": 6},
+                events=10,
+            )
+        )
+    assert (tally.runs, tally.violations) == (4, 3)
+    assert [o.seed for o in tally.failed] == [2, 3]
+    assert tally.broken == {"pb4": 1, "linearizable": 1, "failover": 1, "pb1": 1}
+    assert tally.failover_s_max == 0.04 and tally.plan_sizes == {0: 1, 1: 3}
+    assert (tally.ops_ok, tally.ops_invoked) == (20, 24)
+    broken = replace(BASE, protocol=BROKEN, replicas=3, clients=4, ops=300)
+    from smrkit.explore.sweep import run_sweep
+
+    found = run_sweep(broken, range(60, 65), random_plans(broken, 0.8), workers=1)
+    assert [o.seed for o in found.failed] == [62] and found.broken["linearizable"] == 1
