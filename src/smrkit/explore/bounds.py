@@ -7,8 +7,8 @@ For each failure model and number of failures f, :func:`table_row`:
    sweep of admissible fault plans — random ones and plans *aimed* at the moments that
    matter, read off a failure-free reference run (:func:`aimed_plans`): just before and
    just after each heartbeat, in the middle of the broadcast of an update, between the
-   update and the reply, and cascades in which the next candidate fails every δ/2 while
-   it takes over;
+   update and the reply, cascades in which the next candidate fails every δ/2 while
+   it takes over, and cascades in which each new primary crashes in its takeover step;
 3. runs the same protocol with one server fewer than the lower bound, under plans of the
    model with f failures, until a run breaks Pb1, log agreement, linearizability or Pb4
    (:func:`below_bound`), and keeps that run's trace as the counterexample.
@@ -219,6 +219,7 @@ def aimed_plans(config: SimConfig, model: FailureModel, f: int) -> list[tuple[st
         plans.append((f"link:p1-p2@{round(first, 9)}",))
         if f >= 2:
             plans.append((f"link:p1-p2@{round(first, 9)}", kill("crash", "p1", first + tau)))
+    plans.extend(takeover_crashes(config, (kill("crash", "p1", first),), f - 1))
     chain = servers[: min(f, len(servers) - 1)]
     if len(chain) >= 2:
         steps = math.ceil((tau + 2 * f * delta) / (delta / 2))
@@ -228,6 +229,40 @@ def aimed_plans(config: SimConfig, model: FailureModel, f: int) -> list[tuple[st
                 plans.append(
                     tuple(kill(kind, node, first + i * gap) for i, node in enumerate(chain))
                 )
+    return plans
+
+
+def takeover_crashes(
+    config: SimConfig, plan: tuple[str, ...], depth: int
+) -> list[tuple[str, ...]]:
+    """Plans that extend ``plan`` with up to ``depth`` new primaries, each crashing in its
+    takeover step after every message of that step to a server left: primary for no time
+    at all, yet announced to every server. Each takeover is read off the run of the plan
+    so far."""
+    plans: list[tuple[str, ...]] = []
+    crashed = {spec.split(":", 1)[1].split("@", 1)[0] for spec in plan}
+    for _ in range(depth):
+        events = run_simulation(replace(config, faults=plan)).trace.events
+        takeover = next(
+            (
+                (t, node)
+                for t, kind, node, _, _, data in events
+                if kind == tr.PRIMARY and data and node not in crashed and t > 0
+            ),
+            None,
+        )
+        if takeover is None:
+            break
+        at, node = takeover
+        servers = set(server_ids(config.replicas or 1))
+        sent = sum(
+            1
+            for t, kind, src, dst, _, _ in events
+            if kind == tr.SEND and src == node and t == at and dst in servers
+        )
+        plan = (*plan, f"crash:{node}@{at!r}/{sent}")
+        crashed.add(node)
+        plans.append(plan)
     return plans
 
 

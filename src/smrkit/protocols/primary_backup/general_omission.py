@@ -6,12 +6,14 @@ electing a new primary — needs f + 1 of the n = 2f + 1 servers, and a server t
 gather them halts, which turns its omissions into a crash.
 
 Against Table 1. n = 2f + 1 meets Theorem 4 (n > 2f), which holds whatever D and Γ;
-failover ``τ + 2f·δ`` meets Theorem 12's 2f·δ up to τ; blocking 2δ meets Theorem 7 for
+failover ``τ + 2δ + (f − 1)·max(τ, 2δ)`` meets Theorem 12's 2f·δ
+up to τ for f = 1 only (see :mod:`.quorum`); blocking 2δ meets Theorem 7 for
 f > 1. With n = 2f servers two halves of f can each elect a primary: ``smrkit bounds``
 finds that run, and ``smrkit worlds --replicas 4 --f 2`` replays seed 000's argument.
 
 Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover at most
-``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 38)·δ``
+``τ + 2δ + (f − 1)·max(τ, 2δ)``; as a (k, Δ)-bofo service, at most f outages of at most
+that plus 38δ
 (a primary that drops one client's messages is found out only when that client turns to
 another server, after three time-outs of 8δ, and a backup tells the primary).
 """

@@ -6,12 +6,14 @@ engine of :mod:`.quorum`. A primary that stops hearing acknowledgements halts; a
 that stops hearing the primary can only take over with the votes of a quorum, which a
 primary that kept its lease makes impossible.
 
-Against Table 1. Failover ``τ + 2f·δ`` meets Theorem 11's 2f·δ up to τ; blocking 2δ
+Against Table 1. Failover ``τ + 2δ + (f − 1)·max(τ, 2δ)`` meets Theorem 11's 2f·δ
+up to τ for f = 1 only (see :mod:`.quorum`); blocking 2δ
 meets Theorem 5's 2δ (f > 1; Theorem 6 allows δ for f = 1). n = 2f + 1 is what the paper
 achieves too; its lower bound ⌊3f/2⌋ + 1 (Theorem 3) is not known to be tight.
 
 Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover at most
-``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 38)·δ``
+``τ + 2δ + (f − 1)·max(τ, 2δ)``; as a (k, Δ)-bofo service, at most f outages of at most
+that plus 38δ
 (a primary that drops one client's messages is found out only when that client turns to
 another server, after three time-outs of 8δ, and a backup tells the primary).
 """

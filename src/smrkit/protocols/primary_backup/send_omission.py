@@ -6,7 +6,8 @@ failure); it receives everything. The protocol is the lease-and-quorum engine of
 acknowledgements of a quorum and halts itself before anyone else can take over, so a send
 omission by the primary becomes a crash (the translation of Neiger and Toueg).
 
-Against Table 1. Failover ``τ + 2f·δ`` meets Theorem 12's 2f·δ up to τ; blocking 2δ
+Against Table 1. Failover ``τ + 2δ + (f − 1)·max(τ, 2δ)`` meets Theorem 12's 2f·δ
+up to τ for f = 1 only (see :mod:`.quorum`); blocking 2δ
 meets Theorem 7's 2δ for f > 1 (Theorem 8 allows δ for f = 1: not reproduced). Degree
 of replication falls short: this protocol needs n = 2f + 1, while Theorem 1 only demands
 f + 1 and the paper reports a protocol with f + 1 servers. Its quorums are what make it
@@ -15,7 +16,8 @@ must instead rely on "a missing message proves its sender faulty", which smrkit 
 not implement yet.
 
 Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover at most
-``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 38)·δ``
+``τ + 2δ + (f − 1)·max(τ, 2δ)``; as a (k, Δ)-bofo service, at most f outages of at most
+that plus 38δ
 (a primary that drops one client's messages is found out only when that client turns to
 another server, after three time-outs of 8δ, and a backup tells the primary).
 """
