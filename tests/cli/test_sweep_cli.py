@@ -94,14 +94,20 @@ def test_a_broken_protocol_is_caught_and_its_replay_command_replays_it(
 
 
 def test_a_figure_beyond_its_target_is_a_violation(capsys: pytest.CaptureFixture[str]) -> None:
-    """Correct runs of pb-crash, judged against a target it does not claim (Table 1's
-    bound f·δ, without τ): the failover figure goes red and the sweep fails."""
+    """Correct runs of pb-crash, judged against targets it does not claim (Table 1's
+    bound f·δ, without τ, and no outage): both figures go red and the sweep fails."""
     code, data = sweep_json(["--protocol", BOASTFUL, "--seeds", "0..7", "--workers", "1"], capsys)
     assert code == 1
-    assert data["beyond_targets"] == ["failover"]
+    assert data["beyond_targets"] == ["failover", "outages"]
     assert data["failover_s_max"] > data["target"]["failover_s"]
-    assert data["checks_broken"]["failover"] == data["violations"] > 0
+    assert data["outage_periods_max"] > data["target"]["outage_count"] == 0
+    assert data["checks_broken"]["failover"] > 0 and data["checks_broken"]["pb4"] > 0
     assert data["checks_broken"]["linearizable"] == 0
+    code, out, _ = run_cli(["sweep", "--protocol", BOASTFUL, "--seeds", "0..7"], capsys)
+    figures = out[out.index("Largest figures") :].splitlines()
+    assert any(line.startswith(" failover") and "VIOLATED" in line for line in figures)
+    assert any(line.startswith(" outages") and "VIOLATED" in line for line in figures)
+    assert any(line.startswith(" blocking") and " ok" in line for line in figures)
 
 
 def test_fewer_faults_than_tolerated_and_a_failure_free_sweep(

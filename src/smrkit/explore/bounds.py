@@ -232,9 +232,7 @@ def aimed_plans(config: SimConfig, model: FailureModel, f: int) -> list[tuple[st
     return plans
 
 
-def takeover_crashes(
-    config: SimConfig, plan: tuple[str, ...], depth: int
-) -> list[tuple[str, ...]]:
+def takeover_crashes(config: SimConfig, plan: tuple[str, ...], depth: int) -> list[tuple[str, ...]]:
     """Plans that extend ``plan`` with up to ``depth`` new primaries, each crashing in its
     takeover step after every message of that step to a server left: primary for no time
     at all, yet announced to every server. Each takeover is read off the run of the plan

@@ -155,7 +155,7 @@ def print_sweep(console: Console, result: SweepResult, *, examples: int) -> None
             str(tally.outage_periods_max),
             str(targets.outage_count),
             "—",
-            _verdict(tally.outage_periods_max > targets.outage_count or tally.broken["pb4"] > 0),
+            _verdict(tally.outage_periods_max > targets.outage_count),
         )
     console.print(figures)
     sizes = ", ".join(
