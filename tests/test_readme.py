@@ -15,8 +15,14 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def _first_run_block() -> tuple[list[str], list[str]]:
+    return _block("    $ smrkit sim --protocol pb-crash --replicas 3")
+
+
+def _block(prefix: str) -> tuple[list[str], list[str]]:
+    """The command that starts with ``prefix`` (continued over ``\\`` lines) and the
+    output the README shows under it."""
     text = README.read_text()
-    start = text.index("    $ smrkit sim --protocol pb-crash --replicas 3")
+    start = text.index(prefix)
     block = text[start:].split("\n\n", 1)[0].splitlines()
     command: list[str] = []
     lines = iter(block)
@@ -29,7 +35,9 @@ def _first_run_block() -> tuple[list[str], list[str]]:
 
 
 def _normalise(lines: list[str]) -> list[str]:
-    return [re.sub(r"\([\d.]+ s wall\)", "(… s wall)", line).rstrip() for line in lines]
+    lines = [re.sub(r"\([\d.]+ s wall\)", "(… s wall)", line) for line in lines]
+    lines = [re.sub(r"runs in [\d.]+ s \(\d+ runs/s\)", "runs in … s", line) for line in lines]
+    return [line.rstrip() for line in lines]
 
 
 def test_the_first_run_prints_what_the_readme_shows(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,3 +56,22 @@ def test_the_protocol_snippet_runs() -> None:
     namespace: dict[str, object] = {}
     exec(compile(snippet, "README.md", "exec"), namespace)
     assert "EchoPrimary" in namespace
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "    $ smrkit sweep --protocol pb-crash --replicas 3",
+        "    $ smrkit sweep --protocol tests.protocols.broken_variants:SPEC",
+    ],
+)
+def test_the_sweep_examples_print_what_the_readme_shows(
+    prefix: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(README.parent)  # where tests.protocols.broken_variants is importable
+    argv, expected = _block(prefix)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:])
+    assert exit_info.value.code == (1 if "broken" in prefix else 0)
+    actual = capsys.readouterr().out.splitlines()
+    assert _normalise(actual) == _normalise(expected)
