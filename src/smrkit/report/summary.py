@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from smrkit.check.evaluate import Evaluation
-from smrkit.core.failure_models import lower_bounds
+from smrkit.core.failure_models import FailureModel, lower_bounds
 from smrkit.protocols.registry import Targets
 from smrkit.sim.world import SimRun
 
@@ -36,7 +36,12 @@ def target_json(targets: Targets) -> dict[str, Any]:
 
 
 def bound_json(run: SimRun) -> dict[str, Any]:
-    bound = lower_bounds(run.protocol.failure_model, run.f, run.config.delta_s)
+    return table1_json(run.protocol.failure_model, run.f, run.config.delta_s)
+
+
+def table1_json(model: FailureModel, f: int, delta_s: float) -> dict[str, Any]:
+    """Table 1's lower bounds for ``model``, ``f`` and δ."""
+    bound = lower_bounds(model, f, delta_s)
     return {
         "failure_model": bound.model.value,
         "replicas_min": bound.replicas_min,

@@ -19,22 +19,15 @@ from rich.console import Console
 from rich.table import Table
 
 from smrkit.check.evaluate import CHECK_ORDER
-from smrkit.core.failure_models import FailureModel, lower_bounds
+from smrkit.core.failure_models import FailureModel
 from smrkit.explore.sweep import SweepResult, beyond
-from smrkit.report.summary import target_json
+from smrkit.report.summary import table1_json, target_json
 
 
 def _bound(result: SweepResult) -> dict[str, Any] | None:
     if not result.declared:
         return None
-    bound = lower_bounds(FailureModel(result.failure_model), result.f, result.base.delta_s)
-    return {
-        "failure_model": bound.model.value,
-        "replicas_min": bound.replicas_min,
-        "blocking_s": bound.blocking_s,
-        "failover_s": bound.failover_s,
-        "theorems": bound.theorems,
-    }
+    return table1_json(FailureModel(result.failure_model), result.f, result.base.delta_s)
 
 
 def sweep_json(result: SweepResult) -> dict[str, Any]:
@@ -135,20 +128,13 @@ def print_sweep(console: Console, result: SweepResult, *, examples: int) -> None
     figures.add_column("target", justify="right")
     figures.add_column("lower bound", justify="right")
     figures.add_column("verdict")
-    figures.add_row(
-        "failover",
-        _s(tally.failover_s_max),
-        _s(targets.failover_s),
-        _s(None if bound is None else bound["failover_s"]),
-        _verdict(beyond(tally.failover_s_max, targets.failover_s) or tally.broken["failover"] > 0),
-    )
-    figures.add_row(
-        "blocking",
-        _s(tally.blocking_s_max),
-        _s(targets.blocking_s),
-        _s(None if bound is None else bound["blocking_s"]),
-        _verdict(beyond(tally.blocking_s_max, targets.blocking_s) or tally.broken["blocking"] > 0),
-    )
+    for name, measured, target in (
+        ("failover", tally.failover_s_max, targets.failover_s),
+        ("blocking", tally.blocking_s_max, targets.blocking_s),
+    ):
+        lower = None if bound is None else bound[f"{name}_s"]
+        bad = beyond(measured, target) or tally.broken[name] > 0
+        figures.add_row(name, _s(measured), _s(target), _s(lower), _verdict(bad))
     if targets.outage_s is not None and targets.outage_count is not None:
         figures.add_row(
             f"outages: periods of Δ = {targets.outage_s:.4f} s",
