@@ -91,8 +91,16 @@ def parse_seeds(text: str) -> tuple[int, int]:
     type=finite_seconds(),
     help="Faults start in [0, HORIZON) s [default: the failure-free run's length].",
 )
-@click.option("--ops", type=click.IntRange(min=1), default=300, show_default=True)
-@click.option("--clients", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option(
+    "--ops",
+    type=click.IntRange(min=1),
+    default=300,
+    show_default=True,
+    help="Operations per run, by all clients together.",
+)
+@click.option(
+    "--clients", type=click.IntRange(min=1), default=4, show_default=True, help="Clients per run."
+)
 @seconds_option("--delta", default=0.01, help_text="δ: the bound on message delay, seconds.")
 @seconds_option("--tau", default=0.05, help_text="τ: the heartbeat period, seconds.")
 @click.option(
