@@ -6,18 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_usage_error, run_cli
 
-from smrkit.cli.main import main
 from smrkit.sim.trace import read_trace
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    captured = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
-
 
 ISSUE_EXAMPLE = [
     "sim",
@@ -159,13 +150,7 @@ def test_outputs_are_written(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_bad_usage_is_one_line_and_exit_2(
     args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(["sim", *args], capsys)
-    assert code == 2
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("smrkit sim: error:") and needle in lines[0]
-    assert "Traceback" not in err
+    assert_usage_error("sim", args, needle, capsys)
 
 
 def test_help_documents_the_fault_specs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from smrkit.cli.main import main
+from cli_helpers import assert_usage_error, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = "tests.protocols.broken_variants:SPEC"
@@ -20,14 +19,6 @@ BOASTFUL = "tests.protocols.broken_variants:BOASTFUL"
 @pytest.fixture(autouse=True)
 def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)  # where tests.protocols.broken_variants is importable
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    captured = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 def sweep_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
@@ -145,10 +136,4 @@ def test_fewer_faults_than_tolerated_and_a_failure_free_sweep(
 def test_bad_usage_is_one_line_and_exit_2(
     args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(["sweep", *args], capsys)
-    assert code == 2
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("smrkit sweep: error:") and needle in lines[0]
-    assert "Traceback" not in err
+    assert_usage_error("sweep", args, needle, capsys)

@@ -7,21 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli
 
-from smrkit.cli.main import main
 from smrkit.sim.trace import read_trace
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 UNANIMOUS = "tests.explore.worlds_protocols:Unanimous"
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    captured = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 @pytest.fixture
