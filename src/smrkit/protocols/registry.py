@@ -15,6 +15,10 @@ from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId
 from smrkit.core.node import Replica
 
+MESSAGE_BYTES_MAX_DEFAULT = 4 * 1024 * 1024
+"""Half the TCP runtime's default frame limit: room for the frame's envelope and for
+several messages batched into one frame."""
+
 
 @dataclass(frozen=True)
 class ProtocolConfig:
@@ -25,6 +29,9 @@ class ProtocolConfig:
     app: str
     delta_s: float
     tau_s: float
+    message_bytes_max: int = MESSAGE_BYTES_MAX_DEFAULT
+    """The largest message the runtime carries (bounded by ``encoded_bytes_bound``): a
+    protocol that ships parts of its log splits them to fit."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from smrkit.core.messages import ClientReply, ClientRequest, Message
@@ -53,6 +53,7 @@ class Simulator:
         settle_until_s: float = 0.0,
         drain_s: float = 0.0,
         stop_when_clients_done: bool | None = None,
+        rebuild: Callable[[str], Node] | None = None,
     ) -> None:
         ids = [node.id for node in nodes]
         if len(set(ids)) != len(ids):
@@ -71,6 +72,7 @@ class Simulator:
         self._net = network
         self._plan = plan
         self._fault_rng = random.Random(f"{seed}/faults")
+        self._seed = seed
         self._time_limit = time_limit_s
         self._settle_until = settle_until_s
         self._drain_s = drain_s
@@ -84,6 +86,7 @@ class Simulator:
         self._timers: dict[tuple[str, Timer], int] = {}
         self._crash_after: dict[str, tuple[int, str]] = {}
         self._prmy: dict[str, bool] = {}
+        self._applied: dict[str, int] = {}
         self._dest: dict[str, str | None] = {}
         self._open: set[tuple[str, int]] = set()
         self._storage: dict[str, dict[str, object]] = {node.id: {} for node in nodes}
@@ -100,6 +103,9 @@ class Simulator:
             if fault.kind in ("receive-omission", "general-omission"):
                 self._recv_rules.append(fault)
         self.trace = Trace(header, self._events)
+        self._rebuild = rebuild
+        """Builds a fresh node for a ``restart`` fault (a new incarnation that recovers
+        from what its predecessor saved)."""
         self._ran = False
 
     # --- scheduling -------------------------------------------------------------------
@@ -191,12 +197,31 @@ class Simulator:
 
     def _fault(self, phase: str, fault: Fault) -> None:
         self._events.append((self.now, tr.FAULT, None, None, None, (phase, fault.spec)))
+        if fault.kind == "restart":
+            self._restart(fault.node)
+            return
         if fault.kind != "crash" or fault.node in self._down:
             return
         if fault.after_sends is None:
             self._take_down(fault.node, tr.CRASH, fault.spec)
         else:
             self._crash_after[fault.node] = (fault.after_sends, fault.spec)
+
+    def _restart(self, node_id: str) -> None:
+        """A new incarnation of a crashed or halted node: built afresh, its pending timers
+        forgotten, started with what it saved (``out.saved``)."""
+        if node_id not in self._down:
+            return
+        if self._rebuild is None or self._kind[node_id] != _REPLICA:
+            raise SimulationError(f"cannot restart {node_id}: only a replica restarts")
+        del self._down[node_id]
+        self._crash_after.pop(node_id, None)
+        for key in [key for key in self._timers if key[0] == node_id]:
+            del self._timers[key]
+        node = self._rebuild(node_id)
+        self._nodes[node_id] = node
+        self._outs[node_id] = Out(random.Random(f"{self._seed}/node/{node_id}/{self.now!r}"))
+        self._start(node_id)
 
     # --- a node's step ------------------------------------------------------------------
 
@@ -261,8 +286,12 @@ class Simulator:
         if count != applied_before:
             if count < applied_before:
                 raise SimulationError(f"{node_id}'s applied log shrank at t={self.now:.6f}")
-            for index in range(applied_before, count):
+            # A restarted replica applies again what it recovered: only what goes beyond
+            # what its earlier incarnations applied is news.
+            recorded = self._applied.get(node_id, 0)
+            for index in range(max(applied_before, recorded), count):
                 self._events.append((self.now, tr.APPLY, node_id, None, index + 1, applied[index]))
+            self._applied[node_id] = max(recorded, count)
 
     def _observe_client(self, node_id: str, node: ClientNode) -> None:
         dest = node.dest
