@@ -59,6 +59,7 @@ from smrkit.net.frames import (
 )
 from smrkit.net.storage import SqliteStorage, Storage
 from smrkit.protocols.registry import ProtocolConfig, get_protocol, restartable_protocols
+from smrkit.sim.order import TimerQueue
 
 log = logging.getLogger("smrkit.replica")
 
@@ -149,8 +150,11 @@ class ReplicaServer:
         self._room = asyncio.Event()
         self._room.set()
         self._held: list[tuple[str, Message]] = []
-        self._timers: dict[Timer, tuple[int, asyncio.TimerHandle]] = {}
-        self._timer_gen = 0
+        self._timers = TimerQueue()
+        """The node's timers, fired in the order of :mod:`smrkit.sim.order` (the
+        simulator's): by instant, then in the order they were set."""
+        self._wakeup: asyncio.TimerHandle | None = None
+        self._wakeup_at = math.inf
         self._peers = {p: _PeerLink(self, p) for p in config.servers if p != node_id}
         self._clients: collections.OrderedDict[str, Channel] = collections.OrderedDict()
         self._channels: set[Channel] = set()
@@ -198,8 +202,8 @@ class ReplicaServer:
                 task.cancel()
             for channel in list(self._channels):
                 channel.close()
-            for _, handle in self._timers.values():
-                handle.cancel()
+            if self._wakeup is not None:
+                self._wakeup.cancel()
             self.storage.close()
         return self.halted or "stopped"
 
@@ -246,12 +250,9 @@ class ReplicaServer:
 
     def _handle(self, item: tuple[Any, ...]) -> None:
         if item[0] == "timer":
-            _, timer, gen = item
-            current = self._timers.get(timer)
-            if current is None or current[0] != gen:
-                return
-            del self._timers[timer]
-            self._step(self.node.on_timer, timer)
+            _, timer, seq = item
+            if self._timers.take(timer, seq):
+                self._step(self.node.on_timer, timer)
         else:
             _, src, msg = item
             self._step(self.node.on_message, src, msg)
@@ -313,16 +314,36 @@ class ReplicaServer:
             self._route_to_client(dst, msgs)
 
     def _set_timer(self, timer: Timer, at: float | None) -> None:
-        old = self._timers.pop(timer, None)
-        if old is not None:
-            old[1].cancel()
         if at is None:
+            self._timers.cancel(timer)
+        else:
+            self._timers.set(timer, at)
+        self._arm()
+
+    def _arm(self) -> None:
+        """One loop timer, for the earliest of the node's timers."""
+        at = self._timers.next_at()
+        if at == self._wakeup_at and self._wakeup is not None:
             return
-        self._timer_gen += 1
-        gen = self._timer_gen
-        delay = max(0.0, at - self.now())
-        handle = asyncio.get_running_loop().call_later(delay, self._control_input, timer, gen)
-        self._timers[timer] = (gen, handle)
+        if self._wakeup is not None:
+            self._wakeup.cancel()
+            self._wakeup = None
+        self._wakeup_at = math.inf if at is None else at
+        if at is not None:
+            delay = max(0.0, at - self.now())
+            self._wakeup = asyncio.get_running_loop().call_later(delay, self._timers_due)
+
+    def _timers_due(self) -> None:
+        """Queue every timer due by now, in the order of the rule, behind the messages
+        that arrived before."""
+        self._wakeup = None
+        self._wakeup_at = math.inf
+        due = self._timers.pop_due(self.now())
+        for timer, seq in due:
+            self._control.append(("timer", timer, seq))
+        if due:
+            self._wake.set()
+        self._arm()
 
     # --- outgoing messages ---------------------------------------------------------------
 
@@ -433,10 +454,6 @@ class ReplicaServer:
         self._clients.move_to_end(client)
         if len(self._clients) > CLIENT_IDS_MAX:
             self._clients.popitem(last=False)
-
-    def _control_input(self, timer: Timer, gen: int) -> None:
-        self._control.append(("timer", timer, gen))
-        self._wake.set()
 
     async def _deliver(self, src: str, msg: Message) -> None:
         """Queue an input for the node. Timers and the peers' messages go first, in the

@@ -1,10 +1,10 @@
 """The discrete-event simulator: runs sans-I/O nodes in virtual time.
 
-Events wait in a heap ordered by ``(time, class, sequence number)``. At equal times
-faults come first (``crash:p1@1.0`` crashes p1 before anything else happens at 1.0), then
-node starts, then message deliveries, then timers — so a time-out at ``t + δ`` sees every
-message that was enqueued by ``t + δ``, as the model of seed 001 requires. The sequence
-number breaks the remaining ties in the order events were scheduled. Every source of
+Events wait in a heap ordered by the rule of :mod:`smrkit.sim.order`, which the TCP
+runtime follows too: by instant (to the nanosecond), then faults, node starts, message
+deliveries and timers — so a time-out at ``t + δ`` sees every message that was enqueued
+by ``t + δ``, as the model of seed 001 requires — then in the order events were
+scheduled. Every source of
 randomness is a ``random.Random`` seeded from the run's seed and a fixed name, so a run is
 a pure function of (configuration, seed): same seed, same trace, same ``trace_hash``.
 
@@ -25,12 +25,14 @@ from typing import Any
 
 from smrkit.core.messages import ClientReply, ClientRequest, Message
 from smrkit.core.node import ClientNode, Node, Out, Replica, Timer
+from smrkit.sim import order
 from smrkit.sim import trace as tr
 from smrkit.sim.faults import Fault, FaultPlan
 from smrkit.sim.network import SynchronousNetwork
+from smrkit.sim.order import event_key
 from smrkit.sim.trace import Event, Trace
 
-_FAULT, _START, _DELIVER, _TIMER = 0, 1, 2, 3
+_FAULT, _START, _DELIVER, _TIMER = order.FAULT, order.START, order.DELIVER, order.TIMER
 _REPLICA, _CLIENT, _OTHER = 0, 1, 2
 
 
@@ -112,7 +114,7 @@ class Simulator:
 
     def _push(self, at: float, klass: int, a: Any, b: Any, c: Any, d: Any) -> None:
         self._seq += 1
-        heapq.heappush(self._heap, (at, klass, self._seq, a, b, c, d))
+        heapq.heappush(self._heap, (event_key(at, klass, self._seq), at, a, b, c, d))
 
     def run(self) -> Trace:
         """Run until the event queue is empty or the time limit is reached — or, with
@@ -132,10 +134,11 @@ class Simulator:
         pop = heapq.heappop
         limit = self._time_limit
         while heap:
-            if heap[0][0] > limit:
+            if heap[0][1] > limit:
                 self.now = limit
                 break
-            t, klass, _, a, b, c, d = pop(heap)
+            key, t, a, b, c, d = pop(heap)
+            klass = key[1]
             self.now = t
             self.steps += 1
             if klass == _DELIVER:
@@ -150,7 +153,7 @@ class Simulator:
                 self._stop_when_clients_done = False
                 self._settle_until = max(self._settle_until, t + self._drain_s)
                 self._stopping = True
-            if self._stopping and (not heap or heap[0][0] > self._settle_until):
+            if self._stopping and (not heap or heap[0][1] > self._settle_until):
                 break
         self._events.append((self.now, tr.END, None, None, None, None))
         return self.trace
@@ -268,7 +271,9 @@ class Simulator:
                 else:
                     self._seq += 1
                     gen = self._seq
-                    heapq.heappush(self._heap, (at, _TIMER, gen, node_id, timer, gen, None))
+                    heapq.heappush(
+                        self._heap, (event_key(at, _TIMER, gen), at, node_id, timer, gen, None)
+                    )
                     self._timers[timer_key] = gen
             out.timers.clear()
         if crash is not None:
@@ -321,7 +326,7 @@ class Simulator:
                 return
         at = self._net.delivery_time(src, dst, now)
         self._seq += 1
-        heapq.heappush(self._heap, (at, _DELIVER, self._seq, mid, src, dst, msg))
+        heapq.heappush(self._heap, (event_key(at, _DELIVER, self._seq), at, mid, src, dst, msg))
 
     def _take_down(self, node_id: str, kind: str, reason: str) -> None:
         self._down[node_id] = "crashed" if kind == tr.CRASH else "halted"

@@ -207,7 +207,7 @@ DESERT = "desert"  # (DESERT, k): k·τ + δ
 VOTE = "vote"  # (VOTE, k, m): k·τ + δ + 2mδ
 ELECT = "elect"  # (ELECT, k, m): k·τ + 2δ + 2mδ
 LEASE = "lease"  # (LEASE, k): k·τ + 2δ
-SETTLE = "settle"  # (SETTLE, epoch): takeover + 2δ
+SETTLE = "settle"  # (SETTLE, epoch): the election's instant + 2δ
 COMMIT_BY = "commit-by"  # (COMMIT_BY, index): update + 2δ
 
 
@@ -267,15 +267,20 @@ class QuorumReplica(Replica):
 
     # --- roles --------------------------------------------------------------------------
 
-    def become_primary(self, epoch: int, out: Out, voters: dict[NodeId, int]) -> None:
-        """Won an election: announce the adopted log to every server (what each lacks,
-        in parts), and serve once f servers hold all of it (or halt). ``voters`` maps
-        each voter to a commit point it surely has (where its vote started)."""
+    def become_primary(
+        self, epoch: int, elected_at: float, out: Out, voters: dict[NodeId, int]
+    ) -> None:
+        """Won the election due at ``elected_at``: announce the adopted log to every
+        server (what each lacks, in parts), and serve once f servers hold all of it
+        (or halt) 2δ later. ``voters`` maps each voter to a commit point it surely has
+        (where its vote started)."""
         self.is_primary = True
         self.primary = self.id
         self.epoch = epoch
         self.settling = True
-        self.settle_at = out.now + 2 * self.delta_s
+        # From the election's instant, not from when the step ran: a late step must not
+        # move the deadline (a runtime orders timers by their instants).
+        self.settle_at = elected_at + 2 * self.delta_s
         self.serving_since = math.inf
         self.match = {}
         self.asked = None
@@ -299,7 +304,7 @@ class QuorumReplica(Replica):
                 else:
                     out.send(server, Sync(epoch, begin, epochs, commands, self.commit, length))
         out.send_all(self.service.clients_to_tell(self.clients), PrimaryHint(self.id, epoch))
-        out.set_timer((SETTLE, epoch), 2 * self.delta_s)
+        out.set_timer_at((SETTLE, epoch), self.settle_at)
 
     # --- log ----------------------------------------------------------------------------
 
@@ -651,7 +656,8 @@ class QuorumReplica(Replica):
             return
         _, epochs, commands = max(logs, key=lambda log: log[0])
         self._adopt(tuple(epochs), tuple(commands))
-        self.become_primary(k * EPOCHS_PER_ROUND + m + 1, out, voters)
+        elected_at = k * self.tau_s + (2 + 2 * m) * self.delta_s
+        self.become_primary(k * EPOCHS_PER_ROUND + m + 1, elected_at, out, voters)
 
     def _on_takeover(self, src: NodeId, takeover: Takeover, out: Out) -> None:
         if takeover.epoch <= self.epoch:
