@@ -135,10 +135,13 @@ def status(directory: Path, as_json: bool) -> None:
 @cluster.command("down")
 @click.argument("directory", type=click.Path(path_type=Path))
 def down(directory: Path) -> None:
-    """Stop the replicas of DIR (SIGTERM, then SIGKILL after 5 s)."""
-    from smrkit.net.cluster import down_cluster
+    """Stop the replicas of DIR (SIGTERM, then SIGKILL after 5 s; gives up 2 s later)."""
+    from smrkit.net.cluster import ClusterError, down_cluster
 
-    stopped = down_cluster(load(directory))
+    try:
+        stopped = down_cluster(load(directory))
+    except ClusterError as error:
+        raise UserError(str(error)) from None
     click.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 

@@ -37,6 +37,7 @@ import logging
 import math
 import os
 import random
+import resource
 import signal
 import time
 from collections.abc import Callable
@@ -46,17 +47,21 @@ from smrkit.core.ids import is_client, is_server
 from smrkit.core.messages import ClientRequest, Message
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Op, Value
-from smrkit.net.codec import CodecError
+from smrkit.net.codec import CodecError, encode
 from smrkit.net.config import ClusterConfig
+from smrkit.net.files import private_dir
 from smrkit.net.frames import (
     ROLE_ADMIN,
     ROLE_CLIENT,
     ROLE_PEER,
+    ROLES,
+    ByteBudget,
     Channel,
     FrameError,
     accept,
     connect,
 )
+from smrkit.net.log_limit import RateLimit
 from smrkit.net.storage import SqliteStorage, Storage
 from smrkit.protocols.registry import ProtocolConfig, get_protocol, restartable_protocols
 from smrkit.sim.order import TimerQueue
@@ -74,6 +79,10 @@ CLIENT_IDS_MAX = 100_000
 SESSIONS_PER_FRAME_MAX = 10_000
 MESSAGES_PER_FRAME_MAX = 256
 """Messages to one peer that share a frame (one MAC, one write) when they queue up."""
+HANDSHAKES_MAX = 64
+"""Connections that have not authenticated yet, at once; more are closed at once."""
+PEER_CONNECTIONS_MAX = 2
+ADMIN_CONNECTIONS_MAX = 16
 
 
 class _RealTimeOut(Out):
@@ -118,6 +127,7 @@ class ReplicaServer:
         self.start_at = start_at
         self.secret = config.secret()
         self.token = config.token()
+        self._keys = {ROLE_PEER: self.secret, ROLE_ADMIN: self.secret, ROLE_CLIENT: self.token}
         spec = get_protocol(config.protocol)
         self.restartable = spec.restartable
         nodes = spec.build(
@@ -127,12 +137,16 @@ class ReplicaServer:
                 app=config.app,
                 delta_s=config.delta_s,
                 tau_s=config.tau_s,
+                message_bytes_max=config.frame_bytes_max // 2,
+                sessions_max=config.sessions_max,
+                clients_trusted=False,  # they hold a shared token, nothing more
             )
         )
         self.node: Replica = next(n for n in nodes if n.id == node_id)
         if storage is None:
             path = config.data_path(node_id)
-            path.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            private_dir(path)
             storage = SqliteStorage(path / "state.sqlite", config.fsync)
         self.storage = storage
         saved = storage.load()
@@ -157,9 +171,12 @@ class ReplicaServer:
         self._wakeup_at = math.inf
         self._peers = {p: _PeerLink(self, p) for p in config.servers if p != node_id}
         self._clients: collections.OrderedDict[str, Channel] = collections.OrderedDict()
-        self._channels: set[Channel] = set()
+        self._channels: dict[str, list[Channel]] = {role: [] for role in ROLES}
+        """Open connections by role, oldest first."""
+        self._handshakes = 0
+        self._client_budget = ByteBudget(config.client_buffer_bytes_max)
         self._stopped = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- clock ---------------------------------------------------------------------------
 
@@ -196,12 +213,16 @@ class ReplicaServer:
             if runner.done():
                 runner.result()  # a handler's exception ends the process
         finally:
+            # Quietly: every task of ours ends before the loop does, so none is left
+            # for the loop to cancel (and print) on its way out.
             runner.cancel()
             server.close()
+            for channels in self._channels.values():
+                for channel in channels:
+                    channel.close()
             for task in list(self._tasks):
                 task.cancel()
-            for channel in list(self._channels):
-                channel.close()
+            await asyncio.gather(runner, *self._tasks, return_exceptions=True)
             if self._wakeup is not None:
                 self._wakeup.cancel()
             self.storage.close()
@@ -353,9 +374,10 @@ class ReplicaServer:
             self.stats["dropped_no_route"] += len(msgs)
             return
         try:
-            channel.send(("c", self.id, time.time(), dst, tuple(msgs)))
-            self.stats["frames_out"] += 1
-        except (FrameError, CodecError, ConnectionError) as error:
+            send_in_frames(
+                channel, lambda part: ("c", self.id, time.time(), dst, part), tuple(msgs), self
+            )
+        except ConnectionError as error:
             self.stats["dropped_unsendable"] += len(msgs)
             log.info("%s cannot send to %s: %s", self.id, dst, error)
 
@@ -364,33 +386,86 @@ class ReplicaServer:
     async def _on_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        keys = {ROLE_PEER: self.secret, ROLE_ADMIN: self.secret, ROLE_CLIENT: self.token}
+        """One incoming connection: the handshake (at most ``HANDSHAKES_MAX`` at once,
+        each within ``connect_timeout_s``), then at most so many connections per role,
+        then its frames until it closes or misbehaves."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
         channel: Channel | None = None
+        role = ""
         try:
-            accepted, role, peer = await asyncio.wait_for(
-                accept(reader, writer, keys, frame_bytes_max=self.config.frame_bytes_max),
-                self.config.connect_timeout_s,
-            )
-            channel = accepted
-            self._channels.add(accepted)
+            if self._handshakes >= HANDSHAKES_MAX:
+                self.stats["refused_handshakes"] += 1
+                return
+            self._handshakes += 1
+            try:
+                role, peer, keys = await asyncio.wait_for(
+                    accept(reader, writer, self._keys), self.config.connect_timeout_s
+                )
+            finally:
+                self._handshakes -= 1
+            if role == ROLE_PEER and (peer is None or peer not in self._peers):
+                raise FrameError("malformed", f"hello from unknown peer {peer!r}")
+            channel = self._admit(role, peer, reader, writer, keys)
+            if channel is None:
+                self.stats[f"refused_{role}_connections"] += 1
+                return
             if role == ROLE_PEER:
-                if peer is None or peer not in self._peers:
-                    raise FrameError("malformed", f"hello from unknown peer {peer!r}")
-                await self._read_peer(accepted, peer)
+                assert peer is not None
+                await self._read_peer(channel, peer)
             elif role == ROLE_CLIENT:
-                await self._read_client(accepted)
+                await self._read_client(channel)
             else:
-                await self._serve_admin(accepted)
+                await self._serve_admin(channel)
         except FrameError as error:
             self.stats[f"bad_frames_{error.kind}"] += 1
             log.warning("%s drops a connection: %s", self.id, error)
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
             pass
+        except asyncio.CancelledError:
+            pass  # shutting down: end quietly
         finally:
-            if channel is not None:
-                self._channels.discard(channel)
+            if channel is not None and channel in self._channels[role]:
+                self._channels[role].remove(channel)
             if not writer.is_closing():
                 writer.close()
+            self._tasks.discard(task)
+
+    def _admit(
+        self,
+        role: str,
+        peer: str | None,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        keys: tuple[bytes, bytes],
+    ) -> Channel | None:
+        """The channel of a connection that completed its handshake, or ``None`` if its
+        role has all the connections it may have. A peer's newest connection replaces
+        its oldest (a peer that reconnects is not refused)."""
+        open_ = self._channels[role]
+        if role == ROLE_PEER:
+            mine = [c for c in open_ if c.peer_id == peer]
+            if len(mine) >= PEER_CONNECTIONS_MAX:
+                mine[0].close()
+        elif len(open_) >= (
+            self.config.client_connections_max if role == ROLE_CLIENT else ADMIN_CONNECTIONS_MAX
+        ):
+            return None
+        trusted = role == ROLE_PEER
+        channel = Channel(
+            reader,
+            writer,
+            keys,
+            acceptor=True,
+            frame_bytes_max=self.config.frame_bytes_max
+            if trusted
+            else self.config.client_frame_bytes_max,
+            budget=None if trusted else self._client_budget,
+        )
+        channel.peer_id = peer
+        open_.append(channel)
+        return channel
 
     async def _read_peer(self, channel: Channel, peer: str) -> None:
         delta_s = self.config.delta_s
@@ -550,6 +625,35 @@ def _request_problem(request: object) -> str | None:
     return None
 
 
+def send_in_frames(
+    channel: Channel,
+    frame: Callable[[tuple[Message, ...]], object],
+    msgs: tuple[Message, ...],
+    server: ReplicaServer,
+) -> None:
+    """Write ``msgs`` as ``frame(msgs)``, split into as many frames as it takes to keep
+    each under the channel's limit; a single message too large to send (or to encode)
+    is dropped and counted. Raises ``ConnectionError`` if the connection is gone."""
+    try:
+        body = encode(frame(msgs))
+    except CodecError as error:
+        if len(msgs) == 1:
+            server.stats["dropped_unencodable"] += 1
+            log.error("%s cannot encode %s: %s", server.id, type(msgs[0]).__name__, error)
+            return
+        body = b""
+    if body and channel.fits(body):
+        channel.send_encoded(body)
+        server.stats["frames_out"] += 1
+    elif len(msgs) > 1:
+        half = len(msgs) // 2
+        send_in_frames(channel, frame, msgs[:half], server)
+        send_in_frames(channel, frame, msgs[half:], server)
+    else:
+        server.stats["dropped_oversize"] += 1
+        log.error("%s cannot send a %s of %d bytes", server.id, type(msgs[0]).__name__, len(body))
+
+
 class _PeerLink:
     """The outgoing connection to one peer: a bounded queue and a task that keeps the
     connection up and writes the queue to it."""
@@ -589,14 +693,10 @@ class _PeerLink:
         """Write one frame; ``False`` if the connection is gone (the caller queues)."""
         server = self.server
         try:
-            channel.send(("b", server.id, time.time(), msgs))
+            send_in_frames(channel, lambda part: ("b", server.id, time.time(), part), msgs, server)
         except ConnectionError:
             self.channel = None
             return False
-        except (FrameError, CodecError) as error:
-            server.stats["dropped_unencodable"] += len(msgs)
-            log.error("%s cannot send to %s: %s", server.id, self.peer, error)
-        server.stats["frames_out"] += 1
         return True
 
     async def run(self) -> None:
@@ -642,9 +742,24 @@ class _PeerLink:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr, each kind of message at most so often (:mod:`.log_limit`)."""
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RateLimit())
+
+
+def _raise_open_files_limit() -> None:
+    """Allow as many open files as the hard limit does: connections are capped by the
+    runtime (``client_connections_max``…), not by running out of descriptors."""
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY:
+            hard = 65536
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass
 
 
 def run_replica(config: ClusterConfig, node_id: str, start_at: float) -> str:
@@ -655,6 +770,9 @@ def run_replica(config: ClusterConfig, node_id: str, start_at: float) -> str:
         pass
     else:
         uvloop.install()
+
+    os.umask(0o077)  # whatever the replica writes is its owner's only
+    _raise_open_files_limit()
 
     async def main() -> str:
         return await ReplicaServer(config, node_id, start_at=start_at).serve()

@@ -54,6 +54,21 @@ that has most (``Fetch``/``Committed``), even when there is no primary, and take
 again once it has caught up — so a vote or a takeover never has to carry a long gap
 within 2δ.
 
+A client's word is evidence only where clients are correct. A client whose attempt
+went unanswered says so on its next one (``ClientRequest.previous``), directly or
+through a backup (``Unanswered``), and a primary that finds it never received the
+attempt, or that its reply never arrived, halts: it omits messages. That is sound
+under the failure models of seed 001, which assume correct clients, and it is how a
+primary that drops one client's messages is found out. It is not sound against a
+client that lies — and no word of a client's can be made sound: seed 000's argument is
+that a server cannot tell its own omission from a client's, and a client that omits
+on purpose is one. Nothing a correct server observes of its links to clients can
+confirm the word either; only servers can corroborate, and they see nothing of those
+links. So with ``clients_trusted`` off (the TCP runtime, whose clients hold only a
+shared token) the engine takes no client's word, and a lone client cannot halt a
+correct replica; server-to-server omissions are still detected by the leases, and on
+TCP a correct replica does not silently lose a client's message on a live connection.
+
 Desertion is for one round. A follower deserts its primary for the round in which it
 missed the heartbeat, and does not vote for it in that round (a late heartbeat does
 not make it a candidate). A server that restarts comes back as a follower and is a
@@ -227,7 +242,7 @@ class QuorumReplica(Replica):
         # round k never meets a heartbeat of round k + 1.
         fitting = sum(1 for m in range(self.f) if 2 * (m + 1) * self.delta_s < self.tau_s)
         self.subs = max(1, fitting)
-        self.service = ReplicatedService(config.app)
+        self.service = ReplicatedService(config.app, config.sessions_max)
         self.applied = self.service.log
         self.entries: list[Command] = []
         self.epochs: list[int] = []
@@ -255,6 +270,7 @@ class QuorumReplica(Replica):
         self.waiting: dict[int, tuple[NodeId, ClientRequest]] = {}
         self.held: list[tuple[NodeId, ClientRequest]] = []
         self.client_timeout_s = client_timeout(config.delta_s, config.tau_s)
+        self.clients_trusted = config.clients_trusted
         self.serving_since = 0.0 if node_id == self.servers[0] else math.inf
         self.replied_at: dict[NodeId, tuple[int, float]] = {}
         self.in_sync = True
@@ -770,7 +786,7 @@ class QuorumReplica(Replica):
         if not self.is_primary:
             if self.primary is not None:
                 out.send(src, PrimaryHint(self.primary, self.epoch))
-                if request.previous == self.primary:
+                if request.previous == self.primary and self.clients_trusted:
                     out.send(self.primary, Unanswered(request.client, request.seq))
             return  # Pb3: not enqueued
         if self.settling:
@@ -782,7 +798,7 @@ class QuorumReplica(Replica):
             (r.client, r.seq) == key for _, r in self.waiting.values()
         ):
             return  # still waiting for its quorum; the reply follows
-        if request.previous == self.id:
+        if request.previous == self.id and self.clients_trusted:
             evidence = self._omission_evidence(key, freshness, out.now, hops=1)
             if evidence is not None:
                 out.halt(evidence)
@@ -826,7 +842,7 @@ class QuorumReplica(Replica):
         return None
 
     def _on_unanswered(self, news: Unanswered, out: Out) -> None:
-        if not self.is_primary or self.settling:
+        if not self.is_primary or self.settling or not self.clients_trusted:
             return
         key = (news.client, news.seq)
         if any((r.client, r.seq) == key for _, r in self.waiting.values()):
