@@ -97,3 +97,34 @@ def test_kill_kill_restart_elects_a_primary(tmp_path: Path) -> None:
             assert client.get("k") == "before"
             client.put("k", "after")
             assert client.get("k") == "after"
+
+
+def test_a_primary_halted_by_a_partition_comes_back_from_its_disk(tmp_path: Path) -> None:
+    """A partitioned primary halts (it cannot reach a quorum: the translation of an
+    omission into a crash). Its process used to end there, so two partitions in a row
+    left no quorum. For a restartable protocol the process starts a new incarnation
+    from its disk; once healed it follows the new primary, and the next partition of a
+    primary still leaves a quorum."""
+    with running_cluster(tmp_path / "c", protocol="pb-general-omission") as config:
+        with BlockingClient(config) as client:
+            client.put("k", "before")
+        for victim in ("p1", "p2"):
+            asyncio.run(nemesis.block(config, nemesis.partition_links(config, [victim])))
+            _until(f"{victim} halts", lambda s, v=victim: s[v].get("ok") is not True, config)
+            asyncio.run(nemesis.heal(config))
+            _until(
+                f"{victim} is back as a follower",
+                lambda s, v=victim: (
+                    bool(s[v].get("ok"))
+                    and s[v]["incarnation"] == 2
+                    and sum(bool(x.get("is_primary")) for x in s.values()) == 1
+                ),
+                config,
+            )
+            with BlockingClient(config) as client:
+                client.append("k", f"+{victim}")
+        statuses = _statuses(config)
+        assert all(s["serving"] for s in statuses.values())
+        assert statuses["p1"]["earlier_halts"] and statuses["p2"]["earlier_halts"]
+        with BlockingClient(config) as client:
+            assert client.get("k") == "before+p1+p2"

@@ -124,6 +124,9 @@ def status(directory: Path, as_json: bool) -> None:
             if isinstance(recovered, dict)
             else ""
         )
+        halts = s.get("incarnation", 1)
+        if isinstance(halts, int) and halts > 1:
+            restarted += f" after {halts - 1} halt{'s' if halts > 2 else ''}"
         click.echo(
             f"{replica}  pid {s.get('pid')}  {role:7}  applied {s.get('applied')}  "
             f"requests {stats.get('requests_in', 0)}  late msgs {stats.get('late_messages', 0)}  "

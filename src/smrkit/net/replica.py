@@ -12,6 +12,9 @@ node, as the simulator does:
   clock, which the replicas of one host share (and hosts share through NTP): the
   protocols of seed 001 set timers at absolute round times ``k·τ`` and need clocks
   synchronized with real time;
+* a replica whose protocol halts it (the translation of an omission into a crash)
+  starts again from its disk after a back-off if the protocol is ``restartable``
+  (:func:`supervise`), as a supervisor would restart a crashed process;
 * every replica starts its node at that same instant, so round 0 is round 0 for all.
   A replica that arrives later is a restart: it runs only if its protocol is
   ``restartable`` (it rebuilds itself from what it saved, ``out.saved``, and rejoins);
@@ -74,6 +77,11 @@ message releases; ``REQUESTS_PER_BATCH_MAX`` client requests follow them."""
 REQUESTS_PER_BATCH_MAX = 64
 RECONNECT_S_MIN = 0.02
 RECONNECT_S_MAX = 0.5
+RESTART_S_MIN = 1.0
+RESTART_S_MAX = 30.0
+RESTART_CALM_S = 60.0
+"""An incarnation that served this long before it halted restarts after the shortest
+back-off again."""
 CLIENT_IDS_MAX = 100_000
 """Client ids remembered for routing replies; the oldest is forgotten first."""
 SESSIONS_PER_FRAME_MAX = 10_000
@@ -119,6 +127,7 @@ class ReplicaServer:
         *,
         start_at: float,
         storage: Storage | None = None,
+        earlier_halts: list[str] | None = None,
     ) -> None:
         if node_id not in config.replicas:
             raise StartError(f"{node_id} is not a replica of {config.path}")
@@ -152,6 +161,8 @@ class ReplicaServer:
         saved = storage.load()
         self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}"), saved)
         self.saved_keys = len(saved)
+        self.earlier_halts = list(earlier_halts or [])
+        """Why the earlier incarnations of this process halted (:func:`supervise`)."""
         self.recovered: dict[str, Any] | None = None
         """Set at start if there was saved state: the commands applied from it."""
         self.stats: collections.Counter[str] = collections.Counter()
@@ -585,6 +596,8 @@ class ReplicaServer:
             "primary": getattr(node, "primary", None),
             "applied": len(node.applied),
             "recovered": self.recovered,
+            "incarnation": len(self.earlier_halts) + 1,
+            "earlier_halts": self.earlier_halts[-5:],
             "now": self.now(),
             "blocked": sorted(self.blocked),
             "stats": {**self.stats, "timers_late": self.out.late},
@@ -774,7 +787,43 @@ def run_replica(config: ClusterConfig, node_id: str, start_at: float) -> str:
     os.umask(0o077)  # whatever the replica writes is its owner's only
     _raise_open_files_limit()
 
-    async def main() -> str:
-        return await ReplicaServer(config, node_id, start_at=start_at).serve()
+    return asyncio.run(supervise(config, node_id, start_at))
 
-    return asyncio.run(main())
+
+async def supervise(config: ClusterConfig, node_id: str, start_at: float) -> str:
+    """Run the replica; when it halts and its protocol is restartable, start a new
+    incarnation from its disk after a back-off (1 s, doubling to 30 s while it keeps
+    halting within a minute), until SIGTERM/SIGINT. A halt is the protocol's
+    translation of an omission into a crash; a restartable protocol recovers from a
+    crash, so the halted replica comes back as a follower instead of leaving the
+    cluster one server short for good. Returns why the last incarnation ended."""
+    stopping = asyncio.Event()
+    current: list[ReplicaServer] = []
+
+    def stop() -> None:
+        stopping.set()
+        for server in current:
+            server.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    halts: list[str] = []
+    backoff = RESTART_S_MIN
+    while True:
+        server = ReplicaServer(config, node_id, start_at=start_at, earlier_halts=halts)
+        current[:] = [server]
+        began = time.monotonic()
+        reason = await server.serve(install_signals=False)
+        if server.halted is None or not server.restartable or stopping.is_set():
+            return reason
+        halts.append(reason)
+        if time.monotonic() - began > RESTART_CALM_S:
+            backoff = RESTART_S_MIN
+        log.warning("%s halted (%s); it restarts from its disk in %.0f s", node_id, reason, backoff)
+        try:
+            await asyncio.wait_for(stopping.wait(), backoff)
+            return reason
+        except TimeoutError:
+            pass
+        backoff = min(RESTART_S_MAX, 2 * backoff)
