@@ -67,10 +67,13 @@ class HandshakeError(ConnectionError):
 
 class ByteBudget:
     """Bytes that the readers of some connections may hold at once: a reader reserves
-    a frame's length before it reads the body, and waits while the budget is spent."""
+    a frame's length before it reads the body, and waits while the budget is spent. A
+    body must then arrive within ``read_timeout_s``: a sender that trickles cannot keep
+    its share of the budget."""
 
-    def __init__(self, bytes_max: int) -> None:
+    def __init__(self, bytes_max: int, read_timeout_s: float = 10.0) -> None:
         self.bytes_max = bytes_max
+        self.read_timeout_s = read_timeout_s
         self.used = 0
         self._freed = asyncio.Condition()
 
@@ -96,12 +99,15 @@ async def read_raw(
         raise FrameError("oversize", f"{length} bytes > the limit of {frame_bytes_max}")
     if length < _OVERHEAD:
         raise FrameError("malformed", f"frame of {length} bytes is shorter than its header")
+    timeout_s = None if budget is None else budget.read_timeout_s
     if budget is not None:
         await budget.reserve(length)
     try:
-        data = await reader.readexactly(length)
+        data = await asyncio.wait_for(reader.readexactly(length), timeout_s)
     except asyncio.IncompleteReadError as error:
         raise FrameError("truncated", f"{len(error.partial)} of {length} bytes") from None
+    except TimeoutError:
+        raise FrameError("slow", f"{length} bytes not read in {timeout_s} s") from None
     finally:
         if budget is not None:
             await budget.release(length)
