@@ -15,7 +15,7 @@ from tests_net_support import running_cluster
 from smrkit.net import nemesis
 from smrkit.net.admin import status_all
 from smrkit.net.client import BlockingClient, Client
-from smrkit.net.cluster import restart_replica
+from smrkit.net.cluster import down_cluster, restart_replica, up_cluster
 from smrkit.net.config import ClusterConfig
 
 DEADLINE_S = 30.0
@@ -104,7 +104,8 @@ def test_a_primary_halted_by_a_partition_comes_back_from_its_disk(tmp_path: Path
     omission into a crash). Its process used to end there, so two partitions in a row
     left no quorum. For a restartable protocol the process starts a new incarnation
     from its disk; once healed it follows the new primary, and the next partition of a
-    primary still leaves a quorum."""
+    primary still leaves a quorum. Then the whole cluster goes down and up again, and
+    every replica recovers from its disk."""
     with running_cluster(tmp_path / "c", protocol="pb-general-omission") as config:
         with BlockingClient(config) as client:
             client.put("k", "before")
@@ -128,3 +129,9 @@ def test_a_primary_halted_by_a_partition_comes_back_from_its_disk(tmp_path: Path
         assert statuses["p1"]["earlier_halts"] and statuses["p2"]["earlier_halts"]
         with BlockingClient(config) as client:
             assert client.get("k") == "before+p1+p2"
+        down_cluster(config)
+        up_cluster(config)
+        assert all(s["recovered"] for s in _statuses(config).values())
+        with BlockingClient(config) as client:
+            client.append("k", "+up")
+            assert client.get("k") == "before+p1+p2+up"
