@@ -461,7 +461,7 @@ class QuorumReplica(Replica):
     def _on_timer(self, timer: Timer, out: Out) -> None:
         if timer == ROUND:
             self._close_round(self.round, out)
-            if not self.halting(out):
+            if not self._halting(out):
                 self._start_round(self.round + 1, out)
             return
         assert isinstance(timer, tuple), timer
@@ -482,7 +482,7 @@ class QuorumReplica(Replica):
                 out.halt(f"update {timer[1]} not acknowledged by a quorum within 2δ")
 
     @staticmethod
-    def halting(out: Out) -> bool:
+    def _halting(out: Out) -> bool:
         return out.halt_reason is not None
 
     def _on_message(self, src: NodeId, msg: Message, out: Out) -> None:
@@ -548,9 +548,9 @@ class QuorumReplica(Replica):
         if due(k * self.tau_s + 2 * self.delta_s):
             self._check_lease(k, out)
         last = self.subs - 1
-        if not self.halting(out) and due(k * self.tau_s + (2 + 2 * last) * self.delta_s):
+        if not self._halting(out) and due(k * self.tau_s + (2 + 2 * last) * self.delta_s):
             self._elect(k, last, out)
-        if not self.halting(out) and self.settling and due(self.settle_at):
+        if not self._halting(out) and self.settling and due(self.settle_at):
             self._settle(self.epoch, out)
 
     def _on_heartbeat(self, src: NodeId, beat: Heartbeat, out: Out) -> None:
