@@ -22,11 +22,20 @@ node, as the simulator does:
   primary). What a restart recovered from disk is in the status (``recovered``).
 
 Connections. Every replica listens on one port for peers, clients and the admin
-endpoint; the hello of a connection says which (:mod:`smrkit.net.frames`). To each
-peer it keeps one outgoing connection, reconnected with back-off, fed by a queue of at
-most ``outbound_queue_max`` frames. A frame that is malformed, too large or fails
-authentication is counted under its kind and its connection closed; the replica keeps
-serving. Client requests are checked field by field before the node sees them.
+endpoint; the hello of a connection says which, and the handshake gives the connection
+its own keys (:mod:`smrkit.net.frames`). Everything is bounded: at most
+``HANDSHAKES_MAX`` unauthenticated connections at once, each done within
+``connect_timeout_s``; ``client_connections_max`` client connections (all clients share
+one token), ``ADMIN_CONNECTIONS_MAX`` admin ones, ``PEER_CONNECTIONS_MAX`` per peer (a
+peer's newest replaces its oldest); client and admin frames of at most
+``client_frame_bytes_max``, read within one byte budget (``client_buffer_bytes_max``).
+To each peer it keeps one outgoing connection, reconnected with back-off, fed by a
+queue of at most ``outbound_queue_max`` messages, batched into frames that fit. A frame
+that is malformed, too large or fails authentication is counted under its kind and
+its connection closed (the log says so at most so often: :mod:`.log_limit`); the
+replica keeps serving. Client requests are checked field by field before the node sees
+them, and a client's word (``ClientRequest.previous``) is not evidence here: the node
+is built with ``clients_trusted`` off.
 
 Faults on demand (the nemesis): the admin endpoint sets directed links to drop
 (``block``) and clears them (``heal``); a partition or an omission is such a set.
