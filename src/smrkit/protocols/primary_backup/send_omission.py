@@ -19,7 +19,9 @@ Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover
 ``τ + 2δ + (f − 1)·max(τ, 2δ)``; as a (k, Δ)-bofo service, at most f outages of at most
 that plus 38δ
 (a primary that drops one client's messages is found out only when that client turns to
-another server, after three time-outs of 8δ, and a backup tells the primary).
+another server, after three time-outs of 8δ, and a backup tells the primary — on the
+client's word, which counts only where clients are correct, as the model assumes: the
+TCP runtime takes no client's word, see :mod:`.quorum`).
 """
 
 from __future__ import annotations
