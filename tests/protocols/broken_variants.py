@@ -49,7 +49,7 @@ def register_broken() -> ProtocolSpec:
                 build=_build,
                 tolerated=base.tolerated,
                 replicas_problem=base.replicas_problem,
-                targets=base.targets,
+                claims=base.claims,
                 client_timeout_s=base.client_timeout_s,
             )
         )

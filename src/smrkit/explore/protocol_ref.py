@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.node import Replica
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, get_protocol
+from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, get_protocol
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -118,6 +119,6 @@ def _spec_for_class(ref: str, replica: type[Replica]) -> ProtocolSpec:
         build=build,
         tolerated=lambda n: 0,
         replicas_problem=lambda n: None,
-        targets=lambda f, delta_s, tau_s: Targets(),
+        claims=lambda f, delta_s, tau_s: PrimaryBackupClaims(),
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s + tau_s,
     )

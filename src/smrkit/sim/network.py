@@ -1,23 +1,54 @@
-"""Timing models: when a message sent now is delivered.
+"""Networks: when a message sent now arrives, and what clock the nodes read.
+
+A network is the half of a timing model that lives in the world (its random generator
+is part of the world's state and is copied with it); the other half, which event
+happens next, is a chooser (:mod:`smrkit.sim.choosers`). Each network says:
+
+* ``clock`` — what the world's time counts: ``seconds`` (virtual seconds; every event
+  has a time fixed when it was scheduled, and the world keeps them in an agenda),
+  ``rounds`` (lock-step) or ``steps`` (``async``: the number of events so far);
+* ``clock_visible`` — whether ``out.now`` shows that clock to the nodes (under
+  ``async`` there is no clock: nodes read 0.0, and a time-out is just a message to
+  oneself that the adversary delivers when it likes);
+* ``delivery_time(src, dst, now)`` — when a message sent now is due.
 
 :class:`SynchronousNetwork` is the model of seed 001 §3: every message over a nonfaulty
 link arrives within δ (its delay is drawn uniformly from ``[delta_min_s, delta_s]``),
-links are FIFO, and clocks are perfectly synchronized (the simulator's virtual time is
-everyone's clock). FIFO is kept by never scheduling a delivery before the previous
-delivery on the same directed link; equal times are then ordered by send order.
+links are FIFO, and clocks are perfectly synchronized. FIFO is kept by never scheduling
+a delivery before the previous delivery on the same directed link; equal times are then
+ordered by send order. :class:`PartialSyncNetwork` is Dwork, Lynch and Stockmeyer's
+partial synchrony (seed 003): before GST the adversary delays and reorders messages
+(delays up to a cap), yet a message sent at t arrives by max(t, GST) + δ.
 """
 
 from __future__ import annotations
 
 import random
+from typing import Protocol
 
 from smrkit.core.ids import NodeId
+
+SECONDS = "seconds"
+ROUNDS = "rounds"
+STEPS = "steps"
+
+
+class Network(Protocol):
+    name: str
+    clock: str
+    clock_visible: bool
+
+    def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
+        """When a message sent now from ``src`` reaches ``dst``'s queue."""
+        ...
 
 
 class SynchronousNetwork:
     """Delays in ``[delta_min_s, delta_s]``, FIFO per directed link."""
 
     name = "synchronous"
+    clock = SECONDS
+    clock_visible = True
 
     def __init__(self, delta_s: float, delta_min_s: float, rng: random.Random) -> None:
         if not 0.0 <= delta_min_s <= delta_s:
@@ -28,7 +59,6 @@ class SynchronousNetwork:
         self._last: dict[tuple[NodeId, NodeId], float] = {}
 
     def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
-        """When a message sent now from ``src`` reaches ``dst``'s queue."""
         at = now + self._rng.uniform(self.delta_min_s, self.delta_s)
         link = (src, dst)
         last = self._last.get(link)
@@ -36,3 +66,61 @@ class SynchronousNetwork:
             at = last
         self._last[link] = at
         return at
+
+
+class PartialSyncNetwork:
+    """Before ``gst_s``: delays drawn from ``[delta_min_s, delay_cap_s]``, no FIFO, but
+    every message sent at t arrives by max(t, GST) + δ; from GST on: within δ."""
+
+    name = "partial-sync"
+    clock = SECONDS
+    clock_visible = True
+
+    def __init__(
+        self,
+        delta_s: float,
+        delta_min_s: float,
+        gst_s: float,
+        delay_cap_s: float,
+        rng: random.Random,
+    ) -> None:
+        if not 0.0 <= delta_min_s <= delta_s <= delay_cap_s:
+            raise ValueError(
+                f"need 0 <= delta_min ({delta_min_s}) <= delta ({delta_s}) "
+                f"<= delay cap ({delay_cap_s})"
+            )
+        if gst_s < 0:
+            raise ValueError(f"GST must be >= 0, got {gst_s}")
+        self.delta_s = delta_s
+        self.delta_min_s = delta_min_s
+        self.gst_s = gst_s
+        self.delay_cap_s = delay_cap_s
+        self._rng = rng
+
+    def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
+        if now >= self.gst_s:
+            return now + self._rng.uniform(self.delta_min_s, self.delta_s)
+        at = now + self._rng.uniform(self.delta_min_s, self.delay_cap_s)
+        return min(at, self.gst_s + self.delta_s)
+
+
+class AsyncNetwork:
+    """No clock and no bound: a message is in the pool until the adversary delivers it."""
+
+    name = "async"
+    clock = STEPS
+    clock_visible = False
+
+    def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
+        return now
+
+
+class LockStepNetwork:
+    """Rounds: a message sent in round r is delivered at the start of round r + 1."""
+
+    name = "lock-step"
+    clock = ROUNDS
+    clock_visible = True
+
+    def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
+        return float(int(now) + 1)

@@ -48,7 +48,8 @@ from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, register
+from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 from smrkit.protocols.service import ReplicatedService
 
 # --- messages -------------------------------------------------------------------------
@@ -261,8 +262,8 @@ def _build(config: ProtocolConfig) -> list[Replica]:
     return [CrashReplica(server, config) for server in config.servers]
 
 
-def _targets(f: int, delta_s: float, tau_s: float) -> Targets:
-    return Targets(
+def _claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
+    return PrimaryBackupClaims(
         failover_s=f * delta_s + tau_s,
         blocking_s=0.0,
         outage_count=f,
@@ -279,7 +280,7 @@ SPEC = register(
         build=_build,
         tolerated=lambda n: n - 1,
         replicas_problem=lambda n: None if n >= 1 else "pb-crash needs at least 1 server",
-        targets=_targets,
+        claims=_claims,
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
     )
 )

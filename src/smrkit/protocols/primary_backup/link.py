@@ -50,9 +50,10 @@ from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.protocols.primary_backup.crash import Sync, Update
 from smrkit.protocols.primary_backup.relay import Envelope, Relay
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, register
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 from smrkit.protocols.service import ReplicatedService
 
 # --- messages (all travel inside relay envelopes; Update and Sync are pb-crash's) -----
@@ -293,8 +294,8 @@ def _build(config: ProtocolConfig) -> list[Replica]:
     return [LinkReplica(server, config) for server in config.servers]
 
 
-def _targets(f: int, delta_s: float, tau_s: float) -> Targets:
-    return Targets(
+def _claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
+    return PrimaryBackupClaims(
         failover_s=2 * f * delta_s + tau_s,
         blocking_s=0.0,
         outage_count=f,
@@ -311,7 +312,7 @@ SPEC = register(
         build=_build,
         tolerated=lambda n: max(n - 2, 0),
         replicas_problem=lambda n: None if n >= 2 else "pb-link needs at least 2 servers",
-        targets=_targets,
+        claims=_claims,
         client_timeout_s=lambda delta_s, tau_s: 8 * delta_s,
     )
 )

@@ -43,7 +43,8 @@ from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets
+from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec
 from smrkit.protocols.service import Freshness, ReplicatedService
 
 ROTATE_AFTER = 3
@@ -606,8 +607,8 @@ def build(config: ProtocolConfig) -> list[Replica]:
     return [QuorumReplica(server, config) for server in config.servers]
 
 
-def targets(f: int, delta_s: float, tau_s: float) -> Targets:
-    return Targets(
+def claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
+    return PrimaryBackupClaims(
         failover_s=2 * f * delta_s + tau_s,
         blocking_s=2 * delta_s,
         outage_count=f,
@@ -625,7 +626,7 @@ def quorum_spec(name: str, title: str, model: FailureModel) -> ProtocolSpec:
         build=build,
         tolerated=lambda n: (n - 1) // 2,
         replicas_problem=lambda n: None if n >= 1 else f"{name} needs at least 1 server",
-        targets=targets,
+        claims=claims,
         client_timeout_s=client_timeout,
         restartable=True,
     )

@@ -35,7 +35,8 @@ from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, register
+from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 from smrkit.protocols.service import ReplicatedService
 
 # --- messages -------------------------------------------------------------------------
@@ -132,8 +133,8 @@ def _build(config: ProtocolConfig) -> list[Replica]:
     return [SimpleReplica(server, config) for server in config.servers]
 
 
-def _targets(f: int, delta_s: float, tau_s: float) -> Targets:
-    return Targets(
+def _claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
+    return PrimaryBackupClaims(
         failover_s=tau_s + 2 * delta_s,
         blocking_s=0.0,
         outage_count=1,
@@ -150,7 +151,7 @@ SPEC = register(
         build=_build,
         tolerated=lambda n: 1,
         replicas_problem=lambda n: None if n == 2 else "pb-simple runs on exactly 2 servers",
-        targets=_targets,
+        claims=_claims,
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
     )
 )
