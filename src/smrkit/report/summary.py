@@ -52,6 +52,7 @@ def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, 
         "f": run.f,
         "seed": config.seed,
         "failure_model": run.protocol.failure_model.value,
+        "timing": config.timing,
         "delta_s": config.delta_s,
         "delta_min_s": run.delta_min_s,
         "tau_s": config.tau_s,
@@ -72,6 +73,10 @@ def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, 
     }
 
 
+def _timing(timing: str) -> str:
+    return "" if timing == "synchronous" else f", {timing} timing"
+
+
 def _s(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f} s"
 
@@ -83,10 +88,11 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
         f"[bold]{run.protocol.name}[/bold] — {run.protocol.title}\n"
         f"n = {run.n} servers (tolerates f = {run.f} {run.protocol.failure_model.value} "
         f"failures), {config.clients} clients, δ = {config.delta_s} s, τ = {config.tau_s} s, "
-        f"seed {config.seed}\nfaults: {faults}; trace {trace_hash[:16]}"
+        f"seed {config.seed}{_timing(config.timing)}\nfaults: {faults}; trace {trace_hash[:16]}"
     )
     for problem in run.admissibility:
-        console.print(f"[yellow]outside the protocol's failure model:[/yellow] {problem}")
+        model = "timing" if problem == run.timing_problem else "failure"
+        console.print(f"[yellow]outside the protocol's {model} model:[/yellow] {problem}")
     counts = evaluation.history.counts()
     console.print(
         f"{len(run.trace.events)} events over {run.trace.end_time:.3f} virtual s "

@@ -47,6 +47,10 @@ from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId, is_client, is_server
 
 KINDS = ("crash", "link", "send-omission", "receive-omission", "general-omission")
+SEND_KINDS = ("link", "send-omission", "general-omission")
+"""Kinds that lose a message when it is sent."""
+RECEIVE_KINDS = ("receive-omission", "general-omission")
+"""Kinds that lose a message when it arrives."""
 
 
 class FaultSpecError(ValueError):
@@ -370,25 +374,30 @@ class FaultState:
 
     A link fault or a send omission judges a message when it is sent, a receive omission
     when it arrives; a lossy fault (``~P``) draws from the run's fault generator, seeded
-    from the run's seed, so a run stays a function of its configuration and seed."""
+    from the run's seed, so a run stays a function of its configuration and seed. Fault
+    times written in rounds (``r3``) become virtual seconds here: ``round_s`` each."""
 
-    def __init__(self, plan: FaultPlan, rng: random.Random) -> None:
+    def __init__(self, plan: FaultPlan, rng: random.Random, round_s: float = 1.0) -> None:
         self.plan = plan
         self.rng = rng
-        self.send_rules = tuple(
-            f for f in plan.faults if f.kind in ("link", "send-omission", "general-omission")
-        )
-        self.receive_rules = tuple(
-            f for f in plan.faults if f.kind in ("receive-omission", "general-omission")
-        )
+        self.round_s = round_s
+        self.send_rules = tuple(self.window(f) for f in plan.faults if f.kind in SEND_KINDS)
+        self.receive_rules = tuple(self.window(f) for f in plan.faults if f.kind in RECEIVE_KINDS)
+
+    def at(self, fault: Fault, time: float) -> float:
+        """A time of ``fault`` (its start or end) in virtual seconds."""
+        return time * self.round_s if fault.in_rounds else time
+
+    def window(self, fault: Fault) -> tuple[Fault, float, float]:
+        return fault, self.at(fault, fault.start), self.at(fault, fault.end)
 
     def _lost(self, fault: Fault) -> bool:
         return fault.probability >= 1.0 or self.rng.random() < fault.probability
 
     def send_drop(self, src: NodeId, dst: NodeId, now: float) -> str | None:
         """The cause if a message sent now from ``src`` to ``dst`` is lost, else ``None``."""
-        for fault in self.send_rules:
-            if not fault.start <= now < fault.end:
+        for fault, start, end in self.send_rules:
+            if not start <= now < end:
                 continue
             if fault.kind == "link":
                 hit = (src == fault.node and dst == fault.peer) or (
@@ -402,9 +411,9 @@ class FaultState:
 
     def receive_drop(self, src: NodeId, dst: NodeId, now: float) -> str | None:
         """The cause if a message arriving now at ``dst`` from ``src`` is not received."""
-        for fault in self.receive_rules:
+        for fault, start, end in self.receive_rules:
             if (
-                fault.start <= now < fault.end
+                start <= now < end
                 and dst == fault.node
                 and (fault.peer is None or fault.peer == src)
                 and self._lost(fault)

@@ -4,9 +4,11 @@ A network is the half of a timing model that lives in the world (its random gene
 is part of the world's state and is copied with it); the other half, which event
 happens next, is a chooser (:mod:`smrkit.sim.choosers`). Each network says:
 
-* ``clock`` — what the world's time counts: ``seconds`` (virtual seconds; every event
-  has a time fixed when it was scheduled, and the world keeps them in an agenda),
-  ``rounds`` (lock-step) or ``steps`` (``async``: the number of events so far);
+* ``clock`` — how the world's time runs: ``seconds`` (virtual seconds; every event has
+  a time fixed when it was scheduled, and the world keeps them in an agenda),
+  ``rounds`` (lock-step: round r starts at r · ``round_s`` virtual seconds, so
+  time-outs of an event-driven protocol still mean something) or ``steps`` (``async``:
+  the number of events so far);
 * ``clock_visible`` — whether ``out.now`` shows that clock to the nodes (under
   ``async`` there is no clock: nodes read 0.0, and a time-out is just a message to
   oneself that the adversary delivers when it likes);
@@ -55,16 +57,16 @@ class SynchronousNetwork:
             raise ValueError(f"need 0 <= delta_min ({delta_min_s}) <= delta ({delta_s})")
         self.delta_s = delta_s
         self.delta_min_s = delta_min_s
-        self._rng = rng
-        self._last: dict[tuple[NodeId, NodeId], float] = {}
+        self.rng = rng
+        self.last_due: dict[tuple[NodeId, NodeId], float] = {}
 
     def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
-        at = now + self._rng.uniform(self.delta_min_s, self.delta_s)
+        at = now + self.rng.uniform(self.delta_min_s, self.delta_s)
         link = (src, dst)
-        last = self._last.get(link)
+        last = self.last_due.get(link)
         if last is not None and at < last:
             at = last
-        self._last[link] = at
+        self.last_due[link] = at
         return at
 
 
@@ -95,12 +97,12 @@ class PartialSyncNetwork:
         self.delta_min_s = delta_min_s
         self.gst_s = gst_s
         self.delay_cap_s = delay_cap_s
-        self._rng = rng
+        self.rng = rng
 
     def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
         if now >= self.gst_s:
-            return now + self._rng.uniform(self.delta_min_s, self.delta_s)
-        at = now + self._rng.uniform(self.delta_min_s, self.delay_cap_s)
+            return now + self.rng.uniform(self.delta_min_s, self.delta_s)
+        at = now + self.rng.uniform(self.delta_min_s, self.delay_cap_s)
         return min(at, self.gst_s + self.delta_s)
 
 
@@ -116,11 +118,21 @@ class AsyncNetwork:
 
 
 class LockStepNetwork:
-    """Rounds: a message sent in round r is delivered at the start of round r + 1."""
+    """Rounds of ``round_s`` virtual seconds: a message sent in round r is delivered at
+    the start of round r + 1."""
 
     name = "lock-step"
     clock = ROUNDS
     clock_visible = True
 
+    def __init__(self, round_s: float = 1.0) -> None:
+        if round_s <= 0:
+            raise ValueError(f"a round lasts a positive time, got {round_s}")
+        self.round_s = round_s
+
+    def round_at(self, now: float) -> int:
+        """The round that starts at (or last started before) ``now``."""
+        return max(0, int(now / self.round_s + 1e-9))
+
     def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
-        return float(int(now) + 1)
+        return (self.round_at(now) + 1) * self.round_s

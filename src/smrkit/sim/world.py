@@ -8,7 +8,8 @@ trace file is enough to replay its run. ``timing`` picks the timing model — a 
 * ``synchronous`` — seed 001's model: delays in [δ_min, δ], FIFO links;
 * ``partial-sync`` — before ``gst_s`` delays up to ``delay_cap_s`` and reordering, and
   every message sent at t arrives by max(t, GST) + δ;
-* ``lock-step`` — rounds (times in rounds: ``crash:p2@r3/p1,p4``);
+* ``lock-step`` — rounds of δ (round r starts at r·δ; fault times may count rounds:
+  ``crash:p2@r3/p1,p4``);
 * ``async`` — no clock; the adversary picks any in-flight message or pending timer next:
   ``schedule`` ``random`` (seeded), ``oldest`` (fair) or ``script`` (the lines of
   ``script``, see :func:`smrkit.sim.choosers.parse_schedule`); times count steps.
@@ -124,6 +125,7 @@ class SimRun:
     steps: int
     wall_s: float
     claims: Claims = field(default_factory=PrimaryBackupClaims)
+    timing_problem: str | None = None
 
 
 def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
@@ -167,7 +169,7 @@ def _network(config: SimConfig, delta_min: float) -> Network:
             raise ConfigError(f"need --gst >= 0 and --delay-cap >= delta ({config.delta_s})")
         return PartialSyncNetwork(config.delta_s, delta_min, gst, cap, rng)
     if config.timing == "lock-step":
-        return LockStepNetwork()
+        return LockStepNetwork(round_s=config.delta_s)
     return AsyncNetwork()
 
 
@@ -203,6 +205,9 @@ def build_simulator(
         plan.validate([*servers, *clients])
     except FaultSpecError as error:
         raise ConfigError(str(error)) from None
+    in_rounds = [fault.spec for fault in plan.faults if fault.in_rounds]
+    if in_rounds and config.timing != "lock-step":
+        raise ConfigError(f"{in_rounds[0]} counts rounds: use it with --timing lock-step")
     delta_min = config.delta_s / 10 if config.delta_min_s is None else config.delta_min_s
     timeout = config.client_timeout_s or spec.client_timeout_s(config.delta_s, config.tau_s)
     try:
@@ -251,10 +256,9 @@ def build_simulator(
         stop_when_clients_done=True,
         chooser=_chooser(config),
     )
-    problems = admissibility_problems(plan, spec.failure_model, f)
     timing_problem = spec.timing_problem(config.timing)
-    if timing_problem is not None:
-        problems.insert(0, timing_problem)
+    problems = [] if timing_problem is None else [timing_problem]
+    problems += admissibility_problems(plan, spec.failure_model, f)
     run = SimRun(
         config=config,
         protocol=spec,
@@ -264,6 +268,7 @@ def build_simulator(
         client_timeout_s=timeout,
         plan=plan,
         admissibility=problems,
+        timing_problem=timing_problem,
         trace=simulator.trace,
         nodes={node.id: node for node in nodes},
         steps=0,
@@ -277,7 +282,10 @@ def run_simulation(config: SimConfig, extra_nodes: Sequence[Node] = ()) -> SimRu
     """Build and run the world of ``config``."""
     simulator, run = build_simulator(config, extra_nodes)
     started = time.perf_counter()
-    simulator.run()
+    try:
+        simulator.run()
+    except ScheduleError as error:
+        raise ConfigError(str(error)) from None
     run.wall_s = time.perf_counter() - started
     run.steps = simulator.steps
     return run

@@ -95,7 +95,19 @@ class SyncRequest(Message):
     have: int
 
 
-# --- state ----------------------------------------------------------------------------
+# --- configuration and state ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrashConfig:
+    """A replica's immutable configuration: the servers in rank order, the clients to
+    tell about a new primary, τ and δ."""
+
+    servers: tuple[NodeId, ...]
+    clients: tuple[NodeId, ...]
+    tau_s: float
+    delta_s: float
+
 
 ROUND = "round"
 CHECK = "check"
@@ -106,14 +118,12 @@ class CrashReplica(Replica):
         super().__init__(node_id)
         if node_id not in config.servers:
             raise ValueError(f"{node_id} is not one of the servers {config.servers}")
-        self.servers = tuple(sorted(config.servers, key=rank))
-        self._ranks = {server: rank(server) for server in self.servers}
-        self.clients = config.clients
-        self.tau_s = config.tau_s
-        self.delta_s = config.delta_s
+        self.config = CrashConfig(
+            tuple(sorted(config.servers, key=rank)), config.clients, config.tau_s, config.delta_s
+        )
         self.service = ReplicatedService(config.app)
         self.applied = self.service.log
-        self.primary: NodeId = self.servers[0]
+        self.primary: NodeId = self.config.servers[0]
         self.dead: set[NodeId] = set()
         self.round = 0
         self.heard: dict[NodeId, int] = {}
@@ -135,11 +145,11 @@ class CrashReplica(Replica):
             out.send_all(backups, Sync(start + 1, tuple(log[start:])))
         out.send_all(reversed(backups), Takeover(self.round, len(log)))
         out.send_all(
-            self.service.clients_to_tell(self.clients), PrimaryHint(self.id, rank(self.id))
+            self.service.clients_to_tell(self.config.clients), PrimaryHint(self.id, rank(self.id))
         )
 
     def _backups(self) -> list[NodeId]:
-        return [s for s in self.servers if s != self.id and s not in self.dead]
+        return [s for s in self.config.servers if s != self.id and s not in self.dead]
 
     def _mark_dead(self, server: NodeId) -> None:
         assert server != self.id, f"{self.id} concluded it crashed itself"
@@ -148,7 +158,7 @@ class CrashReplica(Replica):
     # --- handlers -----------------------------------------------------------------------
 
     def on_start(self, out: Out) -> None:
-        if self.id == self.servers[0]:
+        if self.id == self.config.servers[0]:
             self.become_primary(out, announce=False)
         self._start_round(0, out)
 
@@ -159,7 +169,7 @@ class CrashReplica(Replica):
         assert isinstance(timer, tuple) and timer[0] == CHECK, timer
         _, k, m = timer
         if m == 1:
-            for server in self.servers:
+            for server in self.config.servers:
                 if server != self.id and self.heard.get(server, -1) < k:
                     self._mark_dead(server)
         else:
@@ -171,7 +181,7 @@ class CrashReplica(Replica):
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
-        elif src not in self._ranks:
+        elif src not in self.config.servers:
             self.note(f"{type(msg).__name__} from a stranger")
         elif src in self.dead:
             self.note("message from a server known dead")
@@ -193,26 +203,27 @@ class CrashReplica(Replica):
 
     def _start_round(self, k: int, out: Out) -> None:
         self.round = k
-        others = [s for s in reversed(self.servers) if s != self.id and s not in self.dead]
+        others = [s for s in reversed(self.config.servers) if s != self.id and s not in self.dead]
         out.send_all(others, Heartbeat(k, len(self.applied)))
-        out.set_timer_at((CHECK, k, 1), k * self.tau_s + self.delta_s)
-        out.set_timer_at(ROUND, (k + 1) * self.tau_s)
+        out.set_timer_at((CHECK, k, 1), k * self.config.tau_s + self.config.delta_s)
+        out.set_timer_at(ROUND, (k + 1) * self.config.tau_s)
 
     def _decide(self, k: int, m: int, out: Out) -> None:
         if self.is_primary:
             return
-        candidate = next(s for s in self.servers if s not in self.dead)
+        candidate = next(s for s in self.config.servers if s not in self.dead)
         if candidate == self.id:
             self.become_primary(out, announce=True)
         elif candidate != self.primary:
             self.expected[k] = candidate
-            out.set_timer_at((CHECK, k, m + 1), k * self.tau_s + (m + 1) * self.delta_s)
+            config = self.config
+            out.set_timer_at((CHECK, k, m + 1), k * config.tau_s + (m + 1) * config.delta_s)
 
     def _on_takeover(self, src: NodeId) -> None:
         if rank(src) > rank(self.id):
             self.note("takeover by a higher-ranked server")
             return
-        for server in self.servers:
+        for server in self.config.servers:
             if rank(server) < rank(src):
                 self._mark_dead(server)
         self.primary = src

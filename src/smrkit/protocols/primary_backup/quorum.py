@@ -134,7 +134,42 @@ class Sync(Message):
     commit: int
 
 
-# --- state ----------------------------------------------------------------------------
+# --- configuration and state ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuorumConfig:
+    """A replica's immutable configuration: the servers in rank order and the others,
+    the clients, τ, δ, the f it tolerates ((n − 1) / 2), the election sub-rounds that
+    fit in a round and the clients' time-out."""
+
+    servers: tuple[NodeId, ...]
+    others: tuple[NodeId, ...]
+    clients: tuple[NodeId, ...]
+    tau_s: float
+    delta_s: float
+    f: int
+    subs: int
+    client_timeout_s: float
+
+    @classmethod
+    def of(cls, node_id: NodeId, config: ProtocolConfig) -> QuorumConfig:
+        servers = tuple(sorted(config.servers, key=rank))
+        f = (len(servers) - 1) // 2
+        # Sub-rounds end before the next round starts (2(m + 1)δ < τ), so a vote of
+        # round k never meets a heartbeat of round k + 1.
+        fitting = sum(1 for m in range(f) if 2 * (m + 1) * config.delta_s < config.tau_s)
+        return cls(
+            servers,
+            tuple(s for s in servers if s != node_id),
+            config.clients,
+            config.tau_s,
+            config.delta_s,
+            f,
+            max(1, fitting),
+            client_timeout(config.delta_s, config.tau_s),
+        )
+
 
 ROUND = "round"
 DESERT = "desert"  # (DESERT, k): k·τ + δ
@@ -150,23 +185,14 @@ class QuorumReplica(Replica):
         super().__init__(node_id)
         if node_id not in config.servers:
             raise ValueError(f"{node_id} is not one of the servers {config.servers}")
-        self.servers = tuple(sorted(config.servers, key=rank))
-        self.others = tuple(s for s in self.servers if s != node_id)
-        self.clients = config.clients
-        self.tau_s = config.tau_s
-        self.delta_s = config.delta_s
-        self.f = (len(self.servers) - 1) // 2
-        # Sub-rounds end before the next round starts (2(m + 1)δ < τ), so a vote of
-        # round k never meets a heartbeat of round k + 1.
-        fitting = sum(1 for m in range(self.f) if 2 * (m + 1) * self.delta_s < self.tau_s)
-        self.subs = max(1, fitting)
+        self.config = QuorumConfig.of(node_id, config)
         self.service = ReplicatedService(config.app)
         self.applied = self.service.log
         self.entries: list[Command] = []
         self.epochs: list[int] = []
         self.commit = 0
         self.epoch = 0
-        self.primary: NodeId | None = self.servers[0]
+        self.primary: NodeId | None = self.config.servers[0]
         self.round = 0
         self.acked_round = -1
         self.heard: dict[NodeId, int] = {}
@@ -181,8 +207,7 @@ class QuorumReplica(Replica):
         self.match: dict[NodeId, int] = {}
         self.waiting: dict[int, tuple[NodeId, ClientRequest]] = {}
         self.held: list[tuple[NodeId, ClientRequest]] = []
-        self.client_timeout_s = client_timeout(config.delta_s, config.tau_s)
-        self.serving_since = 0.0 if node_id == self.servers[0] else math.inf
+        self.serving_since = 0.0 if node_id == self.config.servers[0] else math.inf
         self.replied_at: dict[NodeId, tuple[int, float]] = {}
         self.in_sync = True
         """Whether this log is a prefix of the current primary's: only then may the
@@ -202,9 +227,9 @@ class QuorumReplica(Replica):
         self.serving_since = math.inf
         self.match = {}
         takeover = Takeover(epoch, tuple(self.epochs), tuple(self.entries), self.commit)
-        out.send_all(self.others, takeover)
-        out.send_all(self.service.clients_to_tell(self.clients), PrimaryHint(self.id, epoch))
-        out.set_timer((SETTLE, epoch), 2 * self.delta_s)
+        out.send_all(self.config.others, takeover)
+        out.send_all(self.service.clients_to_tell(self.config.clients), PrimaryHint(self.id, epoch))
+        out.set_timer((SETTLE, epoch), 2 * self.config.delta_s)
 
     # --- log ----------------------------------------------------------------------------
 
@@ -241,7 +266,7 @@ class QuorumReplica(Replica):
             self._recover(out)
             return
         out.save("length", 0)  # a restart finds this and recovers, even with an empty log
-        if self.id == self.servers[0]:
+        if self.id == self.config.servers[0]:
             self.is_primary = True
         self._start_round(0, out)
 
@@ -266,9 +291,9 @@ class QuorumReplica(Replica):
         self._saved = (len(self.entries), self.epoch, self.commit)
         self.primary = None
         self.serving_since = math.inf
-        self.round = math.ceil(out.now / self.tau_s)
+        self.round = math.ceil(out.now / self.config.tau_s)
         self.heard[self.id] = self.round
-        out.set_timer_at(ROUND, self.round * self.tau_s)
+        out.set_timer_at(ROUND, self.round * self.config.tau_s)
 
     def _persist(self, out: Out) -> None:
         """Make the log, epoch and commit point durable before this step's messages leave
@@ -318,7 +343,7 @@ class QuorumReplica(Replica):
     def _on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
-        elif src not in self.others:
+        elif src not in self.config.others:
             self.note(f"{type(msg).__name__} from a stranger")
         elif isinstance(msg, Heartbeat):
             self._on_heartbeat(src, msg, out)
@@ -326,7 +351,7 @@ class QuorumReplica(Replica):
             if self.is_primary and msg.round == self.lease_round and msg.epoch == self.epoch:
                 self.lease_acks.add(src)
         elif isinstance(msg, Vote):
-            if msg.sub < self.subs:
+            if msg.sub < self.config.subs:
                 self.votes.setdefault((msg.round, msg.sub), {})[src] = (msg.epochs, msg.commands)
         elif isinstance(msg, Takeover):
             self._on_takeover(src, msg, out)
@@ -361,15 +386,15 @@ class QuorumReplica(Replica):
         self.heard[self.id] = k
         self.votes = {key: v for key, v in self.votes.items() if key[0] >= k - 1}
         beat = Heartbeat(k, self.epoch, self.is_primary, len(self.entries), self.commit)
-        out.send_all(self.others, beat)
-        start = k * self.tau_s
+        out.send_all(self.config.others, beat)
+        start = k * self.config.tau_s
         if self.is_primary and not self.settling:
             self.lease_round = k
             self.lease_acks = set()
-            out.set_timer_at((LEASE, k), start + 2 * self.delta_s)
+            out.set_timer_at((LEASE, k), start + 2 * self.config.delta_s)
         else:
-            out.set_timer_at((DESERT, k), start + self.delta_s)
-        out.set_timer_at(ROUND, start + self.tau_s)
+            out.set_timer_at((DESERT, k), start + self.config.delta_s)
+        out.set_timer_at(ROUND, start + self.config.tau_s)
 
     def _on_heartbeat(self, src: NodeId, beat: Heartbeat, out: Out) -> None:
         self.heard[src] = max(self.heard.get(src, -1), beat.round)
@@ -397,8 +422,8 @@ class QuorumReplica(Replica):
             out.send(src, Behind(self.epoch, self.commit))
 
     def _check_lease(self, k: int, out: Out) -> None:
-        if self.is_primary and self.lease_round == k and len(self.lease_acks) < self.f:
-            out.halt(f"round {k}: {len(self.lease_acks)} of {self.f} acknowledgements")
+        if self.is_primary and self.lease_round == k and len(self.lease_acks) < self.config.f:
+            out.halt(f"round {k}: {len(self.lease_acks)} of {self.config.f} acknowledgements")
 
     def _desert(self, k: int, out: Out) -> None:
         if self.is_primary or self.acked_round >= k:
@@ -410,10 +435,10 @@ class QuorumReplica(Replica):
         self._vote(k, 0, out)
 
     def _candidates(self, k: int) -> list[NodeId]:
-        return [s for s in self.servers if self.heard.get(s, -1) >= k and s != self.deserted]
+        return [s for s in self.config.servers if self.heard.get(s, -1) >= k and s != self.deserted]
 
     def _vote(self, k: int, m: int, out: Out) -> None:
-        if self.is_primary or self.primary is not None or k != self.round or m >= self.subs:
+        if self.is_primary or self.primary is not None or k != self.round or m >= self.config.subs:
             return
         candidates = self._candidates(k)
         if m >= len(candidates):
@@ -422,15 +447,17 @@ class QuorumReplica(Replica):
         log = (tuple(self.epochs), tuple(self.entries))
         if candidate == self.id:
             self.votes.setdefault((k, m), {})[self.id] = log
-            out.set_timer_at((ELECT, k, m), k * self.tau_s + (2 + 2 * m) * self.delta_s)
+            config = self.config
+            out.set_timer_at((ELECT, k, m), k * config.tau_s + (2 + 2 * m) * config.delta_s)
         else:
             out.send(candidate, Vote(k, m, *log))
-        if m + 1 < self.subs:
-            out.set_timer_at((VOTE, k, m + 1), k * self.tau_s + (3 + 2 * m) * self.delta_s)
+        if m + 1 < self.config.subs:
+            next_vote = k * self.config.tau_s + (3 + 2 * m) * self.config.delta_s
+            out.set_timer_at((VOTE, k, m + 1), next_vote)
 
     def _elect(self, k: int, m: int, out: Out) -> None:
         ballots = self.votes.get((k, m), {})
-        if self.is_primary or self.primary is not None or len(ballots) < self.f + 1:
+        if self.is_primary or self.primary is not None or len(ballots) < self.config.f + 1:
             return
         epochs, commands = max(
             ballots.values(), key=lambda log: (log[0][-1] if log[0] else -1, len(log[1]))
@@ -457,8 +484,8 @@ class QuorumReplica(Replica):
         if not self.is_primary or epoch != self.epoch:
             return
         holders = sum(1 for length in self.match.values() if length >= len(self.entries))
-        if holders < self.f:
-            out.halt(f"takeover of epoch {epoch}: {holders} of {self.f} acknowledgements")
+        if holders < self.config.f:
+            out.halt(f"takeover of epoch {epoch}: {holders} of {self.config.f} acknowledgements")
             return
         self.settling = False
         self.serving_since = out.now
@@ -500,11 +527,11 @@ class QuorumReplica(Replica):
         self.epochs.append(self.epoch)
         index = len(self.entries)
         self.waiting[index] = (src, request)
-        out.send_all(self.others, Update(self.epoch, index, command, self.commit))
-        if self.f == 0:
+        out.send_all(self.config.others, Update(self.epoch, index, command, self.commit))
+        if self.config.f == 0:
             self._commit_to(index, out)
         else:
-            out.set_timer((COMMIT_BY, index), 2 * self.delta_s)
+            out.set_timer((COMMIT_BY, index), 2 * self.config.delta_s)
 
     def _omission_evidence(
         self, key: tuple[NodeId, int], freshness: Freshness, now: float, *, hops: int
@@ -516,14 +543,14 @@ class QuorumReplica(Replica):
         reliable link. If it arrived while this server was serving, it was either never
         received (receive omission) or answered by a reply that never arrived (send
         omission)."""
-        earliest_arrival = now - self.client_timeout_s - hops * self.delta_s
+        earliest_arrival = now - self.config.client_timeout_s - hops * self.config.delta_s
         if freshness is Freshness.NEW and self.serving_since <= earliest_arrival:
             return f"never received {key[0]}#{key[1]}: I omit messages"
         replied = self.replied_at.get(key[0])
         if (
             replied is not None
             and replied[0] == key[1]
-            and now > replied[1] + (hops + 1) * self.delta_s
+            and now > replied[1] + (hops + 1) * self.config.delta_s
         ):
             return f"my reply to {key[0]}#{key[1]} never arrived: I omit messages"
         return None
@@ -546,8 +573,8 @@ class QuorumReplica(Replica):
         if self.settling:
             return
         lengths = sorted(self.match.values(), reverse=True)
-        if len(lengths) >= self.f:
-            self._commit_to(min(lengths[self.f - 1], len(self.entries)), out)
+        if len(lengths) >= self.config.f:
+            self._commit_to(min(lengths[self.config.f - 1], len(self.entries)), out)
 
     def _commit_to(self, index: int, out: Out) -> None:
         while self.commit < index:

@@ -41,7 +41,7 @@ from smrkit.sim.kernel.records import (
     TIMER,
     Record,
 )
-from smrkit.sim.network import ROUNDS, SECONDS, STEPS, Network
+from smrkit.sim.network import ROUNDS, SECONDS, STEPS, LockStepNetwork, Network
 
 # Order of events at equal times in the agenda: faults first (``crash:p1@1.0`` crashes
 # p1 before anything else happens at 1.0), then starts, then deliveries, then timers —
@@ -114,7 +114,9 @@ class World:
         }
         self.storage: dict[NodeId, dict[str, object]] = {node.id: {} for node in nodes}
         self.network = network
-        self.faults = FaultState(plan, random.Random(f"{seed}/faults"))
+        self.round_s = network.round_s if isinstance(network, LockStepNetwork) else 1.0
+        """Lock-step: the virtual seconds of one round (round r starts at r · round_s)."""
+        self.faults = FaultState(plan, random.Random(f"{seed}/faults"), self.round_s)
         self.now = 0.0
         self.round = 0
         self.steps = 0
@@ -135,9 +137,9 @@ class World:
         self._delivery_time = network.delivery_time
         self._send_rules = bool(self.faults.send_rules)
         for fault in plan.faults:
-            self._plan_change(FaultChange(fault.start, "begin", fault))
+            self._plan_change(FaultChange(self.faults.at(fault, fault.start), "begin", fault))
             if fault.kind != "crash" and fault.end != float("inf"):
-                self._plan_change(FaultChange(fault.end, "end", fault))
+                self._plan_change(FaultChange(self.faults.at(fault, fault.end), "end", fault))
         for node_id in ids:
             self._schedule(0.0, START_CLASS, Start(node_id))
         self.observers = tuple(observers)
@@ -180,7 +182,7 @@ class World:
         if clock == STEPS:
             return float(self.steps + 1)
         if isinstance(event, Round):
-            return float(event.r)
+            return event.r * self.round_s
         if isinstance(event, FaultChange):
             return max(self.now, event.at)
         if clock == ROUNDS:
@@ -266,40 +268,43 @@ class World:
             self.cuts[fault.node] = CrashCut(fault.spec, fault.after_sends, receivers)
 
     def _round(self, r: int) -> None:
-        """Lock-step round ``r``: timers due by now fire (for event-driven nodes run in
-        rounds), then each live node, in the world's order, receives the messages sent
-        to it in round ``r − 1`` (in send order) and takes its step, ``on_round``."""
+        """Lock-step round ``r``: each live node, in the world's order, receives the
+        messages sent to it in round ``r − 1`` (in send order) and takes its step,
+        ``on_round``; then its timers due by now fire (an event-driven node run in
+        rounds: deliveries before time-outs, as at equal times in the synchronous model).
+        Whatever is sent meanwhile is round ``r``'s, delivered in round ``r + 1``."""
         self.round = r
-        self.log.append(Record(self.now, ROUND, None, None, r, None))
-        for fire in sorted(self.timers.values(), key=lambda f: f.gen):
-            if fire.at <= self.now:
-                self._fire(fire)
+        now = self.now
+        log = self.log
+        log.append(Record(now, ROUND, None, None, r, None))
         inboxes: dict[NodeId, list[Deliver]] = {}
         for message in self.messages.values():
             inboxes.setdefault(message.dst, []).append(message)
         self.messages = {}
-        log = self.log
         for node_id, node in self.nodes.items():
             arrived = inboxes.get(node_id, [])
             if node_id in self.down:
                 for m in arrived:
-                    log.append(Record(self.now, DROP, node_id, m.src, m.id, self.down[node_id]))
+                    log.append(Record(now, DROP, node_id, m.src, m.id, self.down[node_id]))
                 continue
             inbox: list[tuple[NodeId, Message]] = []
             for m in arrived:
                 cause = (
-                    self.faults.receive_drop(m.src, node_id, self.now)
+                    self.faults.receive_drop(m.src, node_id, now)
                     if self.faults.receive_rules
                     else None
                 )
                 if cause is not None:
-                    log.append(Record(self.now, DROP, node_id, m.src, m.id, cause))
+                    log.append(Record(now, DROP, node_id, m.src, m.id, cause))
                     continue
-                log.append(Record(self.now, DELIVER, node_id, m.src, m.id, m.msg))
+                log.append(Record(now, DELIVER, node_id, m.src, m.id, m.msg))
                 for observer in self._on_delivered:
                     observer.delivered(self, m)
                 inbox.append((m.src, m.msg))
             self._handle(node_id, node, node.on_round, (r, tuple(inbox)))
+            due = [f for f in self.timers.values() if f.node == node_id and f.at <= now]
+            for fire in sorted(due, key=lambda f: f.gen):
+                self._fire(fire)
 
     def _handle(self, node_id: NodeId, node: Node, handler: Any, args: tuple[Any, ...]) -> None:
         """One step of one node: run the handler, let observers look, apply the effects."""
@@ -387,7 +392,7 @@ def enabled(world: World) -> list[Event]:
     if world.timed:
         return [world.agenda[0][3]] if world.agenda else []
     clock = world.network.clock
-    horizon = world.round + 1 if clock == ROUNDS else world.steps
+    horizon = (world.round + 1) * world.round_s if clock == ROUNDS else world.steps
     due = [c for c in world.pending_faults if c.at <= horizon]
     if due:
         return [min(due, key=lambda c: c.at)]
@@ -407,8 +412,9 @@ def enabled(world: World) -> list[Event]:
         events.extend(fire for fire in fires if fire.node not in world.down)
     if events and world.crash_budget > 0:
         rounds = clock == ROUNDS
+        start = float(world.round + 1) if rounds else world.now
         events.extend(
-            Crash(Fault("crash", node, start=world.now, in_rounds=rounds)) for node in world.live
+            Crash(Fault("crash", node, start=start, in_rounds=rounds)) for node in world.live
         )
     return events
 
