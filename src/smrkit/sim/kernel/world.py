@@ -392,7 +392,10 @@ def enabled(world: World) -> list[Event]:
     if world.timed:
         return [world.agenda[0][3]] if world.agenda else []
     clock = world.network.clock
-    horizon = (world.round + 1) * world.round_s if clock == ROUNDS else world.steps
+    if clock == ROUNDS:  # round 0 is every node's start; round r's faults come before it
+        horizon = (world.round + (0 if world.unstarted else 1)) * world.round_s
+    else:
+        horizon = world.steps
     due = [c for c in world.pending_faults if c.at <= horizon]
     if due:
         return [min(due, key=lambda c: c.at)]
