@@ -290,3 +290,50 @@ def test_timing_options_that_do_not_fit_are_config_errors(
 def test_observers_follow_the_nodes_they_need() -> None:
     kinds = [type(o).__name__ for o in observers_for(flood([1, 2], rounds=1))]
     assert kinds == ["ConsensusObserver"]
+
+
+def _reachable(world: World, *, breadth_first: bool) -> dict[int, World]:
+    """The search of the kernel's docstring: every world reachable from ``world``."""
+    seen = {world_fingerprint(world, rng=False): world}
+    frontier = [world]
+    while frontier:
+        current = frontier.pop(0 if breadth_first else -1)
+        for event in enabled(current):
+            child = current.copy()
+            step(child, event)
+            key = world_fingerprint(child, rng=False)
+            if key not in seen:
+                seen[key] = child
+                frontier.append(child)
+    return seen
+
+
+def test_a_search_over_async_worlds_reaches_only_finished_ping_pongs() -> None:
+    """Every order of deliveries and the time-out, explored: breadth and depth first
+    find the same states, and every world where nothing is left to happen has both pongs
+    back at a (its time-out fired or was cancelled) and an empty pool."""
+    bfs = _reachable(_ping_world(count=2), breadth_first=True)
+    dfs = _reachable(_ping_world(count=2), breadth_first=False)
+    assert bfs.keys() == dfs.keys()
+    assert len(bfs) == 34
+    terminal = [w for w in bfs.values() if not enabled(w)]
+    assert terminal
+    for world in terminal:
+        pinger = world.nodes["a"]
+        assert isinstance(pinger, Pinger)
+        assert sorted(pinger.pongs) == [0, 1] and not world.messages
+
+
+def test_an_async_trace_read_back_keeps_every_message_field(tmp_path: Path) -> None:
+    """A retry names the server that left it unanswered (``previous``); reading the trace
+    back lost that field once, and with it the hash of every run that retried."""
+    run = run_simulation(SimConfig(timing="async", schedule="oldest", ops=50, time_limit_s=5e4))
+    retries = [
+        r for r in run.trace.events if r.kind == tr.SEND and getattr(r.data, "previous", None)
+    ]
+    assert retries
+    path = tmp_path / "async.jsonl"
+    run.trace.write(path)
+    assert tr.read_trace(path).trace_hash() == run.trace.trace_hash()
+    again = run_simulation(SimConfig.from_json(tr.read_trace(path).header["config"]))
+    assert again.trace.trace_hash() == run.trace.trace_hash()

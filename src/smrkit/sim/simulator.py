@@ -92,26 +92,26 @@ class Simulator:
             raise RuntimeError("a Simulator runs once")
         self._ran = True
         world, chooser, history = self.world, self.chooser, self._history
-        advance, choose = world.advance, chooser.choose
+        advance, choose, time_of = world.advance, chooser.choose, world.time_of
         limit = self._time_limit
-        timed = world.timed
+        watch_clients = self._stop_when_clients_done
         stopping = False
         while True:
             choice = choose(world)
             if choice is None:
                 break
             at, event = choice
-            when = world.time_of(event) if at is None else at
+            when = time_of(event) if at is None else at
             if when > limit:
                 world.now = limit
                 break
             advance(event, when)
-            if self._stop_when_clients_done and (history is None or not history.pending):
-                self._stop_when_clients_done = False
+            if watch_clients and (history is None or not history.pending):
+                watch_clients = False
                 self._settle_until = max(self._settle_until, world.now + self._drain_s)
                 stopping = True
             if stopping:
-                if not timed:
+                if not world.timed:
                     break
                 following = chooser.next_time(world)
                 if following is None or following > self._settle_until:

@@ -295,7 +295,8 @@ def _decode_op(data: Any) -> Op:
 def _decode_message(data: Any) -> Message:
     kind = data.get("type")
     if kind == "ClientRequest":
-        return ClientRequest(data["client"], data["seq"], _decode_op(data["op"]))
+        op = _decode_op(data["op"])
+        return ClientRequest(data["client"], data["seq"], op, data.get("previous"))
     if kind == "ClientReply":
         return ClientReply(data["client"], data["seq"], freeze(data["result"]), data.get("error"))
     if kind == "PrimaryHint":

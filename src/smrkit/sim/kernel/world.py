@@ -136,6 +136,7 @@ class World:
         self._clock_visible = network.clock_visible
         self._delivery_time = network.delivery_time
         self._send_rules = bool(self.faults.send_rules)
+        self._receive_rules = bool(self.faults.receive_rules)
         for fault in plan.faults:
             self._plan_change(FaultChange(self.faults.at(fault, fault.start), "begin", fault))
             if fault.kind != "crash" and fault.end != float("inf"):
@@ -230,7 +231,7 @@ class World:
         if dst in self.down:
             log.append(_new(Record, (self.now, DROP, dst, src, mid, self.down[dst])))
             return
-        if self.faults.receive_rules:
+        if self._receive_rules:
             cause = self.faults.receive_drop(src, dst, self.now)
             if cause is not None:
                 log.append(_new(Record, (self.now, DROP, dst, src, mid, cause)))
