@@ -62,30 +62,38 @@ class EarliestFirst:
         return world.agenda[0][0] if world.agenda else None
 
 
-def _forced_or_none(world: World) -> tuple[list[Event], Event | None]:
-    """The enabled events, and the one that must come first (a due fault change)."""
-    events = enabled(world)
-    if len(events) == 1 and isinstance(events[0], FaultChange):
-        return events, events[0]
-    return [e for e in events if not isinstance(e, Crash)], None
+class UntimedChooser:
+    """Base of the choosers of untimed worlds (``lock-step``, ``async``): a plan's fault
+    change that is due goes first; otherwise :meth:`pick` chooses among the enabled
+    events (the adversary's crashes are left to searches)."""
 
-
-class LockStep:
-    """Rounds, one after another; the plan's faults of a round just before it."""
-
-    name = "lock-step"
+    name = "untimed"
 
     def choose(self, world: World) -> Choice | None:
-        events, forced = _forced_or_none(world)
-        if forced is not None:
-            return None, forced
-        return (None, events[0]) if events else None
+        events = enabled(world)
+        if len(events) == 1 and isinstance(events[0], FaultChange):
+            return None, events[0]
+        events = [event for event in events if not isinstance(event, Crash)]
+        return (None, self.pick(world, events)) if events else None
+
+    def pick(self, world: World, events: list[Event]) -> Event:
+        """One of ``events`` (never empty)."""
+        raise NotImplementedError
 
     def next_time(self, world: World) -> float | None:
         return None
 
 
-class RandomOrder:
+class LockStep(UntimedChooser):
+    """Rounds, one after another; the plan's faults of a round just before it."""
+
+    name = "lock-step"
+
+    def pick(self, world: World, events: list[Event]) -> Event:
+        return events[0]
+
+
+class RandomOrder(UntimedChooser):
     """``async``: a seeded adversary picks any enabled event."""
 
     name = "random"
@@ -93,31 +101,17 @@ class RandomOrder:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(f"{seed}/schedule")
 
-    def choose(self, world: World) -> Choice | None:
-        events, forced = _forced_or_none(world)
-        if forced is not None:
-            return None, forced
-        return (None, self.rng.choice(events)) if events else None
-
-    def next_time(self, world: World) -> float | None:
-        return None
+    def pick(self, world: World, events: list[Event]) -> Event:
+        return self.rng.choice(events)
 
 
-class OldestFirst:
+class OldestFirst(UntimedChooser):
     """``async``, fair: starts first, then the message or timer created earliest."""
 
     name = "oldest"
 
-    def choose(self, world: World) -> Choice | None:
-        events, forced = _forced_or_none(world)
-        if forced is not None:
-            return None, forced
-        if not events:
-            return None
-        return None, min(events, key=lambda event: _created(world, event))
-
-    def next_time(self, world: World) -> float | None:
-        return None
+    def pick(self, world: World, events: list[Event]) -> Event:
+        return min(events, key=lambda event: _created(world, event))
 
 
 def _created(world: World, event: Event) -> int:
