@@ -123,7 +123,7 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     type=click.FloatRange(min=0, min_open=True),
     default=3600.0,
     show_default=True,
-    help="Stop the run at this virtual time.",
+    help="Stop the run at this virtual time (seconds; steps under --timing async).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
