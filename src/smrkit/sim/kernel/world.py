@@ -165,9 +165,20 @@ class World:
     # --- branching ---------------------------------------------------------------------
 
     def copy(self) -> World:
-        """A deep copy to branch a search from: node configurations are shared (they are
-        immutable), everything else is copied; the copy's record log starts empty."""
-        return copy.deepcopy(self, {id(self.log): []})
+        """A deep copy to branch a search from: node configurations and the fault plan
+        are shared (they are immutable), everything else is copied; the copy's record
+        log starts empty."""
+        memo: dict[int, Any] = {id(self.log): [], id(self.faults.plan): self.faults.plan}
+        for generator in self._generators():
+            twin = random.Random(0)
+            twin.setstate(generator.getstate())  # not 625 ints through deepcopy, one by one
+            memo[id(generator)] = twin
+        return copy.deepcopy(self, memo)
+
+    def _generators(self) -> list[random.Random]:
+        found = [out.rng for out in self.outs.values()] + [self.faults.rng]
+        found += [v for v in vars(self.network).values() if isinstance(v, random.Random)]
+        return found
 
     @property
     def live(self) -> list[NodeId]:
