@@ -68,6 +68,9 @@ class PrimaryBackupObserver(Observer):
             elif isinstance(node, ClientNode):
                 self.clients[node_id] = node
 
+    def watches(self, node_id: NodeId, node: Node) -> bool:
+        return isinstance(node, Replica | ClientNode)
+
     def stepped(self, world: World, node_id: NodeId, node: Node) -> None:
         replica = self.replicas.get(node_id)
         if replica is not None:
@@ -117,6 +120,9 @@ class HistoryObserver(Observer):
     def attach(self, world: World) -> None:
         self.pending = {n for n, node in world.nodes.items() if isinstance(node, ClientNode)}
 
+    def watches(self, node_id: NodeId, node: Node) -> bool:
+        return isinstance(node, ClientNode)
+
     def delivered(self, world: World, message: Deliver) -> None:
         msg, dst = message.msg, message.dst
         if type(msg) is ClientReply and dst in self.pending:
@@ -157,6 +163,9 @@ class ConsensusObserver(Observer):
                 self.processes.add(node_id)
                 self.deliveries[node_id] = 0
                 self.decisions[node_id] = 0
+
+    def watches(self, node_id: NodeId, node: Node) -> bool:
+        return isinstance(node, ConsensusProcess)
 
     def stepped(self, world: World, node_id: NodeId, node: Node) -> None:
         if node_id not in self.processes:

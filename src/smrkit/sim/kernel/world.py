@@ -73,6 +73,12 @@ class Observer:
     def attach(self, world: World) -> None:
         """Called once, when the world is built."""
 
+    def watches(self, node_id: NodeId, node: Node) -> bool:
+        """Whether the hooks need to hear about ``node`` at all (asked once, after
+        :meth:`attach`): the world calls an observer only about the nodes it watches —
+        the hooks run on the simulator's hot path."""
+        return True
+
     def delivered(self, world: World, message: Deliver) -> None:
         """``message`` reached a live node, which is about to handle it."""
 
@@ -146,10 +152,19 @@ class World:
         self.observers = tuple(observers)
         for observer in self.observers:
             observer.attach(self)
-        self._on_delivered = tuple(o for o in self.observers if _overrides(o, "delivered"))
-        self._on_stepped = tuple(o for o in self.observers if _overrides(o, "stepped"))
-        self._on_sent = tuple(o for o in self.observers if _overrides(o, "sent"))
-        self._on_stopped = tuple(o for o in self.observers if _overrides(o, "stopped"))
+        self._on_delivered = self._hooked("delivered")
+        self._on_stepped = self._hooked("stepped")
+        self._on_sent = self._hooked("sent")
+        self._on_stopped = self._hooked("stopped")
+
+    def _hooked(self, hook: str) -> dict[NodeId, tuple[Observer, ...]]:
+        """For each node, the observers that override ``hook`` and watch the node."""
+        return {
+            node_id: tuple(
+                o for o in self.observers if _overrides(o, hook) and o.watches(node_id, node)
+            )
+            for node_id, node in self.nodes.items()
+        }
 
     # --- the agenda (timed networks) ---------------------------------------------------
 
@@ -248,7 +263,7 @@ class World:
                 log.append(_new(Record, (self.now, DROP, dst, src, mid, cause)))
                 return
         log.append(_new(Record, (self.now, DELIVER, dst, src, mid, message.msg)))
-        for observer in self._on_delivered:
+        for observer in self._on_delivered[dst]:
             observer.delivered(self, message)
         node = self.nodes[dst]
         self._handle(dst, node, node.on_message, (src, message.msg))
@@ -310,7 +325,7 @@ class World:
                     log.append(Record(now, DROP, node_id, m.src, m.id, cause))
                     continue
                 log.append(Record(now, DELIVER, node_id, m.src, m.id, m.msg))
-                for observer in self._on_delivered:
+                for observer in self._on_delivered[node_id]:
                     observer.delivered(self, m)
                 inbox.append((m.src, m.msg))
             self._handle(node_id, node, node.on_round, (r, tuple(inbox)))
@@ -330,7 +345,7 @@ class World:
                 f"{node_id} raised {type(error).__name__} in {what} at t={self.now:.6f}: {error}"
             ) from error
         cut = self.cuts.pop(node_id, None) if self.cuts else None
-        for observer in self._on_stepped:
+        for observer in self._on_stepped[node_id]:
             observer.stepped(self, node_id, node)
         apply_effects(node_id, out, self, cut)
 
@@ -348,7 +363,7 @@ class World:
         now = self.now
         log = self.log
         log.append(_new(Record, (now, SEND, src, dst, mid, msg)))
-        for observer in self._on_sent:
+        for observer in self._on_sent[src]:
             observer.sent(self, src, dst, msg)
         if dst not in self.nodes:
             raise SimulationError(f"{src} sent {type(msg).__name__} to unknown node {dst!r}")
@@ -381,7 +396,7 @@ class World:
     def _take_down(self, node_id: NodeId, kind: str, reason: str) -> None:
         self.down[node_id] = "crashed" if kind == CRASH else "halted"
         self.log.append(Record(self.now, kind, node_id, None, None, reason))
-        for observer in self._on_stopped:
+        for observer in self._on_stopped[node_id]:
             observer.stopped(self, node_id)
 
 
