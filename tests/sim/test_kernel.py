@@ -337,3 +337,13 @@ def test_an_async_trace_read_back_keeps_every_message_field(tmp_path: Path) -> N
     assert tr.read_trace(path).trace_hash() == run.trace.trace_hash()
     again = run_simulation(SimConfig.from_json(tr.read_trace(path).header["config"]))
     assert again.trace.trace_hash() == run.trace.trace_hash()
+
+
+def test_delivering_a_message_twice_is_refused() -> None:
+    world = _ping_world(count=1)
+    step(world, Start("a"))
+    step(world, Start("b"))
+    message = world.messages[1]
+    step(world, message)
+    with pytest.raises(ValueError, match="message 1 is not in flight"):
+        step(world, message)

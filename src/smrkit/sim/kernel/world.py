@@ -215,7 +215,7 @@ class World:
         if clock == ROUNDS:
             return self.now
         if isinstance(event, Deliver):
-            return self.messages[event.id].due
+            return event.due
         if isinstance(event, Fire):
             return max(self.now, event.at)
         return self.now
@@ -251,7 +251,10 @@ class World:
         self._handle(node_id, node, node.on_start, ())
 
     def _deliver(self, mid: int) -> None:
-        message = self.messages.pop(mid)
+        try:
+            message = self.messages.pop(mid)
+        except KeyError:
+            raise ValueError(f"message {mid} is not in flight") from None
         dst, src = message.dst, message.src
         log = self.log
         if dst in self.down:
