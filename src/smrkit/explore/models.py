@@ -29,6 +29,7 @@ discoveries are Stateright's, and a DFS under symmetry keeps the same representa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -290,24 +291,27 @@ class ClientHistory(Recorder):
 
 @lru_cache(maxsize=65536)
 def history_linearizable(events: tuple[Any, ...], app: str) -> bool:
-    """Whether the kv history recorded by :class:`ClientHistory` is linearizable
-    (event positions are the times), with smrkit's checker."""
+    """Whether the history recorded by :class:`ClientHistory` is linearizable, by
+    smrkit's checker (an event's position in the history is its time)."""
     invoked: dict[tuple[NodeId, int], tuple[int, Op]] = {}
-    ops: list[Operation] = []
+    completed: dict[tuple[NodeId, int], tuple[int, Any, Any]] = {}
     for t, event in enumerate(events):
         if event[0] == "invoke":
             invoked[(event[1], event[2])] = (t, event[3])
-    done: set[tuple[NodeId, int]] = set()
-    for t, event in enumerate(events):
-        if event[0] == "complete":
-            start, op = invoked[(event[1], event[2])]
-            status = Status.FAIL if event[4] is not None else Status.OK
-            ops.append(Operation(event[1], op, float(start), float(t), status, event[3]))
-            done.add((event[1], event[2]))
-    for (client, seq), (start, op) in invoked.items():
-        if (client, seq) not in done:
-            ops.append(Operation(client, op, float(start), None, Status.INFO, None))
-    return check_linearizability(OpHistory(ops, model=app)).ok
+        else:
+            completed[(event[1], event[2])] = (t, event[3], event[4])
+    ops: list[Operation] = []
+    for number, ((client, seq), (start, op)) in enumerate(invoked.items()):
+        end = completed.get((client, seq))
+        if end is None:
+            status, output, ret = Status.INFO, None, math.inf
+        else:
+            status = Status.FAIL if end[2] is not None else Status.OK
+            output, ret = end[1], float(end[0])
+        ops.append(
+            Operation(number, client, op.f, op.key, op.value, output, status, float(start), ret)
+        )
+    return check_linearizability(OpHistory(ops, model=app)).verdict == "linearizable"
 
 
 def _live_replicas(view: View, servers: tuple[NodeId, ...]) -> list[Replica]:

@@ -70,6 +70,29 @@ class SynchronousNetwork:
         return at
 
 
+class ChosenDelayNetwork(SynchronousNetwork):
+    """The synchronous network with each delay chosen, not drawn: the delays queued in
+    ``pending`` are used in send order (a model checker's adversary picks them from a
+    finite set, and a replay of its path queues them again). FIFO per link as above."""
+
+    name = "synchronous"
+
+    def __init__(self, delta_s: float, delta_min_s: float) -> None:
+        super().__init__(delta_s, delta_min_s, random.Random(0))
+        self.pending: list[float] = []
+
+    def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
+        if not self.pending:
+            raise RuntimeError(f"no delay chosen for a message from {src} to {dst}")
+        at = now + self.pending.pop(0)
+        link = (src, dst)
+        last = self.last_due.get(link)
+        if last is not None and at < last:
+            at = last
+        self.last_due[link] = at
+        return at
+
+
 class PartialSyncNetwork:
     """Before ``gst_s``: delays drawn from ``[delta_min_s, delay_cap_s]``, no FIFO, but
     every message sent at t arrives by max(t, GST) + δ; from GST on: within δ."""
