@@ -57,14 +57,14 @@ class _Freezer:
         self.seen[key] = len(self.seen)
         return None
 
-    def freeze(self, value: Any, path: str) -> Hashable:
+    def freeze(self, value: Any, path: str) -> Any:
         kind = type(value)
         if kind in _ATOMIC:
-            return value  # type: ignore[no-any-return]
+            return value
         if kind is tuple or (isinstance(value, tuple) and hasattr(kind, "_fields")):
             items = tuple(self.freeze(item, f"{path}[{i}]") for i, item in enumerate(value))
             if all(a is b for a, b in zip(items, value, strict=True)):
-                return value  # type: ignore[no-any-return]
+                return value
             return (_TUPLE, kind, *items)
         if kind is list:
             return self._shared(value) or (
@@ -82,14 +82,14 @@ class _Freezer:
         if kind is set:
             return self._shared(value) or (_SET, frozenset(value))
         if kind is frozenset or isinstance(value, enum.Enum):
-            return value  # type: ignore[no-any-return]
-        if dataclasses.is_dataclass(value) and kind.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            return value
+        if dataclasses.is_dataclass(value) and kind.__dataclass_params__.frozen:
             try:
                 hash(value)
             except TypeError:
                 what = f"a frozen {kind.__name__} holding mutable data"
                 raise NotPlainDataError(path, what) from None
-            return value  # type: ignore[no-any-return]
+            return value
         if hasattr(value, "__dict__") and not callable(value) and not isinstance(value, Node):
             ref = self._shared(value)
             if ref is not None:
@@ -117,7 +117,7 @@ def freeze_node(node: Node) -> Hashable:
     )
 
 
-def freeze(value: Any, path: str = "value") -> Hashable:
+def freeze(value: Any, path: str = "value") -> Any:
     """The frozen value of any plain-data value."""
     return _Freezer().freeze(value, path)
 
@@ -198,4 +198,3 @@ class Interner:
 
     def __len__(self) -> int:
         return len(self.values)
-

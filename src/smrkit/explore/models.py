@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from smrkit.check.linearizability import check_linearizability
 from smrkit.check.history import History as OpHistory
 from smrkit.check.history import Operation, Status
+from smrkit.check.linearizability import check_linearizability
 from smrkit.core.ids import NodeId, client_ids, server_ids
 from smrkit.core.messages import ClientReply, ClientRequest, Message
 from smrkit.core.node import Node, Replica
@@ -134,7 +134,9 @@ def _paxos_message_key(space: Space, msg: Message) -> tuple[Any, ...]:
     raise TypeError(f"not a Paxos model message: {msg!r}")
 
 
-def _stateright_deliver_order(message_key: Callable[[Space, Message], Any]) -> Callable[[Space, Move], Any]:
+def _stateright_deliver_order(
+    message_key: Callable[[Space, Message], Any],
+) -> Callable[[Space, Move], Any]:
     def order(space: Space, move: Move) -> Any:
         if move.kind == "deliver":
             src, dst, msg = space.envs.values[move.item]
@@ -282,8 +284,10 @@ class ClientHistory(Recorder):
         return aux
 
     def received(self, aux: Any, src: NodeId, dst: NodeId, msg: Message) -> Any:
-        if isinstance(msg, ClientReply) and msg.client == dst and not any(
-            e[0] == "complete" and e[1] == msg.client and e[2] == msg.seq for e in aux
+        if (
+            isinstance(msg, ClientReply)
+            and msg.client == dst
+            and not any(e[0] == "complete" and e[1] == msg.client and e[2] == msg.seq for e in aux)
         ):
             return (*aux, ("complete", msg.client, msg.seq, msg.result, msg.error))
         return aux
@@ -340,7 +344,9 @@ def pb_model(
     f = spec.tolerated(servers)
     budget = f if crashes is None else crashes
     timeout = spec.client_timeout_s(delta_s, tau_s)
-    horizon = horizon_s if horizon_s is not None else 2 * tau_s + 4 * delta_s + 2 * timeout
+    horizon = (
+        horizon_s if horizon_s is not None else round(2 * tau_s + 4 * delta_s + 2 * timeout, 9)
+    )
 
     def nodes() -> list[Node]:
         config = ProtocolConfig(server_names, client, "kv", delta_s, tau_s)
@@ -353,9 +359,7 @@ def pb_model(
 
     def log_agreement(view: View) -> bool:
         logs = [list(r.applied) for r in _live_replicas(view, server_names)]
-        return all(
-            a[: min(len(a), len(b))] == b[: min(len(a), len(b))] for a in logs for b in logs
-        )
+        return all(a[: min(len(a), len(b))] == b[: min(len(a), len(b))] for a in logs for b in logs)
 
     return Model(
         name=protocol,
@@ -388,6 +392,23 @@ def pb_model(
 
 
 MODELS = ("paxos", "2pc", "pb-crash")
+
+
+def model_from_parameters(parameters: dict[str, Any]) -> Model:
+    """The model a trace's header describes (:attr:`Model.parameters`)."""
+    values = dict(parameters)
+    name = values.pop("model", None)
+    try:
+        if name == "paxos":
+            return paxos_model(int(values["servers"]), int(values["clients"]))
+        if name == "2pc":
+            return tpc_model(int(values["servers"]))
+        if isinstance(name, str):
+            ops = tuple(Op(f, key, value) for f, key, value in values.pop("ops"))
+            return pb_model(name, ops=ops, **values)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelError(f"the model's parameters do not build it: {error}") from None
+    raise ModelError(f"no model named {name!r}")
 
 
 def build_model(name: str, *, servers: int | None = None, clients: int | None = None) -> Model:

@@ -27,9 +27,9 @@ from smrkit import __version__
 from smrkit.core.node import Node
 from smrkit.explore.frozen import freeze_node
 from smrkit.explore.models import Model
+from smrkit.explore.properties import ALWAYS, View
 from smrkit.explore.space import (
     ASYNC,
-    DELIVER_CLASS,
     DOWN,
     DUPLICATING,
     LIVE,
@@ -43,6 +43,7 @@ from smrkit.explore.space import (
 )
 from smrkit.sim.faults import Fault
 from smrkit.sim.kernel import Crash, Deliver, Fire, Round, Start, World, step
+from smrkit.sim.kernel.world import DELIVER_CLASS, TIMER_CLASS
 from smrkit.sim.network import AsyncNetwork, ChosenDelayNetwork, LockStepNetwork, Network
 from smrkit.sim.observers import observers_for
 from smrkit.sim.trace import Trace, encode
@@ -67,8 +68,18 @@ def path_to_json(space: Space, path: Sequence[Move]) -> list[dict[str, Any]]:
         elif move.kind == "fire":
             node, timer = space.timer(move.item)
             record.update(node=node, timer=encode(timer))
-        elif move.kind in ("start", "crash", "next"):
+        elif move.kind in ("start", "crash"):
             record["node"] = space.ids[move.node]
+        elif move.kind == "next":
+            record["node"] = space.ids[move.node]
+            klass, item = move.item
+            if klass == DELIVER_CLASS:
+                src, _, msg = space.envelope(item)
+                record.update(event="deliver", src=src, msg=encode(msg))
+            elif klass == TIMER_CLASS:
+                record.update(event="fire", timer=encode(space.timer(item)[1]))
+            else:
+                record["event"] = "start"
         if move.kind == "round":
             record["round"] = move.item
             record["crashes"] = [
@@ -118,7 +129,9 @@ def replay(model: Model, moves: Sequence[dict[str, Any]]) -> Replayed:
         try:
             _apply(world, model, move)
         except (KeyError, ValueError, TypeError, RuntimeError) as error:
-            raise ReplayError(f"move {number} ({json.dumps(move)}) does not apply: {error}") from None
+            raise ReplayError(
+                f"move {number} ({json.dumps(move)}) does not apply: {error}"
+            ) from None
     header = {
         "smrkit": __version__,
         "explore": {"format": EXPLORE_FORMAT, **model.parameters, "path": list(moves)},
@@ -184,7 +197,9 @@ def _apply(world: World, model: Model, move: dict[str, Any]) -> None:
         for node, receivers in move.get("crashes", []):
             step(
                 world,
-                Crash(Fault("crash", node, start=float(r), receivers=tuple(receivers), in_rounds=True)),
+                Crash(
+                    Fault("crash", node, start=float(r), receivers=tuple(receivers), in_rounds=True)
+                ),
             )
         step(world, Round(r))
     else:
@@ -206,8 +221,8 @@ def _next(world: World, move: dict[str, Any], cut: int | None) -> None:
         raise ValueError("nothing left to happen")
     at, _, _, event = world.agenda[0]
     node = _actor(event)
-    if node != move["node"]:
-        raise ValueError(f"the next event belongs to {node}, not {move['node']}")
+    if node != move["node"] or _event_kind(event) != move.get("event", _event_kind(event)):
+        raise ValueError(f"the next event is {_event_kind(event)} at {node}, not {move}")
     if cut is not None:
         _crash_now(world, node, after_sends=cut)
     network.pending = list(move.get("delays", []))
@@ -215,6 +230,12 @@ def _next(world: World, move: dict[str, Any], cut: int | None) -> None:
     world.advance(event, at)
     if network.pending:
         raise ValueError(f"{len(network.pending)} chosen delays left unused")
+
+
+def _event_kind(event: Any) -> str:
+    return (
+        "deliver" if isinstance(event, Deliver) else "fire" if isinstance(event, Fire) else "start"
+    )
 
 
 def _stale(world: World, fire: Fire) -> bool:
@@ -252,3 +273,48 @@ def differences(space: Space, state: State, world: World) -> list[str]:
         if kernel != lean:
             found.append(f"messages in flight differ: kernel {kernel}, search {lean}")
     return found
+
+
+# --- the path in the search's own states ---------------------------------------------
+
+
+def walk(space: Space, moves: Sequence[dict[str, Any]]) -> list[State]:
+    """The search's states along the JSON ``moves``, from the initial state."""
+    states = [space.initial()]
+    for number, move in enumerate(moves, start=1):
+        for candidate, after in space.successors(states[-1]):
+            if path_to_json(space, [candidate])[0] == move:
+                states.append(after)
+                break
+        else:
+            raise ReplayError(f"move {number} ({json.dumps(move)}) is not possible there")
+    return states
+
+
+@dataclass
+class PathVerdict:
+    name: str
+    expectation: str
+    step: int | None
+    """Where along the path the property failed (``always``) or held (``sometimes``,
+    ``eventually``): the number of moves taken; ``None``: nowhere."""
+
+    @property
+    def ok(self) -> bool:
+        return (self.step is None) == (self.expectation == ALWAYS)
+
+
+def path_verdicts(model: Model, moves: Sequence[dict[str, Any]]) -> list[PathVerdict]:
+    """Each of ``model``'s properties judged along the path."""
+    space = model.build_space()
+    states = walk(space, moves)
+    verdicts = []
+    for prop in model.properties:
+        step_found = None
+        for number, state in enumerate(states):
+            holds = prop.condition(View(space, state))
+            if holds != (prop.expectation == ALWAYS):
+                step_found = number
+                break
+        verdicts.append(PathVerdict(prop.name, prop.expectation, step_found))
+    return verdicts

@@ -59,9 +59,12 @@ class SearchResult:
     complete: bool
     """Every reachable state was visited (no bound cut the search, no early stop)."""
     stopped_by: str | None
-    """``max-states``, ``max-depth``, ``horizon`` or ``discoveries`` when something
-    stopped or cut the search; ``None`` when it ran out of states."""
+    """``max-states``, ``max-depth`` or ``discoveries`` when something stopped or cut the
+    search; ``None`` when it ran out of states."""
     properties: Sequence[Property]
+    horizon_cut: bool = False
+    """Some paths ended at the model's own horizon (a timed world's time bound, part of
+    the model: the search is complete up to it)."""
     discoveries: dict[str, Discovery] = field(default_factory=dict)
     initial: State | None = None
 
@@ -114,14 +117,14 @@ def search(
     discoveries: dict[str, Discovery] = {}
     stopped_by: str | None = None
     cut = False
+    horizon_cut = False
     take = pending.popleft if bfs else pending.pop
     successors = space.successors
     checks = [(i, p) for i, p in enumerate(properties)]
     next_report = started + PROGRESS_EVERY_S
     while pending:
         state, depth, bits, path = take()
-        if depth > deepest:
-            deepest = depth
+        deepest = max(deepest, depth)
         view = View(space, state)
         for i, prop in checks:
             if prop.expectation == ALWAYS:
@@ -142,7 +145,7 @@ def search(
         following = successors(state)
         if not following:
             if space.bounded(state):
-                cut = True
+                horizon_cut = True
             _end_of_path(properties, bits, path, discoveries)
             continue
         for move, after in following:
@@ -161,7 +164,7 @@ def search(
                 progress(states, len(seen), deepest, now - started)
                 next_report = now + PROGRESS_EVERY_S
     if stopped_by is None and cut:
-        stopped_by = "max-depth" if max_depth is not None else "horizon"
+        stopped_by = "max-depth"
     return SearchResult(
         states=states,
         unique=len(seen),
@@ -172,6 +175,7 @@ def search(
         properties=properties,
         discoveries=discoveries,
         initial=root,
+        horizon_cut=horizon_cut,
     )
 
 

@@ -81,7 +81,8 @@ class Move(NamedTuple):
 
     ``kind`` is ``start``, ``deliver`` (``item`` is the envelope: ``(src, dst, msg)``
     interned), ``fire`` (``item`` the timer), ``next`` (``synchronous``: the agenda's
-    first event), ``round`` (``item`` the round), or ``crash`` (``node`` crashes now).
+    first event; ``item`` is its agenda class and its envelope, timer or node),
+    ``round`` (``item`` the round), or ``crash`` (``node`` crashes now).
     ``cut``: the acting node crashes during the step — the number of its sends that
     leave (``async``, ``synchronous``), or, under ``lock-step``, a tuple of
     ``(node, receivers)``. ``delays``: the delay chosen for each message that leaves,
@@ -372,8 +373,12 @@ class Space:
             tuple(self.envs((i, index[dst], msg)) for dst, msg in sink.sends),
             tuple((self.timer_ids((i, t)), at) for t, at in sink.timers),
             stop,
-            raw.snap == snap and not raw.saves and not raw.sends and not raw.timers
-            and raw.halt is None and cut is None,
+            raw.snap == snap
+            and not raw.saves
+            and not raw.sends
+            and not raw.timers
+            and raw.halt is None
+            and cut is None,
         )
         assert stopped is None or stopped[0] in (CRASH, HALT)
         self._applied[key] = step
@@ -489,9 +494,9 @@ class Space:
         """Whether ``state`` has no move only because of the horizon (or a round limit)."""
         timing = self.config.timing
         if timing == SYNCHRONOUS:
-            return bool(state[POOL]) and state[POOL][0][0] > self.config.horizon_s
+            return bool(state[POOL]) and bool(state[POOL][0][0] > self.config.horizon_s)
         if timing == LOCK_STEP:
-            return (state[CLOCK] + 1) * self.config.round_s > self.config.horizon_s
+            return bool((state[CLOCK] + 1) * self.config.round_s > self.config.horizon_s)
         return False
 
     # --- moves ---------------------------------------------------------------------------
@@ -562,8 +567,12 @@ class Space:
         nodes, down, unstarted = state[NODES], state[DOWN], state[UNSTARTED]
         for i in unstarted:
             step = self._step(i, nodes[i], ("start", state[STORAGE][i]), 0.0, None)
-            found.append((Move("start", i), self._apply(state, i, step, consumed=None,
-                                                        fired=None, unstart=i)[0]))
+            found.append(
+                (
+                    Move("start", i),
+                    self._apply(state, i, step, consumed=None, fired=None, unstart=i)[0],
+                )
+            )
         waiting = set(unstarted)
         envs = self.envs.values
         duplicating = self.config.network == DUPLICATING
@@ -593,8 +602,9 @@ class Space:
             step = self._step(i, nodes[i], what, 0.0, None)
             if _rearms_only(step, nodes[i], timer):
                 continue  # re-arms itself and changes nothing (Stateright's no-op)
-            found.append((Move("fire", i, timer), self._apply(state, i, step, consumed=None,
-                                                              fired=timer)[0]))
+            found.append(
+                (Move("fire", i, timer), self._apply(state, i, step, consumed=None, fired=timer)[0])
+            )
             for k in self._cuts(state, i, len(step.sends)):
                 cut_step = self._step(i, nodes[i], what, 0.0, k)
                 after = self._apply(state, i, cut_step, consumed=None, fired=timer)[0]
@@ -631,7 +641,7 @@ class Space:
             new = list(state)
             new[POOL] = rest
             new[CLOCK] = due
-            found.append((Move("next", i), tuple(new)))
+            found.append((Move("next", i, (klass, item)), tuple(new)))
             return found + self._crash_moves(state)
         step = self._step(i, nodes[i], what, due, None)
         cuts: list[Any] = [None, *self._cuts(state, i, len(step.sends))]
@@ -642,7 +652,7 @@ class Space:
                 after = self._timed_apply(state, rest, due, i, taken, consumed, delays)
                 if cut is not None:
                     after = self._spend(after)
-                found.append((Move("next", i, None, cut, delays), after))
+                found.append((Move("next", i, (klass, item), cut, delays), after))
         return found + self._crash_moves(state)
 
     def _timed_apply(
@@ -672,15 +682,17 @@ class Space:
                 at = last
             links[link] = at
             _insert(entries, (at, DELIVER_CLASS, env))
-        for timer, at in step.timers:
+        for timer, when in step.timers:
             entries = [e for e in entries if not (e[1] == TIMER_CLASS and e[2] == timer)]
-            if at is not None:
-                _insert(entries, (at, TIMER_CLASS, timer))
+            if when is not None:
+                _insert(entries, (when, TIMER_CLASS, timer))
         down = state[DOWN]
         if step.stop != LIVE:
             down = (*down[:i], step.stop, *down[i + 1 :])
             entries = [
-                e for e in entries if not (e[1] == TIMER_CLASS and self.timer_ids.values[e[2]][0] == i)
+                e
+                for e in entries
+                if not (e[1] == TIMER_CLASS and self.timer_ids.values[e[2]][0] == i)
             ]
         storage = state[STORAGE]
         if step.saves:
@@ -707,9 +719,9 @@ class Space:
     def _round_moves(self, state: State) -> list[tuple[Move, State]]:
         nodes, down = state[NODES], state[DOWN]
         live = [i for i in range(len(nodes)) if down[i] == LIVE]
-        if not state[POOL] and not state[TIMERS]:
-            if all(getattr(self.thawed(i, nodes[i]), "done", False) for i in live):
-                return []
+        idle = not state[POOL] and not state[TIMERS]
+        if idle and all(getattr(self.thawed(i, nodes[i]), "done", False) for i in live):
+            return []
         r = state[CLOCK] + 1
         if r * self.config.round_s > self.config.horizon_s:
             return []
@@ -723,10 +735,14 @@ class Space:
                     choices = [_subsets(others[i]) for i in crashing]
                     for receivers in itertools.product(*choices):
                         pattern = tuple(zip(crashing, receivers, strict=True))
-                        found.append((Move("round", -1, r, pattern), self._round(state, r, pattern)))
+                        found.append(
+                            (Move("round", -1, r, pattern), self._round(state, r, pattern))
+                        )
         return found + self._crash_moves(state)
 
-    def _round(self, state: State, r: int, pattern: tuple[tuple[int, tuple[int, ...]], ...]) -> State:
+    def _round(
+        self, state: State, r: int, pattern: tuple[tuple[int, tuple[int, ...]], ...]
+    ) -> State:
         now = r * self.config.round_s
         cuts = {i: tuple(self.ids[j] for j in receivers) for i, receivers in pattern}
         inboxes: dict[int, list[int]] = {}

@@ -58,7 +58,7 @@ class Symmetry:
         nodes = state[NODES]
         positions = self.positions
         snaps = space.snaps.values
-        order = sorted(positions, key=lambda i: snaps[nodes[i]])  # type: ignore[no-any-return]
+        order = sorted(positions, key=lambda i: snaps[nodes[i]])
         if all(a == b for a, b in zip(order, positions, strict=True)):
             return state
         perm = list(range(len(nodes)))
@@ -91,20 +91,24 @@ class Symmetry:
                 node, name = space.timer_ids.values[timer]
                 renamed = self._memo[memo] = space.timer_ids((perm[node], _rename(name, names)))
             timers.append(renamed)
-        new = list(state)
-        new[NODES] = tuple(new_nodes)
-        new[STORAGE] = tuple(storage)
-        new[DOWN] = tuple(down)
-        new[POOL] = tuple(sorted(pool))
-        new[TIMERS] = tuple(sorted(timers))
-        new[AUX] = self._rename(key, "aux", state[AUX], names)
-        return tuple(new)
+        rebuilt = list(state)
+        rebuilt[NODES] = tuple(new_nodes)
+        rebuilt[STORAGE] = tuple(storage)
+        rebuilt[DOWN] = tuple(down)
+        rebuilt[POOL] = tuple(sorted(pool))
+        rebuilt[TIMERS] = tuple(sorted(timers))
+        rebuilt[AUX] = self._rename(key, "aux", state[AUX], names)
+        return tuple(rebuilt)
 
     def _rename(self, key: tuple[int, ...], table: str, value: int, names: dict[str, str]) -> int:
         memo = (key, table, value)
         renamed = self._memo.get(memo)
         if renamed is None:
-            interner = {"snap": self.space.snaps, "store": self.space.stores, "aux": self.space.auxes}[table]
+            interner = {
+                "snap": self.space.snaps,
+                "store": self.space.stores,
+                "aux": self.space.auxes,
+            }[table]
             renamed = self._memo[memo] = interner(_rename(interner.values[value], names))
         return renamed
 
