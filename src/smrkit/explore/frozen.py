@@ -28,7 +28,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from smrkit.core.node import Node
-from smrkit.sim.kernel.fingerprint import NotPlainDataError
+from smrkit.sim.kernel.fingerprint import NotPlainDataError, not_plain_reason
 
 _ATOMIC: frozenset[type] = frozenset({int, str, float, bool, type(None), bytes})
 
@@ -90,7 +90,10 @@ class _Freezer:
                 what = f"a frozen {kind.__name__} holding mutable data"
                 raise NotPlainDataError(path, what) from None
             return value
-        if hasattr(value, "__dict__") and not callable(value) and not isinstance(value, Node):
+        reason = not_plain_reason(value)
+        if reason is not None:
+            raise NotPlainDataError(path, reason)
+        if hasattr(value, "__dict__") and not isinstance(value, Node):
             ref = self._shared(value)
             if ref is not None:
                 return ref

@@ -53,7 +53,7 @@ def _qualified(kind: type) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _not_plain(value: Any) -> str | None:
+def not_plain_reason(value: Any) -> str | None:
     """What ``value`` is, if it is one of the kinds that are never plain data."""
     if isinstance(value, random.Random):
         return "a random generator (randomness is out.rng, the runtime's)"
@@ -110,7 +110,7 @@ def _write(value: Any, path: str, out: list[str]) -> None:
             _write(getattr(value, field.name), f"{path}.{field.name}", out)
         out.append(")")
     else:
-        what = _not_plain(value)
+        what = not_plain_reason(value)
         if what is not None:
             raise NotPlainDataError(path, what)
         if hasattr(value, "__dict__"):
