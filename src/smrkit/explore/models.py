@@ -146,8 +146,12 @@ def _stateright_deliver_order(
     return order
 
 
+def _chosen(msg: Message) -> bool:
+    return isinstance(msg, GetOk) and msg.value != NO_VALUE
+
+
 def _value_chosen(view: View) -> bool:
-    return any(isinstance(msg, GetOk) and msg.value != NO_VALUE for _, _, msg in view.messages())
+    return view.any_message(_chosen)
 
 
 def paxos_model(servers: int = 3, clients: int = 2) -> Model:
@@ -174,7 +178,7 @@ def paxos_model(servers: int = 3, clients: int = 2) -> Model:
             move_order=_stateright_deliver_order(_paxos_message_key),
         ),
         properties=(
-            always("linearizable", lambda view: linearizable(view.aux)),
+            always("linearizable", lambda view: bool(view.aux_fact(linearizable))),
             sometimes("value chosen", _value_chosen),
         ),
         symmetric=(),
@@ -207,8 +211,13 @@ def _tpc_order(space: Space, move: Move) -> Any:
     return (9, move.node)
 
 
+def _rm_state(node: Node) -> tpc.RmState:
+    assert isinstance(node, tpc.ResourceManager)
+    return node.state
+
+
 def _rm_states(view: View, rms: tuple[NodeId, ...]) -> list[tpc.RmState]:
-    return [view.node(rm).state for rm in rms]  # type: ignore[attr-defined]
+    return [view.node_fact(rm, _rm_state) for rm in rms]
 
 
 def tpc_model(servers: int = 3) -> Model:
@@ -318,8 +327,16 @@ def history_linearizable(events: tuple[Any, ...], app: str) -> bool:
     return check_linearizability(OpHistory(ops, model=app)).verdict == "linearizable"
 
 
-def _live_replicas(view: View, servers: tuple[NodeId, ...]) -> list[Replica]:
-    return [view.node(s) for s in servers if not view.is_down(s)]  # type: ignore[misc]
+def _kv_linearizable(events: tuple[Any, ...]) -> bool:
+    return history_linearizable(events, "kv")
+
+
+def _is_primary(node: Node) -> bool:
+    return isinstance(node, Replica) and node.is_primary
+
+
+def _log(node: Node) -> tuple[Any, ...]:
+    return tuple(node.applied) if isinstance(node, Replica) else ()
 
 
 def pb_model(
@@ -355,10 +372,12 @@ def pb_model(
         return built
 
     def pb1(view: View) -> bool:
-        return sum(1 for r in _live_replicas(view, server_names) if r.is_primary) <= 1
+        live = [s for s in server_names if not view.is_down(s)]
+        return sum(1 for s in live if view.node_fact(s, _is_primary)) <= 1
 
     def log_agreement(view: View) -> bool:
-        logs = [list(r.applied) for r in _live_replicas(view, server_names)]
+        live = [s for s in server_names if not view.is_down(s)]
+        logs = [view.node_fact(s, _log) for s in live]
         return all(a[: min(len(a), len(b))] == b[: min(len(a), len(b))] for a in logs for b in logs)
 
     return Model(
@@ -376,7 +395,7 @@ def pb_model(
         properties=(
             always("Pb1", pb1),
             always("log agreement", log_agreement),
-            always("linearizable", lambda view: history_linearizable(view.aux, "kv")),
+            always("linearizable", lambda view: bool(view.aux_fact(_kv_linearizable))),
         ),
         parameters={
             "model": protocol,

@@ -62,6 +62,41 @@ class View:
     def aux(self) -> Any:
         return self.space.auxes.values[self.state[AUX]]
 
+    def node_fact(self, node_id: NodeId, fact: Callable[[Node], Any]) -> Any:
+        """``fact(node)`` of the node's state, computed once per distinct state of it."""
+        i = self.space.index[node_id]
+        key = (fact, i, self.state[NODES][i])
+        facts = self.space.facts
+        if key not in facts:
+            facts[key] = fact(self.space.thawed(i, self.state[NODES][i]))
+        return facts[key]
+
+    def aux_fact(self, fact: Callable[[Any], Any]) -> Any:
+        """``fact(self.aux)``, computed once per distinct auxiliary value of the search."""
+        key = (fact, self.state[AUX])
+        facts = self.space.facts
+        if key not in facts:
+            facts[key] = fact(self.aux)
+        return facts[key]
+
+    def any_message(self, test: Callable[[Message], bool]) -> bool:
+        """Whether some message in flight passes ``test`` (computed once per message)."""
+        space = self.space
+        facts = space.facts
+        envs = space.envs.values
+        if space.config.timing == SYNCHRONOUS:
+            items = [item for _, klass, item in self.state[POOL] if klass == DELIVER_CLASS]
+        else:
+            items = self.state[POOL]
+        for env in items:
+            key = (test, env)
+            passed = facts.get(key)
+            if passed is None:
+                passed = facts[key] = bool(test(envs[env][2]))
+            if passed:
+                return True
+        return False
+
     @property
     def now(self) -> float:
         return float(self.state[CLOCK])

@@ -221,6 +221,10 @@ class Space:
         self._raw: dict[tuple[Any, ...], _Raw] = {}
         self._applied: dict[tuple[Any, ...], Step] = {}
         self._aux_memo: dict[tuple[int, int, bool], int] = {}
+        self._deliveries: dict[tuple[int, int], Step] = {}
+        self._deliver_moves: dict[int, Move] = {}
+        self.facts: dict[tuple[Any, ...], Any] = {}
+        """Memo for properties: facts about an interned value (see ``View``)."""
         self._order_keys: dict[Move, Any] = {}
         self.recorder = config.recorder
         self.dmin = min(config.delays) if config.delays else 0.0
@@ -511,19 +515,17 @@ class Space:
             found = self._timed_moves(state)
         else:
             found = self._round_moves(state)
-        if len(found) > 1:
+        order = self.config.move_order
+        if order is not None and len(found) > 1:
             keys = self._order_keys
-            order = self.config.move_order
-            if order is not None:
-
-                def key(pair: tuple[Move, State]) -> Any:
-                    move = pair[0]
-                    k = keys.get(move)
-                    if k is None:
-                        k = keys[move] = order(self, move)
-                    return k
-
-                found.sort(key=key)
+            ranked = []
+            for pair in found:
+                k = keys.get(pair[0])
+                if k is None:
+                    k = keys[pair[0]] = order(self, pair[0])
+                ranked.append((k, pair))
+            ranked.sort(key=_first)
+            return [pair for _, pair in ranked]
         return found
 
     def _crash_moves(self, state: State) -> list[tuple[Move, State]]:
@@ -576,23 +578,64 @@ class Space:
         waiting = set(unstarted)
         envs = self.envs.values
         duplicating = self.config.network == DUPLICATING
-        for env in dict.fromkeys(state[POOL]):
+        memo = self._deliveries
+        moves = self._deliver_moves
+        aux_memo = self._aux_memo
+        pool = state[POOL]
+        aux0 = state[AUX]
+        cuts = self.config.mid_step_crashes and state[BUDGET] > 0
+        for env in dict.fromkeys(pool):
             dst = envs[env][1]
             if down[dst] != LIVE or dst in waiting:
                 continue
-            what = ("deliver", env)
-            step = self._step(dst, nodes[dst], what, 0.0, None)
-            if step.noop:
+            snap = nodes[dst]
+            key = (snap, env)
+            memoized = memo.get(key)
+            if memoized is None:
+                memoized = memo[key] = self._step(dst, snap, ("deliver", env), 0.0, None)
+            taken = memoized
+            if taken.noop:
                 continue
-            consumed = None if duplicating else env
-            after = self._apply(state, dst, step, consumed=consumed, fired=None, received=env)
-            found.append((Move("deliver", dst, env), after[0]))
-            for k in self._cuts(state, dst, len(step.sends)):
-                cut_step = self._step(dst, nodes[dst], what, 0.0, k)
-                after = self._apply(
-                    state, dst, cut_step, consumed=consumed, fired=None, received=env
+            move = moves.get(env)
+            if move is None:
+                move = moves[env] = Move("deliver", dst, env)
+            if duplicating or taken.saves or taken.timers or taken.stop != LIVE:
+                consumed = None if duplicating else env
+                after = self._apply(state, dst, taken, consumed=consumed, fired=None, received=env)[
+                    0
+                ]
+            else:  # the common case, inlined: a node state, the pool and the history change
+                aux = aux_memo.get((aux0, env, False))
+                if aux is None:
+                    aux = self._aux(aux0, env, False)
+                items = list(pool)
+                items.remove(env)
+                for sent in taken.sends:
+                    next_aux = aux_memo.get((aux, sent, True))
+                    aux = self._aux(aux, sent, True) if next_aux is None else next_aux
+                    items.append(sent)
+                items.sort()
+                after = (
+                    (*nodes[:dst], taken.snap, *nodes[dst + 1 :]),
+                    state[STORAGE],
+                    down,
+                    state[BUDGET],
+                    aux,
+                    tuple(items),
+                    state[TIMERS],
+                    state[CLOCK],
+                    state[LINKS],
+                    unstarted,
                 )
-                found.append((Move("deliver", dst, env, k), self._spend(after[0])))
+            found.append((move, after))
+            if cuts and taken.sends and dst in self.crashable:
+                consumed = None if duplicating else env
+                for k in range(len(taken.sends)):
+                    cut_step = self._step(dst, snap, ("deliver", env), 0.0, k)
+                    cut_after = self._apply(
+                        state, dst, cut_step, consumed=consumed, fired=None, received=env
+                    )
+                    found.append((Move("deliver", dst, env, k), self._spend(cut_after[0])))
         timer_ids = self.timer_ids.values
         for timer in state[TIMERS]:
             i = timer_ids[timer][0]
@@ -770,6 +813,10 @@ class Space:
                     step = self._step(i, new[NODES][i], ("fire", timer), now, None)
                     new = self._apply(new, i, step, consumed=None, fired=timer)[0]
         return new
+
+
+def _first(item: tuple[Any, Any]) -> Any:
+    return item[0]
 
 
 def _rearms_only(step: Step, snap: int, timer: int) -> bool:
