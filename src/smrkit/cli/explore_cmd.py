@@ -22,8 +22,9 @@ EXIT_INCOMPLETE = 3
 EPILOG = """\b
 Models: paxos (Stateright's examples/paxos.rs: --servers 3 --clients 2 by default),
 2pc (examples/2pc.rs: its resource managers are the --servers), and pb-crash or any
-registered primary-backup protocol (n = 2 by default, one client doing put x 1 then
-get x, delays in {δ_min, δ}, any crash within f at any step, up to a horizon).
+primary-backup protocol, registered or module.path:ClassName (n = 2 by default, one
+client doing put x 1 then get x, delays in {δ_min, δ}, any crash within --crashes at
+any step, up to --horizon).
 
 \b
 Output, as Stateright's: states (generated, repeats included), unique (distinct),
@@ -49,6 +50,16 @@ Exit status: 0 every property as expected (invariants hold, examples found),
 )
 @click.option("--servers", type=click.IntRange(min=1), help="Servers [default: the model's].")
 @click.option("--clients", type=click.IntRange(min=0), help="Clients [default: the model's].")
+@click.option(
+    "--crashes",
+    type=click.IntRange(min=0),
+    help="Primary-backup models: servers that may crash [default: the protocol's f].",
+)
+@click.option(
+    "--horizon",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Primary-backup models: explore up to this virtual time, seconds.",
+)
 @click.option("--bfs/--dfs", "bfs", default=True, show_default=True, help="Search order.")
 @click.option("--max-depth", type=click.IntRange(min=1), help="Expand no path beyond D states.")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop after S unique states.")
@@ -70,6 +81,8 @@ def explore(
     model_name: str,
     servers: int | None,
     clients: int | None,
+    crashes: int | None,
+    horizon: float | None,
     bfs: bool,
     max_depth: int | None,
     max_states: int | None,
@@ -83,7 +96,9 @@ def explore(
     Example: smrkit explore --model paxos --clients 2 --servers 3 --json
     """
     try:
-        model = build_model(model_name, servers=servers, clients=clients)
+        model = build_model(
+            model_name, servers=servers, clients=clients, crashes=crashes, horizon_s=horizon
+        )
     except ModelError as error:
         raise UserError(str(error), "see 'smrkit explore --help' for the models") from None
     space = model.build_space()

@@ -44,6 +44,7 @@ from smrkit.core.node import Node, Replica
 from smrkit.core.ops import Op
 from smrkit.explore.history import RegisterHistory, linearizable
 from smrkit.explore.properties import Property, View, always, sometimes
+from smrkit.explore.protocol_ref import ProtocolRefError, resolve_protocol
 from smrkit.explore.space import (
     ASYNC,
     DUPLICATING,
@@ -60,7 +61,7 @@ from smrkit.protocols.consensus import two_phase_commit as tpc
 from smrkit.protocols.register import NO_VALUE, GetOk, Put, RegisterClient, RegisterClientConfig
 from smrkit.protocols.register import Get as RegisterGet
 from smrkit.protocols.register import PutOk as RegisterPutOk
-from smrkit.protocols.registry import ProtocolConfig, get_protocol
+from smrkit.protocols.registry import ProtocolConfig
 
 
 class ModelError(ValueError):
@@ -350,9 +351,9 @@ def pb_model(
     crashes: int | None = None,
 ) -> Model:
     try:
-        spec = get_protocol(protocol)
-    except KeyError as error:
-        raise ModelError(str(error.args[0])) from None
+        spec = resolve_protocol(protocol).spec
+    except ProtocolRefError as error:
+        raise ModelError(str(error)) from None
     problem = spec.replicas_problem(servers)
     if problem is not None:
         raise ModelError(problem)
@@ -430,13 +431,29 @@ def model_from_parameters(parameters: dict[str, Any]) -> Model:
     raise ModelError(f"no model named {name!r}")
 
 
-def build_model(name: str, *, servers: int | None = None, clients: int | None = None) -> Model:
+def build_model(
+    name: str,
+    *,
+    servers: int | None = None,
+    clients: int | None = None,
+    crashes: int | None = None,
+    horizon_s: float | None = None,
+) -> Model:
     """The model ``name`` with ``servers`` servers and ``clients`` clients (defaults:
-    Stateright's examples; pb models take any registered primary-backup protocol)."""
+    Stateright's examples). Any other name is a primary-backup protocol (registered, or
+    ``module.path:Name``), explored with ``crashes`` crashes (default: its f) up to
+    ``horizon_s``."""
+    timed_only = [
+        flag
+        for flag, value in (("--crashes", crashes), ("--horizon", horizon_s))
+        if value is not None
+    ]
+    if name in ("paxos", "2pc") and timed_only:
+        raise ModelError(f"{' and '.join(timed_only)} apply to the primary-backup models")
     if name == "paxos":
         return paxos_model(3 if servers is None else servers, 2 if clients is None else clients)
     if clients is not None and clients != (1 if name != "2pc" else 0):
         raise ModelError(f"--clients does not apply to {name}: its clients are fixed")
     if name == "2pc":
         return tpc_model(3 if servers is None else servers)
-    return pb_model(name, 2 if servers is None else servers)
+    return pb_model(name, 2 if servers is None else servers, horizon_s=horizon_s, crashes=crashes)

@@ -67,11 +67,17 @@ def explore_json(
 def describe_move(move: dict[str, Any]) -> str:
     """One move of a path in a line: ``c1 → p1  Put(request_id=3, value='A')``."""
     kind = move["kind"]
+    tail = ""
     crash = move.get("sends_before_crash")
-    tail = "" if crash is None else f"  (crashes after {crash} of its sends)"
     delays = move.get("delays")
+    notes = []
+    if crash is not None:
+        actor = move["dst"] if kind == "deliver" else move.get("node", "")
+        notes.append(f"{actor} crashes after sending {crash}")
     if delays:
-        tail += "  delays " + ", ".join(f"{d:g}" for d in delays)
+        notes.append("its messages take " + ", ".join(f"{d:g}" for d in delays) + " s")
+    if notes:
+        tail = "\n         " + "; ".join(notes)
     if kind == "deliver":
         return f"{move['src']} → {move['dst']}  {_message(move['msg'])}{tail}"
     if kind == "fire":
@@ -92,19 +98,31 @@ def describe_move(move: dict[str, Any]) -> str:
     return f"{kind} {move.get('node', '')}"
 
 
+def _parameter(name: str, value: Any) -> str:
+    if name == "ops" and isinstance(value, list):
+        return "; ".join(" ".join(str(part) for part in op if part is not None) for op in value)
+    return str(value)
+
+
 def _message(encoded: Any) -> str:
+    """A message as its type and fields, nested values the same way."""
     if isinstance(encoded, dict) and "type" in encoded:
-        fields = ", ".join(f"{k}={v!r}" for k, v in encoded.items() if k != "type")
+        fields = ", ".join(f"{k}={_message(v)}" for k, v in encoded.items() if k != "type")
         return f"{encoded['type']}({fields})"
+    if isinstance(encoded, list):
+        return "(" + ", ".join(_message(item) for item in encoded) + ")"
     return repr(encoded)
 
 
 def print_explore(console: Console, data: dict[str, Any]) -> None:
-    parameters = ", ".join(f"{k}={v}" for k, v in data["parameters"].items() if k != "model")
+    parameters = ", ".join(
+        f"{k}={_parameter(k, v)}" for k, v in data["parameters"].items() if k != "model"
+    )
     console.print(
-        f"model {data['model']} ({parameters}), {data['timing']} timing, "
+        f"model {data['model']}, {data['timing']} timing, "
         f"{data['search'].upper()}{', symmetry' if data['symmetry'] else ''}"
     )
+    console.print(f"  {parameters}")
     console.print(
         f"states={data['states']:,} unique={data['unique']:,} max_depth={data['max_depth']} "
         f"sec={data['sec']:.2f} states_per_s={data['states_per_s']:,}"
@@ -118,10 +136,9 @@ def print_explore(console: Console, data: dict[str, Any]) -> None:
         suffix = "" if length is None else f" (path of {length} moves)"
         console.print(f"  {prop['expectation']:<10} {prop['name']:<18} {prop['verdict']}{suffix}")
     for prop in data["properties"]:
-        if prop["path"] is None:
-            continue
-        what = "example" if prop["expectation"] == "sometimes" else "counterexample"
-        console.print(f"{what} for {prop['name']!r}:")
+        if prop["path"] is None or prop["expectation"] == "sometimes":
+            continue  # examples: their length above; their moves with --json or --trace
+        console.print(f"counterexample to {prop['name']!r}:")
         for number, move in enumerate(prop["path"][:PATH_SHOWN], start=1):
             console.print(f"  {number:>3}. {describe_move(move)}")
         if len(prop["path"]) > PATH_SHOWN:

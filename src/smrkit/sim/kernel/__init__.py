@@ -49,7 +49,10 @@ some receivers' leave), timers, halt. The world is a sink; so is the TCP runtime
             ...
 
 ``World.copy`` deep-copies everything but node configurations (immutable, shared) and
-the record log (the copy's starts empty). ``world_fingerprint`` covers node states,
+the record log (the copy's starts empty). That is fine for a few branches; a model
+checker visiting tens of thousands of states uses :mod:`smrkit.explore.space` instead,
+which keeps each node's state frozen and interned, runs the same handlers through the
+same applier, and is tested move for move against this kernel. ``world_fingerprint`` covers node states,
 storage, the message pool as a multiset (ids left out: two paths that send the same
 messages in another order meet), pending timers, unstarted and down nodes, cuts, faults
 to come, the crash budget, the clock and due times in timed and lock-step worlds, and
