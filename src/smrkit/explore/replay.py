@@ -44,7 +44,14 @@ from smrkit.explore.space import (
 from smrkit.sim.faults import Fault
 from smrkit.sim.kernel import Crash, Deliver, Fire, Round, Start, World, step
 from smrkit.sim.kernel.world import DELIVER_CLASS, TIMER_CLASS
-from smrkit.sim.network import AsyncNetwork, ChosenDelayNetwork, LockStepNetwork, Network
+from smrkit.sim.network import (
+    AsyncNetwork,
+    ChosenDelays,
+    LockStepNetwork,
+    Network,
+    SynchronousNetwork,
+    chosen_delay_network,
+)
 from smrkit.sim.observers import observers_for
 from smrkit.sim.trace import Trace, encode
 
@@ -104,7 +111,7 @@ def kernel_world(model: Model) -> World:
     config = model.space
     network: Network
     if config.timing == SYNCHRONOUS:
-        network = ChosenDelayNetwork(max(config.delays), min(config.delays))
+        network = chosen_delay_network(max(config.delays), min(config.delays))
     elif config.timing == LOCK_STEP:
         network = LockStepNetwork(config.round_s)
     else:
@@ -155,37 +162,17 @@ def _apply(world: World, model: Model, move: dict[str, Any]) -> None:
     kind = move["kind"]
     cut = move.get("sends_before_crash")
     if kind == "deliver":
-        wanted = (move["src"], move["dst"])
-        message = next(
-            (
-                m
-                for m in world.messages.values()
-                if (m.src, m.dst) == wanted and encode(m.msg) == move["msg"]
-            ),
-            None,
-        )
-        if message is None:
-            raise ValueError(f"no such message in flight from {wanted[0]} to {wanted[1]}")
-        if cut is not None:
-            _crash_now(world, message.dst, after_sends=cut)
-        step(world, message)
+        wanted = (move["src"], move["dst"], move["msg"])
+        in_flight = {m: (m.src, m.dst, encode(m.msg)) for m in world.messages.values()}
+        message = _one(in_flight, wanted, f"no such message in flight: {wanted}")
+        _step_cut(world, message, message.dst, cut)
         if model.space.network == DUPLICATING:
             world.messages[message.id] = message  # a duplicating network keeps it in flight
     elif kind == "fire":
-        timer = move["timer"]
-        fire = next(
-            (
-                f
-                for (node, name), f in world.timers.items()
-                if node == move["node"] and encode(name) == timer
-            ),
-            None,
-        )
-        if fire is None:
-            raise ValueError(f"{move['node']} has no pending timer {timer!r}")
-        if cut is not None:
-            _crash_now(world, fire.node, after_sends=cut)
-        step(world, fire)
+        pending = {f: (node, encode(name)) for (node, name), f in world.timers.items()}
+        wanted_timer = (move["node"], move["timer"])
+        fire = _one(pending, wanted_timer, f"no such pending timer: {wanted_timer}")
+        _step_cut(world, fire, fire.node, cut)
     elif kind == "start":
         step(world, Start(move["node"]))
     elif kind == "crash":
@@ -206,10 +193,25 @@ def _apply(world: World, model: Model, move: dict[str, Any]) -> None:
         raise ValueError(f"unknown move kind {kind!r}")
 
 
+def _one(candidates: dict[Any, Any], wanted: Any, missing: str) -> Any:
+    """The first candidate whose description is ``wanted``."""
+    for candidate, description in candidates.items():
+        if description == wanted:
+            return candidate
+    raise ValueError(missing)
+
+
+def _step_cut(world: World, event: Any, node: str, cut: int | None) -> None:
+    """Step ``event``; with ``cut``, ``node`` crashes during it after ``cut`` sends."""
+    if cut is not None:
+        _crash_now(world, node, after_sends=cut)
+    step(world, event)
+
+
 def _next(world: World, move: dict[str, Any], cut: int | None) -> None:
     """The synchronous world's next event (stale timer entries fire as nothing first)."""
     network = world.network
-    assert isinstance(network, ChosenDelayNetwork)
+    assert isinstance(network, SynchronousNetwork) and isinstance(network.rng, ChosenDelays)
     while world.agenda:
         at, _, _, event = world.agenda[0]
         if isinstance(event, Fire) and _stale(world, event):
@@ -225,11 +227,11 @@ def _next(world: World, move: dict[str, Any], cut: int | None) -> None:
         raise ValueError(f"the next event is {_event_kind(event)} at {node}, not {move}")
     if cut is not None:
         _crash_now(world, node, after_sends=cut)
-    network.pending = list(move.get("delays", []))
+    network.rng.pending = list(move.get("delays", []))
     heapq.heappop(world.agenda)
     world.advance(event, at)
-    if network.pending:
-        raise ValueError(f"{len(network.pending)} chosen delays left unused")
+    if network.rng.pending:
+        raise ValueError(f"{len(network.rng.pending)} chosen delays left unused")
 
 
 def _event_kind(event: Any) -> str:

@@ -70,27 +70,25 @@ class SynchronousNetwork:
         return at
 
 
-class ChosenDelayNetwork(SynchronousNetwork):
-    """The synchronous network with each delay chosen, not drawn: the delays queued in
-    ``pending`` are used in send order (a model checker's adversary picks them from a
-    finite set, and a replay of its path queues them again). FIFO per link as above."""
+class ChosenDelays(random.Random):
+    """The "generator" of a :class:`SynchronousNetwork` whose delays are chosen, not
+    drawn: each ``uniform`` returns the next delay queued in ``pending`` (a model
+    checker's adversary picks them from a finite set; a replay of its path queues them
+    again). FIFO per link is the network's, as for drawn delays."""
 
-    name = "synchronous"
-
-    def __init__(self, delta_s: float, delta_min_s: float) -> None:
-        super().__init__(delta_s, delta_min_s, random.Random(0))
+    def __init__(self) -> None:
+        super().__init__(0)
         self.pending: list[float] = []
 
-    def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
+    def uniform(self, a: float, b: float) -> float:
         if not self.pending:
-            raise RuntimeError(f"no delay chosen for a message from {src} to {dst}")
-        at = now + self.pending.pop(0)
-        link = (src, dst)
-        last = self.last_due.get(link)
-        if last is not None and at < last:
-            at = last
-        self.last_due[link] = at
-        return at
+            raise RuntimeError("no delay chosen for a message")
+        return self.pending.pop(0)
+
+
+def chosen_delay_network(delta_s: float, delta_min_s: float) -> SynchronousNetwork:
+    """The synchronous network with each delay taken from ``network.rng.pending``."""
+    return SynchronousNetwork(delta_s, delta_min_s, ChosenDelays())
 
 
 class PartialSyncNetwork:

@@ -52,10 +52,10 @@ some receivers' leave), timers, halt. The world is a sink; so is the TCP runtime
 the record log (the copy's starts empty). That is fine for a few branches; a model
 checker visiting tens of thousands of states uses :mod:`smrkit.explore.space` instead,
 which keeps each node's state frozen and interned, runs the same handlers through the
-same applier, and is tested move for move against this kernel. ``world_fingerprint`` covers node states,
-storage, the message pool as a multiset (ids left out: two paths that send the same
-messages in another order meet), pending timers, unstarted and down nodes, cuts, faults
-to come, the crash budget, the clock and due times in timed and lock-step worlds, and
+same applier, and is tested move for move against this kernel. ``world_fingerprint``
+covers node states, storage, the message pool as a multiset (ids left out: two paths
+that send the same messages in another order meet), pending timers, unstarted and down
+nodes, cuts, faults to come, the crash budget, the clock and due times in timed and lock-step worlds, and
 (``rng=True``) every generator's state. A search over a protocol that never draws from
 ``out.rng`` can pass ``rng=False``. A replayable counterexample is the list of events
 taken: a :class:`~smrkit.sim.choosers.Scripted` chooser replays it (``deliver 7``,
