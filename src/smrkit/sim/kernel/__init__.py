@@ -55,9 +55,9 @@ which keeps each node's state frozen and interned, runs the same handlers throug
 same applier, and is tested move for move against this kernel. ``world_fingerprint``
 covers node states, storage, the message pool as a multiset (ids left out: two paths
 that send the same messages in another order meet), pending timers, unstarted and down
-nodes, cuts, faults to come, the crash budget, the clock and due times in timed and lock-step worlds, and
-(``rng=True``) every generator's state. A search over a protocol that never draws from
-``out.rng`` can pass ``rng=False``. A replayable counterexample is the list of events
+nodes, cuts, faults to come, the crash budget, the clock and due times in timed and
+lock-step worlds, and (``rng=True``) every generator's state. A search over a protocol
+that never draws from ``out.rng`` can pass ``rng=False``. A replayable counterexample is the list of events
 taken: a :class:`~smrkit.sim.choosers.Scripted` chooser replays it (``deliver 7``,
 ``fire p1 "retry"``, ``start p2``, ``crash p3``).
 
