@@ -57,9 +57,9 @@ covers node states, storage, the message pool as a multiset (ids left out: two p
 that send the same messages in another order meet), pending timers, unstarted and down
 nodes, cuts, faults to come, the crash budget, the clock and due times in timed and
 lock-step worlds, and (``rng=True``) every generator's state. A search over a protocol
-that never draws from ``out.rng`` can pass ``rng=False``. A replayable counterexample is the list of events
-taken: a :class:`~smrkit.sim.choosers.Scripted` chooser replays it (``deliver 7``,
-``fire p1 "retry"``, ``start p2``, ``crash p3``).
+that never draws from ``out.rng`` can pass ``rng=False``. A replayable counterexample
+is the list of events taken: a :class:`~smrkit.sim.choosers.Scripted` chooser replays
+it (``deliver 7``, ``fire p1 "retry"``, ``start p2``, ``crash p3``).
 
 **Timing models are a network and a chooser.** The network (:mod:`smrkit.sim.network`)
 lives in the world: it sets ``due`` when a message is sent and says what ``out.now``
