@@ -194,3 +194,23 @@ def test_a_bound_stops_the_search_and_says_so() -> None:
     assert shallow.stopped_by == "max-depth"
     assert shallow.max_depth == 5
     assert shallow.verdict(model.properties[1]) == "not found so far"
+
+
+def test_a_search_can_start_anywhere_and_withhold_moves() -> None:
+    """What FLP's valency search needs: start from a reached configuration, and never
+    deliver one message."""
+    model = paxos_model()
+    space = model.build_space()
+    put = {"kind": "deliver", "src": "c1", "dst": "p1", "msg": encode(Put(3, "A"))}
+    after_put = walk(space, [put])[-1]
+    withheld = "Put"
+
+    def allow(move: Move) -> bool:
+        return move.kind != "deliver" or type(space.envelope(move.item)[2]).__name__ != withheld
+
+    result = search(space, model.properties, initial=after_put, allow=allow)
+    assert result.initial == after_put
+    assert result.unique < 16_668
+    assert result.verdict(model.properties[1]) == "found"  # c1's value, through p1
+    blocked = search(space, model.properties, allow=allow)
+    assert blocked.unique == 1  # from the start, every move is a Put

@@ -102,9 +102,12 @@ def search(
     max_states: int | None = None,
     symmetry: Callable[[State], Any] | None = None,
     initial: State | None = None,
+    allow: Callable[[Move], bool] | None = None,
     progress: Callable[[int, int, int, float], None] | None = None,
 ) -> SearchResult:
-    """Search ``space`` from ``initial`` (default: its initial state)."""
+    """Search ``space`` from ``initial`` (default: its initial state; any state of the
+    space, e.g. the last of :func:`~smrkit.explore.replay.walk`), taking only the moves
+    ``allow`` accepts (an adversary that withholds a message, as FLP's does)."""
     started = time.perf_counter()
     root = space.initial() if initial is None else initial
     key = symmetry if symmetry is not None else _identity
@@ -143,6 +146,8 @@ def search(
             _end_of_path(properties, bits, path, discoveries)
             continue
         following = successors(state)
+        if allow is not None:
+            following = [pair for pair in following if allow(pair[0])]
         if not following:
             if space.bounded(state):
                 horizon_cut = True
