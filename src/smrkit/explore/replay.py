@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smrkit import __version__
+from smrkit.core.ids import is_client, is_server
 from smrkit.core.node import Node
 from smrkit.explore.frozen import freeze_node
 from smrkit.explore.models import Model
@@ -144,8 +145,8 @@ def replay(model: Model, moves: Sequence[dict[str, Any]]) -> Replayed:
         "explore": {"format": EXPLORE_FORMAT, **model.parameters, "path": list(moves)},
         "protocol": model.name,
         "timing": model.space.timing,
-        "servers": [n.id for n in world.nodes.values() if n.id.startswith("p")],
-        "clients": [n.id for n in world.nodes.values() if n.id.startswith("c")],
+        "servers": [node for node in world.nodes if is_server(node)],
+        "clients": [node for node in world.nodes if is_client(node)],
     }
     return Replayed(world, Trace(header, world.log))
 
