@@ -188,8 +188,9 @@ class SpaceConfig:
     round_s: float = 1.0
     recorder: Recorder = field(default_factory=Recorder)
     move_order: Callable[[Space, Move], Any] | None = None
-    """Sort key for the moves out of a state (the order a search tries them in); the
-    default is by kind, then node order, then the message's canonical text."""
+    """Sort key for the moves out of a state (the order a search tries them in). Without
+    one, moves come as generated: starts, deliveries in the pool's order (interned
+    envelopes, first seen first), timers, crashes — deterministic, not Stateright's."""
 
 
 class Space:
