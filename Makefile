@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sim_speed.py
 	$(BIN)/python bench/check_speed.py
 	$(BIN)/python bench/bounds_speed.py
+	$(BIN)/python bench/explore_speed.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -3,6 +3,7 @@ the wall-clock time), and the protocol snippet runs."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -75,3 +76,25 @@ def test_the_sweep_examples_print_what_the_readme_shows(
     assert exit_info.value.code == (1 if "broken" in prefix else 0)
     actual = capsys.readouterr().out.splitlines()
     assert _normalise(actual) == _normalise(expected)
+
+
+def test_the_timing_models_example_prints_what_the_readme_shows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each ``$ smrkit sim … --timing partial-sync … --json | python3 -c …`` line of the
+    README is followed by the admissibility problems and the failed checks it prints."""
+    lines = README.read_text().splitlines()
+    examples = [
+        (index, line)
+        for index, line in enumerate(lines)
+        if line.strip().startswith("$ smrkit sim") and "--timing partial-sync" in line
+    ]
+    assert len(examples) == 2
+    for index, line in examples:
+        command = line.strip().removeprefix("$ ").split("|", 1)[0]
+        expected = lines[index + 2 if line.rstrip().endswith("\\") else index + 1].strip()
+        with pytest.raises(SystemExit):
+            main(shlex.split(command)[1:])
+        data = json.loads(capsys.readouterr().out)
+        failed = [name for name, check in data["checks"].items() if not check["ok"]]
+        assert str(data["admissibility"]) + " " + str(failed) == expected

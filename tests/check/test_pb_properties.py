@@ -10,11 +10,11 @@ from smrkit.check.logs import check_log_agreement
 from smrkit.check.pb import analyze, verdicts
 from smrkit.check.trace_history import history_from_trace
 from smrkit.core import ClientReply, ClientRequest, Command, Op
-from smrkit.protocols.registry import Targets
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.sim import trace as tr
 from smrkit.sim.trace import Event, Trace
 
-TARGETS = Targets(failover_s=0.1, blocking_s=0.0, outage_count=1, outage_s=0.1)
+TARGETS = PrimaryBackupClaims(failover_s=0.1, blocking_s=0.0, outage_count=1, outage_s=0.1)
 
 
 class Build:
@@ -192,9 +192,11 @@ def test_pb4_outages_and_the_bofo_cover() -> None:
     assert analysis.periods_needed(0.1) == 2
     result = verdicts(analysis, TARGETS, linearizable=True)
     assert not result["pb4"].ok  # two periods needed, k = 1 promised
-    one = verdicts(analysis, Targets(outage_count=2, outage_s=0.1), linearizable=True)
+    one = verdicts(analysis, PrimaryBackupClaims(outage_count=2, outage_s=0.1), linearizable=True)
     assert one["pb4"].ok
-    inconsistent = verdicts(analysis, Targets(outage_count=2, outage_s=0.1), linearizable=False)
+    inconsistent = verdicts(
+        analysis, PrimaryBackupClaims(outage_count=2, outage_s=0.1), linearizable=False
+    )
     assert not inconsistent["pb4"].ok
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from smrkit.core.failure_models import FailureModel
 from smrkit.explore.bounds import aimed_plans, replicas_for, split_plans, table_row
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.protocols.registry import get_protocol
 from smrkit.sim.faults import FaultPlan, admissibility_problems
 from smrkit.sim.world import SimConfig
@@ -100,7 +101,8 @@ def test_a_new_primary_crashing_in_its_takeover_step_stays_within_the_target(
     run = run_simulation(replace(config, faults=plans[0]))
     evaluation = evaluate_run(run)
     assert evaluation.ok, (plans[0], evaluation.failed)
-    target = run.targets.failover_s
+    assert isinstance(run.claims, PrimaryBackupClaims)
+    target = run.claims.failover_s
     assert target is not None
     if protocol == "pb-link":
         assert evaluation.analysis.failover_s_max <= target - 0.02

@@ -18,7 +18,8 @@ from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import ClientReply, ClientRequest, Message
 from smrkit.core.node import Out, Replica
 from smrkit.core.ops import Command
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets
+from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec
 from smrkit.protocols.service import Freshness, ReplicatedService
 
 
@@ -116,7 +117,7 @@ SHARED_MEMORY = ProtocolSpec(
     build=_build_shared,
     tolerated=lambda n: n - 1,
     replicas_problem=lambda n: None,
-    targets=lambda f, delta_s, tau_s: Targets(),
+    claims=lambda f, delta_s, tau_s: PrimaryBackupClaims(),
     client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
 )
 

@@ -17,14 +17,9 @@ from dataclasses import replace
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.node import Out, Replica
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.protocols.primary_backup import crash
-from smrkit.protocols.registry import (
-    ProtocolConfig,
-    ProtocolSpec,
-    Targets,
-    get_protocol,
-    register,
-)
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, get_protocol, register
 
 BROKEN = "pb-crash-replies-first"
 
@@ -54,14 +49,15 @@ SPEC = ProtocolSpec(
     build=_build,
     tolerated=crash.SPEC.tolerated,
     replicas_problem=crash.SPEC.replicas_problem,
-    targets=crash.SPEC.targets,
+    claims=crash.SPEC.claims,
     client_timeout_s=crash.SPEC.client_timeout_s,
 )
 """``smrkit sweep --protocol tests.protocols.broken_variants:SPEC`` sweeps it."""
 
 
-def _boastful_targets(f: int, delta_s: float, tau_s: float) -> Targets:
-    honest = crash.SPEC.targets(f, delta_s, tau_s)
+def _boastful_claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
+    honest = crash.SPEC.claims(f, delta_s, tau_s)
+    assert isinstance(honest, PrimaryBackupClaims)
     return replace(honest, failover_s=f * delta_s, outage_count=0)
 
 
@@ -69,7 +65,7 @@ BOASTFUL = replace(
     crash.SPEC,
     name="pb-crash-boastful",
     title="pb-crash claiming failover f·δ and no outage at all (false on purpose)",
-    targets=_boastful_targets,
+    claims=_boastful_claims,
 )
 """pb-crash itself, claiming targets it cannot meet: the lower bound f·δ for its
 failover, without the heartbeat period τ, and not one outage. Correct runs, figures

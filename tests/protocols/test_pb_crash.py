@@ -14,6 +14,7 @@ from smrkit.check.evaluate import evaluate_run
 from smrkit.check.logs import applied_logs
 from smrkit.core import Command, Op
 from smrkit.explore.sweep import Outcome, random_plans, sweep
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.protocols.primary_backup.crash import CrashReplica
 from smrkit.sim.world import SimConfig, run_simulation
 
@@ -244,7 +245,9 @@ def test_candidates_crashing_in_their_takeover_steps_cost_delta_plus_x_each(n: i
     run = run_simulation(config)
     evaluation = evaluate_run(run)
     assert evaluation.ok, evaluation.failed
-    assert run.targets.failover_s == pytest.approx(TAU + DELTA + (f - 1) * step)
-    assert evaluation.analysis.failover_s_max == pytest.approx(run.targets.failover_s)
+    claims = run.claims
+    assert isinstance(claims, PrimaryBackupClaims)
+    assert claims.failover_s == pytest.approx(TAU + DELTA + (f - 1) * step)
+    assert evaluation.analysis.failover_s_max == pytest.approx(claims.failover_s)
     primaries = [s for s, start, end in evaluation.analysis.intervals if end > start]
     assert primaries == ["p1", f"p{n}"]

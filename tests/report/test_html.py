@@ -39,7 +39,7 @@ def judged(case: Case) -> Judged:
     big = ops > 2000  # keep the test fast: the page only displays the hash and the verdict
     evaluation = evaluate(
         run.trace,
-        run.targets,
+        run.claims,
         tail_s=run.client_timeout_s,
         linearizability_timeout_s=0.2 if big else None,
     )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from smrkit.core.ops import Op, Value
+from smrkit.core.state import Configured
 from smrkit.core.state_machine import InvalidOperationError
 
 StepFn = Callable[[Value, str, Value], tuple[Value, Value]]
@@ -43,8 +44,11 @@ class SequentialSpec:
             raise InvalidOperationError(f"{self.name} op {op.f!r} needs a key")
 
 
-class PartitionedStateMachine:
-    """A :class:`~smrkit.core.StateMachine` built from a spec: one state per partition."""
+class PartitionedStateMachine(Configured):
+    """A :class:`~smrkit.core.StateMachine` built from a spec: one state per partition.
+    The spec (with its step function) is configuration; the partitions' states are state."""
+
+    config_fields = ("spec", "name")
 
     def __init__(self, spec: SequentialSpec) -> None:
         self.spec = spec

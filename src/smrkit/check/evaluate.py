@@ -1,4 +1,4 @@
-"""Judge a run: every check of smrkit over one trace, against the protocol's targets.
+"""Judge a run: every check of smrkit over one trace, against the protocol's claims.
 
 The same function judges a fresh simulation and a trace file read back from disk, so a
 saved trace is a complete bug report.
@@ -15,7 +15,7 @@ from smrkit.check.logs import check_log_agreement
 from smrkit.check.pb import PrimaryBackupAnalysis, analyze, verdicts
 from smrkit.check.trace_history import history_from_trace
 from smrkit.check.verdict import Verdict
-from smrkit.protocols.registry import Targets
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.sim.trace import Trace
 from smrkit.sim.world import SimRun
 
@@ -65,7 +65,7 @@ class Evaluation:
 
 def evaluate(
     trace: Trace,
-    targets: Targets,
+    targets: PrimaryBackupClaims,
     *,
     tail_s: float = 0.0,
     linearizability_timeout_s: float | None = LINEARIZABILITY_TIMEOUT_S,
@@ -99,5 +99,11 @@ def evaluate(
 
 
 def evaluate_run(run: SimRun, **kwargs: Any) -> Evaluation:
-    """Evaluate a finished simulation against its protocol's targets."""
-    return evaluate(run.trace, run.targets, tail_s=run.client_timeout_s, **kwargs)
+    """Evaluate a finished simulation against its protocol's claims."""
+    claims = run.claims
+    if not isinstance(claims, PrimaryBackupClaims):
+        raise ValueError(
+            f"{run.protocol.name} makes {claims.family} claims; smrkit sim checks only "
+            "primary-backup runs so far"
+        )
+    return evaluate(run.trace, claims, tail_s=run.client_timeout_s, **kwargs)

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from smrkit.check.verdict import Verdict
 from smrkit.core.messages import ClientReply, ClientRequest
-from smrkit.protocols.registry import Targets
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.sim import trace as tr
 from smrkit.sim.trace import Trace
 
@@ -230,7 +230,7 @@ def _outages(requests: list[tuple[float, bool]], merge_gap_s: float) -> list[Out
 
 
 def verdicts(
-    analysis: PrimaryBackupAnalysis, targets: Targets, *, linearizable: bool | None
+    analysis: PrimaryBackupAnalysis, targets: PrimaryBackupClaims, *, linearizable: bool | None
 ) -> dict[str, Verdict]:
     """Pb1–Pb5 and the failover and blocking targets as checks."""
     a = analysis

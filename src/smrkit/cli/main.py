@@ -33,6 +33,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       replay         re-run a saved trace and check it again
       demo           a one-minute tour
       worlds         seed 000's impossibility proof (worlds A, B, C) run for a protocol
+      explore        model-check a protocol's world (Stateright's models and terms)
       cluster        a real cluster of replica processes: init, up, status, down
       serve          run one replica (for a replica on its own host)
       kv             one command against a cluster (put, get, append, cas)
@@ -47,6 +48,7 @@ def _register_commands() -> None:
     from smrkit.cli.bounds_cmd import bounds
     from smrkit.cli.check_cmd import check_history
     from smrkit.cli.demo_cmd import demo
+    from smrkit.cli.explore_cmd import explore
     from smrkit.cli.replay_cmd import replay
     from smrkit.cli.sim_cmd import sim
     from smrkit.cli.sweep_cmd import sweep
@@ -59,6 +61,7 @@ def _register_commands() -> None:
     cli.add_command(replay)
     cli.add_command(demo)
     cli.add_command(worlds)
+    cli.add_command(explore)
 
 
 _register_commands()

@@ -17,7 +17,7 @@ from smrkit.check.evaluate import evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.report.summary import make_console, print_run, run_json
-from smrkit.sim.trace import TraceFormatError, read_trace
+from smrkit.sim.trace import Trace, TraceFormatError, read_trace
 from smrkit.sim.world import ConfigError, SimConfig, run_simulation
 
 EXIT_DIVERGED = 3
@@ -46,6 +46,9 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
         recorded = read_trace(trace_path)
     except (OSError, TraceFormatError, ValueError) as error:
         raise UserError(str(error), "give a trace written by 'smrkit sim --trace'") from None
+    if isinstance(recorded.header.get("explore"), dict):
+        _replay_path(trace_path, recorded, as_json, html_path)
+        return
     config_data = recorded.header.get("config")
     if not isinstance(config_data, dict):
         raise UserError(
@@ -83,4 +86,58 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
         if html_path is not None:
             console.print(f"report written to {html_path}")
     code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
+    click.get_current_context().exit(code)
+
+
+def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Path | None) -> None:
+    """A model checker's path (``smrkit explore --trace``): re-run it on a kernel world,
+    compare the events, and judge the model's properties along it."""
+    from smrkit.explore.models import ModelError, model_from_parameters
+    from smrkit.explore.replay import ReplayError, path_verdicts, replay
+
+    header = dict(recorded.header["explore"])
+    moves = header.pop("path", [])
+    header.pop("format", None)
+    try:
+        model = model_from_parameters(header)
+        replayed = replay(model, moves)
+        verdicts = path_verdicts(model, moves)
+    except (ModelError, ReplayError) as error:
+        raise UserError(f"cannot replay {trace_path}: {error}") from None
+    trace_hash = replayed.trace.trace_hash()
+    identical = trace_hash == recorded.trace_hash()
+    summary = {
+        "model": model.name,
+        "parameters": model.parameters,
+        "moves": len(moves),
+        "trace_hash": trace_hash,
+        "properties": [
+            {"name": v.name, "expectation": v.expectation, "at_move": v.step, "ok": v.ok}
+            for v in verdicts
+        ],
+        "replay": {"trace": str(trace_path), "identical": identical},
+    }
+    if html_path is not None:
+        from smrkit.report.html import write_report
+
+        checks = {
+            v.name: {"ok": v.ok, "summary": f"{v.expectation}, at move {v.step}"} for v in verdicts
+        }
+        page = {"protocol": model.name, "checks": checks}
+        try:
+            write_report(html_path, page, replayed.trace, [], title=f"smrkit replay: {model.name}")
+        except OSError as error:
+            raise UserError(f"cannot write {html_path}: {error.strerror}") from None
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"model {model.name}: a path of {len(moves)} moves")
+        for v in verdicts:
+            where = "nowhere" if v.step is None else f"at move {v.step}"
+            state = "ok" if v.ok else "VIOLATED"
+            click.echo(f"  {v.expectation:<10} {v.name:<18} {state} ({where})")
+        same = "identical to" if identical else "DIFFERS from"
+        click.echo(f"replay {same} {trace_path} (trace hash {trace_hash[:16]}…)")
+    failed = any(not v.ok and v.expectation != "sometimes" for v in verdicts)
+    code = EXIT_DIVERGED if not identical else (1 if failed else 0)
     click.get_current_context().exit(code)

@@ -12,7 +12,7 @@ from smrkit.check.evaluate import Evaluation, evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.cli.options import seconds_option
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
-from smrkit.protocols import protocol_names
+from smrkit.protocols import TIMINGS, protocol_names
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.workload import WorkloadError, parse_mix
 from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
@@ -29,7 +29,20 @@ Fault specs (--fault, repeatable; times in virtual seconds):
   receive-omission:p3<-p1@0.2..0.9    p3 omits to receive from p1 (p3@... : from anyone)
   general-omission:p2@0.2..0.9        p2 omits to send and to receive
   send-omission:c1->p2@0              clients can be faulty too
+  restart:p1@2.0                      a crashed p1 starts again with what it saved
+                                      (restartable protocols; outside the models)
   ...~0.3                             suffix: lose each message with probability 0.3
+  crash:p2@r3/p1,p4                   lock-step: p2 crashes in round 3; only p1 and
+                                      p4 get its round-3 messages
+
+\b
+Timing models (--timing): synchronous (seed 001: delays in [delta-min, delta], FIFO),
+partial-sync (before --gst, delays up to --delay-cap and reordering; every message sent
+at t arrives by max(t, GST) + delta), lock-step (rounds; fault times are rounds, r3),
+async (no clock: the adversary picks the next message or timer, --schedule random,
+oldest or a file of 'start p1' / 'deliver 7' / 'fire p1 "retry"' / 'crash p2' lines;
+fault times count steps). A protocol run under a timing it is not built for still runs,
+and the run says so.
 
 \b
 Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
@@ -73,6 +86,31 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 @click.option(
     "--fault", "faults", multiple=True, metavar="SPEC", help="A fault (see below); repeatable."
 )
+@click.option(
+    "--timing",
+    type=click.Choice(TIMINGS),
+    default="synchronous",
+    show_default=True,
+    help="The timing model (see below).",
+)
+@click.option(
+    "--gst",
+    type=click.FloatRange(min=0),
+    help="partial-sync: the global stabilization time, seconds [default: 0].",
+)
+@click.option(
+    "--delay-cap",
+    type=click.FloatRange(min=0, min_open=True),
+    help="partial-sync: the longest delay before GST, seconds [default: 10 delta].",
+)
+@click.option(
+    "--schedule",
+    "schedule",
+    default="random",
+    show_default=True,
+    metavar="random|oldest|FILE",
+    help="async: who picks the next event — a seeded adversary, oldest first, or a file.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--client-timeout",
@@ -91,7 +129,7 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     type=click.FloatRange(min=0, min_open=True),
     default=3600.0,
     show_default=True,
-    help="Stop the run at this virtual time.",
+    help="Stop the run at this virtual time (seconds; steps under --timing async).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
@@ -124,6 +162,10 @@ def sim(
     keys: int,
     mix: str | None,
     faults: tuple[str, ...],
+    timing: str,
+    gst: float | None,
+    delay_cap: float | None,
+    schedule: str,
     seed: int,
     client_timeout: float | None,
     think: float,
@@ -147,6 +189,7 @@ def sim(
         weights = None if mix is None else tuple(sorted(parse_mix(mix).items()))
     except WorkloadError as error:
         raise UserError(str(error)) from None
+    schedule, script = _schedule(schedule)
     config = SimConfig(
         protocol=protocol,
         replicas=replicas,
@@ -163,6 +206,11 @@ def sim(
         client_timeout_s=client_timeout,
         think_s=think,
         time_limit_s=time_limit,
+        timing=timing,
+        gst_s=gst,
+        delay_cap_s=delay_cap,
+        schedule=schedule,
+        script=script,
     )
     try:
         run = run_simulation(config)
@@ -180,6 +228,22 @@ def sim(
         for what, path in written:
             console.print(f"{what} written to {path}")
     click.get_current_context().exit(0 if evaluation.ok else 1)
+
+
+def _schedule(value: str) -> tuple[str, tuple[str, ...]]:
+    """``--schedule``: a policy name, or a file whose lines are the schedule."""
+    if value in ("random", "oldest"):
+        return value, ()
+    path = Path(value)
+    if not path.is_file():
+        raise UserError(
+            f"--schedule {value!r} is neither random, oldest nor a file",
+            "give a schedule file, one event per line ('deliver 7')",
+        )
+    try:
+        return "script", tuple(path.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read the schedule {path}: {error}") from None
 
 
 def _write_outputs(

@@ -36,6 +36,7 @@ from smrkit.explore.sweep import (
     run_sweep,
     with_plan,
 )
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.report.summary import make_console
 from smrkit.report.sweep import print_sweep, sweep_json
 from smrkit.sim.world import ConfigError, SimConfig, run_simulation
@@ -161,6 +162,13 @@ def sweep(
     if problem is not None:
         raise UserError(f"{problem} (got --replicas {n})", "give another --replicas")
     f = spec.tolerated(n)
+    claims = spec.claims(f, delta, tau)
+    if not isinstance(claims, PrimaryBackupClaims):
+        raise UserError(
+            f"{protocol} claims what {claims.family} protocols claim; a sweep judges the "
+            "primary-backup figures (Pb1-Pb5, failover, blocking, outages)",
+            "sweep a primary-backup protocol, or run this one with 'smrkit sim'",
+        )
     if resolved.declared:
         most = f if faults_max is None else faults_max
         if most > f:
@@ -219,7 +227,7 @@ def sweep(
         last_seed=last,
         horizon_s=horizon_s,
         workers=worker_count,
-        targets=spec.targets(f, delta, tau),
+        targets=claims,
         tally=tally,
         seconds=seconds,
         trace_hashes=hashes,

@@ -11,7 +11,7 @@ from smrkit.core.ids import (
     server_ids,
 )
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
-from smrkit.core.node import ClientNode, Node, Out, Replica, Timer
+from smrkit.core.node import ClientNode, ConsensusProcess, Node, Out, Replica, Timer
 from smrkit.core.ops import Command, Op, Value, freeze, thaw
 from smrkit.core.state_machine import InvalidOperationError, StateMachine
 
@@ -20,6 +20,7 @@ __all__ = [
     "ClientReply",
     "ClientRequest",
     "Command",
+    "ConsensusProcess",
     "FailureModel",
     "InvalidOperationError",
     "LowerBounds",

@@ -1,12 +1,17 @@
 """The sans-I/O protocol interface: :class:`Node` and its effect sink :class:`Out`.
 
-A node is a deterministic state machine over three inputs (start, message, timer). Its
-handlers never perform I/O, never block and never read a clock or a global random
-generator: they read ``out.now`` and ``out.rng`` and *ask* for effects through ``out``.
-The runtime (the simulator, the explorer or the TCP runtime) applies the effects after
-the handler returns, in a fixed order: saves are made durable first, then messages leave
-in the order they were sent, then timers change, then a requested halt takes effect.
-This is what lets one implementation run unchanged in all three runtimes.
+A node is a deterministic state machine over its inputs: its start, a message, a timer —
+or, in lock-step rounds, a whole round's messages at once (``on_round``). Its handlers
+never perform I/O, never block and never read a clock or a global random generator: they
+read ``out.now`` and ``out.rng`` and *ask* for effects through ``out``. The runtime (the
+simulator, the explorer or the TCP runtime) applies the effects after the handler
+returns, in a fixed order: saves are made durable first, then messages leave in the
+order they were sent, then timers change, then a requested halt takes effect. This is
+what lets one implementation run unchanged in all three runtimes.
+
+A node keeps its immutable configuration in ``self.config`` (and its ``id``), apart from
+its state, which is plain data (:mod:`smrkit.core.state`), so that a search can copy and
+fingerprint a whole world.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
-from smrkit.core.ops import Command
+from smrkit.core.ops import Command, Value
+from smrkit.core.state import Configured
 
 if TYPE_CHECKING:
     import random  # only the type of ``out.rng``; randomness comes from the runtime
@@ -89,8 +95,16 @@ class Out:
         self.saves.clear()
 
 
-class Node:
-    """A participant: server or client. Subclasses override the handlers they need."""
+class Node(Configured):
+    """A participant: server, client or process. Subclasses override the handlers they
+    need, and keep their immutable configuration in ``self.config``."""
+
+    config_fields = ("id", "config")
+
+    done = False
+    """True once the node has nothing more to do (a client with no more ops, a process
+    that has decided and relayed): a run may end when every live node is done and
+    nothing is in flight. Subclasses set it on the instance."""
 
     def __init__(self, node_id: NodeId) -> None:
         self.id = node_id
@@ -103,6 +117,15 @@ class Node:
 
     def on_timer(self, timer: Timer, out: Out) -> None:
         """A timer this node set has fired."""
+
+    def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
+        """Lock-step round ``r`` (from 1): ``inbox`` holds the ``(src, msg)`` sent to this
+        node in round ``r − 1`` (round 0 is ``on_start``), in send order; what it sends
+        now are its round-``r`` messages, delivered at the start of round ``r + 1``. A
+        process that crashes in round r sends only some of them. The default hands each
+        message to :meth:`on_message`, so an event-driven node also runs in rounds."""
+        for src, msg in inbox:
+            self.on_message(src, msg, out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.id})"
@@ -140,3 +163,36 @@ class ClientNode(Node):
         super().__init__(node_id)
         self.dest: NodeId | None = None
         self.done = False
+
+
+class ConsensusProcess(Node):
+    """A process of an agreement protocol (seed 002): it proposes a value, may deliver
+    values broadcast by others, and decides.
+
+    The consensus observer records each of these as they happen (``proposed``,
+    ``delivered``, ``decided``), so the specifications of seed 002 — validity, agreement,
+    integrity, termination — can be checked over any run. Call :meth:`propose`,
+    :meth:`deliver` and :meth:`decide`; deciding again is recorded too (integrity is a
+    checker's verdict, not an assertion here)."""
+
+    def __init__(self, node_id: NodeId) -> None:
+        super().__init__(node_id)
+        self.proposed = False
+        self.proposal: Value = None
+        self.decided = False
+        self.decision: Value = None
+        self.decisions = 0
+        self.delivered: list[tuple[NodeId, Value]] = []
+
+    def propose(self, value: Value) -> None:
+        self.proposed = True
+        self.proposal = value
+
+    def deliver(self, sender: NodeId, value: Value) -> None:
+        """Deliver ``value``, broadcast by ``sender`` (seed 002's *deliver(m)*)."""
+        self.delivered.append((sender, value))
+
+    def decide(self, value: Value) -> None:
+        self.decided = True
+        self.decision = value
+        self.decisions += 1

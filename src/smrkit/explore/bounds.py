@@ -30,6 +30,7 @@ from smrkit.core.failure_models import FailureModel, LowerBounds, lower_bounds
 from smrkit.core.ids import server_ids
 from smrkit.core.messages import ClientRequest
 from smrkit.explore.sweep import Outcome, judge_all, with_plan
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.protocols.registry import ProtocolSpec, get_protocol
 from smrkit.sim import trace as tr
 from smrkit.sim.faults import random_plan
@@ -371,7 +372,8 @@ def table_row(
     spec = get_protocol(name)
     n = replicas_for(spec, f)
     bounds = lower_bounds(model, f, delta_s)
-    targets = spec.targets(f, delta_s, tau_s)
+    targets = spec.claims(f, delta_s, tau_s)
+    assert isinstance(targets, PrimaryBackupClaims), f"{spec.name}: Table 1 rows are primary-backup"
     base = SimConfig(
         protocol=name, replicas=n, clients=clients, ops=ops, delta_s=delta_s, tau_s=tau_s
     )

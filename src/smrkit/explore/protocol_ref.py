@@ -31,10 +31,10 @@ from dataclasses import dataclass, replace
 
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.node import Replica
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.protocols.registry import (
     ProtocolConfig,
     ProtocolSpec,
-    Targets,
     get_protocol,
     protocol_names,
     register,
@@ -139,6 +139,6 @@ def _spec_for_class(ref: str, replica: type[Replica]) -> ProtocolSpec:
         build=build,
         tolerated=lambda n: 0,
         replicas_problem=lambda n: None,
-        targets=lambda f, delta_s, tau_s: Targets(),
+        claims=lambda f, delta_s, tau_s: PrimaryBackupClaims(),
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s + tau_s,
     )

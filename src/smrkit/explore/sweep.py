@@ -32,7 +32,8 @@ from typing import Any
 from smrkit.check.evaluate import evaluate_run
 from smrkit.core.ids import server_ids
 from smrkit.explore.protocol_ref import ensure_registered
-from smrkit.protocols.registry import Targets, get_protocol
+from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.registry import get_protocol
 from smrkit.sim.faults import random_plan
 from smrkit.sim.simulator import SimulationError
 from smrkit.sim.world import SimConfig, run_simulation
@@ -313,7 +314,7 @@ class SweepResult:
     last_seed: int
     horizon_s: float
     workers: int
-    targets: Targets
+    targets: PrimaryBackupClaims
     tally: Tally
     seconds: float
     trace_hashes: dict[int, str] = field(default_factory=dict)

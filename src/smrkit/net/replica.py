@@ -5,9 +5,11 @@ protocol runs unchanged, built by its registry entry. What the runtime guarantee
 node, as the simulator does:
 
 * handlers run one at a time, each to completion (one task drains the inbox);
-* a step's effects are applied after the handler returns: saves are written, and made
-  durable (:meth:`Storage.sync`) before any message of the step leaves; messages leave
-  in the order they were sent; then timers change; then a halt stops the node;
+* a step's effects are applied after the handler returns by the kernel's one applier
+  (:func:`smrkit.sim.kernel.effects.apply_effects`, shared with the simulator and the
+  explorer), with this server as its sink: saves are written, and made durable
+  (:meth:`Storage.sync`) before any message of the step leaves; messages leave in the
+  order they were sent; then timers change; then a halt stops the node;
 * ``out.now`` is seconds since the cluster's start instant on the host's real-time
   clock, which the replicas of one host share (and hosts share through NTP): the
   protocols of seed 001 set timers at absolute round times ``k·τ`` and need clocks
@@ -52,10 +54,10 @@ import random
 import resource
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from smrkit.core.ids import is_client, is_server
+from smrkit.core.ids import NodeId, is_client, is_server
 from smrkit.core.messages import ClientRequest, Message
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Op, Value
@@ -76,6 +78,7 @@ from smrkit.net.frames import (
 from smrkit.net.log_limit import RateLimit
 from smrkit.net.storage import SqliteStorage, Storage
 from smrkit.protocols.registry import ProtocolConfig, get_protocol, restartable_protocols
+from smrkit.sim.kernel.effects import apply_effects
 from smrkit.sim.order import TimerQueue
 
 log = logging.getLogger("smrkit.replica")
@@ -122,6 +125,29 @@ class _RealTimeOut(Out):
         super().set_timer_at(timer, at)
 
 
+class _Sink:
+    """Where the kernel's applier puts a step's effects in a replica process: saves are
+    written to storage (synced by :meth:`ReplicaServer._release` before any held message
+    leaves: group commit), messages are held, timers join the node's
+    :class:`~smrkit.sim.order.TimerQueue` (the simulator's order), a halt stops the node."""
+
+    def __init__(self, server: ReplicaServer) -> None:
+        self.server = server
+
+    def persist(self, node: NodeId, saves: Sequence[tuple[str, object]]) -> None:
+        self.server.storage.write(saves)
+
+    def send(self, src: NodeId, dst: NodeId, msg: Message) -> None:
+        self.server._held.append((dst, msg))
+
+    def set_timer(self, node: NodeId, timer: Timer, at: float | None) -> None:
+        self.server._set_timer(timer, at)
+
+    def stop(self, node: NodeId, kind: str, reason: str) -> None:
+        self.server.halted = reason
+        log.warning("%s halts: %s", node, reason)
+
+
 class StartError(RuntimeError):
     """The replica cannot start (too late for the cluster's start instant, …)."""
 
@@ -160,7 +186,10 @@ class ReplicaServer:
                 clients_trusted=False,  # they hold a shared token, nothing more
             )
         )
-        self.node: Replica = next(n for n in nodes if n.id == node_id)
+        node = next(n for n in nodes if n.id == node_id)
+        if not isinstance(node, Replica):
+            raise StartError(f"{config.protocol}'s {node_id} is not a replica of a service")
+        self.node = node
         if storage is None:
             path = config.data_path(node_id)
             private_dir(path.parent)
@@ -184,6 +213,7 @@ class ReplicaServer:
         self._room = asyncio.Event()
         self._room.set()
         self._held: list[tuple[str, Message]] = []
+        self._sink = _Sink(self)
         self._timers = TimerQueue()
         """The node's timers, fired in the order of :mod:`smrkit.sim.order` (the
         simulator's): by instant, then in the order they were set."""
@@ -303,19 +333,7 @@ class ReplicaServer:
         out.now = self.now()
         handler(*args, out)
         self.stats["steps"] += 1
-        if out.saves:
-            self.storage.write(out.saves)
-            out.saves.clear()
-        if out.sends:
-            self._held.extend(out.sends)
-            out.sends.clear()
-        if out.timers:
-            for timer, at in out.timers.items():
-                self._set_timer(timer, at)
-            out.timers.clear()
-        if out.halt_reason is not None:
-            self.halted = out.halt_reason
-            log.warning("%s halts: %s", self.id, out.halt_reason)
+        apply_effects(self.id, out, self._sink)
 
     async def _release(self) -> None:
         """Make the saves durable, then let the held messages leave, in order: the

@@ -1,11 +1,27 @@
 """Replication protocols, sans-I/O: they run unchanged in every runtime."""
 
+from smrkit.protocols.claims import (
+    Claims,
+    ConsensusClaims,
+    PartialSyncClaims,
+    PrimaryBackupClaims,
+)
 from smrkit.protocols.registry import (
+    TIMINGS,
     ProtocolConfig,
     ProtocolSpec,
-    Targets,
     get_protocol,
     protocol_names,
 )
 
-__all__ = ["ProtocolConfig", "ProtocolSpec", "Targets", "get_protocol", "protocol_names"]
+__all__ = [
+    "TIMINGS",
+    "Claims",
+    "ConsensusClaims",
+    "PartialSyncClaims",
+    "PrimaryBackupClaims",
+    "ProtocolConfig",
+    "ProtocolSpec",
+    "get_protocol",
+    "protocol_names",
+]

@@ -14,7 +14,7 @@ client tries the next server, so it also finds a primary that could not reach it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from smrkit.core.ids import NodeId
@@ -37,7 +37,22 @@ class OpSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ClientConfig:
+    """A client's immutable configuration: the servers it may address, its retry
+    time-out, the longest pause between ops, and how many time-outs in a row make it try
+    the next server."""
+
+    servers: tuple[NodeId, ...]
+    timeout_s: float
+    think_s: float
+    rotate_after: int
+
+
 class StandardClient(ClientNode):
+    """The op source (``ops``) is state, not configuration: a workload hands out ops to
+    all clients and remembers what it handed out."""
+
     def __init__(
         self,
         node_id: NodeId,
@@ -53,12 +68,9 @@ class StandardClient(ClientNode):
             raise ValueError("a client needs at least one server")
         if timeout_s <= 0:
             raise ValueError(f"client time-out must be positive, got {timeout_s}")
-        self.servers = tuple(servers)
+        self.config = ClientConfig(tuple(servers), timeout_s, think_s, rotate_after)
         self.ops = ops
-        self.timeout_s = timeout_s
-        self.think_s = think_s
-        self.rotate_after = rotate_after
-        self.dest = self.servers[0]
+        self.dest = servers[0]
         self.view = 0
         self.seq = 0
         self.pending: ClientRequest | None = None
@@ -78,10 +90,11 @@ class StandardClient(ClientNode):
         if timer == RETRY and self.pending is not None:
             self.timeouts_in_a_row += 1
             silent = self.dest
-            if self.timeouts_in_a_row >= self.rotate_after:
+            if self.timeouts_in_a_row >= self.config.rotate_after:
                 self.timeouts_in_a_row = 0
-                index = self.servers.index(self.dest) if self.dest in self.servers else -1
-                self.dest = self.servers[(index + 1) % len(self.servers)]
+                servers = self.config.servers
+                index = servers.index(self.dest) if self.dest in servers else -1
+                self.dest = servers[(index + 1) % len(servers)]
             self._send_pending(out, previous=silent)
         elif timer == THINK:
             self._issue_next(out)
@@ -94,8 +107,8 @@ class StandardClient(ClientNode):
         self.timeouts_in_a_row = 0
         self.completed += 1
         out.cancel_timer(RETRY)
-        if self.think_s > 0:
-            out.set_timer(THINK, out.rng.uniform(0.0, self.think_s))
+        if self.config.think_s > 0:
+            out.set_timer(THINK, out.rng.uniform(0.0, self.config.think_s))
         else:
             self._issue_next(out)
 
@@ -123,4 +136,4 @@ class StandardClient(ClientNode):
         if self.pending.previous != previous:
             self.pending = replace(self.pending, previous=previous)
         out.send(self.dest, self.pending)
-        out.set_timer(RETRY, self.timeout_s)
+        out.set_timer(RETRY, self.config.timeout_s)

@@ -1,24 +1,30 @@
 """What the rest of smrkit needs to know about a protocol, and the registry of them.
 
 A :class:`ProtocolSpec` says which failure model a protocol tolerates, how many failures
-``f`` it tolerates with ``n`` servers, how to build its replicas, and what it promises —
-its :class:`Targets` (failover, blocking, outages), derived in its module docstring —
-so that a run can be measured against both the promise and Table 1's lower bound.
+``f`` it tolerates with ``n`` servers, which timing models it is built for, how to build
+its replicas, and what it promises — its claims (:mod:`smrkit.protocols.claims`: one
+shape per family, derived in its module docstring) — so that a run can be measured
+against both the promise and the seeds' lower bounds. Running a protocol under a timing
+model or a fault plan outside what it is built for is allowed, and flagged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId
-from smrkit.core.node import Replica
+from smrkit.core.node import Node
+from smrkit.protocols.claims import Claims
 from smrkit.protocols.service import CLIENTS_MAX_DEFAULT
 
 MESSAGE_BYTES_MAX_DEFAULT = 4 * 1024 * 1024
 """Half the TCP runtime's default frame limit: room for the frame's envelope and for
 several messages batched into one frame."""
+
+TIMINGS = ("synchronous", "partial-sync", "lock-step", "async")
+"""The timing models (DESIGN.md, "The kernel, and timing models as choosers")."""
 
 
 @dataclass(frozen=True)
@@ -42,36 +48,31 @@ class ProtocolConfig:
 
 
 @dataclass(frozen=True)
-class Targets:
-    """What a protocol achieves (``None``: it promises nothing about that figure).
-
-    ``outage_count``/``outage_s`` are the (k, Δ) of property Pb4: every request gets a
-    response except those sent during at most k periods, each no longer than Δ.
-    """
-
-    failover_s: float | None = None
-    blocking_s: float | None = None
-    outage_count: int | None = None
-    outage_s: float | None = None
-
-
-@dataclass(frozen=True)
 class ProtocolSpec:
     name: str
     title: str
     failure_model: FailureModel
     replicas_default: int
-    build: Callable[[ProtocolConfig], list[Replica]]
+    build: Callable[[ProtocolConfig], Sequence[Node]]
     tolerated: Callable[[int], int]
     """``f`` as a function of the number of servers."""
     replicas_problem: Callable[[int], str | None]
     """Why ``n`` servers cannot run this protocol, or ``None``."""
-    targets: Callable[[int, float, float], Targets]
-    """``(f, delta_s, tau_s) -> Targets``."""
+    claims: Callable[[int, float, float], Claims]
+    """``(f, delta_s, tau_s) -> claims`` of the protocol's family."""
     client_timeout_s: Callable[[float, float], float]
     """A client time-out that exceeds the worst response time: ``(delta_s, tau_s)``."""
     restartable: bool = False
     """A replica started again with what it saved (``out.saved``) rejoins safely."""
+    timings: tuple[str, ...] = ("synchronous",)
+    """The timing models the protocol is built for; the first is its default."""
+
+    def timing_problem(self, timing: str) -> str | None:
+        """Why running under ``timing`` is outside what the protocol is built for."""
+        if timing in self.timings:
+            return None
+        built = " and ".join(self.timings)
+        return f"{self.name} is built for {built} timing; this run is {timing}"
 
 
 _PROTOCOLS: dict[str, ProtocolSpec] = {}

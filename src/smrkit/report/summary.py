@@ -9,6 +9,7 @@ The JSON object is a contract (scripts read it): ``protocol``, ``replicas``, ``f
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from typing import Any
 
 from rich.console import Console
@@ -16,7 +17,7 @@ from rich.table import Table
 
 from smrkit.check.evaluate import Evaluation
 from smrkit.core.failure_models import FailureModel, lower_bounds
-from smrkit.protocols.registry import Targets
+from smrkit.protocols.claims import Claims, PrimaryBackupClaims
 from smrkit.sim.world import SimRun
 
 
@@ -25,14 +26,9 @@ def make_console() -> Console:
     return Console(highlight=False, width=None if sys.stdout.isatty() else 110)
 
 
-def target_json(targets: Targets) -> dict[str, Any]:
-    fields = {
-        "failover_s": targets.failover_s,
-        "blocking_s": targets.blocking_s,
-        "outage_count": targets.outage_count,
-        "outage_s": targets.outage_s,
-    }
-    return {name: value for name, value in fields.items() if value is not None}
+def target_json(claims: Claims) -> dict[str, Any]:
+    """What the protocol claims, without the figures it promises nothing about."""
+    return {name: value for name, value in asdict(claims).items() if value is not None}
 
 
 def bound_json(run: SimRun) -> dict[str, Any]:
@@ -61,6 +57,7 @@ def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, 
         "f": run.f,
         "seed": config.seed,
         "failure_model": run.protocol.failure_model.value,
+        "timing": config.timing,
         "delta_s": config.delta_s,
         "delta_min_s": run.delta_min_s,
         "tau_s": config.tau_s,
@@ -77,8 +74,12 @@ def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, 
         "checks": {name: check.to_json() for name, check in evaluation.checks.items()},
         "measured": evaluation.measured(),
         "bound": bound_json(run),
-        "target": target_json(run.targets),
+        "target": target_json(run.claims),
     }
+
+
+def _timing(timing: str) -> str:
+    return "" if timing == "synchronous" else f", {timing} timing"
 
 
 def _s(value: float | None) -> str:
@@ -92,10 +93,11 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
         f"[bold]{run.protocol.name}[/bold] — {run.protocol.title}\n"
         f"n = {run.n} servers (tolerates f = {run.f} {run.protocol.failure_model.value} "
         f"failures), {config.clients} clients, δ = {config.delta_s} s, τ = {config.tau_s} s, "
-        f"seed {config.seed}\nfaults: {faults}; trace {trace_hash[:16]}"
+        f"seed {config.seed}{_timing(config.timing)}\nfaults: {faults}; trace {trace_hash[:16]}"
     )
     for problem in run.admissibility:
-        console.print(f"[yellow]outside the protocol's failure model:[/yellow] {problem}")
+        model = "timing" if problem == run.timing_problem else "failure"
+        console.print(f"[yellow]outside the protocol's {model} model:[/yellow] {problem}")
     counts = evaluation.history.counts()
     console.print(
         f"{len(run.trace.events)} events over {run.trace.end_time:.3f} virtual s "
@@ -112,7 +114,8 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
     console.print(table)
     bound = lower_bounds(run.protocol.failure_model, run.f, config.delta_s)
     measured = evaluation.measured()
-    targets = run.targets
+    targets = run.claims
+    assert isinstance(targets, PrimaryBackupClaims), "a primary-backup run"
     figures = Table(
         title="Measured against bound (Table 1 of seed 001)", title_justify="left", show_edge=False
     )

@@ -26,8 +26,11 @@ spec                                      meaning
 ========================================  =============================================
 
 A window ``T..`` is open-ended; a single time ``T`` means "from T on" for link and
-omission faults. A window covers ``[start, end)``. A link or send omission judges a
-message by when it is sent, a receive omission by when it arrives. Any link or omission
+omission faults. Times are virtual seconds, except under the ``lock-step`` timing, where
+they count rounds and may be written ``r3`` (``link:p1-p2@r2..r4``), and under ``async``,
+where they count steps (a fault at 5 happens once 5 events have happened). A window
+covers ``[start, end)``. A link or send omission judges a message by when it is sent, a
+receive omission by when it arrives. Any link or omission
 spec may end in ``~P`` (``link:p1-p2@0.5..0.9~0.3``): each message in the window is
 then lost with probability P instead of always.
 
@@ -49,6 +52,10 @@ from smrkit.core.ids import NodeId, is_client, is_server
 KINDS = ("crash", "link", "send-omission", "receive-omission", "general-omission", "restart")
 POINT_KINDS = ("crash", "restart")
 """Kinds that happen at one instant, not over a window."""
+SEND_KINDS = ("link", "send-omission", "general-omission")
+"""Kinds that lose a message when it is sent."""
+RECEIVE_KINDS = ("receive-omission", "general-omission")
+"""Kinds that lose a message when it arrives."""
 
 
 class FaultSpecError(ValueError):
@@ -59,7 +66,10 @@ class FaultSpecError(ValueError):
 class Fault:
     """One fault. ``node``/``peer`` mean: crash → node; link → the two ends (``directed``
     means only node→peer loses messages); omissions → the faulty node and, optionally,
-    the one peer it omits with. Times are virtual seconds; ``end`` may be infinite."""
+    the one peer it omits with. Times are virtual seconds (rounds when ``in_rounds``);
+    ``end`` may be infinite. A crash with ``after_sends`` or ``receivers`` happens during
+    the node's first step at or after ``start``: only the first ``after_sends`` of that
+    step's messages leave, or only those to ``receivers``."""
 
     kind: str
     node: NodeId
@@ -69,10 +79,20 @@ class Fault:
     directed: bool = False
     probability: float = 1.0
     after_sends: int | None = None
+    receivers: tuple[NodeId, ...] | None = None
+    in_rounds: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise FaultSpecError(f"unknown fault kind {self.kind!r}")
+        if self.kind != "crash" and (self.after_sends is not None or self.receivers is not None):
+            raise FaultSpecError(f"only a crash cuts a step's sends: {self.kind}")
+        if self.after_sends is not None and self.receivers is not None:
+            raise FaultSpecError("a crash keeps a prefix of its sends or some receivers, not both")
+        if self.in_rounds and not all(
+            t == math.inf or float(t).is_integer() for t in (self.start, self.end)
+        ):
+            raise FaultSpecError(f"rounds are whole numbers: {self.start}, {self.end}")
         if self.start < 0 or self.end < self.start:
             raise FaultSpecError(f"bad window [{self.start}, {self.end}) in {self.spec}")
         if not 0.0 < self.probability <= 1.0:
@@ -81,9 +101,12 @@ class Fault:
     @property
     def spec(self) -> str:
         """The canonical spec string; ``parse_fault(f.spec) == f``."""
+        at = _fmt_round if self.in_rounds else _fmt
         if self.kind in POINT_KINDS:
             suffix = "" if self.after_sends is None else f"/{self.after_sends}"
-            return f"{self.kind}:{self.node}@{_fmt(self.start)}{suffix}"
+            if self.receivers is not None:
+                suffix = "/" + ",".join(self.receivers)
+            return f"{self.kind}:{self.node}@{at(self.start)}{suffix}"
         if self.kind == "link":
             sep = "->" if self.directed else "-"
             target = f"{self.node}{sep}{self.peer}"
@@ -93,9 +116,9 @@ class Fault:
             target = f"{self.node}<-{self.peer}"
         else:
             target = f"{self.node}->{self.peer}"
-        window = _fmt(self.start)
+        window = at(self.start)
         if self.end != math.inf:
-            window += f"..{_fmt(self.end)}"
+            window += f"..{at(self.end)}"
         prob = "" if self.probability == 1.0 else f"~{_fmt(self.probability)}"
         return f"{self.kind}:{target}@{window}{prob}"
 
@@ -103,11 +126,17 @@ class Fault:
         return self.start <= t < self.end
 
     def nodes(self) -> tuple[NodeId, ...]:
-        return (self.node,) if self.peer is None else (self.node, self.peer)
+        """Every node the fault names (for validation against the run's nodes)."""
+        named = (self.node,) if self.peer is None else (self.node, self.peer)
+        return named + (self.receivers or ())
 
 
 def _fmt(x: float) -> str:
     return repr(float(x)) if x != int(x) else f"{x:.1f}"
+
+
+def _fmt_round(x: float) -> str:
+    return f"r{int(x)}"
 
 
 _SPEC = re.compile(r"^(?P<kind>[a-z-]+):(?P<target>[^@]+)@(?P<when>[^~]+)(?:~(?P<p>.+))?$")
@@ -115,6 +144,11 @@ _NODE = r"[A-Za-z][A-Za-z0-9_]*"
 
 
 def _number(text: str, spec: str, what: str) -> float:
+    text = text.strip()
+    if text.startswith("r"):
+        if not text[1:].isdigit():
+            raise FaultSpecError(f"bad round {text!r} in fault spec {spec!r}: write r3")
+        return float(text[1:])
     try:
         value = float(text)
     except ValueError:
@@ -141,11 +175,13 @@ def parse_fault(spec: str) -> Fault:
         if prob is not None:
             raise FaultSpecError(f"a {kind} has no probability: {spec!r}")
         if kind == "restart":
-            if re.fullmatch(_NODE, target) is None or not re.fullmatch(r"[0-9.eE+-]+", when):
+            if re.fullmatch(_NODE, target) is None or not re.fullmatch(r"r?[0-9.eE+-]+", when):
                 raise FaultSpecError(f"bad restart {spec!r}: write restart:p1@2.0")
-            return Fault("restart", target, None, _number(when, spec, "time"))
+            time = _number(when, spec, "time")
+            return Fault("restart", target, None, time, in_rounds=when.startswith("r"))
         return _parse_crash(spec, target, when)
     start, end = _parse_window(spec, when)
+    rounds = when.strip().startswith("r")
     if kind == "link":
         link = re.fullmatch(rf"({_NODE})(->|-)({_NODE})", target)
         if link is None:
@@ -153,7 +189,16 @@ def parse_fault(spec: str) -> Fault:
         a, sep, b = link.groups()
         if a == b:
             raise FaultSpecError(f"a link joins two different nodes: {spec!r}")
-        return Fault(kind, a, b, start, end, directed=sep == "->", probability=probability)
+        return Fault(
+            kind,
+            a,
+            b,
+            start,
+            end,
+            directed=sep == "->",
+            probability=probability,
+            in_rounds=rounds,
+        )
     arrow = {"send-omission": "->", "receive-omission": "<-", "general-omission": None}[kind]
     if arrow is not None and arrow in target:
         node, peer = (part.strip() for part in target.split(arrow, 1))
@@ -164,27 +209,46 @@ def parse_fault(spec: str) -> Fault:
             raise FaultSpecError(f"bad node name {name!r} in {spec!r}")
     if peer == node:
         raise FaultSpecError(f"a node does not omit messages to itself: {spec!r}")
-    return Fault(kind, node, peer, start, end, probability=probability)
+    return Fault(kind, node, peer, start, end, probability=probability, in_rounds=rounds)
 
 
 def _parse_crash(spec: str, target: str, when: str) -> Fault:
     if re.fullmatch(_NODE, target) is None:
         raise FaultSpecError(f"bad node {target!r} in {spec!r}: write crash:p1@1.0")
     after_sends: int | None = None
+    receivers: tuple[NodeId, ...] | None = None
     if "/" in when:
-        when, count = when.split("/", 1)
-        if not count.isdigit():
-            raise FaultSpecError(f"bad send count {count!r} in {spec!r}: write crash:p1@1.0/2")
-        after_sends = int(count)
+        when, cut = when.split("/", 1)
+        if cut.isdigit():
+            after_sends = int(cut)
+        else:
+            receivers = tuple(name.strip() for name in cut.split(","))
+            if not all(re.fullmatch(_NODE, name) for name in receivers):
+                raise FaultSpecError(
+                    f"bad cut {cut!r} in {spec!r}: write crash:p1@1.0/2 (the first 2 sends "
+                    "leave) or crash:p2@r3/p1,p4 (only p1 and p4 get its messages)"
+                )
+            if target in receivers:
+                raise FaultSpecError(f"a node does not send to itself: {spec!r}")
     if ".." in when:
         raise FaultSpecError(f"a crash happens at one time, not a window: {spec!r}")
-    return Fault("crash", target, None, _number(when, spec, "time"), after_sends=after_sends)
+    return Fault(
+        "crash",
+        target,
+        None,
+        _number(when, spec, "time"),
+        after_sends=after_sends,
+        receivers=receivers,
+        in_rounds=when.strip().startswith("r"),
+    )
 
 
 def _parse_window(spec: str, when: str) -> tuple[float, float]:
     if ".." not in when:
         return _number(when, spec, "time"), math.inf
     first, last = when.split("..", 1)
+    if last.strip() and first.strip().startswith("r") != last.strip().startswith("r"):
+        raise FaultSpecError(f"a window is in rounds at both ends or neither: {spec!r}")
     start = _number(first, spec, "start time")
     end = math.inf if last.strip() == "" else _number(last, spec, "end time")
     if end <= start:
@@ -317,3 +381,56 @@ def random_plan(
             peer = rng.choice([None, *others]) if kind != "general-omission" else None
         faults.append(Fault(kind, victim, peer, start, end, probability=probability))
     return FaultPlan(tuple(faults))
+
+
+class FaultState:
+    """The plan's link and omission faults as rules a world applies to each message.
+
+    A link fault or a send omission judges a message when it is sent, a receive omission
+    when it arrives; a lossy fault (``~P``) draws from the run's fault generator, seeded
+    from the run's seed, so a run stays a function of its configuration and seed. Fault
+    times written in rounds (``r3``) become virtual seconds here: ``round_s`` each."""
+
+    def __init__(self, plan: FaultPlan, rng: random.Random, round_s: float = 1.0) -> None:
+        self.plan = plan
+        self.rng = rng
+        self.round_s = round_s
+        self.send_rules = tuple(self.window(f) for f in plan.faults if f.kind in SEND_KINDS)
+        self.receive_rules = tuple(self.window(f) for f in plan.faults if f.kind in RECEIVE_KINDS)
+
+    def at(self, fault: Fault, time: float) -> float:
+        """A time of ``fault`` (its start or end) in virtual seconds."""
+        return time * self.round_s if fault.in_rounds else time
+
+    def window(self, fault: Fault) -> tuple[Fault, float, float]:
+        return fault, self.at(fault, fault.start), self.at(fault, fault.end)
+
+    def _lost(self, fault: Fault) -> bool:
+        return fault.probability >= 1.0 or self.rng.random() < fault.probability
+
+    def send_drop(self, src: NodeId, dst: NodeId, now: float) -> str | None:
+        """The cause if a message sent now from ``src`` to ``dst`` is lost, else ``None``."""
+        for fault, start, end in self.send_rules:
+            if not start <= now < end:
+                continue
+            if fault.kind == "link":
+                hit = (src == fault.node and dst == fault.peer) or (
+                    not fault.directed and src == fault.peer and dst == fault.node
+                )
+            else:
+                hit = src == fault.node and (fault.peer is None or fault.peer == dst)
+            if hit and self._lost(fault):
+                return fault.kind
+        return None
+
+    def receive_drop(self, src: NodeId, dst: NodeId, now: float) -> str | None:
+        """The cause if a message arriving now at ``dst`` from ``src`` is not received."""
+        for fault, start, end in self.receive_rules:
+            if (
+                start <= now < end
+                and dst == fault.node
+                and (fault.peer is None or fault.peer == src)
+                and self._lost(fault)
+            ):
+                return fault.kind
+        return None

@@ -93,5 +93,10 @@ class TimerQueue:
         del self._current[timer]
         return True
 
+    def pending(self) -> list[Timer]:
+        """The timers still to fire, in the order they will."""
+        live = [(key, timer) for key, _, timer in self._heap if self._live(key, timer)]
+        return [timer for _, timer in sorted(live)]
+
     def __len__(self) -> int:
         return len(self._current)

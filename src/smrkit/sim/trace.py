@@ -1,30 +1,12 @@
 """Traces: every event of a run, as structured records.
 
-In memory an event is a tuple ``(t, kind, node, other, num, data)`` — cheap to append in
-the simulator's hot loop. On disk it is one JSON object per line (JSON Lines), after a
-header line that holds the run's configuration, so a trace file plus the smrkit version
-replays the run. ``trace_hash`` is the SHA-256 of the canonical event lines: the same
-configuration and seed give the same hash, which is how determinism is tested.
-
-====================  ======  ==========  ======  =====================================
-kind                  node    other       num     data
-====================  ======  ==========  ======  =====================================
-``start``             node    —           —       —
-``send``              src     dst         msg id  the message
-``deliver``           dst     src         msg id  the message
-``drop``              dst     src         msg id  the cause (``crashed``, ``link``, …)
-``timer``             node    —           —       the timer
-``crash``             node    —           —       the fault spec
-``halt``              node    —           —       the reason
-``primary``           node    —           —       True / False (the predicate Prmy)
-``dest``              client  new Dest    —       —
-``invoke``            client  —           seq     the op
-``complete``          client  —           seq     ``(status, result)``
-``apply``             replica —           index   the command
-``save``              node    —           —       the key
-``fault``             —       —           —       ``(phase, spec)``: begin / end
-``end``               —       —           —       —
-====================  ======  ==========  ======  =====================================
+In memory an event is a :class:`~smrkit.sim.kernel.records.Record` ``(t, kind, node,
+other, num, data)`` — a ``NamedTuple``, cheap to append in the simulator's hot loop (the
+kinds are listed in :mod:`smrkit.sim.kernel.records`). On disk it is one JSON object per
+line (JSON Lines), after a header line that holds the run's configuration, so a trace
+file plus the smrkit version replays the run. ``trace_hash`` is the SHA-256 of the
+canonical event lines: the same configuration and seed give the same hash, which is how
+determinism is tested.
 
 A ``drop`` is recorded where the loss happens: losses on a link and send omissions at
 send time (right after the ``send``), receive omissions and deliveries to a crashed or
@@ -47,24 +29,64 @@ from typing import IO, Any, TypeAlias
 
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.ops import Command, Op, freeze
+from smrkit.sim.kernel.records import (
+    APPLY,
+    COMPLETE,
+    CRASH,
+    DECIDED,
+    DELIVER,
+    DELIVERED,
+    DEST,
+    DROP,
+    END,
+    FAULT,
+    HALT,
+    INVOKE,
+    PRIMARY,
+    PROPOSED,
+    ROUND,
+    SAVE,
+    SEND,
+    START,
+    TIMER,
+    Record,
+)
 
-Event: TypeAlias = tuple[float, str, Any, Any, Any, Any]
+Event: TypeAlias = Record
+"""A trace event is a kernel record."""
 
-START = "start"
-SEND = "send"
-DELIVER = "deliver"
-DROP = "drop"
-TIMER = "timer"
-CRASH = "crash"
-HALT = "halt"
-PRIMARY = "primary"
-DEST = "dest"
-INVOKE = "invoke"
-COMPLETE = "complete"
-APPLY = "apply"
-SAVE = "save"
-FAULT = "fault"
-END = "end"
+__all__ = [
+    "APPLY",
+    "COMPLETE",
+    "CRASH",
+    "DECIDED",
+    "DELIVER",
+    "DELIVERED",
+    "DEST",
+    "DROP",
+    "END",
+    "FAULT",
+    "HALT",
+    "INVOKE",
+    "PRIMARY",
+    "PROPOSED",
+    "ROUND",
+    "SAVE",
+    "SEND",
+    "START",
+    "TIMER",
+    "Event",
+    "OpaqueMessage",
+    "Record",
+    "Trace",
+    "TraceFormatError",
+    "encode",
+    "encode_text",
+    "event_from_json",
+    "event_line",
+    "event_to_json",
+    "read_trace",
+]
 
 TRACE_FORMAT = "smrkit-trace"
 TRACE_VERSION = 1
@@ -196,6 +218,12 @@ def event_to_json(event: Event) -> dict[str, Any]:
     elif kind == FAULT:
         phase, spec = data
         record.update(phase=phase, spec=spec)
+    elif kind == ROUND:
+        record.update(round=num)
+    elif kind in (PROPOSED, DECIDED):
+        record.update(node=node, round=num, value=encode(data))
+    elif kind == DELIVERED:
+        record.update(node=node, sender=other, round=num, value=encode(data))
     elif kind in (START, END):
         if node is not None:
             record["node"] = node
@@ -267,7 +295,8 @@ def _decode_op(data: Any) -> Op:
 def _decode_message(data: Any) -> Message:
     kind = data.get("type")
     if kind == "ClientRequest":
-        return ClientRequest(data["client"], data["seq"], _decode_op(data["op"]))
+        op = _decode_op(data["op"])
+        return ClientRequest(data["client"], data["seq"], op, data.get("previous"))
     if kind == "ClientReply":
         return ClientReply(data["client"], data["seq"], freeze(data["result"]), data.get("error"))
     if kind == "PrimaryHint":
@@ -291,32 +320,40 @@ def event_from_json(record: dict[str, Any], sent: dict[int, Message]) -> Event:
     if kind == SEND:
         msg = _decode_message(record["msg"])
         sent[record["id"]] = msg
-        return (t, kind, record["src"], record["dst"], record["id"], msg)
+        return Record(t, kind, record["src"], record["dst"], record["id"], msg)
     if kind == DELIVER:
-        return (t, kind, record["dst"], record["src"], record["id"], sent.get(record["id"]))
+        return Record(t, kind, record["dst"], record["src"], record["id"], sent.get(record["id"]))
     if kind == DROP:
-        return (t, kind, record["dst"], record["src"], record["id"], record["cause"])
+        return Record(t, kind, record["dst"], record["src"], record["id"], record["cause"])
     if kind == TIMER:
-        return (t, kind, record["node"], None, None, _timer(record["timer"]))
+        return Record(t, kind, record["node"], None, None, _timer(record["timer"]))
     if kind in (CRASH, HALT):
-        return (t, kind, record["node"], None, None, record["reason"])
+        return Record(t, kind, record["node"], None, None, record["reason"])
     if kind == PRIMARY:
-        return (t, kind, record["node"], None, None, bool(record["primary"]))
+        return Record(t, kind, record["node"], None, None, bool(record["primary"]))
     if kind == DEST:
-        return (t, kind, record["node"], record["dest"], None, None)
+        return Record(t, kind, record["node"], record["dest"], None, None)
     if kind == INVOKE:
-        return (t, kind, record["node"], None, record["seq"], _decode_op(record["op"]))
+        return Record(t, kind, record["node"], None, record["seq"], _decode_op(record["op"]))
     if kind == COMPLETE:
         result = (record["type"], freeze(record["result"]))
-        return (t, kind, record["node"], None, record["seq"], result)
+        return Record(t, kind, record["node"], None, record["seq"], result)
     if kind == APPLY:
-        return (t, kind, record["node"], None, record["index"], _decode_command(record["cmd"]))
+        command = _decode_command(record["cmd"])
+        return Record(t, kind, record["node"], None, record["index"], command)
     if kind == SAVE:
-        return (t, kind, record["node"], None, None, record["key"])
+        return Record(t, kind, record["node"], None, None, record["key"])
     if kind == FAULT:
-        return (t, kind, None, None, None, (record["phase"], record["spec"]))
+        return Record(t, kind, None, None, None, (record["phase"], record["spec"]))
+    if kind == ROUND:
+        return Record(t, kind, None, None, record["round"], None)
+    if kind in (PROPOSED, DECIDED):
+        return Record(t, kind, record["node"], None, record["round"], freeze(record["value"]))
+    if kind == DELIVERED:
+        value = freeze(record["value"])
+        return Record(t, kind, record["node"], record["sender"], record["round"], value)
     if kind in (START, END):
-        return (t, kind, record.get("node"), None, None, None)
+        return Record(t, kind, record.get("node"), None, None, None)
     raise TraceFormatError(f"unknown event kind {kind!r}")
 
 

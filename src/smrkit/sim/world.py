@@ -1,8 +1,21 @@
-"""Assemble a simulated world from a configuration, and run it.
+"""Assemble a simulated run from a configuration, and run it.
 
 :class:`SimConfig` is everything a run depends on; :func:`run_simulation` is a pure
 function of it (the seed included). The trace header stores the configuration, so a
-trace file is enough to replay its run.
+trace file is enough to replay its run. ``timing`` picks the timing model — a network
+(:mod:`smrkit.sim.network`) and a chooser (:mod:`smrkit.sim.choosers`):
+
+* ``synchronous`` — seed 001's model: delays in [δ_min, δ], FIFO links;
+* ``partial-sync`` — before ``gst_s`` delays up to ``delay_cap_s`` and reordering, and
+  every message sent at t arrives by max(t, GST) + δ;
+* ``lock-step`` — rounds of δ (round r starts at r·δ; fault times may count rounds:
+  ``crash:p2@r3/p1,p4``);
+* ``async`` — no clock; the adversary picks any in-flight message or pending timer next:
+  ``schedule`` ``random`` (seeded), ``oldest`` (fair) or ``script`` (the lines of
+  ``script``, see :func:`smrkit.sim.choosers.parse_schedule`); times count steps.
+
+A protocol run under a timing model it is not built for still runs, and the run says so
+(:attr:`SimRun.admissibility`), as it does for a fault plan outside its failure model.
 """
 
 from __future__ import annotations
@@ -14,18 +27,35 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smrkit import __version__
-from smrkit.core.ids import client_ids, server_ids
+from smrkit.core.ids import NodeId, client_ids, server_ids
 from smrkit.core.node import Node
+from smrkit.protocols.claims import Claims, PrimaryBackupClaims
 from smrkit.protocols.client import StandardClient
 from smrkit.protocols.registry import (
     MESSAGE_BYTES_MAX_DEFAULT,
+    TIMINGS,
     ProtocolConfig,
     ProtocolSpec,
-    Targets,
     get_protocol,
 )
+from smrkit.sim.choosers import (
+    Chooser,
+    EarliestFirst,
+    LockStep,
+    OldestFirst,
+    RandomOrder,
+    ScheduleError,
+    Scripted,
+    parse_schedule,
+)
 from smrkit.sim.faults import FaultPlan, FaultSpecError, admissibility_problems
-from smrkit.sim.network import SynchronousNetwork
+from smrkit.sim.network import (
+    AsyncNetwork,
+    LockStepNetwork,
+    Network,
+    PartialSyncNetwork,
+    SynchronousNetwork,
+)
 from smrkit.sim.simulator import Simulator
 from smrkit.sim.trace import Trace
 from smrkit.sim.workload import Workload, WorkloadError
@@ -54,17 +84,24 @@ class SimConfig:
     client_timeout_s: float | None = None
     think_s: float = 0.0
     time_limit_s: float = 3600.0
+    timing: str = "synchronous"
+    gst_s: float | None = None
+    delay_cap_s: float | None = None
+    schedule: str = "random"
+    script: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["faults"] = list(self.faults)
         data["mix"] = None if self.mix is None else dict(self.mix)
+        data["script"] = list(self.script)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SimConfig:
         values = dict(data)
         values["faults"] = tuple(values.get("faults", ()))
+        values["script"] = tuple(values.get("script", ()))
         mix = values.get("mix")
         values["mix"] = None if mix is None else tuple(sorted(dict(mix).items()))
         known = set(cls.__dataclass_fields__)
@@ -76,7 +113,11 @@ class SimConfig:
 
 @dataclass
 class SimRun:
-    """A finished run: its configuration, the world's parameters, the trace, the nodes."""
+    """A finished run: its configuration, the world's parameters, the trace, the nodes
+    (the world's own: a restarted server's latest incarnation).
+
+    ``admissibility`` lists why the run is outside what its protocol is built for (its
+    timing model, its failure model and f); empty when it is inside."""
 
     config: SimConfig
     protocol: ProtocolSpec
@@ -90,7 +131,8 @@ class SimRun:
     nodes: dict[str, Node]
     steps: int
     wall_s: float
-    targets: Targets = field(default_factory=Targets)
+    claims: Claims = field(default_factory=PrimaryBackupClaims)
+    timing_problem: str | None = None
 
 
 def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
@@ -110,7 +152,47 @@ def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
         raise ConfigError("clients and ops must be >= 0")
     if config.time_limit_s <= 0:
         raise ConfigError("the time limit must be positive")
+    if config.timing not in TIMINGS:
+        raise ConfigError(f"unknown timing {config.timing!r}; timings: {', '.join(TIMINGS)}")
+    if (config.gst_s is not None or config.delay_cap_s is not None) and (
+        config.timing != "partial-sync"
+    ):
+        raise ConfigError("--gst and --delay-cap belong to --timing partial-sync")
+    if config.timing != "async" and (config.schedule != "random" or config.script):
+        raise ConfigError("--schedule belongs to --timing async")
+    if config.schedule not in ("random", "oldest", "script"):
+        raise ConfigError(f"unknown schedule {config.schedule!r}: random, oldest or a file")
     return spec, n
+
+
+def _network(config: SimConfig, delta_min: float) -> Network:
+    rng = random.Random(f"{config.seed}/net")
+    if config.timing == "synchronous":
+        return SynchronousNetwork(config.delta_s, delta_min, rng)
+    if config.timing == "partial-sync":
+        gst = 0.0 if config.gst_s is None else config.gst_s
+        cap = 10 * config.delta_s if config.delay_cap_s is None else config.delay_cap_s
+        if not (gst >= 0 and cap >= config.delta_s):
+            raise ConfigError(f"need --gst >= 0 and --delay-cap >= delta ({config.delta_s})")
+        return PartialSyncNetwork(config.delta_s, delta_min, gst, cap, rng)
+    if config.timing == "lock-step":
+        return LockStepNetwork(round_s=config.delta_s)
+    return AsyncNetwork()
+
+
+def _chooser(config: SimConfig) -> Chooser:
+    if config.timing == "lock-step":
+        return LockStep()
+    if config.timing != "async":
+        return EarliestFirst()
+    if config.schedule == "oldest":
+        return OldestFirst()
+    if config.schedule == "script":
+        try:
+            return Scripted(parse_schedule(config.script))
+        except ScheduleError as error:
+            raise ConfigError(str(error)) from None
+    return RandomOrder(config.seed)
 
 
 def build_simulator(
@@ -134,6 +216,9 @@ def build_simulator(
         plan.validate([*servers, *clients])
     except FaultSpecError as error:
         raise ConfigError(str(error)) from None
+    in_rounds = [fault.spec for fault in plan.faults if fault.in_rounds]
+    if in_rounds and config.timing != "lock-step":
+        raise ConfigError(f"{in_rounds[0]} counts rounds: use it with --timing lock-step")
     delta_min = config.delta_s / 10 if config.delta_min_s is None else config.delta_min_s
     timeout = config.client_timeout_s or spec.client_timeout_s(config.delta_s, config.tau_s)
     try:
@@ -154,11 +239,12 @@ def build_simulator(
         for client in clients
     )
     nodes.extend(extra_nodes)
-    network = SynchronousNetwork(config.delta_s, delta_min, random.Random(f"{config.seed}/net"))
+    network = _network(config, delta_min)
     header = {
         "smrkit": __version__,
         "config": config.to_json(),
         "protocol": spec.name,
+        "timing": config.timing,
         "failure_model": spec.failure_model.value,
         "servers": list(servers),
         "clients": list(clients),
@@ -180,12 +266,11 @@ def build_simulator(
         if fault.kind == "restart" and fault.node not in servers:
             raise ConfigError(f"{fault.spec}: only servers restart")
 
-    def rebuild(node_id: str) -> Node:
+    def rebuild(node_id: NodeId) -> Node:
         return next(node for node in spec.build(protocol_config) if node.id == node_id)
 
     simulator = Simulator(
         nodes,
-        rebuild=rebuild,
         seed=config.seed,
         network=network,
         plan=plan,
@@ -194,7 +279,12 @@ def build_simulator(
         settle_until_s=plan.last_change() + settle,
         drain_s=2 * config.delta_s,
         stop_when_clients_done=True,
+        chooser=_chooser(config),
+        rebuild=rebuild,
     )
+    timing_problem = spec.timing_problem(config.timing)
+    problems = [] if timing_problem is None else [timing_problem]
+    problems += admissibility_problems(plan, spec.failure_model, f)
     run = SimRun(
         config=config,
         protocol=spec,
@@ -203,12 +293,13 @@ def build_simulator(
         delta_min_s=delta_min,
         client_timeout_s=timeout,
         plan=plan,
-        admissibility=admissibility_problems(plan, spec.failure_model, f),
+        admissibility=problems,
+        timing_problem=timing_problem,
         trace=simulator.trace,
-        nodes={node.id: node for node in nodes},
+        nodes=simulator.world.nodes,  # a restart's new incarnation replaces the old
         steps=0,
         wall_s=0.0,
-        targets=spec.targets(f, config.delta_s, config.tau_s),
+        claims=spec.claims(f, config.delta_s, config.tau_s),
     )
     return simulator, run
 
@@ -222,7 +313,10 @@ def run_simulation(
     """Build and run the world of ``config``."""
     simulator, run = build_simulator(config, extra_nodes, message_bytes_max=message_bytes_max)
     started = time.perf_counter()
-    simulator.run()
+    try:
+        simulator.run()
+    except ScheduleError as error:
+        raise ConfigError(str(error)) from None
     run.wall_s = time.perf_counter() - started
     run.steps = simulator.steps
     return run

@@ -64,7 +64,8 @@ from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, register
+from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 from smrkit.protocols.service import ReplicatedService
 
 # --- messages -------------------------------------------------------------------------
@@ -119,7 +120,19 @@ class SyncRequest(Message):
     have: int
 
 
-# --- state ----------------------------------------------------------------------------
+# --- configuration and state ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrashConfig:
+    """A replica's immutable configuration: the servers in rank order, the clients to
+    tell about a new primary, τ and δ."""
+
+    servers: tuple[NodeId, ...]
+    clients: tuple[NodeId, ...]
+    tau_s: float
+    delta_s: float
+
 
 ROUND = "round"
 CHECK = "check"  # (CHECK, k): the heartbeats of round k are in, at k·τ + δ
@@ -141,14 +154,12 @@ class CrashReplica(Replica):
         super().__init__(node_id)
         if node_id not in config.servers:
             raise ValueError(f"{node_id} is not one of the servers {config.servers}")
-        self.servers = tuple(sorted(config.servers, key=rank))
-        self._ranks = {server: rank(server) for server in self.servers}
-        self.clients = config.clients
-        self.tau_s = config.tau_s
-        self.delta_s = config.delta_s
+        self.config = CrashConfig(
+            tuple(sorted(config.servers, key=rank)), config.clients, config.tau_s, config.delta_s
+        )
         self.service = ReplicatedService(config.app, config.sessions_max)
         self.applied = self.service.log
-        self.primary: NodeId = self.servers[0]
+        self.primary: NodeId = self.config.servers[0]
         self.dead: set[NodeId] = set()
         self.round = 0
         self.heard: dict[NodeId, int] = {}
@@ -169,12 +180,12 @@ class CrashReplica(Replica):
         if start < len(log):
             out.send_all(backups, Sync(start + 1, tuple(log[start:])))
         out.send_all(
-            self.service.clients_to_tell(self.clients), PrimaryHint(self.id, rank(self.id))
+            self.service.clients_to_tell(self.config.clients), PrimaryHint(self.id, rank(self.id))
         )
-        out.set_timer((SERVING, out.now), confirm_delay(self.delta_s))
+        out.set_timer((SERVING, out.now), confirm_delay(self.config.delta_s))
 
     def _backups(self) -> list[NodeId]:
-        return [s for s in self.servers if s != self.id and s not in self.dead]
+        return [s for s in self.config.servers if s != self.id and s not in self.dead]
 
     def _mark_dead(self, server: NodeId) -> None:
         assert server != self.id, f"{self.id} concluded it crashed itself"
@@ -183,7 +194,7 @@ class CrashReplica(Replica):
     # --- handlers -----------------------------------------------------------------------
 
     def on_start(self, out: Out) -> None:
-        if self.id == self.servers[0]:
+        if self.id == self.config.servers[0]:
             self.become_primary(out, announce=False)
         self._start_round(0, out)
 
@@ -198,7 +209,7 @@ class CrashReplica(Replica):
                 out.send_all(reversed(self._backups()), Serving(arg))
             return
         if kind == CHECK:
-            for server in self.servers:
+            for server in self.config.servers:
                 if server != self.id and self.heard.get(server, -1) < arg:
                     self._mark_dead(server)
         elif kind == EXPECT:
@@ -213,7 +224,7 @@ class CrashReplica(Replica):
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
-        elif src not in self._ranks:
+        elif src not in self.config.servers:
             self.note(f"{type(msg).__name__} from a stranger")
         elif src in self.dead:
             self.note("message from a server known dead")
@@ -238,30 +249,30 @@ class CrashReplica(Replica):
 
     def _start_round(self, k: int, out: Out) -> None:
         self.round = k
-        others = [s for s in reversed(self.servers) if s != self.id and s not in self.dead]
+        others = [s for s in reversed(self.config.servers) if s != self.id and s not in self.dead]
         out.send_all(others, Heartbeat(k, len(self.applied)))
-        out.set_timer_at((CHECK, k), k * self.tau_s + self.delta_s)
-        out.set_timer_at(ROUND, (k + 1) * self.tau_s)
+        out.set_timer_at((CHECK, k), k * self.config.tau_s + self.config.delta_s)
+        out.set_timer_at(ROUND, (k + 1) * self.config.tau_s)
 
     def _decide(self, out: Out) -> None:
         """After a death: take over, or expect the next candidate to within δ."""
         if self.is_primary:
             return
-        candidate = next(s for s in self.servers if s not in self.dead)
+        candidate = next(s for s in self.config.servers if s not in self.dead)
         if candidate == self.id:
             self.become_primary(out, announce=True)
         elif candidate != self.primary:
-            out.set_timer((EXPECT, candidate), self.delta_s)
+            out.set_timer((EXPECT, candidate), self.config.delta_s)
 
     def _on_takeover(self, src: NodeId, takeover: Takeover, out: Out) -> None:
         if rank(src) > rank(self.id):
             self.note("takeover by a higher-ranked server")
             return
-        for server in self.servers:
+        for server in self.config.servers:
             if rank(server) < rank(src):
                 self._mark_dead(server)
         self.primary = src
-        confirmed_by = takeover.at + confirm_delay(self.delta_s) + self.delta_s
+        confirmed_by = takeover.at + confirm_delay(self.config.delta_s) + self.config.delta_s
         out.set_timer_at((CONFIRM, src), max(confirmed_by, out.now))
 
     # --- replication --------------------------------------------------------------------
@@ -309,9 +320,9 @@ def _build(config: ProtocolConfig) -> list[Replica]:
     return [CrashReplica(server, config) for server in config.servers]
 
 
-def _targets(f: int, delta_s: float, tau_s: float) -> Targets:
+def _claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
     confirming = max(f - 1, 0) * confirm_delay(delta_s)
-    return Targets(
+    return PrimaryBackupClaims(
         failover_s=f * delta_s + tau_s + confirming,
         blocking_s=0.0,
         outage_count=f,
@@ -328,7 +339,7 @@ SPEC = register(
         build=_build,
         tolerated=lambda n: n - 1,
         replicas_problem=lambda n: None if n >= 1 else "pb-crash needs at least 1 server",
-        targets=_targets,
+        claims=_claims,
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
     )
 )

@@ -50,9 +50,10 @@ from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command
+from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.protocols.primary_backup.crash import Sync, Update
 from smrkit.protocols.primary_backup.relay import Envelope, Relay
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, register
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 from smrkit.protocols.service import ReplicatedService
 
 # --- messages (all travel inside relay envelopes; Update and Sync are pb-crash's) -----
@@ -85,7 +86,21 @@ class LogReport(Message):
     commands: tuple[Command, ...]
 
 
-# --- state ----------------------------------------------------------------------------
+# --- configuration and state ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    """A replica's immutable configuration: the servers in rank order, the clients, τ, δ,
+    the f it tolerates (n − 2) and the heartbeat slots that fit in a round."""
+
+    servers: tuple[NodeId, ...]
+    clients: tuple[NodeId, ...]
+    tau_s: float
+    delta_s: float
+    f: int
+    slots: int
+
 
 SLOT = "slot"
 CHECK = "check"
@@ -97,16 +112,14 @@ class LinkReplica(Replica):
         super().__init__(node_id)
         if node_id not in config.servers:
             raise ValueError(f"{node_id} is not one of the servers {config.servers}")
-        self.servers = tuple(sorted(config.servers, key=rank))
-        self.clients = config.clients
-        self.tau_s = config.tau_s
-        self.delta_s = config.delta_s
-        self.f = len(self.servers) - 2
-        self.slots = 1 + sum(1 for m in range(1, self.f + 1) if 2 * m * self.delta_s < self.tau_s)
-        self.relay = Relay(node_id, self.servers)
+        servers = tuple(sorted(config.servers, key=rank))
+        f = len(servers) - 2
+        slots = 1 + sum(1 for m in range(1, f + 1) if 2 * m * config.delta_s < config.tau_s)
+        self.config = LinkConfig(servers, config.clients, config.tau_s, config.delta_s, f, slots)
+        self.relay = Relay(node_id, servers)
         self.service = ReplicatedService(config.app, config.sessions_max)
         self.applied = self.service.log
-        self.primary: NodeId = self.servers[0]
+        self.primary: NodeId = self.config.servers[0]
         self.dead: set[NodeId] = set()
         self.heard: dict[NodeId, tuple[int, int]] = {}
         self.known_length: dict[NodeId, int] = {}
@@ -129,9 +142,9 @@ class LinkReplica(Replica):
             reversed(self._backups()), Takeover(len(self.applied)), out, avoid=self.dead
         )
         out.send_all(
-            self.service.clients_to_tell(self.clients), PrimaryHint(self.id, rank(self.id))
+            self.service.clients_to_tell(self.config.clients), PrimaryHint(self.id, rank(self.id))
         )
-        out.set_timer(COLLECTED, 4 * self.delta_s)
+        out.set_timer(COLLECTED, 4 * self.config.delta_s)
 
     def _finish_collecting(self, out: Out) -> None:
         """Every live backup reported (or 4δ passed): sync them, then serve."""
@@ -147,12 +160,12 @@ class LinkReplica(Replica):
             self._on_request(src, request, out)
 
     def _backups(self) -> list[NodeId]:
-        return [s for s in self.servers if s != self.id and s not in self.dead]
+        return [s for s in self.config.servers if s != self.id and s not in self.dead]
 
     # --- handlers -----------------------------------------------------------------------
 
     def on_start(self, out: Out) -> None:
-        if self.id == self.servers[0]:
+        if self.id == self.config.servers[0]:
             self.become_primary(out, announce=False)
         self._slot(0, 0, out)
 
@@ -172,10 +185,9 @@ class LinkReplica(Replica):
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
             return
-        if not isinstance(msg, Envelope) or src not in self.servers or src == self.id:
-            self.note(
-                f"{type(msg).__name__} from {'a stranger' if src not in self.servers else src}"
-            )
+        if not isinstance(msg, Envelope) or src not in self.config.servers or src == self.id:
+            sender = "a stranger" if src not in self.config.servers else src
+            self.note(f"{type(msg).__name__} from {sender}")
             return
         payload = self.relay.receive(msg, out)
         if payload is None:
@@ -201,31 +213,33 @@ class LinkReplica(Replica):
 
     def _slot(self, k: int, m: int, out: Out) -> None:
         """Heartbeat of slot (k, m), its check 2δ later, and the next slot."""
-        start = k * self.tau_s + 2 * m * self.delta_s
-        others = [s for s in reversed(self.servers) if s != self.id and s not in self.dead]
+        start = k * self.config.tau_s + 2 * m * self.config.delta_s
+        others = [s for s in reversed(self.config.servers) if s != self.id and s not in self.dead]
         self.relay.send_all(others, Heartbeat(k, m, len(self.applied)), out, avoid=self.dead)
-        out.set_timer_at((CHECK, k, m), start + 2 * self.delta_s)
-        if m + 1 < self.slots:
-            out.set_timer_at((SLOT, k, m + 1), k * self.tau_s + 2 * (m + 1) * self.delta_s)
+        out.set_timer_at((CHECK, k, m), start + 2 * self.config.delta_s)
+        if m + 1 < self.config.slots:
+            next_slot = k * self.config.tau_s + 2 * (m + 1) * self.config.delta_s
+            out.set_timer_at((SLOT, k, m + 1), next_slot)
         else:
-            out.set_timer_at((SLOT, k + 1, 0), (k + 1) * self.tau_s)
+            out.set_timer_at((SLOT, k + 1, 0), (k + 1) * self.config.tau_s)
 
     def _check(self, k: int, m: int, out: Out) -> None:
-        for server in self.servers:
+        for server in self.config.servers:
             if (
                 server != self.id
                 and server not in self.dead
                 and self.heard.get(server, (-1, 0)) < (k, m)
             ):
                 self.dead.add(server)
-        if not self.is_primary and next(s for s in self.servers if s not in self.dead) == self.id:
+        lowest_alive = next(s for s in self.config.servers if s not in self.dead)
+        if not self.is_primary and lowest_alive == self.id:
             self.become_primary(out, announce=True)
 
     def _on_takeover(self, src: NodeId, takeover: Takeover, out: Out) -> None:
         if rank(src) > rank(self.id) or self.is_primary:
             self.note("takeover by a higher-ranked server")
             return
-        for server in self.servers:
+        for server in self.config.servers:
             if rank(server) < rank(src):
                 assert server != self.id, f"{self.id} learned it crashed"
                 self.dead.add(server)
@@ -293,8 +307,8 @@ def _build(config: ProtocolConfig) -> list[Replica]:
     return [LinkReplica(server, config) for server in config.servers]
 
 
-def _targets(f: int, delta_s: float, tau_s: float) -> Targets:
-    return Targets(
+def _claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
+    return PrimaryBackupClaims(
         failover_s=2 * f * delta_s + tau_s,
         blocking_s=0.0,
         outage_count=f,
@@ -311,7 +325,7 @@ SPEC = register(
         build=_build,
         tolerated=lambda n: max(n - 2, 0),
         replicas_problem=lambda n: None if n >= 2 else "pb-link needs at least 2 servers",
-        targets=_targets,
+        claims=_claims,
         client_timeout_s=lambda delta_s, tau_s: 8 * delta_s,
     )
 )

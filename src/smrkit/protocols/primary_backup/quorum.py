@@ -106,7 +106,8 @@ from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHin
 from smrkit.core.node import SAME_INSTANT_S, Out, Replica, Timer
 from smrkit.core.ops import Command
 from smrkit.core.sizes import encoded_bytes_bound
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets
+from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec
 from smrkit.protocols.service import Freshness, ReplicatedService
 
 ROTATE_AFTER = 3
@@ -234,7 +235,47 @@ class Committed(Message):
     commit: int
 
 
-# --- state ----------------------------------------------------------------------------
+# --- configuration and state ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuorumConfig:
+    """A replica's immutable configuration: the servers in rank order and the others,
+    the clients, τ, δ, the largest part of a log a message carries, the f it tolerates
+    ((n − 1) / 2), the election sub-rounds that fit in a round, the clients' time-out
+    and whether a client's word counts as evidence."""
+
+    servers: tuple[NodeId, ...]
+    others: tuple[NodeId, ...]
+    clients: tuple[NodeId, ...]
+    tau_s: float
+    delta_s: float
+    part_bytes_max: int
+    f: int
+    subs: int
+    client_timeout_s: float
+    clients_trusted: bool
+
+    @classmethod
+    def of(cls, node_id: NodeId, config: ProtocolConfig) -> QuorumConfig:
+        servers = tuple(sorted(config.servers, key=rank))
+        f = (len(servers) - 1) // 2
+        # Sub-rounds end before the next round starts (2(m + 1)δ < τ), so a vote of
+        # round k never meets a heartbeat of round k + 1.
+        fitting = sum(1 for m in range(f) if 2 * (m + 1) * config.delta_s < config.tau_s)
+        return cls(
+            servers,
+            tuple(s for s in servers if s != node_id),
+            config.clients,
+            config.tau_s,
+            config.delta_s,
+            max(1, config.message_bytes_max - PART_OVERHEAD_BYTES),
+            f,
+            max(1, fitting),
+            client_timeout(config.delta_s, config.tau_s),
+            config.clients_trusted,
+        )
+
 
 ROUND = "round"
 DESERT = "desert"  # (DESERT, k): k·τ + δ
@@ -250,24 +291,14 @@ class QuorumReplica(Replica):
         super().__init__(node_id)
         if node_id not in config.servers:
             raise ValueError(f"{node_id} is not one of the servers {config.servers}")
-        self.servers = tuple(sorted(config.servers, key=rank))
-        self.others = tuple(s for s in self.servers if s != node_id)
-        self.clients = config.clients
-        self.tau_s = config.tau_s
-        self.delta_s = config.delta_s
-        self.part_bytes_max = max(1, config.message_bytes_max - PART_OVERHEAD_BYTES)
-        self.f = (len(self.servers) - 1) // 2
-        # Sub-rounds end before the next round starts (2(m + 1)δ < τ), so a vote of
-        # round k never meets a heartbeat of round k + 1.
-        fitting = sum(1 for m in range(self.f) if 2 * (m + 1) * self.delta_s < self.tau_s)
-        self.subs = max(1, fitting)
+        self.config = QuorumConfig.of(node_id, config)
         self.service = ReplicatedService(config.app, config.sessions_max)
         self.applied = self.service.log
         self.entries: list[Command] = []
         self.epochs: list[int] = []
         self.commit = 0
         self.epoch = 0
-        self.primary: NodeId | None = self.servers[0]
+        self.primary: NodeId | None = self.config.servers[0]
         self.round = 0
         self.acked_round = -1
         self.heard: dict[NodeId, int] = {}
@@ -288,9 +319,7 @@ class QuorumReplica(Replica):
         self.match: dict[NodeId, int] = {}
         self.waiting: dict[int, tuple[NodeId, ClientRequest]] = {}
         self.held: list[tuple[NodeId, ClientRequest]] = []
-        self.client_timeout_s = client_timeout(config.delta_s, config.tau_s)
-        self.clients_trusted = config.clients_trusted
-        self.serving_since = 0.0 if node_id == self.servers[0] else math.inf
+        self.serving_since = 0.0 if node_id == self.config.servers[0] else math.inf
         self.replied_at: dict[NodeId, tuple[int, float]] = {}
         self.in_sync = True
         """Whether this log is a prefix of the current primary's: only then may the
@@ -315,12 +344,12 @@ class QuorumReplica(Replica):
         self.settling = True
         # From the election's instant, not from when the step ran: a late step must not
         # move the deadline (a runtime orders timers by their instants).
-        self.settle_at = elected_at + 2 * self.delta_s
+        self.settle_at = elected_at + 2 * self.config.delta_s
         self.serving_since = math.inf
         self.match = {}
         self.asked = None
         length = len(self.entries)
-        for server in self.others:
+        for server in self.config.others:
             known = max(self.commits.get(server, (-1, 0))[1], voters.get(server, 0))
             start = min(known, self.commit) + 1
             # A voter gets all it lacks (the takeover waits for it; it was not far behind
@@ -338,7 +367,7 @@ class QuorumReplica(Replica):
                     first = False
                 else:
                     out.send(server, Sync(epoch, begin, epochs, commands, self.commit, length))
-        out.send_all(self.service.clients_to_tell(self.clients), PrimaryHint(self.id, epoch))
+        out.send_all(self.service.clients_to_tell(self.config.clients), PrimaryHint(self.id, epoch))
         out.set_timer_at((SETTLE, epoch), self.settle_at)
 
     # --- log ----------------------------------------------------------------------------
@@ -353,7 +382,7 @@ class QuorumReplica(Replica):
             last = begin - 1
             while last < end:
                 entry = encoded_bytes_bound(self.entries[last]) + 9
-                if last >= begin and size + entry > self.part_bytes_max:
+                if last >= begin and size + entry > self.config.part_bytes_max:
                     break
                 size += entry
                 last += 1
@@ -422,7 +451,7 @@ class QuorumReplica(Replica):
             self._recover(out)
             return
         out.save("length", 0)  # a restart finds this and recovers, even with an empty log
-        if self.id == self.servers[0]:
+        if self.id == self.config.servers[0]:
             self.is_primary = True
         self._start_round(0, out)
 
@@ -448,10 +477,10 @@ class QuorumReplica(Replica):
         self._changed_from = len(self.entries)
         self.primary = None
         self.serving_since = math.inf
-        self.round = math.ceil(out.now / self.tau_s)
+        self.round = math.ceil(out.now / self.config.tau_s)
         self.heard[self.id] = self.round
         self.commits[self.id] = (self.round, self.commit)
-        out.set_timer_at(ROUND, self.round * self.tau_s)
+        out.set_timer_at(ROUND, self.round * self.config.tau_s)
 
     def _persist(self, out: Out) -> None:
         """Make the log, epoch and commit point durable before this step's messages leave
@@ -507,7 +536,7 @@ class QuorumReplica(Replica):
     def _on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
-        elif src not in self.others:
+        elif src not in self.config.others:
             self.note(f"{type(msg).__name__} from a stranger")
         elif isinstance(msg, Heartbeat):
             self._on_heartbeat(src, msg, out)
@@ -544,30 +573,31 @@ class QuorumReplica(Replica):
         self.commits[self.id] = (k, self.commit)
         self.votes = {key: v for key, v in self.votes.items() if key[0] >= k - 1}
         beat = Heartbeat(k, self.epoch, self.is_primary, len(self.entries), self.commit)
-        out.send_all(self.others, beat)
-        start = k * self.tau_s
+        out.send_all(self.config.others, beat)
+        start = k * self.config.tau_s
         if self.is_primary and not self.settling:
             self.lease_round = k
             self.lease_acks = set()
-            out.set_timer_at((LEASE, k), start + 2 * self.delta_s)
+            out.set_timer_at((LEASE, k), start + 2 * self.config.delta_s)
         else:
-            out.set_timer_at((DESERT, k), start + self.delta_s)
-        out.set_timer_at(ROUND, start + self.tau_s)
+            out.set_timer_at((DESERT, k), start + self.config.delta_s)
+        out.set_timer_at(ROUND, start + self.config.tau_s)
 
     def _close_round(self, k: int, out: Out) -> None:
         """Round k's business due at the instant round k + 1 starts, done before it
         starts, whatever order the runtime fires timers due at one instant in: the
         lease check, the last sub-round's election, a takeover's settling. Each is
         idempotent; those due earlier have already run and change nothing now."""
-        end = k * self.tau_s + self.tau_s
+        tau_s, delta_s = self.config.tau_s, self.config.delta_s
+        end = k * tau_s + tau_s
 
         def due(at: float) -> bool:
             return abs(at - end) <= SAME_INSTANT_S
 
-        if due(k * self.tau_s + 2 * self.delta_s):
+        if due(k * tau_s + 2 * delta_s):
             self._check_lease(k, out)
-        last = self.subs - 1
-        if not self._halting(out) and due(k * self.tau_s + (2 + 2 * last) * self.delta_s):
+        last = self.config.subs - 1
+        if not self._halting(out) and due(k * tau_s + (2 + 2 * last) * delta_s):
             self._elect(k, last, out)
         if not self._halting(out) and self.settling and due(self.settle_at):
             self._settle(self.epoch, out)
@@ -603,8 +633,8 @@ class QuorumReplica(Replica):
             self._ask(out)
 
     def _check_lease(self, k: int, out: Out) -> None:
-        if self.is_primary and self.lease_round == k and len(self.lease_acks) < self.f:
-            out.halt(f"round {k}: {len(self.lease_acks)} of {self.f} acknowledgements")
+        if self.is_primary and self.lease_round == k and len(self.lease_acks) < self.config.f:
+            out.halt(f"round {k}: {len(self.lease_acks)} of {self.config.f} acknowledgements")
 
     def _desert(self, k: int, out: Out) -> None:
         if self.is_primary or self.acked_round >= k:
@@ -625,7 +655,7 @@ class QuorumReplica(Replica):
         floor = self._best_commit(k) - LAG_ENTRIES_MAX
         return [
             s
-            for s in self.servers
+            for s in self.config.servers
             if self.heard.get(s, -1) >= k
             and self.deserted != (s, k)
             and self.commits.get(s, (-1, 0))[0] >= k
@@ -637,33 +667,34 @@ class QuorumReplica(Replica):
         stand (``_candidates``) ranked m-th or later, the primary deserted this round left
         out of the ranking (see "Election" in the module docstring)."""
         eligible = set(self._candidates(k))
-        ranking = [s for s in self.servers if self.deserted != (s, k)]
+        ranking = [s for s in self.config.servers if self.deserted != (s, k)]
         return next((s for s in ranking[m:] if s in eligible), None)
 
     def _vote(self, k: int, m: int, out: Out) -> None:
-        if self.is_primary or self.primary is not None or k != self.round or m >= self.subs:
+        if self.is_primary or self.primary is not None or k != self.round or m >= self.config.subs:
             return
         if self.commit + LAG_ENTRIES_MAX < self._best_commit(k):
             return  # far behind: catch up first (``_fetch_if_far_behind``)
         candidate = self._candidate(k, m)
         if candidate is None:
             return
+        tau_s, delta_s = self.config.tau_s, self.config.delta_s
         if candidate == self.id:
             self.votes.setdefault((k, m), {})[self.id] = None
-            out.set_timer_at((ELECT, k, m), k * self.tau_s + (2 + 2 * m) * self.delta_s)
+            out.set_timer_at((ELECT, k, m), k * tau_s + (2 + 2 * m) * delta_s)
         else:
             start = min(self.commits[candidate][1], self.commit) + 1
             last_epoch = self.epochs[-1] if self.epochs else -1
             for begin, end in self._parts(start, len(self.entries)):
                 part = (tuple(self.epochs[begin - 1 : end]), tuple(self.entries[begin - 1 : end]))
                 out.send(candidate, Vote(k, m, last_epoch, len(self.entries), begin, *part))
-        if m + 1 < self.subs:
-            out.set_timer_at((VOTE, k, m + 1), k * self.tau_s + (3 + 2 * m) * self.delta_s)
+        if m + 1 < self.config.subs:
+            out.set_timer_at((VOTE, k, m + 1), k * tau_s + (3 + 2 * m) * delta_s)
 
     def _on_vote(self, src: NodeId, vote: Vote) -> None:
         """Collect a ballot, part by part: the first part is completed with this server's
         own committed entries."""
-        if vote.sub >= self.subs:
+        if vote.sub >= self.config.subs:
             return
         ballots = self.votes.setdefault((vote.round, vote.sub), {})
         ballot = ballots.get(src)
@@ -694,11 +725,11 @@ class QuorumReplica(Replica):
                 voters[voter] = ballot[4]
             else:
                 self.note(f"incomplete vote from {voter}")
-        if len(logs) < self.f + 1:
+        if len(logs) < self.config.f + 1:
             return
         _, epochs, commands = max(logs, key=lambda log: log[0])
         self._adopt(tuple(epochs), tuple(commands))
-        elected_at = k * self.tau_s + (2 + 2 * m) * self.delta_s
+        elected_at = k * self.config.tau_s + (2 + 2 * m) * self.config.delta_s
         self.become_primary(k * EPOCHS_PER_ROUND + m + 1, elected_at, out, voters)
 
     def _on_takeover(self, src: NodeId, takeover: Takeover, out: Out) -> None:
@@ -726,8 +757,8 @@ class QuorumReplica(Replica):
         if not self.is_primary or epoch != self.epoch or not self.settling:
             return
         holders = sum(1 for length in self.match.values() if length >= len(self.entries))
-        if holders < self.f:
-            out.halt(f"takeover of epoch {epoch}: {holders} of {self.f} acknowledgements")
+        if holders < self.config.f:
+            out.halt(f"takeover of epoch {epoch}: {holders} of {self.config.f} acknowledgements")
             return
         self.settling = False
         self.serving_since = out.now
@@ -746,7 +777,7 @@ class QuorumReplica(Replica):
         have = self.commit if not self.in_sync else len(self.entries)
         if self.asked is not None:
             to, asked_have, at = self.asked
-            if to == self.primary and asked_have == have and out.now < at + 2 * self.delta_s:
+            if to == self.primary and asked_have == have and out.now < at + 2 * self.config.delta_s:
                 return
         self.asked = (self.primary, have, out.now)
         out.send(self.primary, Behind(self.epoch, have))
@@ -781,7 +812,7 @@ class QuorumReplica(Replica):
         server that has them — part by part, one request at a time."""
         if commit <= self.commit + LAG_ENTRIES_MAX:
             return
-        if self.asked is not None and out.now < self.asked[2] + 2 * self.delta_s:
+        if self.asked is not None and out.now < self.asked[2] + 2 * self.config.delta_s:
             return
         self.asked = (src, self.commit, out.now)
         out.send(src, Fetch(self.commit))
@@ -812,7 +843,7 @@ class QuorumReplica(Replica):
         if not self.is_primary:
             if self.primary is not None:
                 out.send(src, PrimaryHint(self.primary, self.epoch))
-                if request.previous == self.primary and self.clients_trusted:
+                if request.previous == self.primary and self.config.clients_trusted:
                     out.send(self.primary, Unanswered(request.client, request.seq))
             return  # Pb3: not enqueued
         if self.settling:
@@ -824,7 +855,7 @@ class QuorumReplica(Replica):
             (r.client, r.seq) == key for _, r in self.waiting.values()
         ):
             return  # still waiting for its quorum; the reply follows
-        if request.previous == self.id and self.clients_trusted:
+        if request.previous == self.id and self.config.clients_trusted:
             evidence = self._omission_evidence(key, freshness, out.now, hops=1)
             if evidence is not None:
                 out.halt(evidence)
@@ -839,11 +870,11 @@ class QuorumReplica(Replica):
         self.epochs.append(self.epoch)
         index = len(self.entries)
         self.waiting[index] = (src, request)
-        out.send_all(self.others, Update(self.epoch, index, command, self.commit))
-        if self.f == 0:
+        out.send_all(self.config.others, Update(self.epoch, index, command, self.commit))
+        if self.config.f == 0:
             self._commit_to(index, out)
         else:
-            out.set_timer((COMMIT_BY, index), 2 * self.delta_s)
+            out.set_timer((COMMIT_BY, index), 2 * self.config.delta_s)
 
     def _omission_evidence(
         self, key: tuple[NodeId, int], freshness: Freshness, now: float, *, hops: int
@@ -855,20 +886,20 @@ class QuorumReplica(Replica):
         reliable link. If it arrived while this server was serving, it was either never
         received (receive omission) or answered by a reply that never arrived (send
         omission)."""
-        earliest_arrival = now - self.client_timeout_s - hops * self.delta_s
+        earliest_arrival = now - self.config.client_timeout_s - hops * self.config.delta_s
         if freshness is Freshness.NEW and self.serving_since <= earliest_arrival:
             return f"never received {key[0]}#{key[1]}: I omit messages"
         replied = self.replied_at.get(key[0])
         if (
             replied is not None
             and replied[0] == key[1]
-            and now > replied[1] + (hops + 1) * self.delta_s
+            and now > replied[1] + (hops + 1) * self.config.delta_s
         ):
             return f"my reply to {key[0]}#{key[1]} never arrived: I omit messages"
         return None
 
     def _on_unanswered(self, news: Unanswered, out: Out) -> None:
-        if not self.is_primary or self.settling or not self.clients_trusted:
+        if not self.is_primary or self.settling or not self.config.clients_trusted:
             return
         key = (news.client, news.seq)
         if any((r.client, r.seq) == key for _, r in self.waiting.values()):
@@ -885,8 +916,8 @@ class QuorumReplica(Replica):
         if self.settling:
             return
         lengths = sorted(self.match.values(), reverse=True)
-        if len(lengths) >= self.f:
-            self._commit_to(min(lengths[self.f - 1], len(self.entries)), out)
+        if len(lengths) >= self.config.f:
+            self._commit_to(min(lengths[self.config.f - 1], len(self.entries)), out)
 
     def _commit_to(self, index: int, out: Out) -> None:
         while self.commit < index:
@@ -935,8 +966,8 @@ def failover_target(f: int, delta_s: float, tau_s: float) -> float:
     return tau_s + 2 * delta_s + max(f - 1, 0) * max(tau_s, 2 * delta_s)
 
 
-def targets(f: int, delta_s: float, tau_s: float) -> Targets:
-    return Targets(
+def claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
+    return PrimaryBackupClaims(
         failover_s=failover_target(f, delta_s, tau_s),
         blocking_s=2 * delta_s,
         outage_count=f,
@@ -956,7 +987,7 @@ def quorum_spec(name: str, title: str, model: FailureModel) -> ProtocolSpec:
         build=build,
         tolerated=lambda n: (n - 1) // 2,
         replicas_problem=lambda n: None if n >= 1 else f"{name} needs at least 1 server",
-        targets=targets,
+        claims=claims,
         client_timeout_s=client_timeout,
         restartable=True,
     )

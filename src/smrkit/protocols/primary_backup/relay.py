@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.node import Out
+from smrkit.core.state import Configured
 
 SEEN_PER_ORIGIN_MAX = 4096
 """Duplicates arrive within 2δ of the first copy; this many recent sequence numbers per
@@ -38,9 +39,12 @@ class Envelope(Message):
     payload: Message
 
 
-class Relay:
+class Relay(Configured):
     """One server's end of the redundant paths: sends over every path, forwards for
-    others, and delivers each message once."""
+    others, and delivers each message once. ``me`` and ``servers`` are configuration;
+    the sequence numbers sent and seen are state."""
+
+    config_fields = ("me", "servers")
 
     def __init__(self, me: NodeId, servers: Iterable[NodeId]) -> None:
         self.me = me

@@ -35,7 +35,8 @@ from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, register
+from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 from smrkit.protocols.service import ReplicatedService
 
 # --- messages -------------------------------------------------------------------------
@@ -54,7 +55,20 @@ class Heartbeat(Message):
     """p1's periodic "I am alive", every τ."""
 
 
-# --- state ----------------------------------------------------------------------------
+# --- configuration and state ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimpleConfig:
+    """A replica's immutable configuration: the primary p1, the backup p2, the clients
+    to tell about a takeover, τ and δ."""
+
+    first: NodeId
+    second: NodeId
+    clients: tuple[NodeId, ...]
+    tau_s: float
+    delta_s: float
+
 
 HEARTBEAT = "heartbeat"
 SILENCE = "silence"
@@ -65,10 +79,8 @@ class SimpleReplica(Replica):
         super().__init__(node_id)
         if len(config.servers) != 2 or node_id not in config.servers:
             raise ValueError(f"pb-simple runs on exactly two servers, got {config.servers}")
-        self.first, self.second = config.servers
-        self.clients = config.clients
-        self.tau_s = config.tau_s
-        self.delta_s = config.delta_s
+        first, second = config.servers
+        self.config = SimpleConfig(first, second, config.clients, config.tau_s, config.delta_s)
         self.service = ReplicatedService(config.app, config.sessions_max)
         self.applied = self.service.log
         self.ignored: dict[str, int] = {}
@@ -77,28 +89,28 @@ class SimpleReplica(Replica):
 
     def become_primary(self, out: Out) -> None:
         self.is_primary = True
-        if self.id == self.second:
-            out.send_all(self.clients, PrimaryHint(self.id, 2))
+        if self.id == self.config.second:
+            out.send_all(self.config.clients, PrimaryHint(self.id, 2))
 
     # --- handlers -----------------------------------------------------------------------
 
     def on_start(self, out: Out) -> None:
-        if self.id == self.first:
+        if self.id == self.config.first:
             self.become_primary(out)
-            out.send(self.second, Heartbeat())
-            out.set_timer(HEARTBEAT, self.tau_s)
+            out.send(self.config.second, Heartbeat())
+            out.set_timer(HEARTBEAT, self.config.tau_s)
         else:
-            out.set_timer(SILENCE, self.tau_s + self.delta_s)
+            out.set_timer(SILENCE, self.config.tau_s + self.config.delta_s)
 
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if isinstance(msg, ClientRequest):
             if self.is_primary:
                 self._serve(src, msg, out)
             return  # Pb3: a request at a non-primary is not enqueued
-        if src != self.first or self.id != self.second or self.is_primary:
+        if src != self.config.first or self.id != self.config.second or self.is_primary:
             self._ignore(f"{type(msg).__name__} from {src}")
             return
-        out.set_timer(SILENCE, self.tau_s + self.delta_s)
+        out.set_timer(SILENCE, self.config.tau_s + self.config.delta_s)
         if isinstance(msg, Update):
             if msg.index == len(self.applied) + 1:
                 self.service.execute(msg.command)
@@ -113,8 +125,8 @@ class SimpleReplica(Replica):
 
     def on_timer(self, timer: Timer, out: Out) -> None:
         if timer == HEARTBEAT:
-            out.send(self.second, Heartbeat())
-            out.set_timer(HEARTBEAT, self.tau_s)
+            out.send(self.config.second, Heartbeat())
+            out.set_timer(HEARTBEAT, self.config.tau_s)
         elif timer == SILENCE and not self.is_primary:
             self.become_primary(out)
 
@@ -123,8 +135,8 @@ class SimpleReplica(Replica):
         if admitted is None:
             return
         command, result = admitted
-        if self.id == self.first:
-            out.send(self.second, Update(len(self.applied), command))
+        if self.id == self.config.first:
+            out.send(self.config.second, Update(len(self.applied), command))
         out.send(src, ClientReply(request.client, request.seq, result))
 
 
@@ -132,8 +144,8 @@ def _build(config: ProtocolConfig) -> list[Replica]:
     return [SimpleReplica(server, config) for server in config.servers]
 
 
-def _targets(f: int, delta_s: float, tau_s: float) -> Targets:
-    return Targets(
+def _claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
+    return PrimaryBackupClaims(
         failover_s=tau_s + 2 * delta_s,
         blocking_s=0.0,
         outage_count=1,
@@ -150,7 +162,7 @@ SPEC = register(
         build=_build,
         tolerated=lambda n: 1,
         replicas_problem=lambda n: None if n == 2 else "pb-simple runs on exactly 2 servers",
-        targets=_targets,
+        claims=_claims,
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
     )
 )

@@ -1,0 +1,210 @@
+"""``smrkit explore``: model-check a protocol's world, in Stateright's terms."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from smrkit.cli.errors import UserError
+from smrkit.explore.models import MODELS, Model, ModelError, build_model
+from smrkit.explore.replay import ReplayError, replay
+from smrkit.explore.search import SearchResult, search
+from smrkit.explore.symmetry import Symmetry
+from smrkit.report.explore import explore_json, print_explore
+from smrkit.report.summary import make_console
+
+EXIT_INCOMPLETE = 3
+
+EPILOG = """\b
+Models: paxos (Stateright's examples/paxos.rs: --servers 3 --clients 2 by default),
+2pc (examples/2pc.rs: its resource managers are the --servers), and pb-crash or any
+primary-backup protocol, registered or module.path:ClassName (n = 2 by default, one
+client doing put x 1 then get x, delays in {δ_min, δ}, any crash within --crashes at
+any step, up to --horizon).
+
+\b
+Output, as Stateright's: states (generated, repeats included), unique (distinct),
+max_depth (longest path, the initial state counting 1), sec, states_per_s (unique
+per second), and each property's verdict with its path (BFS: a shortest one).
+A progress line goes to stderr every second.
+
+\b
+Exit status: 0 every property as expected (invariants hold, examples found),
+1 a property violated or an example not found, 2 bad usage, 3 a bound
+(--max-depth, --max-states) stopped the search before a verdict.
+"""
+
+
+@click.command("explore", epilog=EPILOG)
+@click.option(
+    "--model",
+    "model_name",
+    default="paxos",
+    show_default=True,
+    metavar="NAME",
+    help=f"{', '.join(MODELS)}, or a registered primary-backup protocol.",
+)
+@click.option("--servers", type=click.IntRange(min=1), help="Servers [default: the model's].")
+@click.option("--clients", type=click.IntRange(min=0), help="Clients [default: the model's].")
+@click.option(
+    "--crashes",
+    type=click.IntRange(min=0),
+    help="Primary-backup models: servers that may crash [default: the protocol's f].",
+)
+@click.option(
+    "--horizon",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Primary-backup models: explore up to this virtual time, seconds.",
+)
+@click.option("--bfs/--dfs", "bfs", default=True, show_default=True, help="Search order.")
+@click.option("--max-depth", type=click.IntRange(min=1), help="Expand no path beyond D states.")
+@click.option("--max-states", type=click.IntRange(min=1), help="Stop after S unique states.")
+@click.option("--symmetry", is_flag=True, help="Reduce by renaming interchangeable servers.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the first counterexample (or example) as a trace 'smrkit replay' re-runs.",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Draw that path as an HTML report.",
+)
+def explore(
+    model_name: str,
+    servers: int | None,
+    clients: int | None,
+    crashes: int | None,
+    horizon: float | None,
+    bfs: bool,
+    max_depth: int | None,
+    max_states: int | None,
+    symmetry: bool,
+    as_json: bool,
+    trace_path: Path | None,
+    html_path: Path | None,
+) -> None:
+    """Search every state of a model's world (BFS or DFS) and check its properties.
+
+    Example: smrkit explore --model paxos --clients 2 --servers 3 --json
+    """
+    try:
+        model = build_model(
+            model_name, servers=servers, clients=clients, crashes=crashes, horizon_s=horizon
+        )
+    except ModelError as error:
+        raise UserError(str(error), "see 'smrkit explore --help' for the models") from None
+    space = model.build_space()
+    reduce = None
+    if symmetry:
+        if not model.symmetric:
+            raise UserError(f"{model.name} declares no interchangeable servers", "drop --symmetry")
+        try:
+            reduce = Symmetry(space, model.symmetric)
+        except ValueError as error:
+            raise UserError(str(error), "drop --symmetry") from None
+    result = search(
+        space,
+        model.properties,
+        bfs=bfs,
+        max_depth=max_depth,
+        max_states=max_states,
+        symmetry=reduce,
+        progress=_progress,
+    )
+    data = explore_json(model, space, result, bfs=bfs, symmetry=symmetry)
+    written = _write_outputs(model, data, trace_path, html_path)
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        console = make_console()
+        print_explore(console, data)
+        for what, path in written:
+            console.print(f"{what} written to {path}")
+    click.get_current_context().exit(exit_code(result))
+
+
+def exit_code(result: SearchResult) -> int:
+    """1 a counterexample, or an example that a finished search did not find; 3 a bound
+    stopped the search first; 0 otherwise."""
+    if any(d.is_failure for d in result.discoveries.values()):
+        return 1
+    if result.stopped_by in ("max-depth", "max-states"):
+        return EXIT_INCOMPLETE
+    return 0 if result.ok else 1
+
+
+def _progress(states: int, unique: int, depth: int, sec: float) -> None:
+    print(
+        f"explore: checking. states={states:,} unique={unique:,} depth={depth} sec={sec:.0f}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _write_outputs(
+    model: Model, data: dict[str, Any], trace_path: Path | None, html_path: Path | None
+) -> list[tuple[str, Path]]:
+    if trace_path is None and html_path is None:
+        return []
+    chosen = _chosen_path(data)
+    if chosen is None:
+        click.echo("explore: no counterexample or example, so no trace or report written", err=True)
+        return []
+    name, moves = chosen
+    try:
+        replayed = replay(model, moves)
+    except ReplayError as error:
+        raise UserError(f"the path of {name!r} did not replay: {error}") from None
+    written: list[tuple[str, Path]] = []
+    try:
+        if trace_path is not None:
+            replayed.trace.write(trace_path)
+            written.append((f"trace of {name!r}", trace_path))
+        if html_path is not None:
+            from smrkit.report.html import write_report
+
+            title = f"smrkit explore: {model.name}, path of {name!r}"
+            summary = html_summary(model.name, data)
+            write_report(html_path, summary, replayed.trace, [], title=title)
+            written.append((f"report of {name!r}", html_path))
+    except OSError as error:
+        raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
+    return written
+
+
+def _chosen_path(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
+    """The first counterexample, else the first example."""
+    ordered = sorted(data["properties"], key=lambda p: p["expectation"] == "sometimes")
+    for prop in ordered:
+        if prop["path"] is not None:
+            return prop["name"], prop["path"]
+    return None
+
+
+def html_summary(model: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What the HTML page shows above the diagram: the model and the verdicts."""
+    checks = {}
+    for prop in data["properties"]:
+        ok = prop["verdict"] in ("holds", "found", "holds so far")
+        checks[prop["name"]] = {"ok": ok, "summary": f"{prop['expectation']}: {prop['verdict']}"}
+    parameters = data["parameters"]
+    summary: dict[str, Any] = {
+        "protocol": model,
+        "replicas": parameters.get("servers"),
+        "clients": parameters.get("clients", 1 if "ops" in parameters else None),
+        "checks": checks,
+    }
+    for name in ("delta_s", "tau_s", "delta_min_s"):
+        if name in parameters:
+            summary[name] = parameters[name]
+    if "crashes" in parameters:
+        summary["f"] = parameters["crashes"]
+    return summary

@@ -1,0 +1,67 @@
+"""What a protocol promises, one shape per protocol family.
+
+A run is judged against two things: what the theory allows (the lower bounds of the
+seeds) and what its protocol claims. Each family claims different things, so each has
+its own claims object, derived in the protocol's module docstring:
+
+* :class:`PrimaryBackupClaims` — seed 001's figures: failover time, blocking time and
+  the (k, Δ) of a bofo service (Pb4);
+* :class:`ConsensusClaims` — seed 002's agreement protocols: which specification holds
+  (consensus, or terminating reliable broadcast) and by which round every correct
+  process decides ("decides by round f + 1", in the seeds' round numbering);
+* :class:`PartialSyncClaims` — seed 003's replication under partial synchrony: the
+  replication it needs ("n = 2f + 1"), safety under any timing, liveness after GST.
+
+A protocol's :class:`~smrkit.protocols.registry.ProtocolSpec` builds its claims from
+``(f, delta_s, tau_s)``; ``None`` in a field means the protocol promises nothing there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, TypeAlias
+
+
+@dataclass(frozen=True)
+class PrimaryBackupClaims:
+    """What a primary-backup protocol achieves.
+
+    ``outage_count``/``outage_s`` are the (k, Δ) of property Pb4: every request gets a
+    response except those sent during at most k periods, each no longer than Δ.
+    """
+
+    family: ClassVar[str] = "primary-backup"
+    failover_s: float | None = None
+    blocking_s: float | None = None
+    outage_count: int | None = None
+    outage_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ConsensusClaims:
+    """What an agreement protocol guarantees (seed 002).
+
+    ``specification`` is ``consensus``, ``reliable-broadcast`` or
+    ``terminating-reliable-broadcast``; ``uniform`` binds faulty processes too;
+    ``decides_by_round`` bounds the round of every correct process's decision under
+    ``lock-step`` (the seeds' numbering: the round whose messages it decided on)."""
+
+    family: ClassVar[str] = "consensus"
+    specification: str = "consensus"
+    decides_by_round: int | None = None
+    uniform: bool = False
+
+
+@dataclass(frozen=True)
+class PartialSyncClaims:
+    """What a replication protocol for partial synchrony guarantees (seed 003):
+    ``replicas_min`` servers for f faults (``2f + 1`` for Paxos and Raft), safety under
+    every timing, and liveness once the network is synchronous (after GST)."""
+
+    family: ClassVar[str] = "partially-synchronous replication"
+    replicas_min: int | None = None
+    safe_in_asynchrony: bool = True
+    live_after_gst: bool = True
+
+
+Claims: TypeAlias = PrimaryBackupClaims | ConsensusClaims | PartialSyncClaims

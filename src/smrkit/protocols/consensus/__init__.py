@@ -1,0 +1,1 @@
+"""Consensus and commit protocols written to be model-checked (and run in the kernel)."""

@@ -1,0 +1,148 @@
+"""A model-checking result as JSON and as text, in Stateright's terms.
+
+The JSON object is a contract: ``model`` (with its ``parameters``), ``search`` (``bfs`` or
+``dfs``), ``symmetry``, ``states``, ``unique``, ``max_depth``, ``sec``, ``states_per_s``,
+``complete``, ``stopped_by``, ``horizon_s`` (``null`` unless the model has one),
+``properties`` (each ``name``, ``expectation``, ``verdict``, ``path_length`` and
+``path``: the moves of its counterexample or example, or ``null``) and ``references``
+(a figure someone else pinned for this model and search, and whether ``unique``
+``matches`` it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+
+from smrkit.explore.models import Model
+from smrkit.explore.replay import path_to_json
+from smrkit.explore.search import SearchResult
+from smrkit.explore.space import Space
+
+PATH_SHOWN = 40
+
+
+def explore_json(
+    model: Model, space: Space, result: SearchResult, *, bfs: bool, symmetry: bool
+) -> dict[str, Any]:
+    properties = []
+    for prop in result.properties:
+        found = result.discoveries.get(prop.name)
+        properties.append(
+            {
+                "name": prop.name,
+                "expectation": prop.expectation,
+                "verdict": result.verdict(prop),
+                "path_length": None if found is None else len(found.path),
+                "path": None if found is None else path_to_json(space, found.path),
+            }
+        )
+    search = "bfs" if bfs else "dfs"
+    references = [
+        {"source": ref.source, "unique": ref.unique, "matches": ref.unique == result.unique}
+        for ref in model.references
+        if ref.search == search and ref.symmetry == symmetry
+    ]
+    horizon = model.space.horizon_s
+    return {
+        "model": model.name,
+        "parameters": model.parameters,
+        "timing": model.space.timing,
+        "search": search,
+        "symmetry": symmetry,
+        "states": result.states,
+        "unique": result.unique,
+        "max_depth": result.max_depth,
+        "sec": round(result.sec, 3),
+        "states_per_s": round(result.states_per_s),
+        "complete": result.complete,
+        "stopped_by": result.stopped_by,
+        "horizon_s": None if horizon == float("inf") else horizon,
+        "properties": properties,
+        "references": references,
+    }
+
+
+def describe_move(move: dict[str, Any]) -> str:
+    """One move of a path in a line: ``c1 → p1  Put(request_id=3, value='A')``."""
+    kind = move["kind"]
+    tail = ""
+    crash = move.get("sends_before_crash")
+    delays = move.get("delays")
+    notes = []
+    if crash is not None:
+        actor = move["dst"] if kind == "deliver" else move.get("node", "")
+        notes.append(f"{actor} crashes after sending {crash}")
+    if delays:
+        notes.append("its messages take " + ", ".join(f"{d:g}" for d in delays) + " s")
+    if notes:
+        tail = "\n         " + "; ".join(notes)
+    if kind == "deliver":
+        return f"{move['src']} → {move['dst']}  {_message(move['msg'])}{tail}"
+    if kind == "fire":
+        return f"{move['node']} fires {move['timer']!r}{tail}"
+    if kind == "next":
+        event = move.get("event")
+        if event == "deliver":
+            return f"{move['src']} → {move['node']}  {_message(move['msg'])}{tail}"
+        if event == "fire":
+            return f"{move['node']} fires {move['timer']!r}{tail}"
+        return f"{move['node']} starts{tail}"
+    if kind == "round":
+        crashes = "; ".join(
+            f"{node} crashes, only {', '.join(to) or 'nobody'} get its messages"
+            for node, to in move.get("crashes", [])
+        )
+        return f"round {move['round']}" + (f"  ({crashes})" if crashes else "")
+    return f"{kind} {move.get('node', '')}"
+
+
+def _parameter(name: str, value: Any) -> str:
+    if name == "ops" and isinstance(value, list):
+        return "; ".join(" ".join(str(part) for part in op if part is not None) for op in value)
+    return str(value)
+
+
+def _message(encoded: Any) -> str:
+    """A message as its type and fields, nested values the same way."""
+    if isinstance(encoded, dict) and "type" in encoded:
+        fields = ", ".join(f"{k}={_message(v)}" for k, v in encoded.items() if k != "type")
+        return f"{encoded['type']}({fields})"
+    if isinstance(encoded, list):
+        return "(" + ", ".join(_message(item) for item in encoded) + ")"
+    return repr(encoded)
+
+
+def print_explore(console: Console, data: dict[str, Any]) -> None:
+    parameters = ", ".join(
+        f"{k}={_parameter(k, v)}" for k, v in data["parameters"].items() if k != "model"
+    )
+    console.print(
+        f"model {data['model']}, {data['timing']} timing, "
+        f"{data['search'].upper()}{', symmetry' if data['symmetry'] else ''}"
+    )
+    console.print(f"  {parameters}")
+    console.print(
+        f"states={data['states']:,} unique={data['unique']:,} max_depth={data['max_depth']} "
+        f"sec={data['sec']:.2f} states_per_s={data['states_per_s']:,}"
+    )
+    if data["stopped_by"] is not None:
+        console.print(f"search stopped early: {data['stopped_by']}")
+    if data["horizon_s"] is not None:
+        console.print(f"every path explored up to the horizon, {data['horizon_s']:g} s")
+    for prop in data["properties"]:
+        length = prop["path_length"]
+        suffix = "" if length is None else f" (path of {length} moves)"
+        console.print(f"  {prop['expectation']:<10} {prop['name']:<18} {prop['verdict']}{suffix}")
+    for prop in data["properties"]:
+        if prop["path"] is None or prop["expectation"] == "sometimes":
+            continue  # examples: their length above; their moves with --json or --trace
+        console.print(f"counterexample to {prop['name']!r}:")
+        for number, move in enumerate(prop["path"][:PATH_SHOWN], start=1):
+            console.print(f"  {number:>3}. {describe_move(move)}")
+        if len(prop["path"]) > PATH_SHOWN:
+            console.print(f"  … {len(prop['path']) - PATH_SHOWN} more moves")
+    for ref in data["references"]:
+        verdict = "same" if ref["matches"] else "DIFFERENT"
+        console.print(f"{ref['source']}: unique={ref['unique']:,} — {verdict}")

@@ -1,0 +1,78 @@
+"""What a step leaves behind: typed records, one per thing that happened.
+
+A :class:`Record` is a ``NamedTuple`` — as cheap to build and compare as the plain tuple
+it replaces, but readable: ``r.kind == HALT``, not ``r[1]``. Every record of a run, in
+order, is the run's trace (:mod:`smrkit.sim.trace` writes them as JSON Lines and hashes
+them); the kernel writes the network and fault records, the observers
+(:mod:`smrkit.sim.observers`) the records of what nodes expose.
+
+====================  ======  ==========  ======  =====================================
+kind                  node    other       num     data
+====================  ======  ==========  ======  =====================================
+``start``             node    —           —       —
+``send``              src     dst         msg id  the message
+``deliver``           dst     src         msg id  the message
+``drop``              dst     src         msg id  the cause (``crashed``, ``link``, …)
+``timer``             node    —           —       the timer
+``crash``             node    —           —       the fault spec
+``halt``              node    —           —       the reason
+``save``              node    —           —       the key
+``fault``             —       —           —       ``(phase, spec)``: begin / end
+``round``             —       —           r       — (lock-step: round r begins)
+``end``               —       —           —       —
+``primary``           node    —           —       True / False (the predicate Prmy)
+``dest``              client  new Dest    —       —
+``invoke``            client  —           seq     the op
+``complete``          client  —           seq     ``(status, result)``
+``apply``             replica —           index   the command
+``proposed``          node    —           round   the value it proposed
+``delivered``         node    sender      round   the value it delivered (broadcast)
+``decided``           node    —           round   the value it decided
+====================  ======  ==========  ======  =====================================
+
+The last seven are observers' records: ``primary``, ``dest`` and ``apply`` come from the
+primary-backup observer, ``invoke`` and ``complete`` from the history observer,
+``proposed``, ``delivered`` and ``decided`` from the consensus observer (their round is
+the seeds' round numbering under ``lock-step``, ``None`` otherwise). ``deliver`` is the
+network handing a message to a node; ``delivered`` is a broadcast protocol delivering a
+value to its user — seed 002's *deliver(m)*.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class Record(NamedTuple):
+    """One thing that happened at virtual time ``t`` (see the table above)."""
+
+    t: float
+    kind: str
+    node: Any
+    other: Any
+    num: Any
+    data: Any
+
+
+START = "start"
+SEND = "send"
+DELIVER = "deliver"
+DROP = "drop"
+TIMER = "timer"
+CRASH = "crash"
+HALT = "halt"
+SAVE = "save"
+FAULT = "fault"
+ROUND = "round"
+END = "end"
+PRIMARY = "primary"
+DEST = "dest"
+INVOKE = "invoke"
+COMPLETE = "complete"
+APPLY = "apply"
+PROPOSED = "proposed"
+DELIVERED = "delivered"
+DECIDED = "decided"
+
+KERNEL_KINDS = (START, SEND, DELIVER, DROP, TIMER, CRASH, HALT, SAVE, FAULT, ROUND, END)
+OBSERVER_KINDS = (PRIMARY, DEST, INVOKE, COMPLETE, APPLY, PROPOSED, DELIVERED, DECIDED)

@@ -1,0 +1,60 @@
+"""The TCP runtime applies a step's effects with the kernel's one applier: saves are
+written first and synced before any message of the step is released, messages keep
+their order, timers join the node's queue in the one order of ``sim/order.py`` (one
+loop timer wakes it for the earliest), a halt stops the node. In-process, no
+sockets: the replica's storage is a recorder."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from smrkit.net.cluster import init_cluster
+from smrkit.net.replica import ReplicaServer
+
+
+class RecordingStorage:
+    def __init__(self, journal: list[tuple[str, object]]) -> None:
+        self.journal = journal
+
+    def load(self) -> dict[str, object]:
+        return {}
+
+    def write(self, saves: Iterable[tuple[str, object]]) -> None:
+        self.journal.append(("write", tuple(key for key, _ in saves)))
+
+    def sync(self) -> None:
+        self.journal.append(("sync", None))
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_replica_step_saves_then_releases_its_messages_in_order(tmp_path: Path) -> None:
+    config = init_cluster(tmp_path / "cluster", protocol="pb-general-omission", replicas=3)
+    journal: list[tuple[str, object]] = []
+
+    async def main() -> None:
+        server = ReplicaServer(
+            config, "p1", start_at=time.time(), storage=RecordingStorage(journal)
+        )
+        for peer, link in server._peers.items():
+            link.push = lambda msgs, peer=peer: journal.append(("push", peer))  # type: ignore[method-assign]
+        server._step(server.node.on_start)
+        assert journal == [("write", ("length",))]  # the save, written at once
+        held = [dst for dst, _ in server._held]
+        assert held == ["p2", "p3"]  # round 0's heartbeats, in the order sent, held
+        # round 0's lease check (2δ) before round 1 (τ), and one loop timer armed for it
+        assert server._timers.pending() == [("lease", 0), "round"]
+        assert server._wakeup is not None and server._wakeup_at == 2 * config.delta_s
+        await server._release()
+        # durable before anything left, then the messages in the order of the step
+        assert journal == [("write", ("length",)), ("sync", None), ("push", "p2"), ("push", "p3")]
+        server._step(server.node.on_timer, ("lease", 0))  # no acknowledgements: it halts
+        assert server.halted is not None and "acknowledgements" in server.halted
+        assert server._wakeup is not None
+        server._wakeup.cancel()
+
+    asyncio.run(main())

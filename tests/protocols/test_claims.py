@@ -1,0 +1,38 @@
+"""Claims per protocol family: each protocol promises what its family can promise."""
+
+from __future__ import annotations
+
+from smrkit.protocols import (
+    TIMINGS,
+    ConsensusClaims,
+    PartialSyncClaims,
+    PrimaryBackupClaims,
+    get_protocol,
+    protocol_names,
+)
+from smrkit.report.summary import target_json
+
+
+def test_every_primary_backup_protocol_claims_its_figures_for_synchronous_timing() -> None:
+    for name in protocol_names():
+        spec = get_protocol(name)
+        claims = spec.claims(1, 0.01, 0.05)
+        assert isinstance(claims, PrimaryBackupClaims) and claims.family == "primary-backup"
+        assert claims.failover_s is not None and claims.outage_count is not None
+        assert spec.timings == ("synchronous",)
+        assert spec.timing_problem("synchronous") is None
+        assert set(spec.timings) <= set(TIMINGS)
+        problem = spec.timing_problem("async")
+        assert problem == f"{name} is built for synchronous timing; this run is async"
+
+
+def test_the_other_families_say_what_they_promise() -> None:
+    floodset = ConsensusClaims(decides_by_round=2)  # f + 1 for f = 1
+    raft = PartialSyncClaims(replicas_min=3)  # 2f + 1 for f = 1
+    assert (floodset.family, raft.family) == ("consensus", "partially-synchronous replication")
+    assert target_json(floodset) == {
+        "specification": "consensus",
+        "decides_by_round": 2,
+        "uniform": False,
+    }
+    assert target_json(raft)["replicas_min"] == 3 and target_json(raft)["live_after_gst"]
