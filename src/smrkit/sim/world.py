@@ -32,6 +32,7 @@ from smrkit.core.node import Node
 from smrkit.protocols.claims import Claims, PrimaryBackupClaims
 from smrkit.protocols.client import StandardClient
 from smrkit.protocols.registry import TIMINGS, ProtocolConfig, ProtocolSpec, get_protocol
+from smrkit.sim.adversary import AdversaryError
 from smrkit.sim.choosers import (
     Chooser,
     EarliestFirst,
@@ -244,18 +245,21 @@ def build_simulator(
     # After the last fault, leave time for a failover (at most f·δ + τ here), for the
     # clients to hear of it and retry, twice over: the run shows what the faults did.
     settle = 2 * (config.tau_s + (n + 2) * config.delta_s) + timeout
-    simulator = Simulator(
-        nodes,
-        seed=config.seed,
-        network=network,
-        plan=plan,
-        header=header,
-        time_limit_s=config.time_limit_s,
-        settle_until_s=plan.last_change() + settle,
-        drain_s=2 * config.delta_s,
-        stop_when_clients_done=True,
-        chooser=_chooser(config),
-    )
+    try:
+        simulator = Simulator(
+            nodes,
+            seed=config.seed,
+            network=network,
+            plan=plan,
+            header=header,
+            time_limit_s=config.time_limit_s,
+            settle_until_s=plan.last_change() + settle,
+            drain_s=2 * config.delta_s,
+            stop_when_clients_done=True,
+            chooser=_chooser(config),
+        )
+    except AdversaryError as error:
+        raise ConfigError(str(error)) from None
     timing_problem = spec.timing_problem(config.timing)
     problems = [] if timing_problem is None else [timing_problem]
     problems += admissibility_problems(plan, spec.failure_model, f)

@@ -23,13 +23,16 @@ from collections.abc import Sequence
 from heapq import heappush
 from typing import Any
 
+from smrkit.core.byzantine import ByzantineNode
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.node import Node, Out, Timer
+from smrkit.sim.adversary import byzantine_node
 from smrkit.sim.faults import Fault, FaultPlan, FaultState
 from smrkit.sim.kernel.effects import CrashCut, apply_effects
-from smrkit.sim.kernel.events import Crash, Deliver, Event, FaultChange, Fire, Round, Start
+from smrkit.sim.kernel.events import Act, Crash, Deliver, Event, FaultChange, Fire, Round, Start
 from smrkit.sim.kernel.records import (
+    ACT,
     CRASH,
     DELIVER,
     DROP,
@@ -41,7 +44,12 @@ from smrkit.sim.kernel.records import (
     TIMER,
     Record,
 )
+from smrkit.sim.kernel.signatures import Keyring
 from smrkit.sim.network import ROUNDS, SECONDS, STEPS, LockStepNetwork, Network
+
+NO_SUCH_NODE = "no such node"
+"""The cause of a drop: a message to a node the world does not have (only where a
+Byzantine node could have named it; elsewhere such a send is a protocol bug)."""
 
 # Order of events at equal times in the agenda: faults first (``crash:p1@1.0`` crashes
 # p1 before anything else happens at 1.0), then starts, then deliveries, then timers —
@@ -114,10 +122,27 @@ class World:
             raise ValueError(f"duplicate node ids in {ids}")
         plan = FaultPlan() if plan is None else plan
         plan.validate(ids)
+        adversaries = {f.node: f.strategy for f in plan.faults if f.strategy is not None}
+        nodes = [
+            byzantine_node(adversaries[node.id], node, ids) if node.id in adversaries else node
+            for node in nodes
+        ]
         self.nodes: dict[NodeId, Node] = {node.id: node for node in nodes}
+        self.byzantine: tuple[NodeId, ...] = tuple(
+            node.id for node in nodes if isinstance(node, ByzantineNode)
+        )
+        """The nodes running adversary code (from the plan, or built so by hand)."""
+        self.keyring = Keyring()
+        """Mints every node's signatures (its own only) and verifies them; shared by copies."""
         self.outs: dict[NodeId, Out] = {
-            node.id: Out(random.Random(f"{seed}/node/{node.id}")) for node in nodes
+            node.id: Out(
+                random.Random(f"{seed}/node/{node.id}"),
+                signer=self.keyring.signer(node.id),
+                verifier=self.keyring.verify,
+            )
+            for node in nodes
         }
+        self.keyring.close()
         self.storage: dict[NodeId, dict[str, object]] = {node.id: {} for node in nodes}
         self.network = network
         self.round_s = network.round_s if isinstance(network, LockStepNetwork) else 1.0
@@ -180,10 +205,15 @@ class World:
     # --- branching ---------------------------------------------------------------------
 
     def copy(self) -> World:
-        """A deep copy to branch a search from: node configurations and the fault plan
-        are shared (they are immutable), everything else is copied; the copy's record
-        log starts empty."""
-        memo: dict[int, Any] = {id(self.log): [], id(self.faults.plan): self.faults.plan}
+        """A deep copy to branch a search from: node configurations, the fault plan and
+        the keyring are shared (they are immutable, or only ever grow by seals that any
+        branch would mint alike), everything else is copied; the copy's record log starts
+        empty."""
+        memo: dict[int, Any] = {
+            id(self.log): [],
+            id(self.faults.plan): self.faults.plan,
+            id(self.keyring): self.keyring,
+        }
         for generator in self._generators():
             twin = random.Random(0)
             twin.setstate(generator.getstate())  # not 625 ints through deepcopy, one by one
@@ -238,6 +268,8 @@ class World:
         elif isinstance(event, Crash):
             self.crash_budget = max(0, self.crash_budget - 1)
             self._crash(event.fault)
+        elif isinstance(event, Act):
+            self._act(event)
         else:
             raise TypeError(f"not an event: {event!r}")
 
@@ -288,6 +320,15 @@ class World:
         self.log.append(Record(self.now, FAULT, None, None, None, (change.phase, fault.spec)))
         if fault.kind == "crash" and fault.node not in self.down:
             self._crash(fault)
+
+    def _act(self, event: Act) -> None:
+        node = self.nodes[event.node]
+        if not isinstance(node, ByzantineNode):
+            raise ValueError(f"{event.node} is not Byzantine: it has no free moves")
+        if event.node in self.down:
+            return
+        self.log.append(Record(self.now, ACT, event.node, None, None, event.move))
+        self._handle(event.node, node, node.on_move, (event.move,))
 
     def _crash(self, fault: Fault) -> None:
         """Crash ``fault.node`` now, or arm a cut for its next step."""
@@ -369,7 +410,11 @@ class World:
         for observer in self._on_sent[src]:
             observer.sent(self, src, dst, msg)
         if dst not in self.nodes:
-            raise SimulationError(f"{src} sent {type(msg).__name__} to unknown node {dst!r}")
+            if not self.byzantine:  # a correct protocol in a benign world: a bug
+                raise SimulationError(f"{src} sent {type(msg).__name__} to unknown node {dst!r}")
+            # A Byzantine node may have named a stranger (a hint, a client id): no route.
+            log.append(_new(Record, (now, DROP, dst, src, mid, NO_SUCH_NODE)))
+            return
         if self._send_rules:
             cause = self.faults.send_drop(src, dst, now)
             if cause is not None:
@@ -417,6 +462,8 @@ def enabled(world: World) -> list[Event]:
     * ``async``: start a node not started yet; deliver any in-flight message whose
       destination has started (or is down: it is dropped there); fire any pending
       timer of a live node — in the order starts, messages by id, timers by generation.
+    * ``async`` and ``lock-step``: each free move of a live Byzantine node (an
+      :class:`Act`; under ``lock-step`` after the next round, which comes first).
     * With a crash budget left, crashing any live node now (a :class:`Crash`).
     """
     if world.timed:
@@ -433,8 +480,10 @@ def enabled(world: World) -> list[Event]:
     if clock == ROUNDS:
         if world.unstarted:
             events.extend(Start(node) for node in world.unstarted)
-        elif _rounds_left(world):
-            events.append(Round(world.round + 1))
+        else:
+            if _rounds_left(world):
+                events.append(Round(world.round + 1))
+            events.extend(_acts(world))
     else:
         waiting = set(world.unstarted)
         events.extend(Start(node) for node in world.unstarted)
@@ -443,6 +492,7 @@ def enabled(world: World) -> list[Event]:
         )
         fires = sorted(world.timers.values(), key=lambda fire: fire.gen)
         events.extend(fire for fire in fires if fire.node not in world.down)
+        events.extend(_acts(world))
     if events and world.crash_budget > 0:
         rounds = clock == ROUNDS
         start = float(world.round + 1) if rounds else world.now
@@ -452,12 +502,32 @@ def enabled(world: World) -> list[Event]:
     return events
 
 
+def _acts(world: World) -> list[Event]:
+    """The free moves of the live, started Byzantine nodes, in the world's order."""
+    acts: list[Event] = []
+    for node_id in world.byzantine:
+        if node_id in world.down or node_id in world.unstarted:
+            continue
+        node = world.nodes[node_id]
+        assert isinstance(node, ByzantineNode)
+        acts.extend(Act(node_id, move) for move in node.moves())
+    return acts
+
+
 def _rounds_left(world: World) -> bool:
-    if world.messages:
+    """Whether a lock-step run goes on: a correct live node is not done, has a timer
+    pending, or sent a message still in flight. What Byzantine nodes do or send alone
+    does not keep a run going (an adversary could otherwise keep it going forever)."""
+    byzantine, down = world.byzantine, world.down
+    if any(m.src not in byzantine for m in world.messages.values()):
         return True
-    if any(f.node not in world.down for f in world.timers.values()):
+    if any(f.node not in down and f.node not in byzantine for f in world.timers.values()):
         return True
-    return any(not node.done for node_id, node in world.nodes.items() if node_id not in world.down)
+    return any(
+        not node.done
+        for node_id, node in world.nodes.items()
+        if node_id not in down and node_id not in byzantine
+    )
 
 
 def step(world: World, event: Event, at: float | None = None) -> list[Record]:
