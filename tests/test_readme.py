@@ -55,14 +55,16 @@ def test_the_timing_models_example_prints_what_the_readme_shows(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Each ``$ smrkit sim … --timing partial-sync … --json | python3 -c …`` line of the
-    README is followed by the admissibility problems and the failed checks it prints."""
+    README (and each ``--fault byzantine:…`` one) is followed by the admissibility
+    problems and the failed checks it prints."""
     lines = README.read_text().splitlines()
     examples = [
         (index, line)
         for index, line in enumerate(lines)
-        if line.strip().startswith("$ smrkit sim") and "--timing partial-sync" in line
+        if line.strip().startswith("$ smrkit sim")
+        and ("--timing partial-sync" in line or "--fault byzantine:" in line)
     ]
-    assert len(examples) == 2
+    assert len(examples) == 4
     for index, line in examples:
         command = line.strip().removeprefix("$ ").split("|", 1)[0]
         expected = lines[index + 2 if line.rstrip().endswith("\\") else index + 1].strip()

@@ -143,9 +143,7 @@ def twist_message(msg: Message, me: NodeId, out: Out) -> Message:
 def _value_fields(value: Any) -> dict[str, Any]:
     names = type(value).equivocal_fields if hasattr(type(value), "equivocal_fields") else ()
     return {
-        name: item
-        for name, item in fields_of(value).items()
-        if name in (names or VALUE_FIELDS)
+        name: item for name, item in fields_of(value).items() if name in (names or VALUE_FIELDS)
     }
 
 
