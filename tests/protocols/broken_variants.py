@@ -5,14 +5,22 @@ client *before* sending the update to the backups. If it crashes between the two
 the client holds an acknowledgement for a command no surviving server has, and the next
 primary forgets an acknowledged write — exactly what seed 001 §2.1 says the message order
 is there to prevent.
+
+``pb-general-omission-trusting`` is the quorum engine before the fix its scenario script
+pins (``tests/protocols/testdata/quorum_missed_takeover.txt``): a follower that hears a
+newer primary's heartbeat applies that primary's commit point to its own log, even to
+an old epoch's tail it never had replaced.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.node import Out, Replica
-from smrkit.protocols.primary_backup import crash
+from smrkit.protocols.primary_backup import crash, quorum
+from smrkit.protocols.primary_backup.general_omission import SPEC as GENERAL_OMISSION
 from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, get_protocol, register
 
 BROKEN = "pb-crash-replies-first"
@@ -51,5 +59,32 @@ def register_broken() -> ProtocolSpec:
                 replicas_problem=base.replicas_problem,
                 claims=base.claims,
                 client_timeout_s=base.client_timeout_s,
+            )
+        )
+
+
+TRUSTING = "pb-general-omission-trusting"
+
+
+class TrustsNewerHeartbeats(quorum.QuorumReplica):
+    def _on_heartbeat(self, src: NodeId, beat: quorum.Heartbeat, out: Out) -> None:
+        super()._on_heartbeat(src, beat, out)
+        if self.primary == src and not self.in_sync:
+            self.in_sync = True  # the bug: the newer primary's commit applies to this tail
+            self._advance(beat.commit)
+
+
+def register_trusting() -> ProtocolSpec:
+    try:
+        return get_protocol(TRUSTING)
+    except KeyError:
+        return register(
+            replace(
+                GENERAL_OMISSION,
+                name=TRUSTING,
+                title="the quorum engine trusting a newer primary's commit point (broken)",
+                build=lambda config: [
+                    TrustsNewerHeartbeats(server, config) for server in config.servers
+                ],
             )
         )

@@ -59,6 +59,8 @@ class PrimaryBackupObserver(Observer):
         self.primary: dict[NodeId, bool] = {}
         self.applied: dict[NodeId, int] = {}
         self.dest: dict[NodeId, NodeId | None] = {}
+        self.recovering: dict[NodeId, int] = {}
+        """Restarted replicas still re-applying entries already recorded: how many."""
 
     def attach(self, world: World) -> None:
         for node_id, node in world.nodes.items():
@@ -80,6 +82,13 @@ class PrimaryBackupObserver(Observer):
                 world.log.append(_new(Record, (world.now, PRIMARY, node_id, None, None, primary)))
             applied = replica.applied
             before, count = self.applied[node_id], len(applied)
+            if node_id in self.recovering:  # re-applying what it applied before a restart
+                floor = self.recovering[node_id]
+                if count <= floor:
+                    self.applied[node_id] = count
+                    return
+                del self.recovering[node_id]
+                before = floor
             if count != before:
                 self._applied(world, node_id, applied, before, count)
             return
@@ -107,6 +116,16 @@ class PrimaryBackupObserver(Observer):
             self.primary[node_id] = False
             world.log.append(Record(world.now, PRIMARY, node_id, None, None, False))
         self.clients.pop(node_id, None)
+
+    def restarted(self, world: World, node_id: NodeId, node: Node) -> None:
+        """A restarted replica rebuilds its state by applying its committed entries again:
+        those were recorded already, so its ``apply`` records resume after them."""
+        if isinstance(node, Replica):
+            self.replicas[node_id] = node
+            self.recovering[node_id] = self.applied.get(node_id, 0)
+            self.applied[node_id] = len(node.applied)
+        elif isinstance(node, ClientNode):
+            self.clients[node_id] = node
 
 
 class HistoryObserver(Observer):

@@ -127,6 +127,16 @@ class SimRun:
     wall_s: float
     claims: Claims = field(default_factory=PrimaryBackupClaims)
     timing_problem: str | None = None
+    protocol_config: ProtocolConfig | None = None
+
+    def fresh_server(self, node_id: str) -> Node:
+        """A new incarnation of server ``node_id``, built as the run built it (to
+        :meth:`~smrkit.sim.kernel.world.World.restart` it with what it saved)."""
+        assert self.protocol_config is not None
+        for node in self.protocol.build(self.protocol_config):
+            if node.id == node_id:
+                return node
+        raise ValueError(f"{node_id} is not a server of this run")
 
 
 def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
@@ -278,6 +288,7 @@ def build_simulator(
         steps=0,
         wall_s=0.0,
         claims=spec.claims(f, config.delta_s, config.tau_s),
+        protocol_config=protocol_config,
     )
     return simulator, run
 

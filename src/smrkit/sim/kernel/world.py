@@ -99,6 +99,10 @@ class Observer:
     def stopped(self, world: World, node_id: NodeId) -> None:
         """``node_id`` crashed or halted."""
 
+    def restarted(self, world: World, node_id: NodeId, node: Node) -> None:
+        """``node`` is a new incarnation of ``node_id`` (:meth:`World.restart`); it has
+        not started yet. An observer that holds the old node object swaps it here."""
+
 
 def _overrides(observer: Observer, hook: str) -> bool:
     return getattr(type(observer), hook) is not getattr(Observer, hook)
@@ -329,6 +333,34 @@ class World:
             return
         self.log.append(Record(self.now, ACT, event.node, None, None, event.move))
         self._handle(event.node, node, node.on_move, (event.move,))
+
+    def lose(self, mid: int, cause: str) -> None:
+        """The adversary loses the in-flight message ``mid`` (a ``drop`` record with
+        ``cause``): what a scenario's ``drop`` does, outside any fault plan."""
+        try:
+            message = self.messages.pop(mid)
+        except KeyError:
+            raise ValueError(f"message {mid} is not in flight") from None
+        self.log.append(Record(self.now, DROP, message.dst, message.src, mid, cause))
+
+    def restart(self, node: Node) -> None:
+        """A new incarnation of a crashed or halted node: ``node``, built afresh, takes
+        the old one's place (its storage kept, its timers gone) and starts now, reading
+        what the old one saved from ``out.saved``."""
+        node_id = node.id
+        if node_id not in self.down:
+            raise ValueError(f"{node_id} is running: only a crashed or halted node restarts")
+        del self.down[node_id]
+        self.cuts.pop(node_id, None)
+        self.timers = {key: fire for key, fire in self.timers.items() if key[0] != node_id}
+        self.nodes[node_id] = node
+        out = self.outs[node_id]
+        out.clear()
+        out.halt_reason = None
+        for observer in self.observers:
+            observer.restarted(self, node_id, node)
+        self.unstarted.append(node_id)
+        self._schedule(self.now, START_CLASS, Start(node_id))
 
     def _crash(self, fault: Fault) -> None:
         """Crash ``fault.node`` now, or arm a cut for its next step."""
