@@ -261,7 +261,8 @@ class Scenario:
             choice = chooser.choose(world)
             if choice is None:
                 break
-            records.extend(self._take(choice[1], None if choice[0] is None else choice[0]))
+            at, event = choice
+            records.extend(self._take(event, world.time_of(event) if at is None else at))
         return records
 
     def cmd_deliver(self, d: Directive) -> str:
