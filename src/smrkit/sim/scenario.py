@@ -261,8 +261,9 @@ class Scenario:
             choice = chooser.choose(world)
             if choice is None:
                 break
-            at, event = choice
-            records.extend(self._take(event, world.time_of(event) if at is None else at))
+            chosen_at, chosen = choice
+            when = world.time_of(chosen) if chosen_at is None else chosen_at
+            records.extend(self._take(chosen, when))
         return records
 
     def cmd_deliver(self, d: Directive) -> str:
