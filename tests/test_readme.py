@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from smrkit.cli.main import main
+from smrkit.sim.datadriven import parse
+from smrkit.sim.scenario import run_script
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -73,3 +75,18 @@ def test_the_timing_models_example_prints_what_the_readme_shows(
         data = json.loads(capsys.readouterr().out)
         failed = [name for name, check in data["checks"].items() if not check["ok"]]
         assert str(data["admissibility"]) + " " + str(failed) == expected
+
+
+def test_the_scenario_script_prints_what_the_readme_shows() -> None:
+    """The README's scenario script is a script: run it, and compare each output."""
+    text = README.read_text()
+    start = text.index("    world protocol=pb-crash replicas=2\n")
+    block: list[str] = []
+    for line in text[start:].splitlines():
+        if line and not line.startswith("    "):
+            break
+        block.append(line[4:])
+    script = parse("\n".join(block).strip() + "\n", "README.md")
+    outputs = run_script(case.directive for case in script.cases)
+    assert len(outputs) == 5
+    assert outputs == [case.expected for case in script.cases]

@@ -48,6 +48,12 @@ own and the one verification function, then closes; copies share it. A Byzantine
 is plain data like any other (the honest node it replaced is part of its state), so it
 copies and fingerprints; a signed value fingerprints as its signer, value and seal text.
 
+**Driving a world by hand.** Beyond the events, a world offers what a scenario's
+adversary needs (:mod:`smrkit.sim.scenario`): ``world.lose(id, cause)`` drops an
+in-flight message, and ``world.restart(node)`` puts a new incarnation of a crashed or
+halted node in its place, starting now with what the old one saved (observers hear of it
+through ``Observer.restarted``).
+
 **Branching a world (a search).** Worlds are values::
 
     frontier = [world]
