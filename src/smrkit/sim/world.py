@@ -284,7 +284,7 @@ def build_simulator(
         admissibility=problems,
         timing_problem=timing_problem,
         trace=simulator.trace,
-        nodes={node.id: node for node in nodes},
+        nodes=dict(simulator.world.nodes),  # Byzantine nodes as the adversaries they are
         steps=0,
         wall_s=0.0,
         claims=spec.claims(f, config.delta_s, config.tau_s),
