@@ -24,10 +24,15 @@ from smrkit.protocols import adversaries
 from smrkit.protocols.adversaries import STRATEGY_NAMES, Garbage
 from smrkit.sim import trace as tr
 from smrkit.sim.adversary import AdversaryError, adversary_class, fence_problems_of_file
-from smrkit.sim.choosers import LockStep
+from smrkit.sim.choosers import LockStep, Scripted, parse_schedule
 from smrkit.sim.faults import FaultPlan, FaultSpecError, admissibility_problems, parse_fault
 from smrkit.sim.kernel import Act, Round, SimulationError, Start, World, enabled, step
-from smrkit.sim.kernel.fingerprint import world_fingerprint
+from smrkit.sim.kernel.fingerprint import (
+    fingerprint,
+    node_state,
+    plain_data_problems,
+    world_fingerprint,
+)
 from smrkit.sim.kernel.seal import Seal
 from smrkit.sim.network import AsyncNetwork, LockStepNetwork
 from smrkit.sim.simulator import Simulator
@@ -228,6 +233,28 @@ def test_every_builtin_strategy_runs_deterministically_under_lock_step(strategy:
     assert set(decided) == {"p1", "p3", "p4"}
 
 
+@pytest.mark.parametrize("strategy", STRATEGY_NAMES)
+def test_a_byzantine_node_is_plain_data_a_search_can_copy(strategy: str) -> None:
+    """After a run, each built-in adversary (with the honest node it replaced inside)
+    is configuration plus plain data: a copy fingerprints alike and shares the config."""
+    run = run_simulation(
+        SimConfig(
+            protocol="pb-general-omission",
+            ops=60,
+            clients=2,
+            faults=(f"byzantine:p2={strategy}",),
+            seed=3,
+            time_limit_s=5,
+        )
+    )
+    adversary = run.nodes["p2"]
+    assert isinstance(adversary, ByzantineNode) and adversary.strategy == strategy
+    assert plain_data_problems(adversary, "p2") == []
+    twin = copy.deepcopy(adversary)
+    assert twin.config is adversary.config
+    assert fingerprint(node_state(twin)) == fingerprint(node_state(adversary))
+
+
 def _flood_sends(strategy: str) -> list[tr.Record]:
     sim = Simulator(
         flood([5, 3, 4, 6], rounds=2),
@@ -382,6 +409,8 @@ def test_a_byzantine_nodes_moves_are_events_a_search_branches_over() -> None:
         children.append(world_fingerprint(child))
     assert len(set(children)) == 3
     assert LockStep().choose(world) == (None, Round(1))  # the simulator leaves them be
+    replay = Scripted(parse_schedule(["act p3 1  # a counterexample's step, replayed"]))
+    assert replay.choose(world) == (None, Act("p3", 1))
 
 
 # --- the fence around user adversaries ------------------------------------------------

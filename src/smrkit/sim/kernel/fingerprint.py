@@ -7,6 +7,8 @@ writes such a value as text that depends only on the value — not on object ide
 insertion order of a set, or the interpreter's hash seed: dict items and set members are
 sorted by their own canonical text, objects are written as their type's qualified name
 and their state fields (``config_fields`` left out, see :mod:`smrkit.core.state`).
+A signature's seal (:mod:`smrkit.sim.kernel.seal`) is written as the signer and text it
+was minted for, so a pasted seal fingerprints apart from a genuine signature.
 Anything else — a function, a bound method, a lambda, a random generator, a socket, a
 file, a lock, an iterator — is not plain data: :func:`canonical` raises
 :class:`NotPlainDataError` naming where it sits, and :func:`plain_data_problems` lists every
