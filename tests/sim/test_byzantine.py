@@ -430,6 +430,9 @@ def test_the_builtin_strategies_stay_inside_the_fence() -> None:
         ("def f(out):\n    return getattr(out, 'signer')\n", "uses getattr"),
         ("def f(out):\n    return out._x\n", "private _x"),
         ("def f(s):\n    return object.__new__(type(s))\n", "touches __new__"),
+        ("import smrkit.core\n", "imports smrkit.core"),
+        ("from smrkit import sim\n", "imports the runtime"),
+        ("import dataclasses\nm = dataclasses.sys.modules\n", "reaches for .modules"),
     ],
 )
 def test_a_user_strategy_that_leaves_the_node_interface_is_refused(

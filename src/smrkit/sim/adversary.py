@@ -16,7 +16,10 @@ module is read (not run) before it is imported, and refused, with the line, if i
 * imports the runtime (``smrkit.sim``, ``smrkit.net``, ``smrkit.explore``, …) or a module
   that reaches into the interpreter (``gc``, ``inspect``, ``ctypes``, ``sys``,
   ``importlib``, ``builtins``, ``pickle``, ``copyreg``, …), or a private name (``_x``)
-  of smrkit;
+  of smrkit, or smrkit with a plain ``import`` (which binds the whole package: write
+  ``from smrkit.core import …``);
+* reads an attribute that leads there from an ordinary object (``.sys``, ``.modules``,
+  ``.sim``, ``.kernel``, a frame's ``.f_globals``, …);
 * calls ``getattr``, ``setattr``, ``vars``, ``globals``, ``locals``, ``eval``, ``exec``,
   ``compile``, ``__import__``, ``open`` or ``breakpoint``;
 * touches a dunder attribute (``__closure__``, ``__globals__``, ``__self__``,
@@ -76,6 +79,14 @@ FORBIDDEN_CALLS = frozenset(
     }
 )
 ALLOWED_DUNDERS = frozenset({"__init__", "__name__", "__class__", "__post_init__"})
+FORBIDDEN_ATTRIBUTES = (
+    FORBIDDEN_MODULES
+    | frozenset(RUNTIME_LAYERS)
+    | frozenset({"modules", "kernel", "f_globals", "f_locals", "f_back", "gi_frame"})
+    | frozenset({"cr_frame", "tb_frame", "tb_next"})
+)
+"""Attribute names that lead from an ordinary module or object into the interpreter or
+the runtime (``dataclasses.sys.modules[…]``, ``smrkit.sim``)."""
 
 
 class AdversaryError(ValueError):
@@ -140,19 +151,27 @@ def fence_problems(source: str, where: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if _forbidden_module(alias.name):
-                    say(node, f"imports {alias.name}")
+                if _forbidden_module(alias.name) or alias.name.split(".")[0] == "smrkit":
+                    say(node, f"imports {alias.name} (write: from smrkit.core import …)")
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
+            names = [alias.name for alias in node.names]
             if node.level == 0 and _forbidden_module(module):
                 say(node, f"imports {module}")
-            elif module.startswith("smrkit") and any(a.name.startswith("_") for a in node.names):
+            elif module.startswith("smrkit") and any(name.startswith("_") for name in names):
                 say(node, f"imports a private name of {module}")
+            elif module == "smrkit" and set(names) & set(RUNTIME_LAYERS):
+                say(
+                    node,
+                    f"imports the runtime ({', '.join(sorted(set(names) & set(RUNTIME_LAYERS)))})",
+                )
         elif isinstance(node, ast.Name) and node.id in FORBIDDEN_CALLS:
             say(node, f"uses {node.id}")
         elif isinstance(node, ast.Attribute):
             name = node.attr
-            if name.startswith("__") and name.endswith("__"):
+            if name in FORBIDDEN_ATTRIBUTES:
+                say(node, f"reaches for .{name}")
+            elif name.startswith("__") and name.endswith("__"):
                 if name not in ALLOWED_DUNDERS:
                     say(node, f"touches {name}")
             elif name.startswith("_") and not (
