@@ -495,3 +495,17 @@ def test_a_bad_strategy_is_one_line_and_exit_2(
 def test_config_errors_name_the_strategy() -> None:
     with pytest.raises(ConfigError, match="unknown Byzantine strategy"):
         run_simulation(SimConfig(ops=10, faults=("byzantine:p2=sulky",)))
+
+
+def test_a_restarted_byzantine_node_is_its_adversary_again() -> None:
+    from smrkit.sim.faults import Fault
+    from smrkit.sim.kernel import Crash
+
+    nodes = flood([5, 3, 4], rounds=2)
+    plan = FaultPlan.parse(["byzantine:p2=silent"])
+    world = World(nodes, seed=1, network=LockStepNetwork(), plan=plan)
+    step(world, Crash(Fault("crash", "p2")))
+    world.restart(flood([5, 3, 4], rounds=2)[1])
+    restarted = world.nodes["p2"]
+    assert isinstance(restarted, adversaries.Silent) and "p2" in world.unstarted
+    assert world.outs["p2"].sign(1).signer == "p2"  # its own key, as before

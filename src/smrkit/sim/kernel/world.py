@@ -126,11 +126,10 @@ class World:
             raise ValueError(f"duplicate node ids in {ids}")
         plan = FaultPlan() if plan is None else plan
         plan.validate(ids)
-        adversaries = {f.node: f.strategy for f in plan.faults if f.strategy is not None}
-        nodes = [
-            byzantine_node(adversaries[node.id], node, ids) if node.id in adversaries else node
-            for node in nodes
-        ]
+        self.seed = seed
+        self.adversaries = {f.node: f.strategy for f in plan.faults if f.strategy is not None}
+        """The plan's Byzantine nodes and their strategies."""
+        nodes = [self._in_place(node, ids) for node in nodes]
         self.nodes: dict[NodeId, Node] = {node.id: node for node in nodes}
         self.byzantine: tuple[NodeId, ...] = tuple(
             node.id for node in nodes if isinstance(node, ByzantineNode)
@@ -185,6 +184,13 @@ class World:
         self._on_stepped = self._hooked("stepped")
         self._on_sent = self._hooked("sent")
         self._on_stopped = self._hooked("stopped")
+
+    def _in_place(self, node: Node, ids: Sequence[NodeId]) -> Node:
+        """``node``, or the adversary the plan puts in its place."""
+        strategy = self.adversaries.get(node.id)
+        if strategy is None or isinstance(node, ByzantineNode):
+            return node
+        return byzantine_node(strategy, node, ids)
 
     def _hooked(self, hook: str) -> dict[NodeId, tuple[Observer, ...]]:
         """For each node, the observers that override ``hook`` and watch the node."""
@@ -345,18 +351,20 @@ class World:
 
     def restart(self, node: Node) -> None:
         """A new incarnation of a crashed or halted node: ``node``, built afresh, takes
-        the old one's place (its storage kept, its timers gone) and starts now, reading
-        what the old one saved from ``out.saved``."""
+        the old one's place (its storage kept, its timers gone; the plan's adversary
+        again, if the node was Byzantine) and starts now, reading what the old one saved
+        from ``out.saved``. Its generator is seeded anew, ``"{seed}/node/p3/{now!r}"``."""
         node_id = node.id
         if node_id not in self.down:
             raise ValueError(f"{node_id} is running: only a crashed or halted node restarts")
         del self.down[node_id]
         self.cuts.pop(node_id, None)
         self.timers = {key: fire for key, fire in self.timers.items() if key[0] != node_id}
+        node = self._in_place(node, list(self.nodes))
         self.nodes[node_id] = node
-        out = self.outs[node_id]
-        out.clear()
-        out.halt_reason = None
+        old = self.outs[node_id]
+        rng = random.Random(f"{self.seed}/node/{node_id}/{self.now!r}")
+        self.outs[node_id] = Out(rng, signer=old.signer, verifier=old.verifier)
         for observer in self.observers:
             observer.restarted(self, node_id, node)
         self.unstarted.append(node_id)
