@@ -110,11 +110,11 @@ class Match:
         )
 
     def describe(self) -> str:
-        parts = [f"{key}={','.join(sorted(values))}" for key, values in self._named() if values]
+        parts = [f"#{mid}" for mid in sorted(self.ids)]
+        for key, values in (("from", self.src), ("to", self.dst), ("type", self.types)):
+            if values:
+                parts.append(f"{key}={','.join(sorted(values))}")
         return " ".join(parts) or "every message"
-
-    def _named(self) -> list[tuple[str, frozenset[str]]]:
-        return [("from", self.src), ("to", self.dst), ("type", self.types)]
 
 
 class Scenario:
