@@ -6,9 +6,12 @@ A :class:`World` holds the nodes (their states; their configurations are shared,
 generator, what each node saved, the in-flight messages (by id), the pending timers,
 the nodes not started yet, the crashed and halted nodes, the fault state (the plan's
 rules, cuts armed for a crash in the middle of a step, changes still to come) and the
-network, whose generator draws the delays. :meth:`World.advance` applies one event; the
-effects of a node's step go through :func:`~smrkit.sim.kernel.effects.apply_effects`,
-with the world as the sink. Observers (:class:`Observer`) watch steps and add records.
+network, whose generator draws the delays — and the keyring that mints and checks the
+nodes' signatures (:mod:`~smrkit.sim.kernel.signatures`). A plan's ``byzantine:`` faults
+put adversary code in place of the nodes they name (:mod:`smrkit.sim.adversary`).
+:meth:`World.advance` applies one event; the effects of a node's step go through
+:func:`~smrkit.sim.kernel.effects.apply_effects`, with the world as the sink. Observers
+(:class:`Observer`) watch steps and add records.
 
 A world is a value a search can branch: :meth:`World.copy` is a deep copy (node
 configurations shared, the record log left behind), and :func:`~smrkit.sim.kernel.
