@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from testdata_location import MISSING, find_testdata
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--rewrite",
+        action="store_true",
+        help="scenario scripts (tests/**/testdata/*.txt): write the actual outputs into "
+        "the scripts instead of checking them (or set SMRKIT_REWRITE=1)",
+    )
+
+
+@pytest.fixture
+def rewrite(request: pytest.FixtureRequest) -> bool:
+    """Whether scenario scripts are rewritten rather than checked."""
+    return bool(request.config.getoption("--rewrite")) or os.environ.get("SMRKIT_REWRITE") == "1"
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from smrkit.cli.main import main
+from smrkit.sim.datadriven import parse
+from smrkit.sim.scenario import run_script
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -82,14 +84,16 @@ def test_the_timing_models_example_prints_what_the_readme_shows(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Each ``$ smrkit sim … --timing partial-sync … --json | python3 -c …`` line of the
-    README is followed by the admissibility problems and the failed checks it prints."""
+    README (and each ``--fault byzantine:…`` one) is followed by the admissibility
+    problems and the failed checks it prints."""
     lines = README.read_text().splitlines()
     examples = [
         (index, line)
         for index, line in enumerate(lines)
-        if line.strip().startswith("$ smrkit sim") and "--timing partial-sync" in line
+        if line.strip().startswith("$ smrkit sim")
+        and ("--timing partial-sync" in line or "--fault byzantine:" in line)
     ]
-    assert len(examples) == 2
+    assert len(examples) == 4
     for index, line in examples:
         command = line.strip().removeprefix("$ ").split("|", 1)[0]
         expected = lines[index + 2 if line.rstrip().endswith("\\") else index + 1].strip()
@@ -98,3 +102,18 @@ def test_the_timing_models_example_prints_what_the_readme_shows(
         data = json.loads(capsys.readouterr().out)
         failed = [name for name, check in data["checks"].items() if not check["ok"]]
         assert str(data["admissibility"]) + " " + str(failed) == expected
+
+
+def test_the_scenario_script_prints_what_the_readme_shows() -> None:
+    """The README's scenario script is a script: run it, and compare each output."""
+    text = README.read_text()
+    start = text.index("    world protocol=pb-crash replicas=2\n")
+    block: list[str] = []
+    for line in text[start:].splitlines():
+        if line and not line.startswith("    "):
+            break
+        block.append(line[4:])
+    script = parse("\n".join(block).strip() + "\n", "README.md")
+    outputs = run_script(case.directive for case in script.cases)
+    assert len(outputs) == 5
+    assert outputs == [case.expected for case in script.cases]

@@ -8,6 +8,11 @@ is there to prevent.
 
 ``pb-crash-boastful`` is pb-crash with a target it cannot keep, so that a figure beyond
 its target is seen to be a violation.
+
+``pb-general-omission-trusting`` is the quorum engine before the fix its scenario script
+pins (``tests/protocols/testdata/quorum_missed_takeover.txt``): a follower that hears a
+newer primary's heartbeat applies that primary's commit point to its own log, even to
+an old epoch's tail it never had replaced.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.node import Out, Replica
 from smrkit.protocols.claims import PrimaryBackupClaims
-from smrkit.protocols.primary_backup import crash
+from smrkit.protocols.primary_backup import crash, quorum
+from smrkit.protocols.primary_backup.general_omission import SPEC as GENERAL_OMISSION
 from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, get_protocol, register
 
 BROKEN = "pb-crash-replies-first"
@@ -77,3 +83,30 @@ def register_broken() -> ProtocolSpec:
         return get_protocol(BROKEN)
     except KeyError:
         return register(SPEC)
+
+
+TRUSTING = "pb-general-omission-trusting"
+
+
+class TrustsNewerHeartbeats(quorum.QuorumReplica):
+    def _on_heartbeat(self, src: NodeId, beat: quorum.Heartbeat, out: Out) -> None:
+        super()._on_heartbeat(src, beat, out)
+        if self.primary == src and not self.in_sync:
+            self.in_sync = True  # the bug: the newer primary's commit applies to this tail
+            self._advance(beat.commit)
+
+
+def register_trusting() -> ProtocolSpec:
+    try:
+        return get_protocol(TRUSTING)
+    except KeyError:
+        return register(
+            replace(
+                GENERAL_OMISSION,
+                name=TRUSTING,
+                title="the quorum engine trusting a newer primary's commit point (broken)",
+                build=lambda config: [
+                    TrustsNewerHeartbeats(server, config) for server in config.servers
+                ],
+            )
+        )

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from broken_variants import TRUSTING, register_trusting
 
 from smrkit.check.evaluate import evaluate_run
 from smrkit.explore.sweep import random_plans, sweep
+from smrkit.protocols import registry
 from smrkit.sim import trace as tr
+from smrkit.sim.datadriven import parse
+from smrkit.sim.scenario import run_script
 from smrkit.sim.world import SimConfig, run_simulation
 
 OMISSION = ["pb-send-omission", "pb-receive-omission", "pb-general-omission"]
+TESTDATA = Path(__file__).parent / "testdata"
 
 
 def _halts(run_events: list[tr.Event]) -> list[tuple[str, str]]:
@@ -109,73 +116,24 @@ def test_with_two_servers_two_halves_each_elect_a_primary() -> None:
     assert "pb1" in evaluate_run(run).failed
 
 
-def test_a_restarted_replica_recovers_what_it_saved_and_rejoins_as_a_follower() -> None:
-    """What a replica saved (log, epoch, commit point) is enough to rebuild it: the
-    restarted replica applies its committed entries again and follows no one until it
-    hears a primary's heartbeat."""
-    import random
-
-    from smrkit.core.node import Out
-    from smrkit.protocols.primary_backup.quorum import ROUND, QuorumReplica
-    from smrkit.protocols.registry import ProtocolConfig
-
-    run = run_simulation(
-        SimConfig(
-            protocol="pb-general-omission", replicas=3, clients=3, ops=300, faults=("crash:p3@1.0",)
-        )
+def test_the_missed_takeover_script_fails_on_the_bug_it_pins() -> None:
+    """The fix of a follower joining a newer primary without its takeover is pinned by
+    ``testdata/quorum_missed_takeover.txt`` (run with every scenario script by
+    ``tests/test_scenarios.py``). Run on the engine before the fix, the same script
+    shows p5 applying its stale b where the new primary committed c."""
+    text = (TESTDATA / "quorum_missed_takeover.txt").read_text(encoding="utf-8")
+    script = parse(text.replace("protocol=pb-general-omission", f"protocol={TRUSTING}"))
+    register_trusting()
+    try:
+        outputs = run_script(case.directive for case in script.cases)
+    finally:  # other tests in this process walk the registry
+        registry._PROTOCOLS.pop(TRUSTING)
+    after_heartbeat = next(
+        i for i, case in enumerate(script.cases) if "type=Heartbeat" in case.directive.text
     )
-    crashed = run.nodes["p3"]
-    assert isinstance(crashed, QuorumReplica) and crashed.applied
-    storage: dict[str, object] = {}
-    for t, kind, node, *_ in run.trace.events:
-        if kind == tr.SAVE and node == "p3":
-            assert t < 1.0
-    everything = Out(random.Random(0))
-    crashed._saved, crashed._changed_from = (0, 0, 0), 0
-    crashed._persist(everything)
-    storage.update(everything.saves)
-    config = ProtocolConfig(("p1", "p2", "p3"), ("c1", "c2", "c3"), "kv", 0.01, 0.05)
-    reborn = QuorumReplica("p3", config)
-    out = Out(random.Random(1), storage)
-    out.now = 1.234
-    reborn.on_start(out)
-    assert reborn.entries == crashed.entries
-    assert reborn.applied == crashed.applied[: crashed.commit]
-    assert not reborn.is_primary and reborn.primary is None
-    assert out.timers[ROUND] == pytest.approx(1.25)
-    assert out.sends == []
-
-
-def test_a_follower_that_missed_a_takeover_commits_nothing_of_its_old_tail() -> None:
-    """Found by a kill -9 run of the real cluster (an append applied twice): a replica
-    that joins a newer primary through its heartbeat, without the takeover, still holds
-    the old epoch's uncommitted tail. It must not apply the new primary's commit point
-    to that tail, only to the log a Sync gives it."""
-    import random
-
-    from smrkit.core import Command, Op
-    from smrkit.core.node import Out
-    from smrkit.protocols.primary_backup.quorum import (
-        Behind,
-        Heartbeat,
-        QuorumReplica,
-        Sync,
-    )
-    from smrkit.protocols.registry import ProtocolConfig
-
-    config = ProtocolConfig(("p1", "p2", "p3"), ("c1",), "kv", 0.01, 0.05)
-    follower = QuorumReplica("p3", config)
-    first, stale, fresh = (
-        Command("c1", seq, Op("append", "k", text)) for seq, text in ((1, "a"), (2, "b"), (2, "c"))
-    )
-    follower.entries, follower.epochs = [first, stale], [0, 0]
-    follower._advance(1)
-    out = Out(random.Random(0))
-    follower.on_message("p2", Heartbeat(1, 65, True, 2, 2), out)
-    assert follower.applied == [first]
-    assert ("p2", Behind(65, 1)) in out.sends
-    follower.on_message("p2", Sync(65, 2, (65,), (fresh,), 2, 2), Out(random.Random(0)))
-    assert follower.applied == [first, fresh]
+    fixed, broken = script.cases[after_heartbeat + 1].expected, outputs[after_heartbeat + 1]
+    assert "applied: [c1#1 append k 'a']" in fixed
+    assert "applied: [c1#1 append k 'a', c1#2 append k 'b']" in broken
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
 """Log agreement: the commands applied by correct replicas are prefixes of one another.
 
 This is the safety property of state machine replication (seeds 002 and 003: correct
-replicas step through the same sequence of state transitions). Replicas that crashed or
-halted are not required to agree — a primary may crash after applying a command it never
-sent anywhere — but their logs are reported.
+replicas step through the same sequence of state transitions). Replicas that crashed,
+halted or ran Byzantine code are not required to agree — a primary may crash after
+applying a command it never sent anywhere — but their logs are reported.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def applied_logs(trace: Trace) -> dict[str, list[Command]]:
 def check_log_agreement(trace: Trace) -> Verdict:
     logs = applied_logs(trace)
     down = {node for _, kind, node, *_ in trace.select((tr.CRASH, tr.HALT))}
+    down |= trace.byzantine
     correct = [s for s in trace.servers if s not in down]
     lengths = {s: len(logs.get(s, [])) for s in trace.servers}
     details: dict[str, object] = {"correct": correct, "lengths": lengths}

@@ -18,6 +18,8 @@ what became of it. From that:
   unanswered sends are grouped into *outages* (sends at most the target Δ apart belong
   to one); an outage's length is the time from its first to its last unanswered send;
 * **Pb5** — a correct primary stays primary until some server or link fails;
+* the properties bind the correct servers: what a Byzantine server sends (a reply
+  while not primary) is not a violation, and its replies do not count as responses;
 * **failover time** — the longest interval with no primary (instants at which a server
   was primary for zero time do not break an interval; the wait for the very first
   primary is reported apart, as start-up);
@@ -101,7 +103,7 @@ def analyze(
     """One pass over ``trace``. Requests sent in the last ``tail_s`` before the end of the
     run are left out of Pb4: the run may have stopped before they could be answered.
     Unanswered requests at most ``merge_gap_s`` apart count as one outage."""
-    servers = set(trace.servers)
+    servers = set(trace.servers) - trace.byzantine  # the properties bind correct servers
     clients = set(trace.clients)
     result = PrimaryBackupAnalysis(end_time=trace.end_time)
     current: set[str] = set()

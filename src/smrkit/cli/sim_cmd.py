@@ -34,15 +34,19 @@ Fault specs (--fault, repeatable; times in virtual seconds):
   ...~0.3                             suffix: lose each message with probability 0.3
   crash:p2@r3/p1,p4                   lock-step: p2 crashes in round 3; only p1 and
                                       p4 get its round-3 messages
+  byzantine:p3=equivocate             p3 runs adversary code instead of its own, from
+                                      the start: silent, crash-like, equivocate,
+                                      garbage, replay, or module.path:Class (a
+                                      ByzantineNode subclass of yours)
 
 \b
 Timing models (--timing): synchronous (seed 001: delays in [delta-min, delta], FIFO),
-partial-sync (before --gst, delays up to --delay-cap and reordering; every message sent
-at t arrives by max(t, GST) + delta), lock-step (rounds; fault times are rounds, r3),
-async (no clock: the adversary picks the next message or timer, --schedule random,
-oldest or a file of 'start p1' / 'deliver 7' / 'fire p1 "retry"' / 'crash p2' lines;
-fault times count steps). A protocol run under a timing it is not built for still runs,
-and the run says so.
+partial-sync (before --gst, delays up to --delay-cap and reordering; a message sent at
+t arrives by min(t + cap, max(t, GST) + delta), within delta after GST), lock-step
+(rounds; fault times are rounds, r3), async (no clock: the adversary picks the next
+message or timer, --schedule random, oldest or a file of 'start p1' / 'deliver 7' /
+'fire p1 "retry"' / 'crash p2' lines; fault times count steps). A protocol run under a
+timing it is not built for still runs, and the run says so.
 
 \b
 Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.

@@ -9,7 +9,9 @@ client which server to address (its ``Dest``, property Pb2 of seed 001).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from smrkit.core.ids import NodeId
 from smrkit.core.ops import Op, Value
@@ -55,3 +57,11 @@ class PrimaryHint(Message):
 
     primary: NodeId
     view: int
+
+
+def fields_of(value: Any) -> dict[str, Any]:
+    """The fields of a message (any dataclass instance), by name, in declaration order:
+    what adversary code reads a message through (it may not call ``getattr``)."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        raise TypeError(f"not a message or dataclass instance: {type(value).__name__}")
+    return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}

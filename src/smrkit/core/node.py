@@ -17,15 +17,18 @@ fingerprint a whole world.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.ops import Command, Value
+from smrkit.core.signatures import Signed, Signer, Verifier, cannot_sign, verifies_nothing
 from smrkit.core.state import Configured
 
 if TYPE_CHECKING:
     import random  # only the type of ``out.rng``; randomness comes from the runtime
+
+V = TypeVar("V")
 
 Timer: TypeAlias = Hashable
 """A timer name: any hashable value (a string or a tuple of plain values)."""
@@ -40,12 +43,31 @@ class Out:
     """What a handler may read (time, randomness, saved state) and the effects it asks for.
 
     One ``Out`` belongs to one node and is reused across steps; the runtime sets ``now``
-    before each step and drains the effect lists after it.
+    before each step and drains the effect lists after it. ``signer`` and ``verifier``
+    are the runtime's signature functions for this node (:mod:`smrkit.core.signatures`);
+    an ``Out`` built without them cannot sign and accepts no signature.
     """
 
-    __slots__ = ("halt_reason", "now", "rng", "saved", "saves", "sends", "timers")
+    __slots__ = (
+        "halt_reason",
+        "now",
+        "rng",
+        "saved",
+        "saves",
+        "sends",
+        "signer",
+        "timers",
+        "verifier",
+    )
 
-    def __init__(self, rng: random.Random, saved: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        saved: Mapping[str, object] | None = None,
+        *,
+        signer: Signer = cannot_sign,
+        verifier: Verifier = verifies_nothing,
+    ) -> None:
         self.now: float = 0.0
         self.rng = rng
         self.saved: Mapping[str, object] = dict(saved or {})
@@ -53,6 +75,8 @@ class Out:
         self.timers: dict[Timer, float | None] = {}
         self.saves: list[tuple[str, object]] = []
         self.halt_reason: str | None = None
+        self.signer = signer
+        self.verifier = verifier
 
     def send(self, dst: NodeId, msg: Message) -> None:
         """Send ``msg`` to ``dst`` once the step ends."""
@@ -82,6 +106,16 @@ class Out:
     def save(self, key: str, value: object) -> None:
         """Durable write; durable before any message of this step leaves."""
         self.saves.append((key, value))
+
+    def sign(self, value: V) -> Signed[V]:
+        """``value`` signed by this node: a signature only the runtime can mint, which
+        any node can relay and check (``value`` must be plain, immutable data)."""
+        return self.signer(value)
+
+    def verify(self, signed: Signed[Any]) -> bool:
+        """Whether ``signed`` is a genuine signature of ``signed.value`` by
+        ``signed.signer``: a pure function of the value (see :mod:`smrkit.core.signatures`)."""
+        return self.verifier(signed)
 
     def halt(self, reason: str) -> None:
         """Fail-stop: the node has detected its own failure and stops for good. The

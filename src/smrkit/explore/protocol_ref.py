@@ -1,8 +1,9 @@
 """A protocol named on the command line: a registered name, or the user's own code.
 
 ``pb-crash`` names a registered protocol. ``module.path:Name`` imports ``module.path``
-(the current directory is searched first, as ``python -m`` does, so a file beside the
-user needs no installing) and takes ``Name`` from it, which must be either
+(:mod:`smrkit.sim.user_code`: the current directory is searched first, as ``python -m``
+does, so a file beside the user needs no installing) and takes ``Name`` from it, which
+must be either
 
 * a :class:`~smrkit.core.node.Replica` subclass, constructed for every server as
   ``Name(node_id, config)`` with ``config`` a
@@ -23,10 +24,6 @@ replay command) can name the user's protocol exactly as the user did.
 
 from __future__ import annotations
 
-import importlib
-import os
-import re
-import sys
 from dataclasses import dataclass, replace
 
 from smrkit.core.failure_models import FailureModel
@@ -39,9 +36,8 @@ from smrkit.protocols.registry import (
     protocol_names,
     register,
 )
+from smrkit.sim.user_code import UserCodeError, resolve, split_reference
 
-_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FIX = "write --protocol NAME (a registered protocol) or --protocol module.path:ClassName"
 
 
@@ -65,17 +61,14 @@ def resolve_protocol(ref: str) -> ResolvedProtocol:
             return ResolvedProtocol(get_protocol(ref), declared=True)
         except KeyError as error:
             raise ProtocolRefError(f"{error.args[0]}; or {FIX}") from None
-    module_name, _, attribute = ref.partition(":")
-    if _DOTTED.fullmatch(module_name) is None or _NAME.fullmatch(attribute) is None:
+    parts = split_reference(ref)
+    if parts is None:
         raise ProtocolRefError(f"bad protocol reference {ref!r}: {FIX}")
-    module = _import(module_name)
+    module_name, attribute = parts
     try:
-        target = getattr(module, attribute)
-    except AttributeError:
-        raise ProtocolRefError(
-            f"module {module_name} has no {attribute!r}; define class {attribute}(Replica) "
-            "in it, or name another class"
-        ) from None
+        target = resolve(module_name, attribute, f"class {attribute}(Replica)")
+    except UserCodeError as error:
+        raise ProtocolRefError(str(error)) from None
     if isinstance(target, ProtocolSpec):
         return ResolvedProtocol(target, declared=True)
     if isinstance(target, type) and issubclass(target, Replica):
@@ -94,32 +87,6 @@ def ensure_registered(ref: str) -> ResolvedProtocol:
     spec = replace(resolved.spec, name=ref)
     register(spec)
     return ResolvedProtocol(spec, resolved.declared)
-
-
-def _import(module_name: str) -> object:
-    cwd = os.getcwd()
-    added = cwd not in sys.path and "" not in sys.path
-    if added:
-        sys.path.insert(0, cwd)
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        missing = error.name or module_name
-        if module_name == missing or module_name.startswith(missing + "."):
-            raise ProtocolRefError(
-                f"no module named {missing!r} (looked in {cwd} and on PYTHONPATH); run smrkit "
-                "from the directory that holds it, or add that directory to PYTHONPATH"
-            ) from None
-        raise ProtocolRefError(
-            f"importing {module_name} failed: it imports {missing!r}, which is not installed"
-        ) from None
-    except Exception as error:
-        raise ProtocolRefError(
-            f"importing {module_name} raised {type(error).__name__}: {error}; fix the module"
-        ) from None
-    finally:
-        if added:
-            sys.path.remove(cwd)
 
 
 def _spec_for_class(ref: str, replica: type[Replica]) -> ProtocolSpec:

@@ -59,6 +59,7 @@ from smrkit.explore.frozen import Interner, freeze, freeze_node, thaw_into
 from smrkit.sim.kernel.effects import CrashCut, apply_effects
 from smrkit.sim.kernel.records import CRASH, HALT
 from smrkit.sim.kernel.world import DELIVER_CLASS, START_CLASS, TIMER_CLASS
+from smrkit.sim.network import fifo_due
 from smrkit.sim.order import instant
 
 ASYNC = "async"
@@ -721,12 +722,7 @@ class Space:
         envs = self.envs.values
         for env, delay in zip(step.sends, delays, strict=True):
             aux = self._aux(aux, env, True)
-            link = (i, envs[env][1])
-            at = now + delay
-            last = links.get(link)
-            if last is not None and at < last:
-                at = last
-            links[link] = at
+            at = fifo_due(links, (i, envs[env][1]), now + delay)
             _insert(entries, (at, DELIVER_CLASS, env))
         for timer, when in step.timers:
             entries = [e for e in entries if not (e[1] == TIMER_CLASS and e[2] == timer)]
@@ -811,7 +807,9 @@ class Space:
                 new = (*new[:AUX], aux, *new[AUX + 1 :])
             step = self._step(i, new[NODES][i], ("round", r, inbox), now, cuts.get(i))
             new = self._apply(new, i, step, consumed=None, fired=None)[0]
-            for timer, at in [t for t in new[TIMERS] if self.timer_ids.values[t[0]][0] == i]:
+            mine = [t for t in new[TIMERS] if self.timer_ids.values[t[0]][0] == i]
+            # due by now in the one rule's order: by instant, then as set (a stable sort)
+            for timer, at in sorted(mine, key=lambda t: instant(t[1])):
                 if instant(at) <= instant(now) and new[DOWN][i] == LIVE:
                     step = self._step(i, new[NODES][i], ("fire", timer), now, None)
                     new = self._apply(new, i, step, consumed=None, fired=timer)[0]

@@ -14,6 +14,8 @@ its own claims object, derived in the protocol's module docstring:
 
 A protocol's :class:`~smrkit.protocols.registry.ProtocolSpec` builds its claims from
 ``(f, delta_s, tau_s)``; ``None`` in a field means the protocol promises nothing there.
+:func:`smrkit.check.claims.judge_claims` judges a run against the consensus and
+partial-synchrony claims; :func:`smrkit.check.pb.verdicts` against primary-backup ones.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ class PartialSyncClaims:
     replicas_min: int | None = None
     safe_in_asynchrony: bool = True
     live_after_gst: bool = True
+    live_within_s: float | None = None
+    """After GST, how soon every correct process decides (a consensus protocol), or every
+    request sent after GST is answered (a replicated service); ``None``: eventually."""
 
 
 Claims: TypeAlias = PrimaryBackupClaims | ConsensusClaims | PartialSyncClaims

@@ -7,7 +7,8 @@ does not come within ``timeout_s`` it resends the same ``(client, seq)`` — rep
 a retry from their reply cache, so a command takes effect at most once. A
 :class:`~smrkit.core.PrimaryHint` with a higher view than any seen before moves ``Dest``
 to the named server and resends at once; this is how a service with D < Γ tells its
-clients about a new primary. After ``rotate_after`` time-outs in a row with no news the
+clients about a new primary (a hint naming a server the client does not know is counted
+and dropped). After ``rotate_after`` time-outs in a row with no news the
 client tries the next server, so it also finds a primary that could not reach it.
 """
 
@@ -76,6 +77,8 @@ class StandardClient(ClientNode):
         self.pending: ClientRequest | None = None
         self.timeouts_in_a_row = 0
         self.completed = 0
+        self.strange_hints = 0
+        """Hints naming a server this client does not know (a Byzantine server's)."""
 
     def on_start(self, out: Out) -> None:
         self._issue_next(out)
@@ -113,6 +116,9 @@ class StandardClient(ClientNode):
             self._issue_next(out)
 
     def _on_hint(self, hint: PrimaryHint, out: Out) -> None:
+        if hint.primary not in self.config.servers:
+            self.strange_hints += 1  # a faulty peer's: counted and dropped
+            return
         if hint.view < self.view or (hint.view == self.view and hint.primary == self.dest):
             return
         self.view = hint.view

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from smrkit.sim.faults import Fault
-from smrkit.sim.kernel.events import Crash, Deliver, Event, FaultChange, Fire, Round, Start
+from smrkit.sim.kernel.events import Act, Crash, Deliver, Event, FaultChange, Fire, Round, Start
 from smrkit.sim.kernel.world import World, enabled
 
 Choice = tuple[float | None, Event]
@@ -66,7 +66,8 @@ class EarliestFirst:
 class UntimedChooser:
     """Base of the choosers of untimed worlds (``lock-step``, ``async``): a plan's fault
     change that is due goes first; otherwise :meth:`pick` chooses among the enabled
-    events (the adversary's crashes are left to searches)."""
+    events (the adversary's crashes and a Byzantine node's free moves are left to
+    searches: a simulated adversary acts from its handlers)."""
 
     name = "untimed"
 
@@ -74,7 +75,7 @@ class UntimedChooser:
         events = enabled(world)
         if len(events) == 1 and isinstance(events[0], FaultChange):
             return None, events[0]
-        events = [event for event in events if not isinstance(event, Crash)]
+        events = [event for event in events if not isinstance(event, Crash | Act)]
         return (None, self.pick(world, events)) if events else None
 
     def pick(self, world: World, events: list[Event]) -> Event:
@@ -130,7 +131,8 @@ class ScheduleError(ValueError):
 @dataclass(frozen=True)
 class ScheduledEvent:
     """One line of a schedule: ``start p1``, ``deliver 7``, ``fire p1 "retry"`` (the
-    timer as JSON), ``crash p2``."""
+    timer as JSON), ``crash p2``, ``act p3 ["send", 1]`` (a Byzantine node's move, as
+    JSON)."""
 
     line: int
     what: str
@@ -145,6 +147,8 @@ class ScheduledEvent:
             return isinstance(event, Deliver) and event.id == self.message
         if self.what == "fire":
             return isinstance(event, Fire) and (event.node, event.timer) == (self.node, self.timer)
+        if self.what == "act":
+            return isinstance(event, Act) and (event.node, event.move) == (self.node, self.timer)
         return isinstance(event, Crash) and event.fault.node == self.node
 
 
@@ -167,7 +171,7 @@ def parse_schedule(lines: Sequence[str]) -> list[ScheduledEvent]:
             events.append(ScheduledEvent(number, what, node=rest))
         elif what == "deliver" and rest.isdigit():
             events.append(ScheduledEvent(number, what, message=int(rest)))
-        elif what == "fire" and " " in rest:
+        elif what in ("fire", "act") and " " in rest:
             node, _, timer_text = rest.partition(" ")
             try:
                 timer = json.loads(timer_text)
@@ -178,7 +182,7 @@ def parse_schedule(lines: Sequence[str]) -> list[ScheduledEvent]:
             raise ScheduleError(
                 f"schedule line {number}: {raw.strip()!r} is not an event; write "
                 "'start p1', 'deliver 7' (a message id), 'fire p1 \"retry\"' (a timer, as "
-                "JSON) or 'crash p2'"
+                "JSON), 'crash p2' or 'act p3 [\"move\"]' (a Byzantine node's move, as JSON)"
             )
     return events
 
@@ -233,6 +237,8 @@ def describe(events: Sequence[Event], limit: int = 8) -> str:
             words.append(f"crash {event.fault.node}")
         elif isinstance(event, Round):
             words.append(f"round {event.r}")
+        elif isinstance(event, Act):
+            words.append(f"act {event.node} {json.dumps(event.move, default=str)}")
         else:
             words.append(f"{event.phase} {event.fault.spec}")
     more = f" … ({len(events)} in all)" if len(events) > limit else ""

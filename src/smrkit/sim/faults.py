@@ -23,6 +23,10 @@ spec                                      meaning
 ``restart:p1@2.0``                        a crashed p1 starts again at 2.0 with what it
                                           saved (restartable protocols only; outside
                                           every model of seed 001, where crashes last)
+``byzantine:p3=equivocate``               p3 runs adversary code instead of its own,
+                                          from the start: a built-in strategy
+                                          (``silent``, ``crash-like``, ``equivocate``,
+                                          ``garbage``, ``replay``) or ``module:Class``
 ========================================  =============================================
 
 A window ``T..`` is open-ended; a single time ``T`` means "from T on" for link and
@@ -48,8 +52,17 @@ from dataclasses import dataclass
 
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId, is_client, is_server
+from smrkit.protocols.adversaries import STRATEGY_NAMES
 
-KINDS = ("crash", "link", "send-omission", "receive-omission", "general-omission", "restart")
+KINDS = (
+    "crash",
+    "link",
+    "send-omission",
+    "receive-omission",
+    "general-omission",
+    "restart",
+    "byzantine",
+)
 POINT_KINDS = ("crash", "restart")
 """Kinds that happen at one instant, not over a window."""
 SEND_KINDS = ("link", "send-omission", "general-omission")
@@ -81,10 +94,14 @@ class Fault:
     after_sends: int | None = None
     receivers: tuple[NodeId, ...] | None = None
     in_rounds: bool = False
+    strategy: str | None = None
+    """A Byzantine node's adversary: a built-in strategy's name or ``module:Class``."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise FaultSpecError(f"unknown fault kind {self.kind!r}")
+        if (self.kind == "byzantine") != (self.strategy is not None):
+            raise FaultSpecError("a Byzantine fault, and only one, names a strategy")
         if self.kind != "crash" and (self.after_sends is not None or self.receivers is not None):
             raise FaultSpecError(f"only a crash cuts a step's sends: {self.kind}")
         if self.after_sends is not None and self.receivers is not None:
@@ -102,6 +119,8 @@ class Fault:
     def spec(self) -> str:
         """The canonical spec string; ``parse_fault(f.spec) == f``."""
         at = _fmt_round if self.in_rounds else _fmt
+        if self.kind == "byzantine":
+            return f"byzantine:{self.node}={self.strategy}"
         if self.kind in POINT_KINDS:
             suffix = "" if self.after_sends is None else f"/{self.after_sends}"
             if self.receivers is not None:
@@ -161,6 +180,8 @@ def _number(text: str, spec: str, what: str) -> float:
 def parse_fault(spec: str) -> Fault:
     """Parse one spec of the grammar in the module docstring."""
     text = spec.strip()
+    if text.startswith("byzantine:"):
+        return _parse_byzantine(spec, text.removeprefix("byzantine:"))
     match = _SPEC.match(text)
     if match is None:
         raise FaultSpecError(
@@ -243,6 +264,21 @@ def _parse_crash(spec: str, target: str, when: str) -> Fault:
     )
 
 
+_STRATEGY = re.compile(
+    r"[a-z][a-z-]*|[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*"
+)
+
+
+def _parse_byzantine(spec: str, rest: str) -> Fault:
+    node, sep, strategy = (part.strip() for part in rest.partition("="))
+    if not sep or re.fullmatch(_NODE, node) is None or _STRATEGY.fullmatch(strategy) is None:
+        raise FaultSpecError(
+            f"bad fault spec {spec!r}: write byzantine:p3=STRATEGY, a built-in strategy "
+            "(silent, crash-like, equivocate, garbage, replay) or module.path:ClassName"
+        )
+    return Fault("byzantine", node, strategy=strategy)
+
+
 def _parse_window(spec: str, when: str) -> tuple[float, float]:
     if ".." not in when:
         return _number(when, spec, "time"), math.inf
@@ -271,8 +307,13 @@ class FaultPlan:
         return tuple(fault.spec for fault in self.faults)
 
     def validate(self, nodes: Sequence[NodeId]) -> None:
-        """Raise :class:`FaultSpecError` if a fault names a node that is not in the run."""
+        """Raise :class:`FaultSpecError` if a fault names a node that is not in the run,
+        or makes a node Byzantine twice."""
         known = set(nodes)
+        byzantine = [fault.node for fault in self.faults if fault.kind == "byzantine"]
+        twice = sorted({node for node in byzantine if byzantine.count(node) > 1})
+        if twice:
+            raise FaultSpecError(f"{twice[0]} is made Byzantine twice: give it one strategy")
         for fault in self.faults:
             for node in fault.nodes():
                 if node not in known:
@@ -317,6 +358,9 @@ _ALLOWED: dict[FailureModel, frozenset[str]] = {
     FailureModel.GENERAL_OMISSION: frozenset(
         {"crash", "send-omission", "receive-omission", "general-omission"}
     ),
+    FailureModel.BYZANTINE: frozenset(
+        {"crash", "send-omission", "receive-omission", "general-omission", "byzantine"}
+    ),
 }
 
 
@@ -325,7 +369,9 @@ def admissibility_problems(plan: FaultPlan, model: FailureModel, f: int) -> list
 
     Failures are counted per faulty component (seed 001 §3): a server counts once however
     many faults name it; for crash+link, faulty servers and faulty links share the bound.
-    Clients are assumed correct by every model of Table 1.
+    Clients are assumed correct by every model of Table 1, and by the Byzantine model
+    (a Byzantine node may also crash or omit: it counts once). Links are reliable in the
+    Byzantine model (seed 002's synchronous model: no communication failures).
     """
     problems: list[str] = []
     allowed = _ALLOWED[model]
@@ -365,6 +411,9 @@ def random_plan(
     kinds = sorted(_ALLOWED[model])
     for victim in victims:
         kind = rng.choice(kinds)
+        if kind == "byzantine":
+            faults.append(Fault(kind, victim, strategy=rng.choice(STRATEGY_NAMES)))
+            continue
         start = round(rng.uniform(0.0, horizon_s), 6)
         if kind == "crash":
             after = rng.choice([None, None, 0, 1, 2])

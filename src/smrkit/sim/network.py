@@ -26,9 +26,12 @@ partial synchrony (seed 003): before GST the adversary delays and reorders messa
 from __future__ import annotations
 
 import random
-from typing import Protocol
+from collections.abc import Hashable
+from typing import Protocol, TypeVar
 
 from smrkit.core.ids import NodeId
+
+Link = TypeVar("Link", bound=Hashable)
 
 SECONDS = "seconds"
 ROUNDS = "rounds"
@@ -62,12 +65,18 @@ class SynchronousNetwork:
 
     def delivery_time(self, src: NodeId, dst: NodeId, now: float) -> float:
         at = now + self.rng.uniform(self.delta_min_s, self.delta_s)
-        link = (src, dst)
-        last = self.last_due.get(link)
-        if last is not None and at < last:
-            at = last
-        self.last_due[link] = at
-        return at
+        return fifo_due(self.last_due, (src, dst), at)
+
+
+def fifo_due(last_due: dict[Link, float], link: Link, at: float) -> float:
+    """When a message on ``link`` that would arrive at ``at`` is delivered on a FIFO link:
+    never before the link's previous message (at an equal time, send order decides).
+    Records it in ``last_due`` — the network's, or a search's lean copy of it."""
+    last = last_due.get(link)
+    if last is not None and at < last:
+        at = last
+    last_due[link] = at
+    return at
 
 
 class ChosenDelays(random.Random):

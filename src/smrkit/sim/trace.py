@@ -14,6 +14,12 @@ halted node at delivery time. A fault window has a ``fault`` begin and end event
 crash, or a window that never closes, only a begin event. Read back from a file,
 protocol messages become :class:`OpaqueMessage` (their type name is ``msg.type``);
 client messages, ops and commands become their own classes again.
+
+A signed value is written ``{"type": "Signed", "signer": …, "value": …, "sealed": …}``:
+``sealed`` says whether its seal was minted for that signer and that value (false for a
+Byzantine node's pasted or mutated signature). Read back, it is a :class:`SignedRecord`
+— evidence of a signature, which writes itself back the same way but verifies nothing:
+only a running world's keyring makes genuine signatures.
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ from typing import IO, Any, TypeAlias
 
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.ops import Command, Op, freeze
+from smrkit.core.signatures import Signed
+from smrkit.sim.kernel.fingerprint import canonical
 from smrkit.sim.kernel.records import (
+    ACT,
     APPLY,
     COMPLETE,
     CRASH,
@@ -56,6 +65,7 @@ Event: TypeAlias = Record
 """A trace event is a kernel record."""
 
 __all__ = [
+    "ACT",
     "APPLY",
     "COMPLETE",
     "CRASH",
@@ -78,6 +88,7 @@ __all__ = [
     "Event",
     "OpaqueMessage",
     "Record",
+    "SignedRecord",
     "Trace",
     "TraceFormatError",
     "encode",
@@ -102,6 +113,28 @@ class OpaqueMessage(Message):
 
     type: str
     fields: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRecord:
+    """A signed value read back from a trace: who signed what, and whether the seal
+    matched (``sealed``). Not a signature: nothing verifies it."""
+
+    signer: str
+    value: Any
+    sealed: bool
+
+
+def sealed(signed: Signed[Any]) -> bool:
+    """Whether ``signed``'s seal was minted for its signer and its value."""
+    seal = signed.seal
+    signer, text = getattr(seal, "signer", None), getattr(seal, "text", None)
+    if signer != signed.signer or not isinstance(text, str):
+        return False
+    try:
+        return canonical(signed.value) == text
+    except TypeError:
+        return False
 
 
 # --- encoding -------------------------------------------------------------------------
@@ -129,6 +162,10 @@ def _make_encoder(kind: type) -> Callable[[Any], Any]:
         return lambda v: [encode(item) for item in v]
     if kind is OpaqueMessage:
         return lambda v: {"type": v.type, **dict(v.fields)}
+    if kind is Signed:
+        return lambda v: _signed_json(v.signer, v.value, sealed(v))
+    if kind is SignedRecord:
+        return lambda v: _signed_json(v.signer, v.value, v.sealed)
     if dataclasses.is_dataclass(kind):
         names = tuple(f.name for f in dataclasses.fields(kind))
         type_name = kind.__name__
@@ -145,6 +182,10 @@ def _make_encoder(kind: type) -> Callable[[Any], Any]:
     if issubclass(kind, frozenset | set):
         return lambda v: sorted(encode(item) for item in v)
     return repr
+
+
+def _signed_json(signer: str, value: Any, is_sealed: bool) -> dict[str, Any]:
+    return {"type": "Signed", "signer": signer, "value": encode(value), "sealed": is_sealed}
 
 
 _TEXT_WRITERS: dict[type, Callable[[Any], str]] = {}
@@ -173,7 +214,7 @@ def _make_text_writer(kind: type) -> Callable[[Any], str]:
         return lambda v: repr(v) if math.isfinite(v) else _q(repr(v))
     if kind is tuple or kind is list:
         return lambda v: "[" + ",".join([encode_text(item) for item in v]) + "]"
-    if dataclasses.is_dataclass(kind) and kind is not OpaqueMessage:
+    if dataclasses.is_dataclass(kind) and kind not in (OpaqueMessage, Signed, SignedRecord):
         head = '{"type":' + _q(kind.__name__)
         keys = tuple((f",{_q(f.name)}:", f.name) for f in dataclasses.fields(kind))
 
@@ -220,6 +261,8 @@ def event_to_json(event: Event) -> dict[str, Any]:
         record.update(phase=phase, spec=spec)
     elif kind == ROUND:
         record.update(round=num)
+    elif kind == ACT:
+        record.update(node=node, move=encode(data))
     elif kind in (PROPOSED, DECIDED):
         record.update(node=node, round=num, value=encode(data))
     elif kind == DELIVERED:
@@ -305,6 +348,20 @@ def _decode_message(data: Any) -> Message:
     return OpaqueMessage(str(kind), fields)
 
 
+def _decode_value(data: Any) -> Any:
+    """A value of a record (a decision, a move…): JSON lists become tuples, a signed
+    value a :class:`SignedRecord`, another object an :class:`OpaqueMessage`."""
+    if isinstance(data, list):
+        return tuple(_decode_value(item) for item in data)
+    if isinstance(data, dict):
+        if data.get("type") == "Signed":
+            value = _decode_value(data["value"])
+            return SignedRecord(str(data["signer"]), value, bool(data["sealed"]))
+        fields = tuple((k, v) for k, v in data.items() if k != "type")
+        return OpaqueMessage(str(data.get("type")), fields)
+    return freeze(data)
+
+
 def _decode_command(data: Any) -> Command:
     return Command(data["client"], data["seq"], _decode_op(data["op"]))
 
@@ -347,10 +404,13 @@ def event_from_json(record: dict[str, Any], sent: dict[int, Message]) -> Event:
         return Record(t, kind, None, None, None, (record["phase"], record["spec"]))
     if kind == ROUND:
         return Record(t, kind, None, None, record["round"], None)
+    if kind == ACT:
+        return Record(t, kind, record["node"], None, None, _decode_value(record["move"]))
     if kind in (PROPOSED, DECIDED):
-        return Record(t, kind, record["node"], None, record["round"], freeze(record["value"]))
+        value = _decode_value(record["value"])
+        return Record(t, kind, record["node"], None, record["round"], value)
     if kind == DELIVERED:
-        value = freeze(record["value"])
+        value = _decode_value(record["value"])
         return Record(t, kind, record["node"], record["sender"], record["round"], value)
     if kind in (START, END):
         return Record(t, kind, record.get("node"), None, None, None)
@@ -374,6 +434,15 @@ class Trace:
     @property
     def clients(self) -> list[str]:
         return list(self.header.get("clients", []))
+
+    @property
+    def byzantine(self) -> set[str]:
+        """The nodes the run's fault plan made Byzantine (``byzantine:p3=…``)."""
+        return {
+            spec.removeprefix("byzantine:").partition("=")[0]
+            for spec in self.header.get("faults", [])
+            if spec.startswith("byzantine:")
+        }
 
     @property
     def end_time(self) -> float:

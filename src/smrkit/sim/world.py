@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ from smrkit.protocols.registry import (
     ProtocolSpec,
     get_protocol,
 )
+from smrkit.sim.adversary import AdversaryError
 from smrkit.sim.choosers import (
     Chooser,
     EarliestFirst,
@@ -195,6 +196,19 @@ def _chooser(config: SimConfig) -> Chooser:
     return RandomOrder(config.seed)
 
 
+def _server_builder(spec: ProtocolSpec, config: ProtocolConfig) -> Callable[[NodeId], Node]:
+    """Builds a new incarnation of one server, as the run built it: what a restart
+    (a ``restart:`` fault, a scenario's ``restart``) puts in the crashed one's place."""
+
+    def build(node_id: NodeId) -> Node:
+        for node in spec.build(config):
+            if node.id == node_id:
+                return node
+        raise ValueError(f"{node_id} is not a server of this run: only servers restart")
+
+    return build
+
+
 def build_simulator(
     config: SimConfig,
     extra_nodes: Sequence[Node] = (),
@@ -265,23 +279,22 @@ def build_simulator(
     for fault in plan.faults:
         if fault.kind == "restart" and fault.node not in servers:
             raise ConfigError(f"{fault.spec}: only servers restart")
-
-    def rebuild(node_id: NodeId) -> Node:
-        return next(node for node in spec.build(protocol_config) if node.id == node_id)
-
-    simulator = Simulator(
-        nodes,
-        seed=config.seed,
-        network=network,
-        plan=plan,
-        header=header,
-        time_limit_s=config.time_limit_s,
-        settle_until_s=plan.last_change() + settle,
-        drain_s=2 * config.delta_s,
-        stop_when_clients_done=True,
-        chooser=_chooser(config),
-        rebuild=rebuild,
-    )
+    try:
+        simulator = Simulator(
+            nodes,
+            seed=config.seed,
+            network=network,
+            plan=plan,
+            header=header,
+            time_limit_s=config.time_limit_s,
+            settle_until_s=plan.last_change() + settle,
+            drain_s=2 * config.delta_s,
+            stop_when_clients_done=True,
+            chooser=_chooser(config),
+            rebuild=_server_builder(spec, protocol_config),
+        )
+    except AdversaryError as error:
+        raise ConfigError(str(error)) from None
     timing_problem = spec.timing_problem(config.timing)
     problems = [] if timing_problem is None else [timing_problem]
     problems += admissibility_problems(plan, spec.failure_model, f)
@@ -296,7 +309,7 @@ def build_simulator(
         admissibility=problems,
         timing_problem=timing_problem,
         trace=simulator.trace,
-        nodes=simulator.world.nodes,  # a restart's new incarnation replaces the old
+        nodes=simulator.world.nodes,  # adversaries in place; a restart's new incarnation
         steps=0,
         wall_s=0.0,
         claims=spec.claims(f, config.delta_s, config.tau_s),

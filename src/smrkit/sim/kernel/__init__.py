@@ -29,13 +29,30 @@ id…; the kinds are tabled in :mod:`~smrkit.sim.kernel.records`). The events
 * ``Crash(fault)`` — the adversary crashes a live node now (offered while
   ``world.crash_budget > 0``), or, with ``fault.after_sends``/``fault.receivers``, arms a
   cut so that only part of the node's next step's messages leave;
-* ``Round(r)`` — lock-step round r.
+* ``Round(r)`` — lock-step round r;
+* ``Act(node, move)`` — a Byzantine node takes one of the free moves it offers
+  (``node.moves()``); listed under ``async`` and ``lock-step`` for searches to branch
+  over, never taken by the simulator's choosers.
 
 **Effects.** A node's handler only asks, through ``out``; the one applier,
 :func:`apply_effects`, then hands them to an :class:`EffectSink` in etcd-raft's ``Ready``
 order — saves (one batch), sends in order (a :class:`CrashCut` lets only a prefix or
 some receivers' leave), timers, halt. The world is a sink; so is the TCP runtime
 (:mod:`smrkit.net.replica`). Do not apply effects any other way.
+
+**Byzantine nodes and signatures.** A plan's ``byzantine:p3=NAME`` makes the world
+build p3 and hand it to adversary code (:mod:`smrkit.core.byzantine`,
+:mod:`smrkit.sim.adversary`); ``world.byzantine`` lists such nodes. The world's
+:class:`~smrkit.sim.kernel.signatures.Keyring` gives each node's ``out`` a signer of its
+own and the one verification function, then closes; copies share it. A Byzantine node
+is plain data like any other (the honest node it replaced is part of its state), so it
+copies and fingerprints; a signed value fingerprints as its signer, value and seal text.
+
+**Driving a world by hand.** Beyond the events, a world offers what a scenario's
+adversary needs (:mod:`smrkit.sim.scenario`): ``world.lose(id, cause)`` drops an
+in-flight message, and ``world.restart(node)`` puts a new incarnation of a crashed or
+halted node in its place, starting now with what the old one saved (observers hear of it
+through ``Observer.restarted``).
 
 **Branching a world (a search).** Worlds are values::
 
@@ -92,11 +109,12 @@ are deterministic given their own seed. ``tests/sim/test_pinned_traces.py`` pins
 """
 
 from smrkit.sim.kernel.effects import CrashCut, EffectSink, apply_effects
-from smrkit.sim.kernel.events import Crash, Deliver, Event, FaultChange, Fire, Round, Start
+from smrkit.sim.kernel.events import Act, Crash, Deliver, Event, FaultChange, Fire, Round, Start
 from smrkit.sim.kernel.records import Record
 from smrkit.sim.kernel.world import Observer, SimulationError, World, enabled, step
 
 __all__ = [
+    "Act",
     "Crash",
     "CrashCut",
     "Deliver",

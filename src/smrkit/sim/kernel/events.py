@@ -14,11 +14,13 @@ How they name things:
   again gives it a new generation, so a ``Fire`` of an older generation is a no-op
   (the discrete-event queue keeps entries of replaced timers; they fire as nothing);
 * a **fault change** is a fault of the run's plan beginning or ending (``phase``);
-* a **round** is lock-step's round number, from 1 (round 0 is every node's start).
+* a **round** is lock-step's round number, from 1 (round 0 is every node's start);
+* an **act** is a Byzantine node's free move (one of its ``moves()``, a plain value).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import NamedTuple, TypeAlias
 
 from smrkit.core.ids import NodeId
@@ -80,4 +82,12 @@ class Round(NamedTuple):
     r: int
 
 
-Event: TypeAlias = Start | Deliver | Fire | FaultChange | Crash | Round
+class Act(NamedTuple):
+    """The Byzantine node ``node`` takes ``move``, one of the steps it offers unprompted
+    (:meth:`~smrkit.core.byzantine.ByzantineNode.moves`): what a search branches over."""
+
+    node: NodeId
+    move: Hashable
+
+
+Event: TypeAlias = Start | Deliver | Fire | FaultChange | Crash | Round | Act

@@ -7,6 +7,8 @@ writes such a value as text that depends only on the value — not on object ide
 insertion order of a set, or the interpreter's hash seed: dict items and set members are
 sorted by their own canonical text, objects are written as their type's qualified name
 and their state fields (``config_fields`` left out, see :mod:`smrkit.core.state`).
+A signature's seal (:mod:`smrkit.sim.kernel.seal`) is written as the signer and text it
+was minted for, so a pasted seal fingerprints apart from a genuine signature.
 Anything else — a function, a bound method, a lambda, a random generator, a socket, a
 file, a lock, an iterator — is not plain data: :func:`canonical` raises
 :class:`NotPlainDataError` naming where it sits, and :func:`plain_data_problems` lists every
@@ -28,12 +30,15 @@ import enum
 import hashlib
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smrkit.core.node import Node
 from smrkit.core.state import state_fields
-from smrkit.sim.kernel.world import World
+from smrkit.sim.kernel.seal import Seal
 from smrkit.sim.network import STEPS
+
+if TYPE_CHECKING:
+    from smrkit.sim.kernel.world import World
 
 _HANDLE_MODULES = frozenset(
     {"socket", "_socket", "ssl", "_ssl", "io", "_io", "threading", "_thread", "sqlite3"}
@@ -93,6 +98,8 @@ def _write(value: Any, path: str, out: list[str]) -> None:
     elif kind is set or kind is frozenset:
         members = sorted(canonical(item, f"{path} member") for item in value)
         out.append("<" + "".join(members) + ">")
+    elif kind is Seal:  # a signature's proof is what it was minted for (kernel.signatures)
+        out.append(f"S{len(value.signer)}:{value.signer}{len(value.text)}:{value.text}")
     elif isinstance(value, enum.Enum):
         out.append(f"E{_qualified(kind)}.{value.name};")
     elif isinstance(value, bool | int | float | str | bytes):

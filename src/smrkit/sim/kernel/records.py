@@ -19,6 +19,7 @@ kind                  node    other       num     data
 ``save``              node    —           —       the key
 ``fault``             —       —           —       ``(phase, spec)``: begin / end
 ``round``             —       —           r       — (lock-step: round r begins)
+``act``               node    —           —       the move (a Byzantine node's free step)
 ``end``               —       —           —       —
 ``primary``           node    —           —       True / False (the predicate Prmy)
 ``dest``              client  new Dest    —       —
@@ -64,6 +65,7 @@ HALT = "halt"
 SAVE = "save"
 FAULT = "fault"
 ROUND = "round"
+ACT = "act"
 END = "end"
 PRIMARY = "primary"
 DEST = "dest"
@@ -74,5 +76,5 @@ PROPOSED = "proposed"
 DELIVERED = "delivered"
 DECIDED = "decided"
 
-KERNEL_KINDS = (START, SEND, DELIVER, DROP, TIMER, CRASH, HALT, SAVE, FAULT, ROUND, END)
+KERNEL_KINDS = (START, SEND, DELIVER, DROP, TIMER, CRASH, HALT, SAVE, FAULT, ROUND, ACT, END)
 OBSERVER_KINDS = (PRIMARY, DEST, INVOKE, COMPLETE, APPLY, PROPOSED, DELIVERED, DECIDED)

@@ -6,9 +6,12 @@ A :class:`World` holds the nodes (their states; their configurations are shared,
 generator, what each node saved, the in-flight messages (by id), the pending timers,
 the nodes not started yet, the crashed and halted nodes, the fault state (the plan's
 rules, cuts armed for a crash in the middle of a step, changes still to come) and the
-network, whose generator draws the delays. :meth:`World.advance` applies one event; the
-effects of a node's step go through :func:`~smrkit.sim.kernel.effects.apply_effects`,
-with the world as the sink. Observers (:class:`Observer`) watch steps and add records.
+network, whose generator draws the delays — and the keyring that mints and checks the
+nodes' signatures (:mod:`~smrkit.sim.kernel.signatures`). A plan's ``byzantine:`` faults
+put adversary code in place of the nodes they name (:mod:`smrkit.sim.adversary`).
+:meth:`World.advance` applies one event; the effects of a node's step go through
+:func:`~smrkit.sim.kernel.effects.apply_effects`, with the world as the sink. Observers
+(:class:`Observer`) watch steps and add records.
 
 A world is a value a search can branch: :meth:`World.copy` is a deep copy (node
 configurations shared, the record log left behind), and :func:`~smrkit.sim.kernel.
@@ -23,14 +26,17 @@ from collections.abc import Callable, Sequence
 from heapq import heappush
 from typing import Any
 
+from smrkit.core.byzantine import ByzantineNode
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.node import Node, Out, Timer
 from smrkit.sim import order
+from smrkit.sim.adversary import byzantine_node
 from smrkit.sim.faults import Fault, FaultPlan, FaultState
 from smrkit.sim.kernel.effects import CrashCut, apply_effects
-from smrkit.sim.kernel.events import Crash, Deliver, Event, FaultChange, Fire, Round, Start
+from smrkit.sim.kernel.events import Act, Crash, Deliver, Event, FaultChange, Fire, Round, Start
 from smrkit.sim.kernel.records import (
+    ACT,
     CRASH,
     DELIVER,
     DROP,
@@ -42,8 +48,13 @@ from smrkit.sim.kernel.records import (
     TIMER,
     Record,
 )
+from smrkit.sim.kernel.signatures import Keyring
 from smrkit.sim.network import ROUNDS, SECONDS, STEPS, LockStepNetwork, Network
 from smrkit.sim.order import EventKey, event_key
+
+NO_SUCH_NODE = "no such node"
+"""The cause of a drop: a message to a node the world does not have (only where a
+Byzantine node could have named it; elsewhere such a send is a protocol bug)."""
 
 # The agenda of a timed world is ordered by the one rule for events due at one instant
 # (:mod:`smrkit.sim.order`, which the TCP runtime's timers follow too): by instant to the
@@ -131,10 +142,25 @@ class World:
         self.seed = seed
         self.rebuild = rebuild
         """Builds a new incarnation of a node for a plan's ``restart`` fault."""
+        self.adversaries = {f.node: f.strategy for f in plan.faults if f.strategy is not None}
+        """The plan's Byzantine nodes and their strategies."""
+        nodes = [self._in_place(node, ids) for node in nodes]
         self.nodes: dict[NodeId, Node] = {node.id: node for node in nodes}
+        self.byzantine: tuple[NodeId, ...] = tuple(
+            node.id for node in nodes if isinstance(node, ByzantineNode)
+        )
+        """The nodes running adversary code (from the plan, or built so by hand)."""
+        self.keyring = Keyring()
+        """Mints every node's signatures (its own only) and verifies them; shared by copies."""
         self.outs: dict[NodeId, Out] = {
-            node.id: Out(random.Random(f"{seed}/node/{node.id}")) for node in nodes
+            node.id: Out(
+                random.Random(f"{seed}/node/{node.id}"),
+                signer=self.keyring.signer(node.id),
+                verifier=self.keyring.verify,
+            )
+            for node in nodes
         }
+        self.keyring.close()
         self.storage: dict[NodeId, dict[str, object]] = {node.id: {} for node in nodes}
         self.network = network
         self.round_s = network.round_s if isinstance(network, LockStepNetwork) else 1.0
@@ -174,6 +200,13 @@ class World:
         self._on_sent = self._hooked("sent")
         self._on_stopped = self._hooked("stopped")
 
+    def _in_place(self, node: Node, ids: Sequence[NodeId]) -> Node:
+        """``node``, or the adversary the plan puts in its place."""
+        strategy = self.adversaries.get(node.id)
+        if strategy is None or isinstance(node, ByzantineNode):
+            return node
+        return byzantine_node(strategy, node, ids)
+
     def _hooked(self, hook: str) -> dict[NodeId, tuple[Observer, ...]]:
         """For each node, the observers that override ``hook`` and watch the node."""
         return {
@@ -197,10 +230,15 @@ class World:
     # --- branching ---------------------------------------------------------------------
 
     def copy(self) -> World:
-        """A deep copy to branch a search from: node configurations and the fault plan
-        are shared (they are immutable), everything else is copied; the copy's record
-        log starts empty."""
-        memo: dict[int, Any] = {id(self.log): [], id(self.faults.plan): self.faults.plan}
+        """A deep copy to branch a search from: node configurations, the fault plan and
+        the keyring are shared (they are immutable, or only ever grow by seals that any
+        branch would mint alike), everything else is copied; the copy's record log starts
+        empty."""
+        memo: dict[int, Any] = {
+            id(self.log): [],
+            id(self.faults.plan): self.faults.plan,
+            id(self.keyring): self.keyring,
+        }
         for generator in self._generators():
             twin = random.Random(0)
             twin.setstate(generator.getstate())  # not 625 ints through deepcopy, one by one
@@ -255,6 +293,8 @@ class World:
         elif isinstance(event, Crash):
             self.crash_budget = max(0, self.crash_budget - 1)
             self._crash(event.fault)
+        elif isinstance(event, Act):
+            self._act(event)
         else:
             raise TypeError(f"not an event: {event!r}")
 
@@ -310,19 +350,41 @@ class World:
                 raise SimulationError(f"cannot restart {fault.node}: this world builds no nodes")
             self.restart(self.rebuild(fault.node))
 
+    def _act(self, event: Act) -> None:
+        node = self.nodes[event.node]
+        if not isinstance(node, ByzantineNode):
+            raise ValueError(f"{event.node} is not Byzantine: it has no free moves")
+        if event.node in self.down:
+            return
+        self.log.append(Record(self.now, ACT, event.node, None, None, event.move))
+        self._handle(event.node, node, node.on_move, (event.move,))
+
+    def lose(self, mid: int, cause: str) -> None:
+        """The adversary loses the in-flight message ``mid`` (a ``drop`` record with
+        ``cause``): what a scenario's ``drop`` does, outside any fault plan."""
+        try:
+            message = self.messages.pop(mid)
+        except KeyError:
+            raise ValueError(f"message {mid} is not in flight") from None
+        self.log.append(Record(self.now, DROP, message.dst, message.src, mid, cause))
+
     def restart(self, node: Node) -> None:
         """A new incarnation of a crashed or halted node: ``node``, built afresh, takes
-        the old one's place (its storage kept, its timers gone) and starts now, after
-        the faults due now (the one rule's order), reading what the old one saved from
-        ``out.saved``. Its generator is seeded anew, ``"{seed}/node/p3/{now!r}"``."""
+        the old one's place (its storage kept, its timers gone; the plan's adversary
+        again, if the node was Byzantine) and starts now — after the faults due now, by
+        the one rule's order — reading what the old one saved from ``out.saved``. Its
+        generator is seeded anew, ``"{seed}/node/p3/{now!r}"``; its signer is the same."""
         node_id = node.id
         if node_id not in self.down:
             raise ValueError(f"{node_id} is running: only a crashed or halted node restarts")
         del self.down[node_id]
         self.cuts.pop(node_id, None)
         self.timers = {key: fire for key, fire in self.timers.items() if key[0] != node_id}
+        node = self._in_place(node, list(self.nodes))
         self.nodes[node_id] = node
-        self.outs[node_id] = Out(random.Random(f"{self.seed}/node/{node_id}/{self.now!r}"))
+        old = self.outs[node_id]
+        rng = random.Random(f"{self.seed}/node/{node_id}/{self.now!r}")
+        self.outs[node_id] = Out(rng, signer=old.signer, verifier=old.verifier)
         for observer in self.observers:
             observer.restarted(self, node_id, node)
         self.unstarted.append(node_id)
@@ -371,12 +433,14 @@ class World:
                     observer.delivered(self, m)
                 inbox.append((m.src, m.msg))
             self._handle(node_id, node, node.on_round, (r, tuple(inbox)))
+            # Due by now, in the one rule's order: by instant, then as they were set.
+            last = order.instant(now)
             due = [
-                f
+                (event_key(f.at, TIMER_CLASS, f.gen), f)
                 for f in self.timers.values()
-                if f.node == node_id and order.instant(f.at) <= order.instant(now)
+                if f.node == node_id and order.instant(f.at) <= last
             ]
-            for fire in sorted(due, key=lambda f: f.gen):
+            for _, fire in sorted(due):
                 self._fire(fire)
 
     def _handle(self, node_id: NodeId, node: Node, handler: Any, args: tuple[Any, ...]) -> None:
@@ -412,7 +476,11 @@ class World:
         for observer in self._on_sent[src]:
             observer.sent(self, src, dst, msg)
         if dst not in self.nodes:
-            raise SimulationError(f"{src} sent {type(msg).__name__} to unknown node {dst!r}")
+            if not self.byzantine:  # a correct protocol in a benign world: a bug
+                raise SimulationError(f"{src} sent {type(msg).__name__} to unknown node {dst!r}")
+            # A Byzantine node may have named a stranger (a hint, a client id): no route.
+            log.append(_new(Record, (now, DROP, dst, src, mid, NO_SUCH_NODE)))
+            return
         if self._send_rules:
             cause = self.faults.send_drop(src, dst, now)
             if cause is not None:
@@ -460,6 +528,8 @@ def enabled(world: World) -> list[Event]:
     * ``async``: start a node not started yet; deliver any in-flight message whose
       destination has started (or is down: it is dropped there); fire any pending
       timer of a live node — in the order starts, messages by id, timers by generation.
+    * ``async`` and ``lock-step``: each free move of a live Byzantine node (an
+      :class:`Act`; under ``lock-step`` after the next round, which comes first).
     * With a crash budget left, crashing any live node now (a :class:`Crash`).
     """
     if world.timed:
@@ -476,8 +546,10 @@ def enabled(world: World) -> list[Event]:
     if clock == ROUNDS:
         if world.unstarted:
             events.extend(Start(node) for node in world.unstarted)
-        elif _rounds_left(world):
-            events.append(Round(world.round + 1))
+        else:
+            if _rounds_left(world):
+                events.append(Round(world.round + 1))
+            events.extend(_acts(world))
     else:
         waiting = set(world.unstarted)
         events.extend(Start(node) for node in world.unstarted)
@@ -486,6 +558,7 @@ def enabled(world: World) -> list[Event]:
         )
         fires = sorted(world.timers.values(), key=lambda fire: fire.gen)
         events.extend(fire for fire in fires if fire.node not in world.down)
+        events.extend(_acts(world))
     if events and world.crash_budget > 0:
         rounds = clock == ROUNDS
         start = float(world.round + 1) if rounds else world.now
@@ -495,12 +568,32 @@ def enabled(world: World) -> list[Event]:
     return events
 
 
+def _acts(world: World) -> list[Event]:
+    """The free moves of the live, started Byzantine nodes, in the world's order."""
+    acts: list[Event] = []
+    for node_id in world.byzantine:
+        if node_id in world.down or node_id in world.unstarted:
+            continue
+        node = world.nodes[node_id]
+        assert isinstance(node, ByzantineNode)
+        acts.extend(Act(node_id, move) for move in node.moves())
+    return acts
+
+
 def _rounds_left(world: World) -> bool:
-    if world.messages:
+    """Whether a lock-step run goes on: a correct live node is not done, has a timer
+    pending, or sent a message still in flight. What Byzantine nodes do or send alone
+    does not keep a run going (an adversary could otherwise keep it going forever)."""
+    byzantine, down = world.byzantine, world.down
+    if any(m.src not in byzantine for m in world.messages.values()):
         return True
-    if any(f.node not in world.down for f in world.timers.values()):
+    if any(f.node not in down and f.node not in byzantine for f in world.timers.values()):
         return True
-    return any(not node.done for node_id, node in world.nodes.items() if node_id not in world.down)
+    return any(
+        not node.done
+        for node_id, node in world.nodes.items()
+        if node_id not in down and node_id not in byzantine
+    )
 
 
 def step(world: World, event: Event, at: float | None = None) -> list[Record]:
