@@ -21,9 +21,6 @@ from smrkit.check.parsers import (
     Keyword,
     infer_model,
     load_history,
-    parse_jepsen_etcd,
-    parse_jepsen_kv,
-    parse_jsonl,
     read_edn,
     sniff_format,
     write_jsonl,
@@ -31,6 +28,22 @@ from smrkit.check.parsers import (
 from smrkit.core.ops import Value
 
 INF = math.inf
+
+
+def parse_jsonl(path: Path, model: str | None = None) -> History:
+    return load_history(path, "jsonl", model)
+
+
+def parse_jepsen_etcd(path: Path) -> History:
+    return load_history(path, "jepsen-etcd")
+
+
+def parse_jepsen_kv(path: Path) -> History:
+    return load_history(path, "jepsen-kv")
+
+
+def sniff(path: Path) -> str:
+    return sniff_format(path.read_text(), str(path))
 
 
 def write(tmp_path: Path, name: str, lines: list[str]) -> Path:
@@ -419,7 +432,7 @@ def test_etcd_lines_may_carry_a_timestamp(tmp_path: Path) -> None:
     )
     (op,) = parse_jepsen_etcd(path).ops
     assert (op.f, op.output, op.call, op.ret) == ("get", 3, 1.0, 2.0)
-    assert sniff_format(path) == "jepsen-etcd"
+    assert sniff(path) == "jepsen-etcd"
 
 
 @pytest.mark.parametrize(
@@ -517,11 +530,11 @@ def test_sniffing(tmp_path: Path) -> None:
     jsonl = write(tmp_path, "a", ["", '{"process": 1, "type": "invoke", "f": "get", "key": "k"}'])
     edn = write(tmp_path, "b", ['{:process 0, :type :invoke, :f :get, :key "k"}'])
     log = write(tmp_path, "c", [etcd(0, "invoke", "read", "nil")])
-    assert [sniff_format(p) for p in (jsonl, edn, log)] == ["jsonl", "jepsen-kv", "jepsen-etcd"]
+    assert [sniff(p) for p in (jsonl, edn, log)] == ["jsonl", "jepsen-kv", "jepsen-etcd"]
     assert load_history(edn).initial == ""
     assert load_history(log, "jepsen-etcd").ops[0].key == SINGLE_KEY
-    for text in ([""], ["hello"]):
-        with pytest.raises(HistoryFormatError):
+    for text in (["hello"], ["{oops"], ["[1 2]"]):
+        with pytest.raises(HistoryFormatError, match="cannot tell the format"):
             load_history(write(tmp_path, "d", text))
     with pytest.raises(HistoryFormatError, match="kv histories"):
         load_history(log, "auto", model="counter")

@@ -4,6 +4,10 @@ A checker is only as good as the histories it has been tried on, and the real on
 known verdicts (Jepsen's etcd logs, the kv logs) are small and easy. These generators
 make the hard kinds in any size, and a proof of the verdict comes with the construction:
 
+* :func:`simulated_run` — a fault-free run of the ``pb-crash`` protocol in the simulator,
+  with many clients on few keys. Linearizable, because the primary's order of applying
+  the ops is a linearization: the function checks that every apply lies inside its op's
+  interval and gives the output the client saw, and raises if not.
 * :func:`register_run` — clients run read/write/cas ops on registers (kv keys) that are
   atomic: every op takes effect at one instant inside its interval, and its output is
   what the register held then. Linearizable, because those instants are a linearization.
@@ -11,6 +15,8 @@ make the hard kinds in any size, and a proof of the verdict comes with the const
   lost the reply). An ``info`` op may take effect, so the same linearization still
   explains the history: linearizable stays linearizable. The client then carries on
   as a new process (``c3#2``), as Jepsen does after an indeterminate op.
+* :func:`merged` — several histories side by side on disjoint keys and processes: not
+  linearizable when any part is not (P-compositionality), linearizable when all are.
 * :func:`split_brain_run` — halfway through, the clients of one group are served by a
   stale copy of each register (two primaries), and every written value is unique. A
   read that returns a value after a later write of another value completed before it
@@ -27,19 +33,27 @@ import math
 import random
 from dataclasses import dataclass, replace
 
-from smrkit.apps import KV_SPEC
+from smrkit.apps import KV_SPEC, SPECS
 from smrkit.check.history import History, Operation, Status
+from smrkit.check.trace_history import history_from_trace
 from smrkit.core.ops import Value
+from smrkit.sim import trace as tr
+from smrkit.sim.world import SimConfig, run_simulation
 
-# The mix of Jepsen's register tests: half reads, a quarter writes, a quarter cas.
-READ_SHARE = 0.5
-WRITE_SHARE = 0.25
+# Shares of (read, write, cas): Jepsen's register tests (half reads, a quarter writes, a
+# quarter cas), and without cas, for Porcupine's kv model (get and put).
+REGISTER_MIX = (0.5, 0.25, 0.25)
+KV_MIX = (0.5, 0.5, 0.0)
 
 # Op latencies are uniform in [LATENCY_MIN_S, LATENCY_MAX_S]; a client waits up to
 # THINK_MAX_S before its next op.
 LATENCY_MIN_S = 0.2
 LATENCY_MAX_S = 1.8
 THINK_MAX_S = 0.2
+
+
+# The op mix of simulated runs: the ops of Porcupine's kv model, so both checkers read them.
+SIM_MIX = (("append", 0.25), ("get", 0.5), ("put", 0.25))
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,59 @@ class _Planned:
     point: float
 
 
+def simulated_run(seed: int, *, clients: int, ops: int, keys: int = 5) -> History:
+    """``ops`` get/put/append ops by ``clients`` clients on ``keys`` keys, served by
+    ``pb-crash`` in the simulator without faults: linearizable, which this checks.
+
+    Written values are unique and network delays vary within [δ/10, δ], so the order in
+    which requests reach the primary differs from the order of their calls: with many
+    clients per key, a checker has to search.
+    """
+    config = SimConfig(
+        protocol="pb-crash", clients=clients, ops=ops, keys=keys, seed=seed, mix=SIM_MIX
+    )
+    run = run_simulation(config)
+    history = history_from_trace(run.trace)
+    _check_applies_linearize(history, run.trace)
+    return history
+
+
+def _check_applies_linearize(history: History, trace: tr.Trace) -> None:
+    """Raise unless the first primary's applies, in order, linearize ``history``."""
+    primary = next(node for _, kind, node, *rest in trace.events if kind == tr.PRIMARY and rest[2])
+    by_client: dict[str, list[Operation]] = {}
+    for op in history.ops:
+        by_client.setdefault(op.process, []).append(op)
+    spec = SPECS[history.model]
+    states: dict[str | None, Value] = {}
+    applied = 0
+    for t, kind, node, _, _, command in trace.events:
+        if kind != tr.APPLY or node != primary:
+            continue
+        op = by_client[command.client][command.seq - 1]
+        new, out = spec.step(states.get(op.key, history.initial), op.f, op.arg)
+        states[op.key] = new
+        applied += 1
+        fits = op.status is not Status.OK or out == op.output or not op.output_known
+        if not (op.call <= t <= op.ret and fits):
+            raise AssertionError(f"the primary's applies do not linearize op {op.id}")
+    if applied != sum(1 for op in history.ops if op.status is Status.OK):
+        raise AssertionError("the primary did not apply every completed op exactly once")
+
+
+def merged(histories: list[History]) -> History:
+    """The histories side by side: part ``j``'s keys and processes get the prefix
+    ``pj-``. Not linearizable exactly when some part is not (each key is checked on its
+    own). All parts must be kv histories with the same initial state."""
+    ops: list[Operation] = []
+    for j, part in enumerate(histories):
+        if part.model != "kv" or part.initial != histories[0].initial:
+            raise ValueError("merged needs kv histories with one initial state")
+        for op in part.ops:
+            ops.append(replace(op, id=len(ops), key=f"p{j}-{op.key}", process=f"p{j}-{op.process}"))
+    return History(ops=ops, model="kv", initial=histories[0].initial if histories else None)
+
+
 def register_run(
     seed: int,
     *,
@@ -63,6 +130,7 @@ def register_run(
     keys: int = 1,
     values: int = 5,
     unique: bool = False,
+    mix: tuple[float, float, float] = REGISTER_MIX,
 ) -> History:
     """``ops`` read/write/cas ops by ``clients`` closed-loop clients on ``keys`` atomic
     registers: linearizable by construction.
@@ -70,15 +138,21 @@ def register_run(
     Values are drawn from ``range(values)`` (Jepsen's etcd test uses 5), or, with
     ``unique``, every write writes a value never written before. A register starts
     empty (``None``); a cas that finds another value returns ``False`` and changes
-    nothing.
+    nothing. ``mix`` gives the shares of reads, writes and cas.
     """
     rng = random.Random(f"register/{seed}")
-    planned = _plan(rng, clients=clients, ops=ops, keys=keys, values=values, unique=unique)
+    planned = _plan(rng, clients=clients, ops=ops, keys=keys, values=values, unique=unique, mix=mix)
     return _execute(planned, stale_from=math.inf, stale_clients=frozenset())
 
 
 def split_brain_run(
-    seed: int, *, clients: int, ops: int, keys: int = 1, attempts: int = 100
+    seed: int,
+    *,
+    clients: int,
+    ops: int,
+    keys: int = 1,
+    mix: tuple[float, float, float] = REGISTER_MIX,
+    attempts: int = 100,
 ) -> History:
     """Like :func:`register_run` with unique values, but from the middle of the run the
     odd-numbered clients are served by a stale copy of every register that was frozen
@@ -90,7 +164,7 @@ def split_brain_run(
         raise ValueError("a split brain needs at least 2 clients")
     for attempt in range(attempts):
         rng = random.Random(f"split/{seed}/{attempt}")
-        planned = _plan(rng, clients=clients, ops=ops, keys=keys, values=0, unique=True)
+        planned = _plan(rng, clients=clients, ops=ops, keys=keys, values=0, unique=True, mix=mix)
         middle = sorted(p.point for p in planned)[len(planned) // 2] if planned else 0.0
         stale = frozenset(range(1, clients, 2))
         history = _execute(planned, stale_from=middle, stale_clients=stale)
@@ -175,7 +249,14 @@ def _written(op: Operation) -> object:
 
 
 def _plan(
-    rng: random.Random, *, clients: int, ops: int, keys: int, values: int, unique: bool
+    rng: random.Random,
+    *,
+    clients: int,
+    ops: int,
+    keys: int,
+    values: int,
+    unique: bool,
+    mix: tuple[float, float, float],
 ) -> list[_Planned]:
     if clients < 1 or ops < 0 or keys < 1:
         raise ValueError(f"need clients >= 1, ops >= 0, keys >= 1; got {clients}, {ops}, {keys}")
@@ -191,14 +272,14 @@ def _plan(
         point = rng.uniform(call, ret)
         clock[client] = ret + rng.uniform(0.0, THINK_MAX_S)
         key = f"k{rng.randrange(keys)}"
-        draw = rng.random()
+        draw = rng.random() * sum(mix)
         arg: Value
-        if draw < READ_SHARE:
+        if draw < mix[0]:
             f, arg = "get", None
         else:
             written += 1
             new = written if unique else rng.randrange(values)
-            if draw < READ_SHARE + WRITE_SHARE:
+            if draw < mix[0] + mix[1]:
                 f, arg = "put", new
             else:
                 old = rng.randrange(max(1, written - 3), written + 1) if unique else None
