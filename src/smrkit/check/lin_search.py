@@ -71,14 +71,15 @@ from smrkit.core.ops import Value
 SLICE_STEPS = 2048
 
 # The orders walkers try candidates in, raced on every partition: name -> must-first.
-STRATEGIES: dict[str, bool] = {"call-order": False, "must-first": True}
+STRATEGIES = ("call-order", "must-first")
 
 # Markers in the table of op outcomes: not computed yet; cannot take effect there.
 _MISSING = object()
 _NO_GO = object()
 
-# A stack node: (parent, call entry, state before, k, window, maybe, forced).
-Node = tuple[Any, int, Value, int, int, int, bool]
+# A stack node: (parent, call entry, state before, k, window, maybe, pass), where pass is
+# the index of the pass that placed the op, or -1 when it was forced (it kept the state).
+Node = tuple[Any, int, Value, int, int, int, int]
 
 
 @dataclass
@@ -103,29 +104,36 @@ class PartitionSearch:
         self.spec = spec
         self.key = key
         self.initial = initial
-        self.ops = sorted(ops, key=lambda op: (op.call, op.id))
-        ops = self.ops
-        self.fs = [op.f for op in ops]
-        self.args = [op.arg for op in ops]
-        self.outs = [op.output for op in ops]
-        self.out_types = [type(op.output) for op in ops]
+        self.ops = ops = sorted(ops, key=lambda op: (op.call, op.id))
+        size = len(ops)
+        self.fs: list[str] = [""] * size
+        self.args: list[Value] = [None] * size
+        self.outs: list[Value] = [None] * size
+        self.out_types: list[type] = [type(None)] * size
         # Only a completed op's output is checked; an info op never returned anything.
-        self.known = [op.output_known and op.status is Status.OK for op in ops]
-        self.keeps = [
-            self.known[i] and spec.keeps_state(op.f, op.arg, op.output) for i, op in enumerate(ops)
-        ]
+        self.known = [False] * size
+        self.keeps = [False] * size
         # State-keeping ops that fit exactly the state equal to their output (reads),
         # indexed by that state: (type, value), so that True never passes for 1.
-        self.reads_state: list[tuple[type, Value] | None] = [
-            (type(op.output), op.output) if self.known[i] and op.f in spec.returns_state else None
-            for i, op in enumerate(ops)
-        ]
+        self.reads_state: list[tuple[type, Value] | None] = [None] * size
         # Completed ops get a rank (their bit in the done set); optional ones a bit.
-        self.rank = [-1] * len(ops)
-        self.opt_bit = [0] * len(ops)
+        self.rank = [-1] * size
+        self.opt_bit = [0] * size
         must = 0
         optional = 0
+        returns_state = spec.returns_state
         for i, op in enumerate(ops):
+            self.fs[i] = op.f
+            self.args[i] = op.arg
+            self.outs[i] = op.output
+            self.out_types[i] = type(op.output)
+            known = op.output_known and op.status is Status.OK
+            self.known[i] = known
+            if known and op.f in returns_state:
+                self.keeps[i] = True
+                self.reads_state[i] = (type(op.output), op.output)
+            elif known:
+                self.keeps[i] = spec.keeps_state(op.f, op.arg, op.output)
             if op.ret == math.inf:
                 self.opt_bit[i] = 1 << optional
                 optional += 1
@@ -133,14 +141,21 @@ class PartitionSearch:
                 self.rank[i] = must
                 must += 1
         self.must = must
+        self.optional = optional
         self.twin = _twins(ops, self.opt_bit)
-        self.nxt, self.prv, self.ent_op, self.match = _entry_list(ops)
+        self.ent_op, self.match = _entry_list(ops)
         self.outcomes: list[dict[Value, Any]] = [{} for _ in ops]
         self.failed: dict[tuple[int, int, Value], list[int]] = {}
         self.deepest: DeadEnd | None = None
-        self.linearization: list[tuple[Operation, Value]] | None = None
+        # The stack and state where a walker found a linearization.
+        self.found: tuple[Node | None, Value] | None = None
         self.steps = 0
         self.dead_ends = 0
+
+    @property
+    def linearization(self) -> list[tuple[Operation, Value]] | None:
+        """The linearization found, each op with the model state after it, if any."""
+        return None if self.found is None else self.prefix(*self.found)
 
     def prefix(self, top: Node | None, state: Value) -> list[tuple[Operation, Value]]:
         """The ops of a stack, bottom first, each with the model state after it."""
@@ -159,20 +174,18 @@ class PartitionSearch:
         """The ops called, and not yet linearized, before the dead end's blocked return."""
         placed = {id(op) for op, _ in self.prefix(dead.top, dead.state)}
         pending: list[Operation] = []
-        entry = self.nxt[0]
-        while entry != dead.blocked_entry:
+        for entry in range(1, dead.blocked_entry):  # entries are numbered in time order
             if self.match[entry] >= 0:
                 op = self.ops[self.ent_op[entry]]
                 if id(op) not in placed:
                     pending.append(op)
-            entry = self.nxt[entry]
         return pending
 
     def blocked_op(self, dead: DeadEnd) -> Operation:
         return self.ops[self.ent_op[dead.blocked_entry]]
 
 
-def walk(search: PartitionSearch, must_first: bool) -> Generator[None, None, bool]:
+def walk(search: PartitionSearch, order: str) -> Generator[None, None, bool]:
     """One walker: a depth-first search in its own order over the shared memo.
 
     Yields after every :data:`SLICE_STEPS` steps; returns ``True`` when it has found a
@@ -186,6 +199,7 @@ def walk(search: PartitionSearch, must_first: bool) -> Generator[None, None, boo
     the first pending return's.
     """
     s = search
+    must_first = order == "must-first"
     lists = _Lists(s, must_first)
     nxt = lists.nxt
     prv = lists.prv
@@ -194,7 +208,6 @@ def walk(search: PartitionSearch, must_first: bool) -> Generator[None, None, boo
     read_heads = lists.read_heads
     heads = lists.pass_heads
     last_pass = len(heads) - 1
-    pass_of = lists.pass_of
     match = s.match
     ent_op = s.ent_op
     step = s.spec.step
@@ -250,7 +263,7 @@ def walk(search: PartitionSearch, must_first: bool) -> Generator[None, None, boo
                     entry = first_return
                     current_pass = last_pass
                     continue
-                top = (top, entry, state, k, window, maybe, True)
+                top = (top, entry, state, k, window, maybe, -1)
                 k = after_k
                 window = after_window
                 ret_entry = match[entry]
@@ -277,7 +290,13 @@ def walk(search: PartitionSearch, must_first: bool) -> Generator[None, None, boo
             seen = outcomes[i]
             result = seen.get(state, missing)
             if result is missing:
-                result = _apply(step, state, fs[i], args[i], outs[i], out_types[i], known[i])
+                # The model's step, inlined: outputs must be equal and of the same type.
+                try:
+                    result, out = step(state, fs[i], args[i])
+                    if known[i] and (out != outs[i] or type(out) is not out_types[i]):
+                        result = no_go
+                except (ValueError, TypeError):
+                    result = no_go
                 seen[state] = result
             if result is no_go:
                 entry = nxt[entry]
@@ -310,7 +329,7 @@ def walk(search: PartitionSearch, must_first: bool) -> Generator[None, None, boo
                 if hopeless:
                     entry = nxt[entry]
                     continue
-            top = (top, entry, state, k, window, maybe, False)
+            top = (top, entry, state, k, window, maybe, current_pass)
             state = result
             k = after_k
             window = after_window
@@ -358,7 +377,7 @@ def walk(search: PartitionSearch, must_first: bool) -> Generator[None, None, boo
                 if top is None:
                     s.steps += SLICE_STEPS - budget
                     return False
-                top, entry, state, k, window, maybe, forced_here = top
+                top, entry, state, k, window, maybe, current_pass = top
                 ret_entry = match[entry]
                 if ret_entry:
                     remaining += 1
@@ -366,10 +385,9 @@ def walk(search: PartitionSearch, must_first: bool) -> Generator[None, None, boo
                     prv[nxt[ret_entry]] = ret_entry
                 nxt[prv[entry]] = entry
                 prv[nxt[entry]] = entry
-                if not forced_here:
+                if current_pass >= 0:
                     break
             first_return = nxt[ret_head]
-            current_pass = pass_of[entry]
             entry = nxt[entry]
             budget -= 1
             if not budget:
@@ -377,7 +395,7 @@ def walk(search: PartitionSearch, must_first: bool) -> Generator[None, None, boo
                 s.steps += SLICE_STEPS
                 yield
     s.steps += SLICE_STEPS - budget
-    s.linearization = s.prefix(top, state)
+    s.found = (top, state)
     return True
 
 
@@ -397,7 +415,6 @@ class _Lists:
         heads = {kind: size + 1 + 2 * index for index, kind in enumerate(kinds)}
         self.nxt = [0] * (size + 1 + 2 * len(kinds))
         self.prv = [0] * (size + 1 + 2 * len(kinds))
-        self.pass_of = [0] * (size + 1)
         last = dict(heads)
         for entry in range(1, size + 1):
             ret_entry = s.match[entry]
@@ -413,7 +430,6 @@ class _Lists:
                 kind = "calls"
             else:
                 kind = "must" if ret_entry else "optional"
-                self.pass_of[entry] = 0 if ret_entry else 1
             self.nxt[last[kind]] = entry
             self.prv[entry] = last[kind]
             last[kind] = entry
@@ -462,14 +478,14 @@ def _twins(ops: list[Operation], opt_bit: list[int]) -> list[int]:
     return twin
 
 
-def _entry_list(ops: list[Operation]) -> tuple[list[int], list[int], list[int], list[int]]:
-    """The doubly linked list of calls and returns, as arrays ``(nxt, prv, op, match)``.
+def _entry_list(ops: list[Operation]) -> tuple[list[int], list[int]]:
+    """The calls and returns in time order, as arrays ``(op, match)`` over entries.
 
-    Entry 0 is the head, 1..k the calls and returns in time order, k+1 the tail. At
-    equal times calls come first, so ops that merely touch count as concurrent.
-    ``op[e]`` is the index of the op of entry ``e``; ``match[e]`` is, for a call, the
-    index of its return entry (0 when the op never returns) and -1 for a return (and
-    for the head and the tail).
+    Entry 0 is a head, 1..k the calls and returns in time order, k+1 a tail. At equal
+    times calls come first, so ops that merely touch count as concurrent. ``op[e]`` is
+    the index of the op of entry ``e``; ``match[e]`` is, for a call, the index of its
+    return entry (0 when the op never returns) and -1 for a return (and for the head
+    and the tail).
     """
     events: list[tuple[float, int, int]] = []
     for i, op in enumerate(ops):
@@ -478,9 +494,6 @@ def _entry_list(ops: list[Operation]) -> tuple[list[int], list[int], list[int], 
             events.append((op.ret, 1, i))
     events.sort()
     size = len(events)
-    tail = size + 1
-    nxt = [*range(1, size + 2), tail]
-    prv = [0, *range(0, size + 1)]
     ent_op = [-1] * (size + 2)
     match = [-1] * (size + 2)
     call_entry = [0] * len(ops)
@@ -491,4 +504,4 @@ def _entry_list(ops: list[Operation]) -> tuple[list[int], list[int], list[int], 
             match[index] = 0
         else:
             match[call_entry[i]] = index
-    return nxt, prv, ent_op, match
+    return ent_op, match

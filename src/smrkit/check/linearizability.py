@@ -55,7 +55,8 @@ Walker = Generator[None, None, bool]
 # The first order searches alone until it has taken this many steps per op of the
 # partition; then the others join the race. Most linearizable histories are decided by
 # then (``call-order`` places each op a few times over), and they pay nothing for the
-# race; a hard history pays at most this head start.
+# race; a hard history pays at most this head start. Without ops of unknown outcome the
+# orders are the same search, so nothing joins.
 JOIN_STEPS_PER_OP = 16
 
 __all__ = [
@@ -115,7 +116,7 @@ def check_linearizability(
     history: History,
     timeout_s: float | None = None,
     *,
-    strategies: tuple[str, ...] = tuple(STRATEGIES),
+    strategies: tuple[str, ...] = STRATEGIES,
 ) -> LinearizabilityResult:
     """Decide whether ``history`` is linearizable with respect to its model.
 
@@ -132,22 +133,40 @@ def check_linearizability(
     if unknown or not strategies:
         known = ", ".join(STRATEGIES)
         raise ValueError(f"unknown search strategy {unknown[0] if unknown else ''!r}; {known}")
-    kept = [op for op in history.ops if op.status is not Status.FAIL]
-    for op in kept:
+    needed: dict[str | None, list[Operation]] = {}
+    left_out: dict[str | None, list[Operation]] = {}
+    kept = 0
+    partitioned = spec.partitioned
+    read_only = spec.read_only
+    for op in history.ops:
+        key = op.key if partitioned else None
+        if op.status is Status.FAIL:
+            left_out.setdefault(key, []).append(op)
+            continue
+        kept += 1
         _validate(spec, op)
-    parts = _partition(spec, history.ops)
-    searches: list[tuple[PartitionSearch, list[Operation]]] = []
-    for key, part_ops in sorted(parts.items(), key=lambda item: (len(item[1]), item[0] or "")):
-        needed = [op for op in part_ops if not _left_out(spec, op)]
-        left_out = [op for op in part_ops if _left_out(spec, op)]
-        searches.append((PartitionSearch(spec, needed, history.initial, key), left_out))
+        # An op that changes no state and whose output does not matter: no order needs it.
+        if (op.status is Status.INFO or not op.output_known) and op.f in read_only:
+            left_out.setdefault(key, []).append(op)
+        else:
+            needed.setdefault(key, []).append(op)
+    keys = sorted(needed.keys() | left_out.keys(), key=lambda k: (len(needed.get(k, ())), k or ""))
+    searches = [
+        (PartitionSearch(spec, needed.get(key, []), history.initial, key), left_out.get(key, []))
+        for key in keys
+    ]
+    partitions = sum(
+        1
+        for key in keys
+        if key in needed or any(o.status is not Status.FAIL for o in left_out[key])
+    )
 
     decided = _race(searches, strategies, deadline)
     details: list[PartitionResult] = []
     witness: Witness | None = None
     verdict: Verdict = "linearizable"
-    for (search, left_out), (part_verdict, by) in zip(searches, decided, strict=True):
-        result = _partition_result(search, left_out, part_verdict, by)
+    for (search, dropped), (part_verdict, by) in zip(searches, decided, strict=True):
+        result = _partition_result(search, dropped, part_verdict, by)
         details.append(result)
         if part_verdict == "violation":
             verdict = "violation"
@@ -156,10 +175,10 @@ def check_linearizability(
             verdict = "unknown"
     return LinearizabilityResult(
         verdict=verdict,
-        ops=len(kept),
+        ops=kept,
         seconds=time.perf_counter() - started,
         witness=witness,
-        partitions=len(_partition(spec, kept)),
+        partitions=partitions,
         initial=history.initial,
         details=details,
     )
@@ -176,7 +195,7 @@ def _race(
     turns: deque[tuple[int, deque[tuple[str, Walker]], list[str]]] = deque()
     for index, (search, _) in enumerate(searches):
         first, *later = strategies
-        turns.append((index, deque([(first, walk(search, STRATEGIES[first]))]), later))
+        turns.append((index, deque([(first, walk(search, first))]), later))
     clock = time.perf_counter
     while turns:
         index, walkers, later = turns.popleft()
@@ -191,9 +210,9 @@ def _race(
             decided[index] = ("violation", name)
             return decided
         walkers.append((name, walker))
-        if later and search.steps > JOIN_STEPS_PER_OP * len(search.ops):
+        if later and search.steps > JOIN_STEPS_PER_OP * len(search.ops) and search.optional:
             joining = later.pop(0)
-            walkers.append((joining, walk(search, STRATEGIES[joining])))
+            walkers.append((joining, walk(search, joining)))
         turns.append((index, walkers, later))
         if clock() > deadline:
             break
@@ -238,19 +257,3 @@ def _validate(spec: SequentialSpec, op: Operation) -> None:
         raise ValueError(f"op {op.id}: {spec.name} has no op {op.f!r} (it has {known})")
     if spec.partitioned and op.key is None:
         raise ValueError(f"op {op.id}: {spec.name} op {op.f!r} needs a key")
-
-
-def _partition(spec: SequentialSpec, ops: list[Operation]) -> dict[str | None, list[Operation]]:
-    parts: dict[str | None, list[Operation]] = {}
-    for op in ops:
-        parts.setdefault(op.key if spec.partitioned else None, []).append(op)
-    return parts
-
-
-def _left_out(spec: SequentialSpec, op: Operation) -> bool:
-    """Whether no order needs ``op``: it failed, or it changes no state and any output
-    is fine."""
-    if op.status is Status.FAIL:
-        return True
-    unconstrained = op.status is Status.INFO or not op.output_known
-    return unconstrained and op.f in spec.read_only
