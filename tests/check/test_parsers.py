@@ -13,15 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smrkit.check.edn import Keyword, read_edn
 from smrkit.check.history import History, Operation, Status
 from smrkit.check.linearizability import check_linearizability
 from smrkit.check.parsers import (
     SINGLE_KEY,
     HistoryFormatError,
-    Keyword,
     infer_model,
     load_history,
-    read_edn,
     sniff_format,
     write_jsonl,
 )

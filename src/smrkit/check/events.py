@@ -18,6 +18,10 @@ from smrkit.check.history import Operation, Status
 from smrkit.core.ops import Value
 from smrkit.core.state_machine import InvalidOperationError
 
+# The key of a single-register history (Jepsen's etcd test, a keyless history) when it
+# is checked as a key-value store, whose spec needs a key.
+SINGLE_KEY = "register"
+
 
 class HistoryFormatError(ValueError):
     """A history file that cannot be read as the format it claims to be."""

@@ -22,13 +22,9 @@ from dataclasses import dataclass
 
 from smrkit.apps import SPECS
 from smrkit.check.edn import EdnError, Keyword, read_forms
-from smrkit.check.events import HistoryFormatError, Pairing, check_arg
+from smrkit.check.events import SINGLE_KEY, HistoryFormatError, Pairing, check_arg
 from smrkit.check.history import History, Status
 from smrkit.core.ops import Value, freeze
-
-# The key of a single-register history (Jepsen's etcd test, a keyless history) when it
-# is checked as a key-value store, whose spec needs a key.
-SINGLE_KEY = "register"
 
 _TYPES = frozenset({"invoke", "ok", "fail", "info"})
 _REGISTER_NAMES = {"read": "get", "write": "put", "cas": "cas"}

@@ -20,22 +20,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO
 
 from smrkit.apps import SPECS, SequentialSpec
-from smrkit.check.edn import EdnError, Keyword, read_edn, read_forms
-from smrkit.check.events import Call, HistoryFormatError, Pairing, check_arg
+from smrkit.check.events import SINGLE_KEY, Call, HistoryFormatError, Pairing, check_arg
 from smrkit.check.history import History, Operation, Status
-from smrkit.check.jepsen_histories import (
-    ETCD_LINE,
-    SINGLE_KEY,
-    parse_jepsen_edn,
-    parse_jepsen_etcd,
-    parse_jepsen_kv,
-)
 from smrkit.core.ops import Value, freeze, thaw
 from smrkit.core.state_machine import InvalidOperationError
 
@@ -43,10 +35,8 @@ __all__ = [
     "FORMATS",
     "SINGLE_KEY",
     "HistoryFormatError",
-    "Keyword",
     "infer_model",
     "load_history",
-    "read_edn",
     "read_history",
     "sniff_format",
     "write_jsonl",
@@ -263,7 +253,7 @@ def _output(
     return True, value
 
 
-def write_jsonl(history: History, path_or_file: str | Path | IO[str]) -> None:
+def write_jsonl(history: History, path_or_file: str | os.PathLike[str] | IO[str]) -> None:
     """Write ``history`` in smrkit's JSON Lines format (what :func:`parse_jsonl` reads).
 
     Events are written in time order, each invocation with its op's call time and each
@@ -302,8 +292,9 @@ def write_jsonl(history: History, path_or_file: str | Path | IO[str]) -> None:
     lines = [json.dumps(header, default=repr)]
     lines.extend(json.dumps(event) for *_, event in events)
     text = "\n".join(lines) + "\n"
-    if isinstance(path_or_file, str | Path):
-        Path(path_or_file).write_text(text, encoding="utf-8")
+    if isinstance(path_or_file, str | os.PathLike):
+        with open(path_or_file, "w", encoding="utf-8") as file:
+            file.write(text)
     else:
         path_or_file.write(text)
 
@@ -327,11 +318,13 @@ def _jsonl_event(op: Operation, kind: str, value: object, time: float | None) ->
 
 def sniff_format(text: str, source: str = "<text>") -> str:
     """Tell the format of a history from its first event."""
+    # Only for a file that is not JSON Lines: the Jepsen formats' modules.
+    from smrkit.check.edn import EdnError, Keyword, read_forms
+    from smrkit.check.jepsen_histories import ETCD_LINE
+
     first = next((line.strip() for line in text.splitlines() if line.strip()), None)
     if first is None:
         raise HistoryFormatError(source, None, "the text is empty (expected a history)")
-    if ETCD_LINE.match(first):
-        return "jepsen-etcd"
     if first.startswith("{"):
         try:
             json.loads(first)
@@ -339,6 +332,8 @@ def sniff_format(text: str, source: str = "<text>") -> str:
             pass
         else:
             return "jsonl"
+    if ETCD_LINE.match(first):
+        return "jepsen-etcd"
     if first.startswith(("{", "[", "#")):
         try:
             _, event = next(read_forms(text, unwrap=True))
@@ -379,6 +374,8 @@ def read_history(text: str, source: str, fmt: str = "auto", model: str | None = 
             )
     if fmt == "jsonl":
         return parse_jsonl(text, source, model=model)
+    from smrkit.check.jepsen_histories import parse_jepsen_edn, parse_jepsen_etcd, parse_jepsen_kv
+
     if fmt == "jepsen-etcd":
         return parse_jepsen_etcd(text, source)
     if fmt == "jepsen-kv":
@@ -386,12 +383,15 @@ def read_history(text: str, source: str, fmt: str = "auto", model: str | None = 
     return parse_jepsen_edn(text, source)
 
 
-def load_history(path: str | Path, fmt: str = "auto", model: str | None = None) -> History:
+def load_history(
+    path: str | os.PathLike[str], fmt: str = "auto", model: str | None = None
+) -> History:
     """Read the history file at ``path``; see :func:`read_history`. Raises
     :class:`OSError` for a file that cannot be read."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except UnicodeDecodeError as error:
         raise HistoryFormatError(source, None, f"not UTF-8 text ({error.reason})") from None
     return read_history(text, source, fmt, model)
