@@ -92,7 +92,8 @@ def parse_jepsen_etcd(text: str, source: str) -> History:
                 pairing.complete(number, process, Status.FAIL, None, time)
         else:
             pairing.complete(number, process, Status.INFO)
-    return History(ops=pairing.finish(), model="kv", initial=None, source=source)
+    meta: dict[str, object] = {"time_unit": "line"}
+    return History(ops=pairing.finish(), model="kv", initial=None, source=source, meta=meta)
 
 
 def _etcd_value(raw: str, source: str, line: int) -> Value:
@@ -223,7 +224,7 @@ def _pair_edn(
 ) -> History:
     spec = SPECS["kv"]
     pairing = Pairing(source, new_process_after_info=True)
-    times = _event_times(events)
+    times, unit = _event_times(events)
     for event, time in zip(events, times, strict=True):
         line = event.line
         f = _REGISTER_NAMES.get(event.f, event.f) if event.key is None else event.f
@@ -264,12 +265,13 @@ def _pair_edn(
                 pairing.complete(line, event.process, Status.INFO)
         except TypeError as error:
             raise HistoryFormatError(source, line, str(error)) from None
-    return History(ops=pairing.finish(), model="kv", initial=initial, source=source)
+    meta: dict[str, object] = {"time_unit": unit}
+    return History(ops=pairing.finish(), model="kv", initial=initial, source=source, meta=meta)
 
 
-def _event_times(events: list[_EdnEvent]) -> list[float]:
+def _event_times(events: list[_EdnEvent]) -> tuple[list[float], str]:
     """``:time`` in seconds when every event has one and they never go back, else the
-    event's line (all the real-time order the file records)."""
+    event's line (all the real-time order the file records); and which it is."""
     stamps: list[float] = []
     for event in events:
         t = event.time
@@ -279,8 +281,8 @@ def _event_times(events: list[_EdnEvent]) -> list[float]:
             break
         stamps.append(float(t))
     else:
-        return [t / 1e9 for t in stamps]
-    return [float(event.line) for event in events]
+        return [t / 1e9 for t in stamps], "s"
+    return [float(event.line) for event in events], "line"
 
 
 def _edn_to_value(obj: object, source: str, line: int) -> Value:
