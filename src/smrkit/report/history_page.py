@@ -48,7 +48,8 @@ def render_history_page(
     source = history.source or "history"
     title = f"{source}: {_VERDICT_TEXT[result.verdict]}"
     data = json.dumps(diagram_data(result, time_unit=time_unit), separators=(",", ":"))
-    data = data.replace("</", "<\\/")  # a string in the data can never end the script
+    # No "<" at all in the data block: no string in it can end or confuse the script.
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     body = [
         f"<header><h1>{_e(source)}</h1>{_summary(history, result)}</header>",
         _witness(result),
