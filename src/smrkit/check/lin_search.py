@@ -105,36 +105,32 @@ class PartitionSearch:
         self.key = key
         self.initial = initial
         self.ops = ops = sorted(ops, key=lambda op: (op.call, op.id))
-        size = len(ops)
-        self.fs: list[str] = [""] * size
-        self.args: list[Value] = [None] * size
-        self.outs: list[Value] = [None] * size
-        self.out_types: list[type] = [type(None)] * size
+        self.fs = [op.f for op in ops]
+        self.args = [op.arg for op in ops]
+        self.outs = [op.output for op in ops]
+        self.out_types = [type(op.output) for op in ops]
         # Only a completed op's output is checked; an info op never returned anything.
-        self.known = [False] * size
-        self.keeps = [False] * size
+        ok = Status.OK
+        self.known = known = [op.output_known and op.status is ok for op in ops]
         # State-keeping ops that fit exactly the state equal to their output (reads),
         # indexed by that state: (type, value), so that True never passes for 1.
-        self.reads_state: list[tuple[type, Value] | None] = [None] * size
+        returns_state = spec.returns_state
+        self.reads_state: list[tuple[type, Value] | None] = [
+            (type(op.output), op.output) if k and op.f in returns_state else None
+            for op, k in zip(ops, known, strict=True)
+        ]
+        self.keeps = [
+            k and (op.f in returns_state or spec.keeps_state(op.f, op.arg, op.output))
+            for op, k in zip(ops, known, strict=True)
+        ]
         # Completed ops get a rank (their bit in the done set); optional ones a bit.
-        self.rank = [-1] * size
-        self.opt_bit = [0] * size
+        self.rank = [-1] * len(ops)
+        self.opt_bit = [0] * len(ops)
         must = 0
         optional = 0
-        returns_state = spec.returns_state
+        inf = math.inf
         for i, op in enumerate(ops):
-            self.fs[i] = op.f
-            self.args[i] = op.arg
-            self.outs[i] = op.output
-            self.out_types[i] = type(op.output)
-            known = op.output_known and op.status is Status.OK
-            self.known[i] = known
-            if known and op.f in returns_state:
-                self.keeps[i] = True
-                self.reads_state[i] = (type(op.output), op.output)
-            elif known:
-                self.keeps[i] = spec.keeps_state(op.f, op.arg, op.output)
-            if op.ret == math.inf:
+            if op.ret == inf:
                 self.opt_bit[i] = 1 << optional
                 optional += 1
             else:
