@@ -246,57 +246,29 @@ def walk(search: PartitionSearch, order: str) -> Generator[None, None, bool]:
                         break
                     entry = nxt[entry]
             if entry < first_return:
-                i = ent_op[entry]
-                after_k = k
-                after_window = window | (1 << (rank[i] - k))
-                if after_window & 1:
-                    shift = (after_window ^ (after_window + 1)).bit_length() - 1
-                    after_k += shift
-                    after_window >>= shift
-                dead = failed.get((after_k, after_window, state))
-                if dead is not None and any(e | maybe == maybe for e in dead):
-                    # The position after it is a dead end, so this one is too.
-                    entry = first_return
-                    current_pass = last_pass
-                    continue
-                top = (top, entry, state, k, window, maybe, -1)
-                k = after_k
-                window = after_window
-                ret_entry = match[entry]
-                p = prv[entry]
-                q = nxt[entry]
-                nxt[p] = q
-                prv[q] = p
-                p = prv[ret_entry]
-                q = nxt[ret_entry]
-                nxt[p] = q
-                prv[q] = p
-                remaining -= 1
-                fresh = True
-                budget -= 1
-                if not budget:
-                    budget = SLICE_STEPS
-                    s.steps += SLICE_STEPS
-                    yield
-                continue
-            current_pass = 0
-            entry = nxt[heads[0]]
+                current_pass = -1  # placed below, with no other order tried
+            else:
+                current_pass = 0
+                entry = nxt[heads[0]]
         if entry < first_return:
             i = ent_op[entry]
-            seen = outcomes[i]
-            result = seen.get(state, missing)
-            if result is missing:
-                # The model's step, inlined: outputs must be equal and of the same type.
-                try:
-                    result, out = step(state, fs[i], args[i])
-                    if known[i] and (out != outs[i] or type(out) is not out_types[i]):
+            if current_pass < 0:
+                result = state
+            else:
+                seen = outcomes[i]
+                result = seen.get(state, missing)
+                if result is missing:
+                    # The model's step, inlined: outputs equal and of the same type.
+                    try:
+                        result, out = step(state, fs[i], args[i])
+                        if known[i] and (out != outs[i] or type(out) is not out_types[i]):
+                            result = no_go
+                    except (ValueError, TypeError):
                         result = no_go
-                except (ValueError, TypeError):
-                    result = no_go
-                seen[state] = result
-            if result is no_go:
-                entry = nxt[entry]
-                continue
+                    seen[state] = result
+                if result is no_go:
+                    entry = nxt[entry]
+                    continue
             ret_entry = match[entry]
             if ret_entry:
                 after_k = k
@@ -322,6 +294,11 @@ def walk(search: PartitionSearch, order: str) -> Generator[None, None, bool]:
                     if earlier | after_maybe == after_maybe:
                         hopeless = True
                         break
+                if hopeless and current_pass < 0:
+                    # The position after a forced op is a dead end, so this one is too.
+                    entry = first_return
+                    current_pass = last_pass
+                    continue
                 if hopeless:
                     entry = nxt[entry]
                     continue

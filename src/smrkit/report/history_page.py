@@ -28,6 +28,7 @@ import json
 from smrkit import __version__
 from smrkit.check.history import History
 from smrkit.check.linearizability import LinearizabilityResult
+from smrkit.report.document import document
 from smrkit.report.history_diagram import diagram_data, script, short
 
 _VERDICT_TEXT = {
@@ -59,13 +60,7 @@ def render_history_page(
         f'<script type="application/json" id="history-data">{data}</script>',
         f"<script>{script()}</script>",
     ]
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
+    return document(title, _CSS, body)
 
 
 def _summary(history: History, result: LinearizabilityResult) -> str:
