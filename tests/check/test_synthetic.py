@@ -16,8 +16,9 @@ from dataclasses import replace
 import pytest
 
 from smrkit.check.history import History, Status
+from smrkit.check.lin_race import JOIN_STEPS_PER_OP
 from smrkit.check.lin_search import SLICE_STEPS, STRATEGIES
-from smrkit.check.linearizability import JOIN_STEPS_PER_OP, check_linearizability
+from smrkit.check.linearizability import check_linearizability
 from smrkit.check.synthetic import (
     KV_MIX,
     _check_applies_linearize,

@@ -20,8 +20,11 @@ How the check is organised (the search itself is in :mod:`smrkit.check.lin_searc
   :data:`~smrkit.check.lin_search.STRATEGIES`, taking turns and sharing the memo of dead
   ends, which is sound because a dead end is a fact about a position, not about the
   order that met it. The first walker to finish decides the partition. The others
-  join once the first has taken :data:`JOIN_STEPS_PER_OP` steps per op, so an easy
-  partition is not slowed down by the race.
+  join once the first has taken a few steps per op, so an easy partition is not slowed
+  down by the race (:mod:`smrkit.check.lin_race`).
+* **One process.** Sharing the partitions out to forked processes was tried and
+  measured: the hard histories spend nearly all their time on one key, so on two cores
+  it saved nothing and the forks cost 40 ms; it was left out.
 * **A timeout is an answer.** With ``timeout_s``, the verdict is ``unknown`` once the
   time is up; the partitions decided by then keep their verdicts.
 
@@ -38,26 +41,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
-from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Literal
 
 from smrkit.apps import SPECS, SequentialSpec
 from smrkit.check.history import History, Operation, Status
-from smrkit.check.lin_search import STRATEGIES, PartitionSearch, walk
+from smrkit.check.lin_race import Verdict, race
+from smrkit.check.lin_search import STRATEGIES, PartitionSearch
 from smrkit.check.witness import Witness, operation_to_json, witness_at
 from smrkit.core.ops import Value
-
-Verdict = Literal["linearizable", "violation", "unknown"]
-Walker = Generator[None, None, bool]
-
-# The first order searches alone until it has taken this many steps per op of the
-# partition; then the others join the race. Most linearizable histories are decided by
-# then (``call-order`` places each op a few times over), and they pay nothing for the
-# race; a hard history pays at most this head start. Without ops of unknown outcome the
-# orders are the same search, so nothing joins.
-JOIN_STEPS_PER_OP = 16
 
 __all__ = [
     "LinearizabilityResult",
@@ -161,7 +152,7 @@ def check_linearizability(
         if key in needed or any(o.status is not Status.FAIL for o in left_out[key])
     )
 
-    decided = _race(searches, strategies, deadline)
+    decided = race([search for search, _ in searches], strategies, deadline)
     details: list[PartitionResult] = []
     witness: Witness | None = None
     verdict: Verdict = "linearizable"
@@ -182,41 +173,6 @@ def check_linearizability(
         initial=history.initial,
         details=details,
     )
-
-
-def _race(
-    searches: list[tuple[PartitionSearch, list[Operation]]],
-    strategies: tuple[str, ...],
-    deadline: float,
-) -> list[tuple[Verdict, str | None]]:
-    """Run every partition's walkers round robin, one slice each per turn, until all
-    partitions are decided, one is a violation, or the deadline passes."""
-    decided: list[tuple[Verdict, str | None]] = [("unknown", None)] * len(searches)
-    turns: deque[tuple[int, deque[tuple[str, Walker]], list[str]]] = deque()
-    for index, (search, _) in enumerate(searches):
-        first, *later = strategies
-        turns.append((index, deque([(first, walk(search, first))]), later))
-    clock = time.perf_counter
-    while turns:
-        index, walkers, later = turns.popleft()
-        search = searches[index][0]
-        name, walker = walkers.popleft()
-        try:
-            next(walker)
-        except StopIteration as stop:
-            if stop.value:
-                decided[index] = ("linearizable", name)
-                continue
-            decided[index] = ("violation", name)
-            return decided
-        walkers.append((name, walker))
-        if later and search.steps > JOIN_STEPS_PER_OP * len(search.ops) and search.optional:
-            joining = later.pop(0)
-            walkers.append((joining, walk(search, joining)))
-        turns.append((index, walkers, later))
-        if clock() > deadline:
-            break
-    return decided
 
 
 def _partition_result(
