@@ -48,11 +48,18 @@ Two orders are raced (see :data:`STRATEGIES`), because neither wins everywhere:
 The completed ops linearized so far are kept as ``(k, window)``: all ops of call rank
 below ``k``, plus ``window``'s bits above it. The search places ops roughly in call
 order, so the window stays as small as the concurrency, and memo keys stay small even in
-a history of 100,000 ops.
+a history of 100,000 ops. Reads that return the state itself are indexed by that state,
+so finding the one that fits takes one lookup, however many are pending.
 
-A walker remembers the deepest dead end it met (a reference into its stack, which is a
-persistent linked list, so taking it costs nothing); that is the witness of a
-violation. Nothing is searched twice.
+The search remembers the deepest dead end any walker met (a reference into that
+walker's stack, which is a persistent linked list, so taking it costs nothing); that is
+the witness of a violation. Nothing is searched twice.
+
+Bounds: deciding linearizability is NP-complete (Gibbons and Korach), so the worst case
+is exponential in the number of concurrent ops; the histories of real systems, where
+most ops overlap few others, take a few steps per op. The memo holds one entry per dead
+end met (a few small integers and a state) and the outcome table one per op and state
+tried, so memory grows with the steps taken; a timeout bounds both.
 """
 
 from __future__ import annotations
@@ -70,7 +77,7 @@ from smrkit.core.ops import Value
 # so a scheduler that looks at the clock between slices honours a timeout closely.
 SLICE_STEPS = 2048
 
-# The orders walkers try candidates in, raced on every partition: name -> must-first.
+# The orders walkers try candidates in, raced on every partition.
 STRATEGIES = ("call-order", "must-first")
 
 # Markers in the table of op outcomes: not computed yet; cannot take effect there.
