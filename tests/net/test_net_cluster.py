@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import stat
 import subprocess
 import sys
 import time
@@ -19,6 +22,7 @@ from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.ops import Op
 from smrkit.net import nemesis
 from smrkit.net.client import BlockingClient, Client
+from smrkit.net.cluster import KILL_TIMEOUT_S, STOP_TIMEOUT_S, log_path, replica_pid
 from smrkit.net.config import ClusterConfig
 from smrkit.net.frames import ROLE_CLIENT, connect
 from smrkit.net.jepsen import JepsenPlan, run_test
@@ -47,7 +51,7 @@ def test_init_up_put_get_status_down(tmp_path: Path, capsys: pytest.CaptureFixtu
         code, out, _ = _cli(capsys, "cluster", "status", directory, "--json")
         status = json.loads(out)
         assert [status[r]["is_primary"] for r in ("p1", "p2", "p3")] == [True, False, False]
-        assert all(status[r]["applied"] == 4 for r in status)
+        assert all(status[r]["applied"] == 8 for r in status)  # 4 commands, 4 session opens
         code, _, err = _cli(capsys, "nemesis", "--cluster", directory, "kill", "p7")
         assert code == 2 and err.count("\n") == 1 and "unknown replica p7" in err
     finally:
@@ -136,3 +140,35 @@ def test_a_killed_replica_may_not_come_back(
     with BlockingClient(cluster) as client:
         client.put("k", "still serving")
         assert client.get("k") == "still serving"
+
+
+def test_down_is_bounded_quiet_and_what_replicas_write_is_private(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A replica that ignores SIGTERM (stopped) is killed: 'cluster down' returns within
+    its bound. The others end quietly: no traceback in their logs. Data, logs and test
+    results are their owner's only."""
+    directory = tmp_path / "c"
+    with running_cluster(directory, protocol="pb-general-omission") as config:
+        argv = ("test", "--cluster", str(directory), "--time", "1", "--rate", "50", "--nemesis", "")
+        assert _cli(capsys, *argv)[0] == 0
+        stopped = replica_pid(config, "p2")
+        assert stopped is not None
+        os.kill(stopped, signal.SIGSTOP)
+        started = time.monotonic()
+        code, out, err = _cli(capsys, "cluster", "down", str(directory))
+        took = time.monotonic() - started
+        assert code == 0, err
+        assert out == "stopped: p1, p2, p3\n"
+        assert took < STOP_TIMEOUT_S + KILL_TIMEOUT_S + 5.0  # generous: a loaded machine
+        assert all(replica_pid(config, r) is None for r in config.servers)
+    for replica in ("p1", "p3"):
+        text = log_path(config, replica).read_text()
+        assert "Traceback" not in text and "CancelledError" not in text, text[-2000:]
+    for sub in ("data", "data/p1", "logs", "tests", "run"):
+        assert stat.S_IMODE((directory / sub).stat().st_mode) == 0o700, sub
+    private = [directory / "data" / "p1" / "state.sqlite", log_path(config, "p1")]
+    private.extend((directory / "tests").rglob("*.json*"))
+    assert len(private) >= 4
+    for path in private:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

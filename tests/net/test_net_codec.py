@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from smrkit.core.messages import ClientReply, ClientRequest, PrimaryHint
 from smrkit.core.ops import Command, Op
+from smrkit.core.sizes import encoded_bytes_bound
 from smrkit.net import codec
 from smrkit.net.codec import CodecError, decode, encode
-from smrkit.protocols.primary_backup import crash
+from smrkit.protocols.primary_backup import crash, quorum
 
 
 def test_messages_round_trip_with_their_types() -> None:
@@ -79,3 +80,34 @@ def test_the_client_is_exported_lazily() -> None:
     from smrkit.net.client import Client
 
     assert smrkit.Client is Client
+
+
+_values: st.SearchStrategy[object] = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=6).map(tuple),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    client=st.text(max_size=12),
+    seq=st.integers(0, 2**63 - 1),
+    key=st.none() | st.text(max_size=20),
+    value=_values,
+    parts=st.integers(0, 4),
+)
+def test_the_size_bound_the_protocols_use_holds_for_real_encodings(
+    client: str, seq: int, key: str | None, value: object, parts: int
+) -> None:
+    """Protocols cut their log into messages by ``encoded_bytes_bound``; a message so
+    cut must fit the frame it is sent in."""
+    command = Command(client, seq, Op("put", key, value))  # type: ignore[arg-type]
+    commands = (command,) * parts
+    sync = quorum.Sync(2**40, 7, (2**40,) * parts, commands, 3, 9)
+    for sample in (command, sync, ("b", "p1", 1.5, (sync, command))):
+        assert len(encode(sample)) <= encoded_bytes_bound(sample)

@@ -121,7 +121,7 @@ def _kill_restart_and_lean_on(
     writer = _Writer(config)
     writer.write(15)
     before = _caught_up(config, list(config.servers))[victim]["applied"]
-    assert before == 30
+    assert before == 31  # 30 commands, and the one that opened the writer's session
     nemesis.kill(config, victim)
     writer.write(10)  # acknowledged by the two others
     restart(victim)
@@ -129,7 +129,7 @@ def _kill_restart_and_lean_on(
     assert recovered is not None and recovered["saved_keys"] > before
     assert recovered["applied"] == before  # what it had committed, read from its disk
     statuses = _caught_up(config, list(config.servers))
-    assert statuses[victim]["applied"] == before + 20
+    assert statuses[victim]["applied"] == before + 21
     # Another replica goes: the restarted one is now in every quorum.
     primary = _primary(config)
     assert primary != victim  # it came back as a follower
@@ -139,7 +139,7 @@ def _kill_restart_and_lean_on(
     writer.write(10)
     survivors = [r for r in config.servers if r != second]
     statuses = _caught_up(config, survivors)
-    assert all(statuses[r]["applied"] == before + 40 for r in survivors)
+    assert all(statuses[r]["applied"] == before + 42 for r in survivors)
     writer.check()
 
 

@@ -4,6 +4,7 @@ the test did."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 from collections.abc import Iterator
@@ -15,9 +16,16 @@ from smrkit.net.config import ClusterConfig
 
 @contextlib.contextmanager
 def running_cluster(
-    directory: Path, protocol: str = "pb-crash", **options: object
+    directory: Path,
+    protocol: str = "pb-crash",
+    limits: dict[str, int] | None = None,
+    **options: object,
 ) -> Iterator[ClusterConfig]:
+    """``limits`` replace runtime limits of ``cluster.json`` (``sessions_max``, …)."""
     config = init_cluster(directory, protocol=protocol, replicas=3, **options)  # type: ignore[arg-type]
+    if limits:
+        config = dataclasses.replace(config, **limits)  # type: ignore[arg-type]
+        config.write()
     pids: dict[str, int] = {}
     try:
         pids = up_cluster(config)

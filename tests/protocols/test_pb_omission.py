@@ -174,5 +174,5 @@ def test_a_follower_that_missed_a_takeover_commits_nothing_of_its_old_tail() -> 
     follower.on_message("p2", Heartbeat(1, 65, True, 2, 2), out)
     assert follower.applied == [first]
     assert ("p2", Behind(65, 1)) in out.sends
-    follower.on_message("p2", Sync(65, 2, (65,), (fresh,), 2), Out(random.Random(0)))
+    follower.on_message("p2", Sync(65, 2, (65,), (fresh,), 2, 2), Out(random.Random(0)))
     assert follower.applied == [first, fresh]

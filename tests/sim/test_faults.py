@@ -109,3 +109,16 @@ def test_random_plans_are_admissible_and_deterministic(model: FailureModel) -> N
         assert FaultPlan.parse(plan.specs) == plan
         again = random_plan(model, 2, servers, 1.0, random.Random(seed))
         assert again == plan
+
+
+def test_a_restart_is_a_point_in_time_and_outside_every_model() -> None:
+    fault = parse_fault("restart:p1@2.0")
+    assert (fault.kind, fault.node, fault.start) == ("restart", "p1", 2.0)
+    assert parse_fault(fault.spec) == fault
+    for bad in ("restart:p1@1.0..2.0", "restart:p1@1.0~0.5", "restart:p1-p2@1.0"):
+        with pytest.raises(FaultSpecError):
+            parse_fault(bad)
+    plan = FaultPlan.parse(["crash:p1@1.0", "restart:p1@2.0"])
+    assert plan.faulty_servers() == ["p1"]
+    problems = admissibility_problems(plan, FailureModel.GENERAL_OMISSION, 1)
+    assert problems == ["restart:p1@2.0: in seed 001's models a crashed server stays down"]

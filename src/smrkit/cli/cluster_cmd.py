@@ -124,6 +124,9 @@ def status(directory: Path, as_json: bool) -> None:
             if isinstance(recovered, dict)
             else ""
         )
+        halts = s.get("incarnation", 1)
+        if isinstance(halts, int) and halts > 1:
+            restarted += f" after {halts - 1} halt{'s' if halts > 2 else ''}"
         click.echo(
             f"{replica}  pid {s.get('pid')}  {role:7}  applied {s.get('applied')}  "
             f"requests {stats.get('requests_in', 0)}  late msgs {stats.get('late_messages', 0)}  "
@@ -135,10 +138,13 @@ def status(directory: Path, as_json: bool) -> None:
 @cluster.command("down")
 @click.argument("directory", type=click.Path(path_type=Path))
 def down(directory: Path) -> None:
-    """Stop the replicas of DIR (SIGTERM, then SIGKILL after 5 s)."""
-    from smrkit.net.cluster import down_cluster
+    """Stop the replicas of DIR (SIGTERM, then SIGKILL after 5 s; gives up 2 s later)."""
+    from smrkit.net.cluster import ClusterError, down_cluster
 
-    stopped = down_cluster(load(directory))
+    try:
+        stopped = down_cluster(load(directory))
+    except ClusterError as error:
+        raise UserError(str(error)) from None
     click.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 

@@ -54,19 +54,21 @@ def test(
     """Run a workload against the cluster while a nemesis injects faults; check the
     history for linearizability and lost writes. A killed replica is restarted after
     half a slot if the protocol is restartable; a crash-stop one's stays down."""
+    from smrkit.net.files import open_private, private_dir
     from smrkit.net.jepsen import JepsenPlan, latency_timeline, run_test
 
     config = load(directory)
     plan = JepsenPlan(
         time_s=time_s, rate=rate, nemesis=_nemeses(nemesis), clients=clients, keys=keys, seed=seed
     )
-    out_dir = config.base / "tests" / time.strftime("%Y%m%dT%H%M%S")
+    out_dir = private_dir(config.base / "tests") / time.strftime("%Y%m%dT%H%M%S")
     try:
         result = asyncio.run(run_test(config, plan, out_dir))
     except SecretError as error:
         raise UserError(str(error)) from None
     summary = result.to_json()
-    (out_dir / "result.json").write_text(json.dumps(summary, indent=2) + "\n")
+    with open_private(out_dir / "result.json") as handle:
+        handle.write(json.dumps(summary, indent=2) + "\n")
     if html_path is not None:
         from smrkit.report.cluster_html import write_test_report
 

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 Timer: TypeAlias = Hashable
 """A timer name: any hashable value (a string or a tuple of plain values)."""
 
+SAME_INSTANT_S = 1e-9
+"""Instants closer than this are one instant. Runtimes order the events due at one
+instant by the rule of :mod:`smrkit.sim.order`; a protocol that computes the same
+instant two ways (``k·τ + 2δ`` and ``(k + 1)·τ``) compares them with this tolerance."""
+
 
 class Out:
     """What a handler may read (time, randomness, saved state) and the effects it asks for.

@@ -14,11 +14,17 @@ The client keeps a connection to every replica and names its client ids on each
 
 A client id has one command outstanding at a time (the replicas' cache holds one
 reply per id), so a :class:`Client` keeps a pool of *sessions*, each its own client
-id, and concurrent calls on one ``Client`` use different sessions.
+id, and concurrent calls on one ``Client`` use different sessions. A session's first
+command opens it (``SESSION_OPEN``, which changes nothing), so that every command of
+the caller's has a sequence number above 1: if the service forgets the session
+(:mod:`smrkit.protocols.service`), a retry of one is refused, never applied twice.
 
 Outcomes: a call returns the command's result; raises :class:`CommandError` when the
 service rejected it (it definitely did not take effect); raises :class:`OutcomeUnknownError`
-when no answer came within ``op_timeout_s`` (it may or may not have taken effect).
+when no answer came within ``op_timeout_s`` (it may or may not have taken effect), and
+:class:`SessionExpiredError`, one of those, when the service had forgotten the session
+of a command that was sent before (a first attempt refused so is sent again on a new
+session).
 """
 
 from __future__ import annotations
@@ -35,9 +41,11 @@ from typing import Any
 
 from smrkit.core.messages import ClientReply, ClientRequest, PrimaryHint
 from smrkit.core.ops import Op, Value
+from smrkit.core.sizes import encoded_bytes_bound
 from smrkit.net.codec import CodecError
 from smrkit.net.config import ClusterConfig, load_config
 from smrkit.net.frames import ROLE_CLIENT, Channel, FrameError, connect
+from smrkit.protocols.service import SESSION_EXPIRED, SESSION_OPEN
 
 RETRY_BACKOFF_S = 0.05
 """Pause before resending after a refused connection or a hint that changed nothing."""
@@ -45,6 +53,8 @@ SESSIONS_MAX_DEFAULT = 4096
 DIAL_EVERY_S = 1.0
 SESSIONS_PER_FRAME = 1000
 REQUESTS_PER_FRAME_MAX = 256
+FRAME_SLACK_BYTES = 256
+"""Room in a frame for what surrounds the requests."""
 
 
 class CommandError(Exception):
@@ -53,6 +63,15 @@ class CommandError(Exception):
 
 class OutcomeUnknownError(TimeoutError):
     """No answer in time: the command may or may not have taken effect."""
+
+
+class SessionExpiredError(OutcomeUnknownError):
+    """The service forgot the session while the command was under way: it may or may
+    not have taken effect before."""
+
+    def __init__(self, detail: str, *, first_attempt: bool) -> None:
+        super().__init__(detail)
+        self.first_attempt = first_attempt
 
 
 _REDIRECT = object()  # Dest changed: resend now
@@ -126,15 +145,51 @@ class Client:
         """Run ``op`` exactly once; see the module docstring for the outcomes."""
         if self._closed:
             raise RuntimeError("the client is closed")
+        self._check_size(op)
         self._dial_all()
-        session = await self._take_session()
         try:
+            return await self._call_in_a_session(op)
+        except SessionExpiredError as error:
+            if not error.first_attempt:
+                raise
+            return await self._call_in_a_session(op)  # it was never applied: again, anew
+
+    async def _call_in_a_session(self, op: Op) -> Value:
+        session = await self._take_session()
+        alive = True
+        try:
+            if not session[2]:
+                await self._open(session)
             session[1] += 1
             return await self._run(ClientRequest(session[0], session[1], op))
+        except SessionExpiredError:
+            alive = False
+            raise
         finally:
-            self._idle.append(session)
+            if alive:
+                self._idle.append(session)
+            else:
+                self._sessions -= 1
+                self._session_ids.remove(session[0])
             async with self._session_free:
                 self._session_free.notify()
+
+    async def _open(self, session: list[Any]) -> None:
+        """Open a session with its sequence number 1: a command that changes nothing."""
+        session[1] = 1
+        try:
+            await self._run(ClientRequest(session[0], 1, Op(SESSION_OPEN)))
+        except OutcomeUnknownError as error:
+            raise CommandError(f"could not open a session ({error}); nothing was sent") from None
+        session[2] = True
+
+    def _check_size(self, op: Op) -> None:
+        size = encoded_bytes_bound(ClientRequest("c" + "9" * 16, 2**53, op, "p999"))
+        if size + FRAME_SLACK_BYTES > self.config.client_frame_bytes_max:
+            raise CommandError(
+                f"a request of up to {size} bytes does not fit the cluster's "
+                f"client_frame_bytes_max ({self.config.client_frame_bytes_max})"
+            )
 
     async def _take_session(self) -> list[Any]:
         async with self._session_free:
@@ -143,7 +198,7 @@ class Client:
             if self._idle:
                 return self._idle.popleft()
             self._sessions += 1
-            session: list[Any] = [f"c{secrets.randbits(52) + 1}", 0]
+            session: list[Any] = [f"c{secrets.randbits(52) + 1}", 0, False]
             self._session_ids.append(session[0])
             for channel in list(self._conns.values()):
                 with contextlib.suppress(OSError, FrameError):
@@ -154,7 +209,7 @@ class Client:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.op_timeout_s
         timeouts = 0
-        first = True
+        sends = 0
         previous: str | None = None
         """The server whose last attempt went unanswered for ``retry_s``: the next
         attempt names it (``ClientRequest.previous``), as the simulator's client does."""
@@ -162,9 +217,8 @@ class Client:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise OutcomeUnknownError(f"no answer to {request.op} in {self.op_timeout_s} s")
-            if not first:
+            if sends:
                 self.retries += 1
-            first = False
             dest = self.dest
             future: asyncio.Future[object] = loop.create_future()
             self._pending[request.client] = (request.seq, future)
@@ -175,6 +229,7 @@ class Client:
             try:
                 channel = await self._connection(dest, remaining)
                 self._send(channel, attempt)
+                sends += 1
             except (OSError, TimeoutError, FrameError, CodecError):
                 self._pending.pop(request.client, None)
                 self._move_on_from(dest)
@@ -200,6 +255,8 @@ class Client:
                 continue
             assert isinstance(answer, ClientReply)
             if answer.error is not None:
+                if answer.error.startswith(SESSION_EXPIRED):
+                    raise SessionExpiredError(answer.error, first_attempt=sends == 1)
                 raise CommandError(answer.error)
             return answer.result
 
@@ -215,11 +272,25 @@ class Client:
         batch.append(request)
 
     def _flush(self, channel: Channel) -> None:
+        """Send the queued requests, as few frames as fit ``client_frame_bytes_max``."""
         batch = self._outgoing.pop(channel, [])
-        for start in range(0, len(batch), REQUESTS_PER_FRAME_MAX):
-            chunk = tuple(batch[start : start + REQUESTS_PER_FRAME_MAX])
-            with contextlib.suppress(OSError, FrameError, CodecError):
-                channel.send(("b", "", time.time(), chunk))  # lost: the retry resends it
+        room = self.config.client_frame_bytes_max - FRAME_SLACK_BYTES
+        chunk: list[ClientRequest] = []
+        size = 0
+        for request in batch:
+            bound = encoded_bytes_bound(request)
+            if chunk and (size + bound > room or len(chunk) >= REQUESTS_PER_FRAME_MAX):
+                self._send_frame(channel, chunk)
+                chunk, size = [], 0
+            chunk.append(request)
+            size += bound
+        if chunk:
+            self._send_frame(channel, chunk)
+
+    @staticmethod
+    def _send_frame(channel: Channel, requests: list[ClientRequest]) -> None:
+        with contextlib.suppress(OSError, FrameError, CodecError):
+            channel.send(("b", "", time.time(), tuple(requests)))  # lost: the retry resends it
 
     def _move_on_from(self, dest: str) -> None:
         if self.dest == dest:

@@ -6,7 +6,8 @@ secret and the client token (mode 600), with a free port on 127.0.0.1 for each r
 ``smrkit serve`` process per replica, detached in its own session with its output in
 ``logs/``, its pid in ``run/``, and a common start instant a little in the future;
 it returns once every replica serves, and stops them all if any does not. ``down``
-sends SIGTERM, then SIGKILL to what is still running after ``stop_timeout_s``.
+sends SIGTERM, then SIGKILL to what is still running after ``STOP_TIMEOUT_S``, and
+gives up (naming the survivors) ``KILL_TIMEOUT_S`` later: it never hangs.
 
 The start instant is kept in ``run/start-at``. ``restart`` starts one replica again
 with it (only for a ``restartable`` protocol: it recovers from what it saved and
@@ -33,11 +34,13 @@ from smrkit.core.ids import server_ids
 from smrkit.net import auth
 from smrkit.net.admin import status_all
 from smrkit.net.config import CONFIG_NAME, ClusterConfig, ConfigError, validate_config
+from smrkit.net.files import open_private, open_private_binary, private_dir
 from smrkit.protocols.registry import get_protocol, restartable_protocols
 
 HOST = "127.0.0.1"
 UP_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
+KILL_TIMEOUT_S = 2.0
 START_DELAY_S = 3.0
 """How far in the future ``up`` puts the start instant: a replica process boots in
 ~0.3 s, but in several seconds on a loaded machine, and one that misses the instant
@@ -176,14 +179,15 @@ def up_cluster(
         )
     config.secret()  # fail here, not in each process, if a secret is unreadable
     config.token()
-    (config.base / "run").mkdir(exist_ok=True)
-    (config.base / "logs").mkdir(exist_ok=True)
+    private_dir(config.base / "run")
+    private_dir(config.base / "logs")
     start_at = saved_start_at(config)
     if start_at is None or not (
         get_protocol(config.protocol).restartable and _has_saved_state(config)
     ):
         start_at = time.time() + start_delay_s + 0.1 * len(config.servers)
-        start_at_path(config).write_text(f"{start_at!r}\n")
+        with open_private(start_at_path(config)) as handle:
+            handle.write(f"{start_at!r}\n")
     pids: dict[str, int] = {}
     try:
         for replica in config.servers:
@@ -199,7 +203,7 @@ def up_cluster(
 
 def _spawn(config: ClusterConfig, replica: str, start_at: float) -> int:
     """Start one ``smrkit serve`` process, detached; returns its pid."""
-    with open(log_path(config, replica), "ab") as log_file:
+    with open_private_binary(log_path(config, replica)) as log_file:
         process = subprocess.Popen(
             serve_command(config, replica, start_at),
             stdin=subprocess.DEVNULL,
@@ -207,7 +211,8 @@ def _spawn(config: ClusterConfig, replica: str, start_at: float) -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    pid_path(config, replica).write_text(f"{process.pid}\n")
+    with open_private(pid_path(config, replica)) as handle:
+        handle.write(f"{process.pid}\n")
     return process.pid
 
 
@@ -238,7 +243,7 @@ def restart_replica(config: ClusterConfig, replica: str, *, timeout_s: float = U
         )
     config.secret()
     config.token()
-    (config.base / "logs").mkdir(exist_ok=True)
+    private_dir(config.base / "logs")
     pid = _spawn(config, replica, start_at)
     try:
         _wait_serving(config, {replica: pid}, time.time() + timeout_s)
@@ -268,6 +273,7 @@ def _wait_serving(config: ClusterConfig, pids: dict[str, int], deadline: float) 
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
     try:
         finished, _ = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:  # not our child: ask the kernel
@@ -275,8 +281,32 @@ def _alive(pid: int) -> bool:
             os.kill(pid, 0)
         except OSError:
             return False
-        return True
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return True
+        return stat.rpartition(")")[2].split()[:1] != ["Z"]
     return finished == 0
+
+
+def _signal(pid: int, sig: int) -> None:
+    """Signal a replica and whatever it started (it leads its own process group)."""
+    with contextlib.suppress(OSError):
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+            return
+    with contextlib.suppress(OSError):
+        os.kill(pid, sig)
+
+
+def _wait_gone(pids: list[int], timeout_s: float) -> list[int]:
+    """Wait up to ``timeout_s`` for ``pids`` to end; returns those still alive."""
+    deadline = time.monotonic() + timeout_s
+    alive = [pid for pid in pids if _alive(pid)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [pid for pid in alive if _alive(pid)]
+    return alive
 
 
 def _log_tail(config: ClusterConfig, replica: str) -> str:
@@ -288,21 +318,27 @@ def _log_tail(config: ClusterConfig, replica: str) -> str:
 
 
 def down_cluster(config: ClusterConfig, *, timeout_s: float = STOP_TIMEOUT_S) -> list[str]:
-    """Stop every running replica; returns the ones that were running."""
+    """Stop every running replica: SIGTERM, then SIGKILL to what still runs after
+    ``timeout_s``, then at most ``KILL_TIMEOUT_S`` more. Returns the replicas that were
+    running; raises :class:`ClusterError` naming any that survived SIGKILL."""
     pids = {r: pid for r in config.servers if (pid := replica_pid(config, r)) is not None}
     for pid in pids.values():
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + timeout_s
-    while time.time() < deadline and any(_alive(pid) for pid in pids.values()):
-        time.sleep(0.05)
-    for pid in pids.values():
-        if _alive(pid):
+        _signal(pid, signal.SIGTERM)
+    stubborn = _wait_gone(list(pids.values()), timeout_s)
+    for pid in stubborn:
+        _signal(pid, signal.SIGKILL)
+    survivors = _wait_gone(stubborn, KILL_TIMEOUT_S)
+    for replica, pid in pids.items():
+        if pid not in survivors:
             with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+                pid_path(config, replica).unlink()
     for replica in config.servers:
-        with contextlib.suppress(OSError):
-            pid_path(config, replica).unlink()
+        if replica not in pids:
+            with contextlib.suppress(OSError):
+                pid_path(config, replica).unlink()
+    if survivors:
+        named = ", ".join(f"{r} (pid {p})" for r, p in pids.items() if p in survivors)
+        raise ClusterError(f"{named} still running after SIGKILL; check 'ps' for them")
     return list(pids)
 
 

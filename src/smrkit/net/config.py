@@ -45,6 +45,15 @@ class ClusterConfig:
     """Frames waiting for one peer; more are dropped (and counted)."""
     inbox_max: int = 1_000
     """Client requests waiting for the node; reading from clients pauses beyond this."""
+    client_frame_bytes_max: int = 1024 * 1024
+    """The largest frame a client may send (a batch of requests)."""
+    client_connections_max: int = 256
+    """Client connections open at once, over all clients (they share one token); the
+    admin endpoint has its own few, and each peer two."""
+    client_buffer_bytes_max: int = 32 * 1024 * 1024
+    """Bytes of client and admin frames being read at once, over all connections."""
+    sessions_max: int = 10_000
+    """Client sessions the replicated service remembers (each one's last reply)."""
     connect_timeout_s: float = 1.0
     secret_file: str = "secret"
     token_file: str = "client-token"
@@ -125,3 +134,9 @@ def validate_config(config: ClusterConfig) -> None:
         raise ConfigError(f"{where}: delta_s and tau_s must be positive")
     if config.frame_bytes_max < 1024 or config.outbound_queue_max < 1 or config.inbox_max < 1:
         raise ConfigError(f"{where}: frame_bytes_max >= 1024, queue limits >= 1")
+    if not 1024 <= config.client_frame_bytes_max <= config.client_buffer_bytes_max:
+        raise ConfigError(
+            f"{where}: client_frame_bytes_max must be >= 1024 and <= client_buffer_bytes_max"
+        )
+    if config.client_connections_max < 1 or config.sessions_max < 1:
+        raise ConfigError(f"{where}: client_connections_max and sessions_max must be >= 1")

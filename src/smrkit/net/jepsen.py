@@ -46,6 +46,7 @@ from smrkit.net.admin import status_all
 from smrkit.net.client import Client, CommandError, OutcomeUnknownError
 from smrkit.net.cluster import ClusterError, replica_pid, restart_replica
 from smrkit.net.config import ClusterConfig
+from smrkit.net.files import open_private, private_dir
 from smrkit.protocols.registry import get_protocol
 
 NEMESES = ("kill", "partition", "omit")
@@ -346,9 +347,10 @@ async def run_test(
     }
     result = JepsenResult(plan, history, windows, lin, final, lost, duplicated, replicas)
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(out_dir)
         result.history_path = out_dir / "history.jsonl"
-        write_jsonl(history, result.history_path)
+        with open_private(result.history_path) as handle:
+            write_jsonl(history, handle)
     return result
 
 

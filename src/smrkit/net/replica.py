@@ -12,6 +12,9 @@ node, as the simulator does:
   clock, which the replicas of one host share (and hosts share through NTP): the
   protocols of seed 001 set timers at absolute round times ``k·τ`` and need clocks
   synchronized with real time;
+* a replica whose protocol halts it (the translation of an omission into a crash)
+  starts again from its disk after a back-off if the protocol is ``restartable``
+  (:func:`supervise`), as a supervisor would restart a crashed process;
 * every replica starts its node at that same instant, so round 0 is round 0 for all.
   A replica that arrives later is a restart: it runs only if its protocol is
   ``restartable`` (it rebuilds itself from what it saved, ``out.saved``, and rejoins);
@@ -19,11 +22,20 @@ node, as the simulator does:
   primary). What a restart recovered from disk is in the status (``recovered``).
 
 Connections. Every replica listens on one port for peers, clients and the admin
-endpoint; the hello of a connection says which (:mod:`smrkit.net.frames`). To each
-peer it keeps one outgoing connection, reconnected with back-off, fed by a queue of at
-most ``outbound_queue_max`` frames. A frame that is malformed, too large or fails
-authentication is counted under its kind and its connection closed; the replica keeps
-serving. Client requests are checked field by field before the node sees them.
+endpoint; the hello of a connection says which, and the handshake gives the connection
+its own keys (:mod:`smrkit.net.frames`). Everything is bounded: at most
+``HANDSHAKES_MAX`` unauthenticated connections at once, each done within
+``connect_timeout_s``; ``client_connections_max`` client connections (all clients share
+one token), ``ADMIN_CONNECTIONS_MAX`` admin ones, ``PEER_CONNECTIONS_MAX`` per peer (a
+peer's newest replaces its oldest); client and admin frames of at most
+``client_frame_bytes_max``, read within one byte budget (``client_buffer_bytes_max``).
+To each peer it keeps one outgoing connection, reconnected with back-off, fed by a
+queue of at most ``outbound_queue_max`` messages, batched into frames that fit. A frame
+that is malformed, too large or fails authentication is counted under its kind and
+its connection closed (the log says so at most so often: :mod:`.log_limit`); the
+replica keeps serving. Client requests are checked field by field before the node sees
+them, and a client's word (``ClientRequest.previous``) is not evidence here: the node
+is built with ``clients_trusted`` off.
 
 Faults on demand (the nemesis): the admin endpoint sets directed links to drop
 (``block``) and clears them (``heal``); a partition or an omission is such a set.
@@ -37,6 +49,7 @@ import logging
 import math
 import os
 import random
+import resource
 import signal
 import time
 from collections.abc import Callable
@@ -46,19 +59,24 @@ from smrkit.core.ids import is_client, is_server
 from smrkit.core.messages import ClientRequest, Message
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Op, Value
-from smrkit.net.codec import CodecError
+from smrkit.net.codec import CodecError, encode
 from smrkit.net.config import ClusterConfig
+from smrkit.net.files import private_dir
 from smrkit.net.frames import (
     ROLE_ADMIN,
     ROLE_CLIENT,
     ROLE_PEER,
+    ROLES,
+    ByteBudget,
     Channel,
     FrameError,
     accept,
     connect,
 )
+from smrkit.net.log_limit import RateLimit
 from smrkit.net.storage import SqliteStorage, Storage
 from smrkit.protocols.registry import ProtocolConfig, get_protocol, restartable_protocols
+from smrkit.sim.order import TimerQueue
 
 log = logging.getLogger("smrkit.replica")
 
@@ -68,11 +86,20 @@ message releases; ``REQUESTS_PER_BATCH_MAX`` client requests follow them."""
 REQUESTS_PER_BATCH_MAX = 64
 RECONNECT_S_MIN = 0.02
 RECONNECT_S_MAX = 0.5
+RESTART_S_MIN = 1.0
+RESTART_S_MAX = 30.0
+RESTART_CALM_S = 60.0
+"""An incarnation that served this long before it halted restarts after the shortest
+back-off again."""
 CLIENT_IDS_MAX = 100_000
 """Client ids remembered for routing replies; the oldest is forgotten first."""
 SESSIONS_PER_FRAME_MAX = 10_000
 MESSAGES_PER_FRAME_MAX = 256
 """Messages to one peer that share a frame (one MAC, one write) when they queue up."""
+HANDSHAKES_MAX = 64
+"""Connections that have not authenticated yet, at once; more are closed at once."""
+PEER_CONNECTIONS_MAX = 2
+ADMIN_CONNECTIONS_MAX = 16
 
 
 class _RealTimeOut(Out):
@@ -109,6 +136,7 @@ class ReplicaServer:
         *,
         start_at: float,
         storage: Storage | None = None,
+        earlier_halts: list[str] | None = None,
     ) -> None:
         if node_id not in config.replicas:
             raise StartError(f"{node_id} is not a replica of {config.path}")
@@ -117,6 +145,7 @@ class ReplicaServer:
         self.start_at = start_at
         self.secret = config.secret()
         self.token = config.token()
+        self._keys = {ROLE_PEER: self.secret, ROLE_ADMIN: self.secret, ROLE_CLIENT: self.token}
         spec = get_protocol(config.protocol)
         self.restartable = spec.restartable
         nodes = spec.build(
@@ -126,17 +155,23 @@ class ReplicaServer:
                 app=config.app,
                 delta_s=config.delta_s,
                 tau_s=config.tau_s,
+                message_bytes_max=config.frame_bytes_max // 2,
+                sessions_max=config.sessions_max,
+                clients_trusted=False,  # they hold a shared token, nothing more
             )
         )
         self.node: Replica = next(n for n in nodes if n.id == node_id)
         if storage is None:
             path = config.data_path(node_id)
-            path.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            private_dir(path)
             storage = SqliteStorage(path / "state.sqlite", config.fsync)
         self.storage = storage
         saved = storage.load()
         self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}"), saved)
         self.saved_keys = len(saved)
+        self.earlier_halts = list(earlier_halts or [])
+        """Why the earlier incarnations of this process halted (:func:`supervise`)."""
         self.recovered: dict[str, Any] | None = None
         """Set at start if there was saved state: the commands applied from it."""
         self.stats: collections.Counter[str] = collections.Counter()
@@ -149,13 +184,19 @@ class ReplicaServer:
         self._room = asyncio.Event()
         self._room.set()
         self._held: list[tuple[str, Message]] = []
-        self._timers: dict[Timer, tuple[int, asyncio.TimerHandle]] = {}
-        self._timer_gen = 0
+        self._timers = TimerQueue()
+        """The node's timers, fired in the order of :mod:`smrkit.sim.order` (the
+        simulator's): by instant, then in the order they were set."""
+        self._wakeup: asyncio.TimerHandle | None = None
+        self._wakeup_at = math.inf
         self._peers = {p: _PeerLink(self, p) for p in config.servers if p != node_id}
         self._clients: collections.OrderedDict[str, Channel] = collections.OrderedDict()
-        self._channels: set[Channel] = set()
+        self._channels: dict[str, list[Channel]] = {role: [] for role in ROLES}
+        """Open connections by role, oldest first."""
+        self._handshakes = 0
+        self._client_budget = ByteBudget(config.client_buffer_bytes_max)
         self._stopped = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- clock ---------------------------------------------------------------------------
 
@@ -192,14 +233,18 @@ class ReplicaServer:
             if runner.done():
                 runner.result()  # a handler's exception ends the process
         finally:
+            # Quietly: every task of ours ends before the loop does, so none is left
+            # for the loop to cancel (and print) on its way out.
             runner.cancel()
             server.close()
+            for channels in self._channels.values():
+                for channel in channels:
+                    channel.close()
             for task in list(self._tasks):
                 task.cancel()
-            for channel in list(self._channels):
-                channel.close()
-            for _, handle in self._timers.values():
-                handle.cancel()
+            await asyncio.gather(runner, *self._tasks, return_exceptions=True)
+            if self._wakeup is not None:
+                self._wakeup.cancel()
             self.storage.close()
         return self.halted or "stopped"
 
@@ -246,12 +291,9 @@ class ReplicaServer:
 
     def _handle(self, item: tuple[Any, ...]) -> None:
         if item[0] == "timer":
-            _, timer, gen = item
-            current = self._timers.get(timer)
-            if current is None or current[0] != gen:
-                return
-            del self._timers[timer]
-            self._step(self.node.on_timer, timer)
+            _, timer, seq = item
+            if self._timers.take(timer, seq):
+                self._step(self.node.on_timer, timer)
         else:
             _, src, msg = item
             self._step(self.node.on_message, src, msg)
@@ -313,16 +355,36 @@ class ReplicaServer:
             self._route_to_client(dst, msgs)
 
     def _set_timer(self, timer: Timer, at: float | None) -> None:
-        old = self._timers.pop(timer, None)
-        if old is not None:
-            old[1].cancel()
         if at is None:
+            self._timers.cancel(timer)
+        else:
+            self._timers.set(timer, at)
+        self._arm()
+
+    def _arm(self) -> None:
+        """One loop timer, for the earliest of the node's timers."""
+        at = self._timers.next_at()
+        if at == self._wakeup_at and self._wakeup is not None:
             return
-        self._timer_gen += 1
-        gen = self._timer_gen
-        delay = max(0.0, at - self.now())
-        handle = asyncio.get_running_loop().call_later(delay, self._control_input, timer, gen)
-        self._timers[timer] = (gen, handle)
+        if self._wakeup is not None:
+            self._wakeup.cancel()
+            self._wakeup = None
+        self._wakeup_at = math.inf if at is None else at
+        if at is not None:
+            delay = max(0.0, at - self.now())
+            self._wakeup = asyncio.get_running_loop().call_later(delay, self._timers_due)
+
+    def _timers_due(self) -> None:
+        """Queue every timer due by now, in the order of the rule, behind the messages
+        that arrived before."""
+        self._wakeup = None
+        self._wakeup_at = math.inf
+        due = self._timers.pop_due(self.now())
+        for timer, seq in due:
+            self._control.append(("timer", timer, seq))
+        if due:
+            self._wake.set()
+        self._arm()
 
     # --- outgoing messages ---------------------------------------------------------------
 
@@ -332,9 +394,10 @@ class ReplicaServer:
             self.stats["dropped_no_route"] += len(msgs)
             return
         try:
-            channel.send(("c", self.id, time.time(), dst, tuple(msgs)))
-            self.stats["frames_out"] += 1
-        except (FrameError, CodecError, ConnectionError) as error:
+            send_in_frames(
+                channel, lambda part: ("c", self.id, time.time(), dst, part), tuple(msgs), self
+            )
+        except ConnectionError as error:
             self.stats["dropped_unsendable"] += len(msgs)
             log.info("%s cannot send to %s: %s", self.id, dst, error)
 
@@ -343,33 +406,86 @@ class ReplicaServer:
     async def _on_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        keys = {ROLE_PEER: self.secret, ROLE_ADMIN: self.secret, ROLE_CLIENT: self.token}
+        """One incoming connection: the handshake (at most ``HANDSHAKES_MAX`` at once,
+        each within ``connect_timeout_s``), then at most so many connections per role,
+        then its frames until it closes or misbehaves."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
         channel: Channel | None = None
+        role = ""
         try:
-            accepted, role, peer = await asyncio.wait_for(
-                accept(reader, writer, keys, frame_bytes_max=self.config.frame_bytes_max),
-                self.config.connect_timeout_s,
-            )
-            channel = accepted
-            self._channels.add(accepted)
+            if self._handshakes >= HANDSHAKES_MAX:
+                self.stats["refused_handshakes"] += 1
+                return
+            self._handshakes += 1
+            try:
+                role, peer, keys = await asyncio.wait_for(
+                    accept(reader, writer, self._keys), self.config.connect_timeout_s
+                )
+            finally:
+                self._handshakes -= 1
+            if role == ROLE_PEER and (peer is None or peer not in self._peers):
+                raise FrameError("malformed", f"hello from unknown peer {peer!r}")
+            channel = self._admit(role, peer, reader, writer, keys)
+            if channel is None:
+                self.stats[f"refused_{role}_connections"] += 1
+                return
             if role == ROLE_PEER:
-                if peer is None or peer not in self._peers:
-                    raise FrameError("malformed", f"hello from unknown peer {peer!r}")
-                await self._read_peer(accepted, peer)
+                assert peer is not None
+                await self._read_peer(channel, peer)
             elif role == ROLE_CLIENT:
-                await self._read_client(accepted)
+                await self._read_client(channel)
             else:
-                await self._serve_admin(accepted)
+                await self._serve_admin(channel)
         except FrameError as error:
             self.stats[f"bad_frames_{error.kind}"] += 1
             log.warning("%s drops a connection: %s", self.id, error)
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
             pass
+        except asyncio.CancelledError:
+            pass  # shutting down: end quietly
         finally:
-            if channel is not None:
-                self._channels.discard(channel)
+            if channel is not None and channel in self._channels[role]:
+                self._channels[role].remove(channel)
             if not writer.is_closing():
                 writer.close()
+            self._tasks.discard(task)
+
+    def _admit(
+        self,
+        role: str,
+        peer: str | None,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        keys: tuple[bytes, bytes],
+    ) -> Channel | None:
+        """The channel of a connection that completed its handshake, or ``None`` if its
+        role has all the connections it may have. A peer's newest connection replaces
+        its oldest (a peer that reconnects is not refused)."""
+        open_ = self._channels[role]
+        if role == ROLE_PEER:
+            mine = [c for c in open_ if c.peer_id == peer]
+            if len(mine) >= PEER_CONNECTIONS_MAX:
+                mine[0].close()
+        elif len(open_) >= (
+            self.config.client_connections_max if role == ROLE_CLIENT else ADMIN_CONNECTIONS_MAX
+        ):
+            return None
+        trusted = role == ROLE_PEER
+        channel = Channel(
+            reader,
+            writer,
+            keys,
+            acceptor=True,
+            frame_bytes_max=self.config.frame_bytes_max
+            if trusted
+            else self.config.client_frame_bytes_max,
+            budget=None if trusted else self._client_budget,
+        )
+        channel.peer_id = peer
+        open_.append(channel)
+        return channel
 
     async def _read_peer(self, channel: Channel, peer: str) -> None:
         delta_s = self.config.delta_s
@@ -434,10 +550,6 @@ class ReplicaServer:
         if len(self._clients) > CLIENT_IDS_MAX:
             self._clients.popitem(last=False)
 
-    def _control_input(self, timer: Timer, gen: int) -> None:
-        self._control.append(("timer", timer, gen))
-        self._wake.set()
-
     async def _deliver(self, src: str, msg: Message) -> None:
         """Queue an input for the node. Timers and the peers' messages go first, in the
         order they came; client requests wait behind them, at most ``inbox_max``
@@ -493,6 +605,8 @@ class ReplicaServer:
             "primary": getattr(node, "primary", None),
             "applied": len(node.applied),
             "recovered": self.recovered,
+            "incarnation": len(self.earlier_halts) + 1,
+            "earlier_halts": self.earlier_halts[-5:],
             "now": self.now(),
             "blocked": sorted(self.blocked),
             "stats": {**self.stats, "timers_late": self.out.late},
@@ -531,6 +645,35 @@ def _request_problem(request: object) -> str | None:
     if not _is_value(value):
         return "the op's value is not a plain value"
     return None
+
+
+def send_in_frames(
+    channel: Channel,
+    frame: Callable[[tuple[Message, ...]], object],
+    msgs: tuple[Message, ...],
+    server: ReplicaServer,
+) -> None:
+    """Write ``msgs`` as ``frame(msgs)``, split into as many frames as it takes to keep
+    each under the channel's limit; a single message too large to send (or to encode)
+    is dropped and counted. Raises ``ConnectionError`` if the connection is gone."""
+    try:
+        body = encode(frame(msgs))
+    except CodecError as error:
+        if len(msgs) == 1:
+            server.stats["dropped_unencodable"] += 1
+            log.error("%s cannot encode %s: %s", server.id, type(msgs[0]).__name__, error)
+            return
+        body = b""
+    if body and channel.fits(body):
+        channel.send_encoded(body)
+        server.stats["frames_out"] += 1
+    elif len(msgs) > 1:
+        half = len(msgs) // 2
+        send_in_frames(channel, frame, msgs[:half], server)
+        send_in_frames(channel, frame, msgs[half:], server)
+    else:
+        server.stats["dropped_oversize"] += 1
+        log.error("%s cannot send a %s of %d bytes", server.id, type(msgs[0]).__name__, len(body))
 
 
 class _PeerLink:
@@ -572,14 +715,10 @@ class _PeerLink:
         """Write one frame; ``False`` if the connection is gone (the caller queues)."""
         server = self.server
         try:
-            channel.send(("b", server.id, time.time(), msgs))
+            send_in_frames(channel, lambda part: ("b", server.id, time.time(), part), msgs, server)
         except ConnectionError:
             self.channel = None
             return False
-        except (FrameError, CodecError) as error:
-            server.stats["dropped_unencodable"] += len(msgs)
-            log.error("%s cannot send to %s: %s", server.id, self.peer, error)
-        server.stats["frames_out"] += 1
         return True
 
     async def run(self) -> None:
@@ -625,9 +764,24 @@ class _PeerLink:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr, each kind of message at most so often (:mod:`.log_limit`)."""
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RateLimit())
+
+
+def _raise_open_files_limit() -> None:
+    """Allow as many open files as the hard limit does: connections are capped by the
+    runtime (``client_connections_max``…), not by running out of descriptors."""
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY:
+            hard = 65536
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass
 
 
 def run_replica(config: ClusterConfig, node_id: str, start_at: float) -> str:
@@ -639,7 +793,46 @@ def run_replica(config: ClusterConfig, node_id: str, start_at: float) -> str:
     else:
         uvloop.install()
 
-    async def main() -> str:
-        return await ReplicaServer(config, node_id, start_at=start_at).serve()
+    os.umask(0o077)  # whatever the replica writes is its owner's only
+    _raise_open_files_limit()
 
-    return asyncio.run(main())
+    return asyncio.run(supervise(config, node_id, start_at))
+
+
+async def supervise(config: ClusterConfig, node_id: str, start_at: float) -> str:
+    """Run the replica; when it halts and its protocol is restartable, start a new
+    incarnation from its disk after a back-off (1 s, doubling to 30 s while it keeps
+    halting within a minute), until SIGTERM/SIGINT. A halt is the protocol's
+    translation of an omission into a crash; a restartable protocol recovers from a
+    crash, so the halted replica comes back as a follower instead of leaving the
+    cluster one server short for good. Returns why the last incarnation ended."""
+    stopping = asyncio.Event()
+    current: list[ReplicaServer] = []
+
+    def stop() -> None:
+        stopping.set()
+        for server in current:
+            server.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    halts: list[str] = []
+    backoff = RESTART_S_MIN
+    while True:
+        server = ReplicaServer(config, node_id, start_at=start_at, earlier_halts=halts)
+        current[:] = [server]
+        began = time.monotonic()
+        reason = await server.serve(install_signals=False)
+        if server.halted is None or not server.restartable or stopping.is_set():
+            return reason
+        halts.append(reason)
+        if time.monotonic() - began > RESTART_CALM_S:
+            backoff = RESTART_S_MIN
+        log.warning("%s halted (%s); it restarts from its disk in %.0f s", node_id, reason, backoff)
+        try:
+            await asyncio.wait_for(stopping.wait(), backoff)
+            return reason
+        except TimeoutError:
+            pass
+        backoff = min(RESTART_S_MAX, 2 * backoff)

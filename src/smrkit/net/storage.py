@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from smrkit.net.codec import decode, encode
+from smrkit.net.files import private_file
 
 FSYNC_POLICIES = ("always", "batch", "never")
 
@@ -46,6 +47,7 @@ class SqliteStorage:
             raise ValueError(f"fsync policy {fsync!r}; choose one of {', '.join(FSYNC_POLICIES)}")
         self.fsync = fsync
         self.path = path
+        private_file(path)  # SQLite gives its journal files the mode of the database
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit fsyncs the WAL; OFF: it does not.

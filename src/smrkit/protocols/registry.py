@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId
 from smrkit.core.node import Replica
+from smrkit.protocols.service import CLIENTS_MAX_DEFAULT
+
+MESSAGE_BYTES_MAX_DEFAULT = 4 * 1024 * 1024
+"""Half the TCP runtime's default frame limit: room for the frame's envelope and for
+several messages batched into one frame."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,15 @@ class ProtocolConfig:
     app: str
     delta_s: float
     tau_s: float
+    message_bytes_max: int = MESSAGE_BYTES_MAX_DEFAULT
+    """The largest message the runtime carries (bounded by ``encoded_bytes_bound``): a
+    protocol that ships parts of its log splits them to fit."""
+    sessions_max: int = CLIENTS_MAX_DEFAULT
+    """Client sessions the replicated service remembers (:mod:`smrkit.protocols.service`)."""
+    clients_trusted: bool = True
+    """Whether clients are correct, as every failure model of seed 001 assumes — so that
+    a client's word (``ClientRequest.previous``) is evidence. A real deployment cannot
+    assume it and turns it off."""
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,20 @@ commands, and the reply cache that makes retried commands take effect exactly on
 A client retries with the same ``(client, seq)``. Clients issue one command at a time,
 so one cache entry per client (its latest sequence number and the result) is enough to
 answer a retry without applying it twice; the cache is part of the replicated state, so
-a new primary answers retries of commands its predecessor applied. The cache is bounded
-(``clients_max``); the least recently active client is forgotten first.
+a new primary answers retries of commands its predecessor applied.
+
+Sessions. A client id is a *session*: it starts at sequence number 1 and the cache
+remembers it. The cache is bounded (``clients_max``): once more sessions are active,
+the one least recently active *expires* — the service forgets it. Expiry is driven by
+the log (by the order of applied commands, never by a clock), so every replica expires
+the same sessions at the same entry. Once a session has expired, a request of an
+unknown session (a sequence number above 1 from a client the service does not know)
+is refused with
+:data:`SESSION_EXPIRED`, never applied again: its command may have taken effect before
+the session expired, so the client learns that its outcome is unknown, as in Raft's
+client sessions. A client that cannot afford to have even its first command refused
+opens its session with :data:`SESSION_OPEN`, a command that changes nothing (so a
+replay of it is harmless) — the client library does.
 """
 
 from __future__ import annotations
@@ -21,26 +33,39 @@ from smrkit.core.ops import Command, Value
 from smrkit.core.state_machine import InvalidOperationError
 
 CLIENTS_MAX_DEFAULT = 10_000
+SESSION_OPEN = "open-session"
+"""The op that opens a session: applied like any command, it changes nothing."""
+SESSION_EXPIRED = "session expired"
+"""The start of the error of a request of a session the service has forgotten."""
 
 
 class Freshness(Enum):
     NEW = "new"  # never seen: apply it
     DUPLICATE = "duplicate"  # the latest command of this client: answer from the cache
     STALE = "stale"  # older than the latest: the client has moved on; ignore
+    EXPIRED = "expired"  # a later command of a session the service forgot: refuse
 
 
 class ReplicatedService:
     """Application state + applied log + reply cache."""
 
     def __init__(self, app: str, clients_max: int = CLIENTS_MAX_DEFAULT) -> None:
+        if clients_max < 1:
+            raise ValueError(f"a service remembers at least one session, not {clients_max}")
         self.app = make_app(app)
         self.log: list[Command] = []
         self._replies: dict[NodeId, tuple[int, Value]] = {}
         self._clients_max = clients_max
+        self.forgotten = 0
+        """Sessions expired so far. Until one has, every session ever opened is known,
+        and a later command of an unknown client is applied as new (only a protocol that
+        lost state could send one; the checkers then see what it lost)."""
 
     def freshness(self, client: NodeId, seq: int) -> Freshness:
         entry = self._replies.get(client)
-        if entry is None or seq > entry[0]:
+        if entry is None:
+            return Freshness.EXPIRED if seq > 1 and self.forgotten else Freshness.NEW
+        if seq > entry[0]:
             return Freshness.NEW
         return Freshness.DUPLICATE if seq == entry[0] else Freshness.STALE
 
@@ -58,6 +83,14 @@ class ReplicatedService:
         freshness = self.freshness(request.client, request.seq)
         if freshness is Freshness.STALE:
             return None
+        if freshness is Freshness.EXPIRED:
+            error = (
+                f"{SESSION_EXPIRED}: {request.client} is not among the {self._clients_max} "
+                "sessions the service remembers; the outcome of its last command is unknown; "
+                "open a new session"
+            )
+            out.send(src, ClientReply(request.client, request.seq, None, error))
+            return None
         if freshness is Freshness.DUPLICATE:
             result = self.cached_result(request.client, request.seq)
             out.send(src, ClientReply(request.client, request.seq, result))
@@ -72,7 +105,7 @@ class ReplicatedService:
     def execute(self, command: Command) -> Value:
         """Apply a command, log it and cache its result. Raises
         :class:`InvalidOperationError` (and changes nothing) if the application rejects it."""
-        result = self.app.apply(command.op)
+        result = None if command.op.f == SESSION_OPEN else self.app.apply(command.op)
         self.log.append(command)
         self._remember(command.client, command.seq, result)
         return result
@@ -83,6 +116,7 @@ class ReplicatedService:
         if len(self._replies) > self._clients_max:
             oldest = next(iter(self._replies))
             del self._replies[oldest]
+            self.forgotten += 1
 
     def clients_to_tell(self, configured: Sequence[NodeId]) -> list[NodeId]:
         """Whom a new primary tells about itself: the configured clients, then every

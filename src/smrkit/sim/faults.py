@@ -20,6 +20,9 @@ spec                                      meaning
 ``receive-omission:p3@0.2..0.9``          p3 omits to receive from anyone
 ``general-omission:p2@0.2..0.9``          p2 omits to send and to receive
 ``send-omission:c1->p2@0``                clients can be faulty too (seed 000)
+``restart:p1@2.0``                        a crashed p1 starts again at 2.0 with what it
+                                          saved (restartable protocols only; outside
+                                          every model of seed 001, where crashes last)
 ========================================  =============================================
 
 A window ``T..`` is open-ended; a single time ``T`` means "from T on" for link and
@@ -43,7 +46,9 @@ from dataclasses import dataclass
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId, is_client, is_server
 
-KINDS = ("crash", "link", "send-omission", "receive-omission", "general-omission")
+KINDS = ("crash", "link", "send-omission", "receive-omission", "general-omission", "restart")
+POINT_KINDS = ("crash", "restart")
+"""Kinds that happen at one instant, not over a window."""
 
 
 class FaultSpecError(ValueError):
@@ -76,9 +81,9 @@ class Fault:
     @property
     def spec(self) -> str:
         """The canonical spec string; ``parse_fault(f.spec) == f``."""
-        if self.kind == "crash":
+        if self.kind in POINT_KINDS:
             suffix = "" if self.after_sends is None else f"/{self.after_sends}"
-            return f"crash:{self.node}@{_fmt(self.start)}{suffix}"
+            return f"{self.kind}:{self.node}@{_fmt(self.start)}{suffix}"
         if self.kind == "link":
             sep = "->" if self.directed else "-"
             target = f"{self.node}{sep}{self.peer}"
@@ -132,9 +137,13 @@ def parse_fault(spec: str) -> Fault:
     if kind not in KINDS:
         raise FaultSpecError(f"unknown fault kind {kind!r} in {spec!r}; kinds: {', '.join(KINDS)}")
     probability = 1.0 if prob is None else _number(prob, spec, "probability")
-    if kind == "crash":
+    if kind in POINT_KINDS:
         if prob is not None:
-            raise FaultSpecError(f"a crash has no probability: {spec!r}")
+            raise FaultSpecError(f"a {kind} has no probability: {spec!r}")
+        if kind == "restart":
+            if re.fullmatch(_NODE, target) is None or not re.fullmatch(r"[0-9.eE+-]+", when):
+                raise FaultSpecError(f"bad restart {spec!r}: write restart:p1@2.0")
+            return Fault("restart", target, None, _number(when, spec, "time"))
         return _parse_crash(spec, target, when)
     start, end = _parse_window(spec, when)
     if kind == "link":
@@ -223,7 +232,9 @@ class FaultPlan:
         """Servers that are faulty in the sense of seed 001 (crash or omission)."""
         found: list[NodeId] = []
         for fault in self.faults:
-            if fault.kind != "link" and is_server(fault.node) and fault.node not in found:
+            if fault.kind in ("link", "restart") or not is_server(fault.node):
+                continue
+            if fault.node not in found:
                 found.append(fault.node)
         return found
 
@@ -256,7 +267,9 @@ def admissibility_problems(plan: FaultPlan, model: FailureModel, f: int) -> list
     allowed = _ALLOWED[model]
     faulty_links: set[frozenset[NodeId]] = set()
     for fault in plan.faults:
-        if fault.kind not in allowed:
+        if fault.kind == "restart":
+            problems.append(f"{fault.spec}: in seed 001's models a crashed server stays down")
+        elif fault.kind not in allowed:
             problems.append(f"{fault.spec}: {fault.kind} is outside the {model.value} model")
         if any(is_client(node) for node in fault.nodes()):
             problems.append(f"{fault.spec}: the {model.value} model assumes correct clients")

@@ -1,10 +1,10 @@
 """The discrete-event simulator: runs sans-I/O nodes in virtual time.
 
-Events wait in a heap ordered by ``(time, class, sequence number)``. At equal times
-faults come first (``crash:p1@1.0`` crashes p1 before anything else happens at 1.0), then
-node starts, then message deliveries, then timers — so a time-out at ``t + δ`` sees every
-message that was enqueued by ``t + δ``, as the model of seed 001 requires. The sequence
-number breaks the remaining ties in the order events were scheduled. Every source of
+Events wait in a heap ordered by the rule of :mod:`smrkit.sim.order`, which the TCP
+runtime follows too: by instant (to the nanosecond), then faults, node starts, message
+deliveries and timers — so a time-out at ``t + δ`` sees every message that was enqueued
+by ``t + δ``, as the model of seed 001 requires — then in the order events were
+scheduled. Every source of
 randomness is a ``random.Random`` seeded from the run's seed and a fixed name, so a run is
 a pure function of (configuration, seed): same seed, same trace, same ``trace_hash``.
 
@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from smrkit.core.messages import ClientReply, ClientRequest, Message
 from smrkit.core.node import ClientNode, Node, Out, Replica, Timer
+from smrkit.sim import order
 from smrkit.sim import trace as tr
 from smrkit.sim.faults import Fault, FaultPlan
 from smrkit.sim.network import SynchronousNetwork
+from smrkit.sim.order import event_key
 from smrkit.sim.trace import Event, Trace
 
-_FAULT, _START, _DELIVER, _TIMER = 0, 1, 2, 3
+_FAULT, _START, _DELIVER, _TIMER = order.FAULT, order.START, order.DELIVER, order.TIMER
 _REPLICA, _CLIENT, _OTHER = 0, 1, 2
 
 
@@ -53,6 +55,7 @@ class Simulator:
         settle_until_s: float = 0.0,
         drain_s: float = 0.0,
         stop_when_clients_done: bool | None = None,
+        rebuild: Callable[[str], Node] | None = None,
     ) -> None:
         ids = [node.id for node in nodes]
         if len(set(ids)) != len(ids):
@@ -71,6 +74,7 @@ class Simulator:
         self._net = network
         self._plan = plan
         self._fault_rng = random.Random(f"{seed}/faults")
+        self._seed = seed
         self._time_limit = time_limit_s
         self._settle_until = settle_until_s
         self._drain_s = drain_s
@@ -84,6 +88,7 @@ class Simulator:
         self._timers: dict[tuple[str, Timer], int] = {}
         self._crash_after: dict[str, tuple[int, str]] = {}
         self._prmy: dict[str, bool] = {}
+        self._applied: dict[str, int] = {}
         self._dest: dict[str, str | None] = {}
         self._open: set[tuple[str, int]] = set()
         self._storage: dict[str, dict[str, object]] = {node.id: {} for node in nodes}
@@ -100,13 +105,16 @@ class Simulator:
             if fault.kind in ("receive-omission", "general-omission"):
                 self._recv_rules.append(fault)
         self.trace = Trace(header, self._events)
+        self._rebuild = rebuild
+        """Builds a fresh node for a ``restart`` fault (a new incarnation that recovers
+        from what its predecessor saved)."""
         self._ran = False
 
     # --- scheduling -------------------------------------------------------------------
 
     def _push(self, at: float, klass: int, a: Any, b: Any, c: Any, d: Any) -> None:
         self._seq += 1
-        heapq.heappush(self._heap, (at, klass, self._seq, a, b, c, d))
+        heapq.heappush(self._heap, (event_key(at, klass, self._seq), at, a, b, c, d))
 
     def run(self) -> Trace:
         """Run until the event queue is empty or the time limit is reached — or, with
@@ -126,10 +134,11 @@ class Simulator:
         pop = heapq.heappop
         limit = self._time_limit
         while heap:
-            if heap[0][0] > limit:
+            if heap[0][1] > limit:
                 self.now = limit
                 break
-            t, klass, _, a, b, c, d = pop(heap)
+            key, t, a, b, c, d = pop(heap)
+            klass = key[1]
             self.now = t
             self.steps += 1
             if klass == _DELIVER:
@@ -144,7 +153,7 @@ class Simulator:
                 self._stop_when_clients_done = False
                 self._settle_until = max(self._settle_until, t + self._drain_s)
                 self._stopping = True
-            if self._stopping and (not heap or heap[0][0] > self._settle_until):
+            if self._stopping and (not heap or heap[0][1] > self._settle_until):
                 break
         self._events.append((self.now, tr.END, None, None, None, None))
         return self.trace
@@ -191,12 +200,31 @@ class Simulator:
 
     def _fault(self, phase: str, fault: Fault) -> None:
         self._events.append((self.now, tr.FAULT, None, None, None, (phase, fault.spec)))
+        if fault.kind == "restart":
+            self._restart(fault.node)
+            return
         if fault.kind != "crash" or fault.node in self._down:
             return
         if fault.after_sends is None:
             self._take_down(fault.node, tr.CRASH, fault.spec)
         else:
             self._crash_after[fault.node] = (fault.after_sends, fault.spec)
+
+    def _restart(self, node_id: str) -> None:
+        """A new incarnation of a crashed or halted node: built afresh, its pending timers
+        forgotten, started with what it saved (``out.saved``)."""
+        if node_id not in self._down:
+            return
+        if self._rebuild is None or self._kind[node_id] != _REPLICA:
+            raise SimulationError(f"cannot restart {node_id}: only a replica restarts")
+        del self._down[node_id]
+        self._crash_after.pop(node_id, None)
+        for key in [key for key in self._timers if key[0] == node_id]:
+            del self._timers[key]
+        node = self._rebuild(node_id)
+        self._nodes[node_id] = node
+        self._outs[node_id] = Out(random.Random(f"{self._seed}/node/{node_id}/{self.now!r}"))
+        self._start(node_id)
 
     # --- a node's step ------------------------------------------------------------------
 
@@ -243,7 +271,9 @@ class Simulator:
                 else:
                     self._seq += 1
                     gen = self._seq
-                    heapq.heappush(self._heap, (at, _TIMER, gen, node_id, timer, gen, None))
+                    heapq.heappush(
+                        self._heap, (event_key(at, _TIMER, gen), at, node_id, timer, gen, None)
+                    )
                     self._timers[timer_key] = gen
             out.timers.clear()
         if crash is not None:
@@ -261,8 +291,12 @@ class Simulator:
         if count != applied_before:
             if count < applied_before:
                 raise SimulationError(f"{node_id}'s applied log shrank at t={self.now:.6f}")
-            for index in range(applied_before, count):
+            # A restarted replica applies again what it recovered: only what goes beyond
+            # what its earlier incarnations applied is news.
+            recorded = self._applied.get(node_id, 0)
+            for index in range(max(applied_before, recorded), count):
                 self._events.append((self.now, tr.APPLY, node_id, None, index + 1, applied[index]))
+            self._applied[node_id] = max(recorded, count)
 
     def _observe_client(self, node_id: str, node: ClientNode) -> None:
         dest = node.dest
@@ -292,7 +326,7 @@ class Simulator:
                 return
         at = self._net.delivery_time(src, dst, now)
         self._seq += 1
-        heapq.heappush(self._heap, (at, _DELIVER, self._seq, mid, src, dst, msg))
+        heapq.heappush(self._heap, (event_key(at, _DELIVER, self._seq), at, mid, src, dst, msg))
 
     def _take_down(self, node_id: str, kind: str, reason: str) -> None:
         self._down[node_id] = "crashed" if kind == tr.CRASH else "halted"

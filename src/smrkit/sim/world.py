@@ -17,7 +17,13 @@ from smrkit import __version__
 from smrkit.core.ids import client_ids, server_ids
 from smrkit.core.node import Node
 from smrkit.protocols.client import StandardClient
-from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets, get_protocol
+from smrkit.protocols.registry import (
+    MESSAGE_BYTES_MAX_DEFAULT,
+    ProtocolConfig,
+    ProtocolSpec,
+    Targets,
+    get_protocol,
+)
 from smrkit.sim.faults import FaultPlan, FaultSpecError, admissibility_problems
 from smrkit.sim.network import SynchronousNetwork
 from smrkit.sim.simulator import Simulator
@@ -108,13 +114,17 @@ def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
 
 
 def build_simulator(
-    config: SimConfig, extra_nodes: Sequence[Node] = ()
+    config: SimConfig,
+    extra_nodes: Sequence[Node] = (),
+    *,
+    message_bytes_max: int = MESSAGE_BYTES_MAX_DEFAULT,
 ) -> tuple[Simulator, SimRun]:
     """The simulator for ``config`` and the (not yet run) description of its run.
 
     ``extra_nodes`` join the run beside the servers and clients — an adversary, a probe,
-    a stranger sending garbage; they are not part of the configuration, so a run with
-    them replays only from code, not from its trace header."""
+    a stranger sending garbage — and ``message_bytes_max`` is the protocols' largest
+    message; neither is part of the configuration, so a run that changes them replays
+    only from code, not from its trace header."""
     spec, n = _check(config)
     f = spec.tolerated(n)
     servers = server_ids(n)
@@ -135,7 +145,9 @@ def build_simulator(
         )
     except WorkloadError as error:
         raise ConfigError(str(error)) from None
-    protocol_config = ProtocolConfig(servers, clients, config.app, config.delta_s, config.tau_s)
+    protocol_config = ProtocolConfig(
+        servers, clients, config.app, config.delta_s, config.tau_s, message_bytes_max
+    )
     nodes: list[Node] = list(spec.build(protocol_config))
     nodes.extend(
         StandardClient(client, servers, workload, timeout_s=timeout, think_s=config.think_s)
@@ -159,8 +171,21 @@ def build_simulator(
     # After the last fault, leave time for a failover (at most f·δ + τ here), for the
     # clients to hear of it and retry, twice over: the run shows what the faults did.
     settle = 2 * (config.tau_s + (n + 2) * config.delta_s) + timeout
+    if any(fault.kind == "restart" for fault in plan.faults) and not spec.restartable:
+        raise ConfigError(
+            f"{spec.name} is crash-stop: a crashed replica does not restart; "
+            "use a restartable protocol (an omission one)"
+        )
+    for fault in plan.faults:
+        if fault.kind == "restart" and fault.node not in servers:
+            raise ConfigError(f"{fault.spec}: only servers restart")
+
+    def rebuild(node_id: str) -> Node:
+        return next(node for node in spec.build(protocol_config) if node.id == node_id)
+
     simulator = Simulator(
         nodes,
+        rebuild=rebuild,
         seed=config.seed,
         network=network,
         plan=plan,
@@ -188,9 +213,14 @@ def build_simulator(
     return simulator, run
 
 
-def run_simulation(config: SimConfig, extra_nodes: Sequence[Node] = ()) -> SimRun:
+def run_simulation(
+    config: SimConfig,
+    extra_nodes: Sequence[Node] = (),
+    *,
+    message_bytes_max: int = MESSAGE_BYTES_MAX_DEFAULT,
+) -> SimRun:
     """Build and run the world of ``config``."""
-    simulator, run = build_simulator(config, extra_nodes)
+    simulator, run = build_simulator(config, extra_nodes, message_bytes_max=message_bytes_max)
     started = time.perf_counter()
     simulator.run()
     run.wall_s = time.perf_counter() - started

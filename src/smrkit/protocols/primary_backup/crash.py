@@ -110,7 +110,7 @@ class CrashReplica(Replica):
         self.clients = config.clients
         self.tau_s = config.tau_s
         self.delta_s = config.delta_s
-        self.service = ReplicatedService(config.app)
+        self.service = ReplicatedService(config.app, config.sessions_max)
         self.applied = self.service.log
         self.primary: NodeId = self.servers[0]
         self.dead: set[NodeId] = set()

@@ -13,7 +13,9 @@ finds that run, and ``smrkit worlds --replicas 4 --f 2`` replays seed 000's argu
 Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover at most
 ``τ + 2f·δ``; as a (k, Δ)-bofo service, at most f outages of at most ``τ + (2f + 38)·δ``
 (a primary that drops one client's messages is found out only when that client turns to
-another server, after three time-outs of 8δ, and a backup tells the primary).
+another server, after three time-outs of 8δ, and a backup tells the primary — on the
+client's word, which counts only where clients are correct, as the model assumes: the
+TCP runtime takes no client's word, see :mod:`.quorum`).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ class LinkReplica(Replica):
         self.f = len(self.servers) - 2
         self.slots = 1 + sum(1 for m in range(1, self.f + 1) if 2 * m * self.delta_s < self.tau_s)
         self.relay = Relay(node_id, self.servers)
-        self.service = ReplicatedService(config.app)
+        self.service = ReplicatedService(config.app, config.sessions_max)
         self.applied = self.service.log
         self.primary: NodeId = self.servers[0]
         self.dead: set[NodeId] = set()

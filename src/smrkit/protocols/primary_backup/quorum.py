@@ -31,18 +31,62 @@ entries only once they are committed, so no replica ever has to undo one.
 Failover. The primary fails just after a heartbeat; the next heartbeat is missed at
 ``(k+1)·τ``, the votes reach the candidate by ``(k+1)·τ + 2δ``, and each of up to f − 1
 further crashes among the candidates adds 2δ: at most ``τ + 2f·δ``.
+
+Rounds meet at their edges. With 2δ = τ (the real cluster's default) round k's lease
+check and last election fall due at the very instant round k + 1 starts. The engine
+does not depend on the order a runtime gives them: round k + 1 begins by settling
+round k's business due at that instant (the lease check, the election, a takeover's
+settling — each idempotent), so a primary that lost its followers halts, and a new
+primary's first heartbeat already says it is the primary.
+
+Logs in parts, never whole. Every message that carries log entries carries only what
+its receiver lacks, in parts of at most ``message_bytes_max`` (estimated with
+:func:`smrkit.core.sizes.encoded_bytes_bound`). Committed entries are the same at every
+server, so a vote carries the voter's log from the lower of the two commit points
+(the candidate's, as its heartbeat of the round said, and the voter's own), and a
+takeover carries the new primary's log from the follower's commit point. A follower
+that missed updates asks its primary once (``Behind``) and gets one part
+(``Sync``); it asks for the next part when that one arrives, again after 2δ without
+an answer, never on every update. A server whose commit point is more than
+``LAG_ENTRIES_MAX`` entries behind the best one heard this round (a restarted replica)
+neither stands nor votes: it fetches committed entries part by part from the server
+that has most (``Fetch``/``Committed``), even when there is no primary, and takes part
+again once it has caught up — so a vote or a takeover never has to carry a long gap
+within 2δ.
+
+A client's word is evidence only where clients are correct. A client whose attempt
+went unanswered says so on its next one (``ClientRequest.previous``), directly or
+through a backup (``Unanswered``), and a primary that finds it never received the
+attempt, or that its reply never arrived, halts: it omits messages. That is sound
+under the failure models of seed 001, which assume correct clients, and it is how a
+primary that drops one client's messages is found out. It is not sound against a
+client that lies — and no word of a client's can be made sound: seed 000's argument is
+that a server cannot tell its own omission from a client's, and a client that omits
+on purpose is one. Nothing a correct server observes of its links to clients can
+confirm the word either; only servers can corroborate, and they see nothing of those
+links. So with ``clients_trusted`` off (the TCP runtime, whose clients hold only a
+shared token) the engine takes no client's word, and a lone client cannot halt a
+correct replica; server-to-server omissions are still detected by the leases, and on
+TCP a correct replica does not silently lose a client's message on a live connection.
+
+Desertion is for one round. A follower deserts its primary for the round in which it
+missed the heartbeat, and does not vote for it in that round (a late heartbeat does
+not make it a candidate). A server that restarts comes back as a follower and is a
+candidate like any other: a deserter that kept excluding it would deadlock the vote.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
-from smrkit.core.node import Out, Replica, Timer
+from smrkit.core.node import SAME_INSTANT_S, Out, Replica, Timer
 from smrkit.core.ops import Command
+from smrkit.core.sizes import encoded_bytes_bound
 from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, Targets
 from smrkit.protocols.service import Freshness, ReplicatedService
 
@@ -52,6 +96,13 @@ primary that drops one client's requests is found out only then."""
 
 EPOCHS_PER_ROUND = 64
 """Epoch of the election in sub-round m of round k: ``k·64 + m + 1`` (0 is p1's start)."""
+
+LAG_ENTRIES_MAX = 1024
+"""A server whose commit point is further than this behind the best commit point heard
+in the round neither stands for election nor votes: it catches up first."""
+
+PART_OVERHEAD_BYTES = 256
+"""Room for a log-carrying message's other fields when its entries are sized."""
 
 # --- messages -------------------------------------------------------------------------
 
@@ -73,22 +124,32 @@ class HeartbeatAck(Message):
 
 @dataclass(frozen=True, slots=True)
 class Vote(Message):
-    """A deserter's vote in sub-round ``sub`` of ``round``, with its whole log."""
+    """A deserter's vote in sub-round ``sub`` of ``round``: its log, whose last entry
+    is of epoch ``last_epoch`` and which has ``length`` entries, sent from entry
+    ``start`` on (the entries before are committed, the candidate has them). A long
+    log comes in several votes with successive ``start``."""
 
     round: int
     sub: int
+    last_epoch: int
+    length: int
+    start: int
     epochs: tuple[int, ...]
     commands: tuple[Command, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Takeover(Message):
-    """The new primary of ``epoch`` and its log (entries ``1 … len``)."""
+    """The new primary of ``epoch``: its log from entry ``start`` on (the follower has
+    the entries before, committed), the first part of ``length`` entries; the other
+    parts follow as :class:`Sync`."""
 
     epoch: int
+    start: int
     epochs: tuple[int, ...]
     commands: tuple[Command, ...]
     commit: int
+    length: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +187,28 @@ class Unanswered(Message):
 
 @dataclass(frozen=True, slots=True)
 class Sync(Message):
+    """A part of the primary's log, from entry ``start`` on; the whole log has
+    ``length`` entries."""
+
     epoch: int
+    start: int
+    epochs: tuple[int, ...]
+    commands: tuple[Command, ...]
+    commit: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch(Message):
+    """A server far behind asks any other for committed entries after ``have``."""
+
+    have: int
+
+
+@dataclass(frozen=True, slots=True)
+class Committed(Message):
+    """Committed entries from ``start`` on; the sender has committed ``commit``."""
+
     start: int
     epochs: tuple[int, ...]
     commands: tuple[Command, ...]
@@ -140,7 +222,7 @@ DESERT = "desert"  # (DESERT, k): k·τ + δ
 VOTE = "vote"  # (VOTE, k, m): k·τ + δ + 2mδ
 ELECT = "elect"  # (ELECT, k, m): k·τ + 2δ + 2mδ
 LEASE = "lease"  # (LEASE, k): k·τ + 2δ
-SETTLE = "settle"  # (SETTLE, epoch): takeover + 2δ
+SETTLE = "settle"  # (SETTLE, epoch): the election's instant + 2δ
 COMMIT_BY = "commit-by"  # (COMMIT_BY, index): update + 2δ
 
 
@@ -154,12 +236,13 @@ class QuorumReplica(Replica):
         self.clients = config.clients
         self.tau_s = config.tau_s
         self.delta_s = config.delta_s
+        self.part_bytes_max = max(1, config.message_bytes_max - PART_OVERHEAD_BYTES)
         self.f = (len(self.servers) - 1) // 2
         # Sub-rounds end before the next round starts (2(m + 1)δ < τ), so a vote of
         # round k never meets a heartbeat of round k + 1.
         fitting = sum(1 for m in range(self.f) if 2 * (m + 1) * self.delta_s < self.tau_s)
         self.subs = max(1, fitting)
-        self.service = ReplicatedService(config.app)
+        self.service = ReplicatedService(config.app, config.sessions_max)
         self.applied = self.service.log
         self.entries: list[Command] = []
         self.epochs: list[int] = []
@@ -169,43 +252,97 @@ class QuorumReplica(Replica):
         self.round = 0
         self.acked_round = -1
         self.heard: dict[NodeId, int] = {}
-        self.deserted: NodeId | None = None
+        self.commits: dict[NodeId, tuple[int, int]] = {}
+        """Each server's commit point as its latest heartbeat said: ``(round, commit)``."""
+        self.deserted: tuple[NodeId, int] | None = None
+        """The primary this server deserted, and in which round (it is no candidate in
+        that round)."""
         self.deserted_round = -1
-        self.votes: dict[
-            tuple[int, int], dict[NodeId, tuple[tuple[int, ...], tuple[Command, ...]]]
-        ] = {}
+        self.votes: dict[tuple[int, int], dict[NodeId, list[Any] | None]] = {}
+        """Ballots by (round, sub-round): ``[last epoch, length, epochs, commands, base]``
+        of a voter's log as received so far, ``base`` the committed entries it started
+        from (``None``: this server's own, read at election)."""
         self.lease_round: int | None = None
         self.lease_acks: set[NodeId] = set()
         self.settling = False
+        self.settle_at = math.inf
         self.match: dict[NodeId, int] = {}
         self.waiting: dict[int, tuple[NodeId, ClientRequest]] = {}
         self.held: list[tuple[NodeId, ClientRequest]] = []
         self.client_timeout_s = client_timeout(config.delta_s, config.tau_s)
+        self.clients_trusted = config.clients_trusted
         self.serving_since = 0.0 if node_id == self.servers[0] else math.inf
         self.replied_at: dict[NodeId, tuple[int, float]] = {}
         self.in_sync = True
         """Whether this log is a prefix of the current primary's: only then may the
         primary's commit point be applied to it."""
+        self.asked: tuple[NodeId, int, float] | None = None
+        """The catch-up request under way: to whom, from which entry on, and when."""
         self._saved = (0, 0, 0)
         self._changed_from = 0
 
     # --- roles --------------------------------------------------------------------------
 
-    def become_primary(self, epoch: int, out: Out) -> None:
-        """Won an election: adopt the best log among the votes, announce it, and serve
-        once f servers hold it (or halt)."""
+    def become_primary(
+        self, epoch: int, elected_at: float, out: Out, voters: dict[NodeId, int]
+    ) -> None:
+        """Won the election due at ``elected_at``: announce the adopted log to every
+        server (what each lacks, in parts), and serve once f servers hold all of it
+        (or halt) 2δ later. ``voters`` maps each voter to a commit point it surely has
+        (where its vote started)."""
         self.is_primary = True
         self.primary = self.id
         self.epoch = epoch
         self.settling = True
+        # From the election's instant, not from when the step ran: a late step must not
+        # move the deadline (a runtime orders timers by their instants).
+        self.settle_at = elected_at + 2 * self.delta_s
         self.serving_since = math.inf
         self.match = {}
-        takeover = Takeover(epoch, tuple(self.epochs), tuple(self.entries), self.commit)
-        out.send_all(self.others, takeover)
+        self.asked = None
+        length = len(self.entries)
+        for server in self.others:
+            known = max(self.commits.get(server, (-1, 0))[1], voters.get(server, 0))
+            start = min(known, self.commit) + 1
+            # A voter gets all it lacks (the takeover waits for it; it was not far behind
+            # when it voted). Any other server far behind gets the first part and asks
+            # for the rest.
+            lagging = server not in voters and known + LAG_ENTRIES_MAX < self.commit
+            first = True
+            for begin, end in self._parts(start, length, only_first=lagging):
+                epochs, commands = (
+                    tuple(self.epochs[begin - 1 : end]),
+                    tuple(self.entries[begin - 1 : end]),
+                )
+                if first:
+                    out.send(server, Takeover(epoch, begin, epochs, commands, self.commit, length))
+                    first = False
+                else:
+                    out.send(server, Sync(epoch, begin, epochs, commands, self.commit, length))
         out.send_all(self.service.clients_to_tell(self.clients), PrimaryHint(self.id, epoch))
-        out.set_timer((SETTLE, epoch), 2 * self.delta_s)
+        out.set_timer_at((SETTLE, epoch), self.settle_at)
 
     # --- log ----------------------------------------------------------------------------
+
+    def _parts(self, start: int, end: int, *, only_first: bool = False) -> list[tuple[int, int]]:
+        """Entries ``start … end`` of this log cut into parts ``(first, last)`` of at most
+        ``part_bytes_max`` (at least one entry each); ``[(start, start - 1)]`` if empty."""
+        parts: list[tuple[int, int]] = []
+        begin = start
+        while begin <= end:
+            size = 0
+            last = begin - 1
+            while last < end:
+                entry = encoded_bytes_bound(self.entries[last]) + 9
+                if last >= begin and size + entry > self.part_bytes_max:
+                    break
+                size += entry
+                last += 1
+            parts.append((begin, last))
+            if only_first:
+                break
+            begin = last + 1
+        return parts or [(start, start - 1)]
 
     def _adopt(self, epochs: tuple[int, ...], commands: tuple[Command, ...]) -> bool:
         """Replace the uncommitted tail by another log (committed entries never change);
@@ -226,6 +363,32 @@ class QuorumReplica(Replica):
         self.epochs = list(epochs)
         self.commit = min(self.commit, len(self.entries))
         return True
+
+    def _splice(
+        self, start: int, epochs: tuple[int, ...], commands: tuple[Command, ...], length: int
+    ) -> bool:
+        """Take a part of another log (entries ``start …`` of a log of ``length``): this
+        log up to ``start - 1`` and the part. A part that ends before this server's
+        applied entries, with more parts to come, keeps them (they are committed, so the
+        other log has them too). ``False`` if the part disagrees with applied entries."""
+        keep = start - 1
+        assert keep <= len(self.entries), (keep, len(self.entries))
+        new_epochs = (*self.epochs[:keep], *epochs)
+        new_commands = (*self.entries[:keep], *commands)
+        applied = len(self.applied)
+        if len(new_commands) < min(applied, length):
+            overlap = len(new_commands)
+            if tuple(self.entries[keep:overlap]) != commands:
+                self.note("adopted log disagrees with applied entries")
+                return False
+            new_epochs = (*new_epochs, *self.epochs[overlap:applied])
+            new_commands = (*new_commands, *self.entries[overlap:applied])
+        return self._adopt(new_epochs, new_commands)
+
+    def _held_of_epoch(self) -> int:
+        """How many entries of the current primary's log this server surely holds: all
+        of its log once it is in sync, else only the committed ones."""
+        return len(self.entries) if self.in_sync else self.commit
 
     def _advance(self, commit: int) -> None:
         """Entries up to ``commit`` are committed: apply them."""
@@ -263,10 +426,12 @@ class QuorumReplica(Replica):
         self.epoch = epoch_saved
         self._advance(commit_saved)
         self._saved = (len(self.entries), self.epoch, self.commit)
+        self._changed_from = len(self.entries)
         self.primary = None
         self.serving_since = math.inf
         self.round = math.ceil(out.now / self.tau_s)
         self.heard[self.id] = self.round
+        self.commits[self.id] = (self.round, self.commit)
         out.set_timer_at(ROUND, self.round * self.tau_s)
 
     def _persist(self, out: Out) -> None:
@@ -295,7 +460,9 @@ class QuorumReplica(Replica):
 
     def _on_timer(self, timer: Timer, out: Out) -> None:
         if timer == ROUND:
-            self._start_round(self.round + 1, out)
+            self._close_round(self.round, out)
+            if not self._halting(out):
+                self._start_round(self.round + 1, out)
             return
         assert isinstance(timer, tuple), timer
         kind = timer[0]
@@ -314,6 +481,10 @@ class QuorumReplica(Replica):
             if self.is_primary and self.commit < timer[1]:
                 out.halt(f"update {timer[1]} not acknowledged by a quorum within 2δ")
 
+    @staticmethod
+    def _halting(out: Out) -> bool:
+        return out.halt_reason is not None
+
     def _on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
@@ -325,8 +496,7 @@ class QuorumReplica(Replica):
             if self.is_primary and msg.round == self.lease_round and msg.epoch == self.epoch:
                 self.lease_acks.add(src)
         elif isinstance(msg, Vote):
-            if msg.sub < self.subs:
-                self.votes.setdefault((msg.round, msg.sub), {})[src] = (msg.epochs, msg.commands)
+            self._on_vote(src, msg)
         elif isinstance(msg, Takeover):
             self._on_takeover(src, msg, out)
         elif isinstance(msg, Ack):
@@ -335,19 +505,13 @@ class QuorumReplica(Replica):
             self._on_update(src, msg, out)
         elif isinstance(msg, Behind):
             if self.is_primary and msg.epoch == self.epoch:
-                start = msg.have + 1
-                out.send(
-                    src,
-                    Sync(
-                        self.epoch,
-                        start,
-                        tuple(self.epochs[msg.have :]),
-                        tuple(self.entries[msg.have :]),
-                        self.commit,
-                    ),
-                )
+                self._send_part(src, msg.have, out)
         elif isinstance(msg, Sync):
             self._on_sync(src, msg, out)
+        elif isinstance(msg, Fetch):
+            self._on_fetch(src, msg, out)
+        elif isinstance(msg, Committed):
+            self._on_committed(src, msg, out)
         elif isinstance(msg, Unanswered):
             self._on_unanswered(msg, out)
         else:
@@ -358,6 +522,7 @@ class QuorumReplica(Replica):
     def _start_round(self, k: int, out: Out) -> None:
         self.round = k
         self.heard[self.id] = k
+        self.commits[self.id] = (k, self.commit)
         self.votes = {key: v for key, v in self.votes.items() if key[0] >= k - 1}
         beat = Heartbeat(k, self.epoch, self.is_primary, len(self.entries), self.commit)
         out.send_all(self.others, beat)
@@ -370,8 +535,30 @@ class QuorumReplica(Replica):
             out.set_timer_at((DESERT, k), start + self.delta_s)
         out.set_timer_at(ROUND, start + self.tau_s)
 
+    def _close_round(self, k: int, out: Out) -> None:
+        """Round k's business due at the instant round k + 1 starts, done before it
+        starts, whatever order the runtime fires timers due at one instant in: the
+        lease check, the last sub-round's election, a takeover's settling. Each is
+        idempotent; those due earlier have already run and change nothing now."""
+        end = k * self.tau_s + self.tau_s
+
+        def due(at: float) -> bool:
+            return abs(at - end) <= SAME_INSTANT_S
+
+        if due(k * self.tau_s + 2 * self.delta_s):
+            self._check_lease(k, out)
+        last = self.subs - 1
+        if not self._halting(out) and due(k * self.tau_s + (2 + 2 * last) * self.delta_s):
+            self._elect(k, last, out)
+        if not self._halting(out) and self.settling and due(self.settle_at):
+            self._settle(self.epoch, out)
+
     def _on_heartbeat(self, src: NodeId, beat: Heartbeat, out: Out) -> None:
         self.heard[src] = max(self.heard.get(src, -1), beat.round)
+        if beat.round >= self.commits.get(src, (-1, 0))[0]:
+            self.commits[src] = (beat.round, beat.commit)
+        if not self.is_primary and self.primary is None and not beat.primary:
+            self._fetch_if_far_behind(src, beat.commit, out)
         if self.is_primary or not beat.primary or beat.epoch < self.epoch:
             return
         if self.primary is None:
@@ -385,6 +572,7 @@ class QuorumReplica(Replica):
             # A newer primary whose takeover this server missed (or a restart): its own
             # tail may be another epoch's, so it commits nothing until a Sync replaces it.
             self.in_sync = False
+            self.asked = None
         self.primary = src
         self.epoch = beat.epoch
         self.deserted = None
@@ -392,8 +580,8 @@ class QuorumReplica(Replica):
         out.send(src, HeartbeatAck(beat.round, beat.epoch))
         if self.in_sync:
             self._advance(beat.commit)
-        if not self.in_sync or beat.log_length > len(self.entries) or self.commit < beat.commit:
-            out.send(src, Behind(self.epoch, self.commit))
+        if not self.in_sync or beat.log_length > len(self.entries):
+            self._ask(out)
 
     def _check_lease(self, k: int, out: Out) -> None:
         if self.is_primary and self.lease_round == k and len(self.lease_acks) < self.f:
@@ -403,39 +591,89 @@ class QuorumReplica(Replica):
         if self.is_primary or self.acked_round >= k:
             return
         if self.primary is not None:
-            self.deserted = self.primary
+            self.deserted = (self.primary, k)
         self.primary = None
         self.deserted_round = k
         self._vote(k, 0, out)
 
+    def _best_commit(self, k: int) -> int:
+        return max(commit for r, commit in self.commits.values() if r >= k)
+
     def _candidates(self, k: int) -> list[NodeId]:
-        return [s for s in self.servers if self.heard.get(s, -1) >= k and s != self.deserted]
+        """Who may stand in round k: servers heard this round, but not the primary
+        deserted this round, nor a server whose heartbeat of the round said it is far
+        behind. Voters that heard the same heartbeats agree on the list."""
+        floor = self._best_commit(k) - LAG_ENTRIES_MAX
+        return [
+            s
+            for s in self.servers
+            if self.heard.get(s, -1) >= k
+            and self.deserted != (s, k)
+            and self.commits.get(s, (-1, 0))[0] >= k
+            and self.commits[s][1] >= floor
+        ]
 
     def _vote(self, k: int, m: int, out: Out) -> None:
         if self.is_primary or self.primary is not None or k != self.round or m >= self.subs:
             return
+        if self.commit + LAG_ENTRIES_MAX < self._best_commit(k):
+            return  # far behind: catch up first (``_fetch_if_far_behind``)
         candidates = self._candidates(k)
         if m >= len(candidates):
             return
         candidate = candidates[m]
-        log = (tuple(self.epochs), tuple(self.entries))
         if candidate == self.id:
-            self.votes.setdefault((k, m), {})[self.id] = log
+            self.votes.setdefault((k, m), {})[self.id] = None
             out.set_timer_at((ELECT, k, m), k * self.tau_s + (2 + 2 * m) * self.delta_s)
         else:
-            out.send(candidate, Vote(k, m, *log))
+            start = min(self.commits[candidate][1], self.commit) + 1
+            last_epoch = self.epochs[-1] if self.epochs else -1
+            for begin, end in self._parts(start, len(self.entries)):
+                part = (tuple(self.epochs[begin - 1 : end]), tuple(self.entries[begin - 1 : end]))
+                out.send(candidate, Vote(k, m, last_epoch, len(self.entries), begin, *part))
         if m + 1 < self.subs:
             out.set_timer_at((VOTE, k, m + 1), k * self.tau_s + (3 + 2 * m) * self.delta_s)
 
-    def _elect(self, k: int, m: int, out: Out) -> None:
-        ballots = self.votes.get((k, m), {})
-        if self.is_primary or self.primary is not None or len(ballots) < self.f + 1:
+    def _on_vote(self, src: NodeId, vote: Vote) -> None:
+        """Collect a ballot, part by part: the first part is completed with this server's
+        own committed entries."""
+        if vote.sub >= self.subs:
             return
-        epochs, commands = max(
-            ballots.values(), key=lambda log: (log[0][-1] if log[0] else -1, len(log[1]))
-        )
-        self._adopt(epochs, commands)
-        self.become_primary(k * EPOCHS_PER_ROUND + m + 1, out)
+        ballots = self.votes.setdefault((vote.round, vote.sub), {})
+        ballot = ballots.get(src)
+        if ballot is None:
+            keep = vote.start - 1
+            if keep > self.commit:
+                self.note("vote from beyond my commit point")
+                return
+            ballot = [vote.last_epoch, vote.length, self.epochs[:keep], self.entries[:keep], keep]
+            ballots[src] = ballot
+        elif vote.start != len(ballot[3]) + 1:
+            self.note("vote part out of order")
+            return
+        ballot[2].extend(vote.epochs)
+        ballot[3].extend(vote.commands)
+
+    def _elect(self, k: int, m: int, out: Out) -> None:
+        if self.is_primary or self.primary is not None:
+            return
+        logs: list[tuple[tuple[int, int], list[int], list[Command]]] = []
+        voters: dict[NodeId, int] = {}
+        for voter, ballot in self.votes.get((k, m), {}).items():
+            if ballot is None:
+                last = self.epochs[-1] if self.epochs else -1
+                logs.append(((last, len(self.entries)), self.epochs, self.entries))
+            elif len(ballot[3]) == ballot[1]:
+                logs.append(((ballot[0], ballot[1]), ballot[2], ballot[3]))
+                voters[voter] = ballot[4]
+            else:
+                self.note(f"incomplete vote from {voter}")
+        if len(logs) < self.f + 1:
+            return
+        _, epochs, commands = max(logs, key=lambda log: log[0])
+        self._adopt(tuple(epochs), tuple(commands))
+        elected_at = k * self.tau_s + (2 + 2 * m) * self.delta_s
+        self.become_primary(k * EPOCHS_PER_ROUND + m + 1, elected_at, out, voters)
 
     def _on_takeover(self, src: NodeId, takeover: Takeover, out: Out) -> None:
         if takeover.epoch <= self.epoch:
@@ -444,16 +682,22 @@ class QuorumReplica(Replica):
         if self.is_primary:
             self.note("takeover while primary")
             return
-        self.in_sync = self._adopt(takeover.epochs, takeover.commands)
+        if takeover.start - 1 > self.commit:
+            self.in_sync = False  # a takeover from beyond what this server has: ask
+        else:
+            self.in_sync = self._splice(
+                takeover.start, takeover.epochs, takeover.commands, takeover.length
+            )
         self.epoch = takeover.epoch
         self.primary = src
         self.deserted = None
+        self.asked = None
         if self.in_sync:
             self._advance(takeover.commit)
-        out.send(src, Ack(self.epoch, len(self.entries)))
+        out.send(src, Ack(self.epoch, self._held_of_epoch()))
 
     def _settle(self, epoch: int, out: Out) -> None:
-        if not self.is_primary or epoch != self.epoch:
+        if not self.is_primary or epoch != self.epoch or not self.settling:
             return
         holders = sum(1 for length in self.match.values() if length >= len(self.entries))
         if holders < self.f:
@@ -466,13 +710,83 @@ class QuorumReplica(Replica):
         for src, request in held:
             self._on_request(src, request, out)
 
+    # --- catching up --------------------------------------------------------------------
+
+    def _ask(self, out: Out) -> None:
+        """Ask the primary for what this server misses: once, and again only if no part
+        came within 2δ (it was lost). From the commit point if this log may hold another
+        epoch's tail, else from its end."""
+        assert self.primary is not None
+        have = self.commit if not self.in_sync else len(self.entries)
+        if self.asked is not None:
+            to, asked_have, at = self.asked
+            if to == self.primary and asked_have == have and out.now < at + 2 * self.delta_s:
+                return
+        self.asked = (self.primary, have, out.now)
+        out.send(self.primary, Behind(self.epoch, have))
+
+    def _send_part(self, dst: NodeId, have: int, out: Out) -> None:
+        """Answer a ``Behind``: the next part of this primary's log after entry ``have``."""
+        have = min(have, len(self.entries))
+        begin, end = self._parts(have + 1, len(self.entries), only_first=True)[0]
+        epochs, commands = tuple(self.epochs[begin - 1 : end]), tuple(self.entries[begin - 1 : end])
+        out.send(dst, Sync(self.epoch, begin, epochs, commands, self.commit, len(self.entries)))
+
+    def _on_sync(self, src: NodeId, sync: Sync, out: Out) -> None:
+        if self.is_primary or src != self.primary or sync.epoch != self.epoch:
+            return
+        if sync.start > len(self.entries) + 1:
+            return
+        keep = sync.start - 1
+        if not self.in_sync and keep > self.commit:
+            return  # an answer to an older Behind: only a Sync from the commit point fits
+        if self.asked is not None and self.asked[1] == keep:
+            self.asked = None
+        adopted = self._splice(sync.start, sync.epochs, sync.commands, sync.length)
+        self.in_sync = self.in_sync or adopted
+        if self.in_sync:
+            self._advance(sync.commit)
+        out.send(src, Ack(self.epoch, self._held_of_epoch()))
+        if self.in_sync and len(self.entries) < sync.length and self.asked is None:
+            self._ask(out)  # the next part
+
+    def _fetch_if_far_behind(self, src: NodeId, commit: int, out: Out) -> None:
+        """With no primary to ask, a server far behind fetches committed entries from a
+        server that has them — part by part, one request at a time."""
+        if commit <= self.commit + LAG_ENTRIES_MAX:
+            return
+        if self.asked is not None and out.now < self.asked[2] + 2 * self.delta_s:
+            return
+        self.asked = (src, self.commit, out.now)
+        out.send(src, Fetch(self.commit))
+
+    def _on_fetch(self, src: NodeId, fetch: Fetch, out: Out) -> None:
+        have = min(fetch.have, self.commit)
+        begin, end = self._parts(have + 1, self.commit, only_first=True)[0]
+        epochs, commands = tuple(self.epochs[begin - 1 : end]), tuple(self.entries[begin - 1 : end])
+        out.send(src, Committed(begin, epochs, commands, self.commit))
+
+    def _on_committed(self, src: NodeId, part: Committed, out: Out) -> None:
+        if self.is_primary or part.start != self.commit + 1:
+            return
+        if self.asked is not None and self.asked[0] == src:
+            self.asked = None
+        if not part.commands:
+            return
+        end = part.start + len(part.commands) - 1
+        if self._splice(part.start, part.epochs, part.commands, end):
+            self._advance(end)
+        if self.primary is None and part.commit > self.commit:
+            self.asked = (src, self.commit, out.now)
+            out.send(src, Fetch(self.commit))
+
     # --- replication --------------------------------------------------------------------
 
     def _on_request(self, src: NodeId, request: ClientRequest, out: Out) -> None:
         if not self.is_primary:
             if self.primary is not None:
                 out.send(src, PrimaryHint(self.primary, self.epoch))
-                if request.previous == self.primary:
+                if request.previous == self.primary and self.clients_trusted:
                     out.send(self.primary, Unanswered(request.client, request.seq))
             return  # Pb3: not enqueued
         if self.settling:
@@ -484,7 +798,7 @@ class QuorumReplica(Replica):
             (r.client, r.seq) == key for _, r in self.waiting.values()
         ):
             return  # still waiting for its quorum; the reply follows
-        if request.previous == self.id:
+        if request.previous == self.id and self.clients_trusted:
             evidence = self._omission_evidence(key, freshness, out.now, hops=1)
             if evidence is not None:
                 out.halt(evidence)
@@ -528,7 +842,7 @@ class QuorumReplica(Replica):
         return None
 
     def _on_unanswered(self, news: Unanswered, out: Out) -> None:
-        if not self.is_primary or self.settling:
+        if not self.is_primary or self.settling or not self.clients_trusted:
             return
         key = (news.client, news.seq)
         if any((r.client, r.seq) == key for _, r in self.waiting.values()):
@@ -569,31 +883,15 @@ class QuorumReplica(Replica):
             self.note("update from a server that is not my primary")
             return
         if not self.in_sync:
-            out.send(src, Behind(self.epoch, self.commit))
+            self._ask(out)
             return
         if update.index == len(self.entries) + 1:
             self.entries.append(update.command)
             self.epochs.append(update.epoch)
         elif update.index > len(self.entries) + 1:
-            out.send(src, Behind(self.epoch, len(self.entries)))
+            self._ask(out)
             return
         self._advance(update.commit)
-        out.send(src, Ack(self.epoch, len(self.entries)))
-
-    def _on_sync(self, src: NodeId, sync: Sync, out: Out) -> None:
-        if self.is_primary or src != self.primary or sync.epoch != self.epoch:
-            return
-        if sync.start > len(self.entries) + 1:
-            return
-        keep = sync.start - 1
-        if not self.in_sync and keep > self.commit:
-            return  # an answer to an older Behind: only a Sync from the commit point fits
-        adopted = self._adopt(
-            (*self.epochs[:keep], *sync.epochs), (*self.entries[:keep], *sync.commands)
-        )
-        self.in_sync = self.in_sync or adopted
-        if self.in_sync:
-            self._advance(sync.commit)
         out.send(src, Ack(self.epoch, len(self.entries)))
 
 

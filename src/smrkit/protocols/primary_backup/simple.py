@@ -69,7 +69,7 @@ class SimpleReplica(Replica):
         self.clients = config.clients
         self.tau_s = config.tau_s
         self.delta_s = config.delta_s
-        self.service = ReplicatedService(config.app)
+        self.service = ReplicatedService(config.app, config.sessions_max)
         self.applied = self.service.log
         self.ignored: dict[str, int] = {}
 

@@ -1,0 +1,262 @@
+"""The attacks of issue 8 against live replicas on loopback, each bounded in time and in
+count: an 8 MiB junk frame, a captured frame replayed on another connection, a retry
+after the client's session was forgotten, a lone client claiming the primary ignored
+it, and more connections than a replica admits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import struct
+import time
+from pathlib import Path
+from typing import Any
+
+import msgpack  # type: ignore[import-untyped]
+from tests_net_support import running_cluster
+
+from smrkit.core.messages import ClientReply, ClientRequest
+from smrkit.core.ops import Op
+from smrkit.net import auth, frames
+from smrkit.net.admin import admin_call, status_all
+from smrkit.net.client import BlockingClient, Client
+from smrkit.net.cluster import log_path, replica_pid
+from smrkit.net.codec import encode
+from smrkit.net.config import ClusterConfig
+from smrkit.protocols.service import SESSION_EXPIRED
+
+JUNK_BYTES = 8 * 1024 * 1024
+RSS_GROWTH_MAX_KB = 40 * 1024  # decoding one junk frame used to take ~240 MB
+
+
+def _rss_kb(config: ClusterConfig, replica: str) -> int:
+    pid = replica_pid(config, replica)
+    assert pid is not None
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
+
+
+def _status(config: ClusterConfig) -> dict[str, Any]:
+    return asyncio.run(status_all(config))
+
+
+class _Handshake:
+    """A connection that shakes hands the way :mod:`smrkit.net.frames` does, keeping
+    every byte it sends (so that a test can replay them)."""
+
+    def __init__(self, address: tuple[str, int], key: bytes, role: str) -> None:
+        self.sock = socket.create_connection(address, timeout=5.0)
+        self.sent = b""
+        nonce = os.urandom(frames.NONCE_BYTES)
+        self._send(frames.pack(key, frames.TO_ACCEPTOR, 0, frames.hello_body(role, nonce, None)))
+        answer = self._recv_exactly(frames.ANSWER_BYTES)
+        theirs = answer[4 + 1 + auth.MAC_BYTES :]
+        self.to_acceptor, self.to_connector = auth.session_keys(
+            key, frames.ROLES.index(role), nonce, theirs
+        )
+        self.counter = 0
+
+    def _send(self, data: bytes) -> None:
+        self.sent += data
+        self.sock.sendall(data)
+
+    def _recv_exactly(self, count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = self.sock.recv(count - len(data))
+            if not chunk:
+                raise ConnectionResetError("closed")
+            data += chunk
+        return data
+
+    def send(self, value: object) -> None:
+        self._send(frames.pack(self.to_acceptor, frames.TO_ACCEPTOR, self.counter, encode(value)))
+        self.counter += 1
+
+    def recv(self) -> Any:
+        (length,) = struct.unpack(">I", self._recv_exactly(4))
+        return msgpack.unpackb(self._recv_exactly(length)[1 + auth.MAC_BYTES :], raw=False)
+
+    def closed_by_the_replica(self) -> bool:
+        self.sock.settimeout(5.0)
+        try:
+            return self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _raw(address: tuple[str, int], data: bytes) -> None:
+    with socket.create_connection(address, timeout=5.0) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(data)  # the replica may hang up after the frame's length
+        sock.settimeout(5.0)
+        try:
+            while sock.recv(65536):
+                pass
+        except (ConnectionResetError, TimeoutError):
+            pass
+
+
+def _tiny_arrays(size: int) -> bytes:
+    """The body of the original attack: msgpack of a huge array of empty arrays."""
+    count = size - 5
+    return b"\xdd" + struct.pack(">I", count) + b"\x90" * count
+
+
+def test_junk_frames_with_random_macs_are_refused_unread_and_memory_stays_flat(
+    tmp_path: Path,
+) -> None:
+    with running_cluster(tmp_path / "c", protocol="pb-general-omission") as config:
+        address = config.replicas["p1"]
+        with BlockingClient(config) as client:
+            client.put("k", "before")
+        before = _rss_kb(config, "p1")
+        # Unauthenticated: 8 MiB of tiny arrays behind a random MAC, as a first frame.
+        junk = struct.pack(">IB", JUNK_BYTES + 33, frames.VERSION) + os.urandom(32)
+        junk += _tiny_arrays(JUNK_BYTES)
+        for _ in range(10):
+            _raw(address, junk)
+        # Authenticated with the client token, then frames as large as a client may
+        # send, with random MACs: read (within the byte budget), never decoded.
+        body = _tiny_arrays(config.client_frame_bytes_max - 64)
+        for _ in range(10):
+            connection = _Handshake(address, config.token(), frames.ROLE_CLIENT)
+            frame = struct.pack(">IB", len(body) + 33, frames.VERSION) + os.urandom(32) + body
+            connection.sock.sendall(frame)
+            assert connection.closed_by_the_replica()
+            connection.close()
+        after = _rss_kb(config, "p1")
+        status = _status(config)["p1"]
+        assert after - before < RSS_GROWTH_MAX_KB, (before, after)
+        assert status["stats"]["bad_frames_oversize"] >= 10
+        assert status["stats"]["bad_frames_bad_mac"] >= 10
+        assert status["serving"] and status["is_primary"]
+        with BlockingClient(config) as client:
+            assert client.get("k") == "before"
+
+
+def test_a_frame_captured_on_one_connection_is_refused_on_another(tmp_path: Path) -> None:
+    """Replaying a captured 'block' after 'heal' re-partitioned the cluster; replaying a
+    captured append applied it twice. Each connection now has its own keys."""
+    with running_cluster(tmp_path / "c", protocol="pb-general-omission") as config:
+        address = config.replicas["p1"]
+        admin = _Handshake(address, config.secret(), frames.ROLE_ADMIN)
+        admin.send({"cmd": "block", "links": (("p1", "p2"),)})
+        assert admin.recv()["blocked"] == [["p1", "p2"]]
+        captured = admin.sent
+        admin.close()
+        asyncio.run(admin_call(config, "p1", {"cmd": "heal"}))
+        # The whole captured stream, hello included, on a new connection ...
+        _raw(address, captured)
+        # ... and its command frame alone, after a handshake of the replayer's own.
+        replayer = _Handshake(address, config.secret(), frames.ROLE_ADMIN)
+        replayer.sock.sendall(captured[len(replayer.sent) :])
+        assert replayer.closed_by_the_replica()
+        status = asyncio.run(admin_call(config, "p1", {"cmd": "status"}))
+        assert not status["blocked"]
+        assert status["stats"]["bad_frames_bad_mac"] >= 2
+
+        with BlockingClient(config) as client:
+            client.put("once", "")
+        writer = _Handshake(address, config.token(), frames.ROLE_CLIENT)
+        request = ClientRequest("c77", 1, Op("append", "once", "[R]"))
+        writer.send(("b", "", time.time(), (request,)))
+        reply = writer.recv()[4][0]  # [tag, client, seq, result, error]
+        assert reply[1:] == ["c77", 1, None, None]
+        captured = writer.sent
+        writer.close()
+        _raw(address, captured)
+        with BlockingClient(config) as client:
+            assert client.get("once") == "[R]"
+
+
+def test_a_retry_after_the_session_expired_is_refused_not_applied_again(tmp_path: Path) -> None:
+    """The service remembers 20 sessions here. A client appends; 30 other sessions come
+    and go; its retry of the same append (same id, same sequence number) is refused
+    with 'session expired' — it was applied once and stays applied once."""
+    limits = {"sessions_max": 20}
+    with running_cluster(tmp_path / "c", protocol="pb-general-omission", limits=limits) as config:
+
+        async def scenario() -> tuple[ClientReply, object, object]:
+            async with Client(config) as client:
+                await client.append("log", "[R]")
+                session, seq = client._session_ids[0], 2
+                others = [Client(config) for _ in range(30)]
+                for other in others:
+                    await other.put("k", "x")  # each opens a session of its own
+                for other in others:
+                    await other.close()
+                # The retry the client library would send, as it would send it.
+                channel = await client._connection("p1", 2.0)
+                retry = ClientRequest(session, seq, Op("append", "log", "[R]"))
+                future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+                client._pending[session] = (seq, future)
+                client._send(channel, retry)
+                reply = await asyncio.wait_for(future, 5.0)
+                assert isinstance(reply, ClientReply)
+                after = await client.get("log")  # a new session: the old one is gone
+                again = await client.append("log", "[S]")
+                return reply, after, again
+
+        reply, after, again = asyncio.run(scenario())
+        assert reply.error is not None and reply.error.startswith(SESSION_EXPIRED), reply
+        assert after == "[R]" and again is None
+        with BlockingClient(config) as client:
+            assert client.get("log") == "[R][S]"
+
+
+def test_a_lone_client_cannot_halt_a_replica(tmp_path: Path) -> None:
+    """A request with a fresh client id saying its earlier attempt went to the primary
+    unanswered (``previous``) made the primary halt ('I omit messages'); two such
+    requests took the cluster down. The runtime takes no client's word for it."""
+    with running_cluster(tmp_path / "c", protocol="pb-general-omission") as config:
+        while _status(config)["p1"]["now"] < config.client_timeout_s() + 4 * config.delta_s:
+            time.sleep(0.2)  # the primary has served longer than any client time-out
+        for target in ("p1", "p2", "p3"):
+            connection = _Handshake(config.replicas[target], config.token(), frames.ROLE_CLIENT)
+            for i in range(3):
+                request = ClientRequest(f"c{900 + i}", 1, Op("put", "x", "y"), previous="p1")
+                connection.send(("b", "", time.time(), (request,)))
+            time.sleep(0.2)
+            connection.close()
+        time.sleep(4 * config.tau_s)
+        statuses = _status(config)
+        assert all(s["serving"] and s["halted"] is None for s in statuses.values()), statuses
+        assert [r for r, s in statuses.items() if s["is_primary"]] == ["p1"]
+        with BlockingClient(config) as client:
+            client.put("still", "serving")
+            assert client.get("still") == "serving"
+
+
+def test_too_many_connections_are_refused_and_the_log_stays_small(tmp_path: Path) -> None:
+    """Idle connections that never say hello, and more authenticated client connections
+    than a replica admits: the extra ones are closed (and counted), the log does not
+    grow with them, and once they are gone clients are served again."""
+    limits = {"client_connections_max": 40}
+    with running_cluster(tmp_path / "c", protocol="pb-general-omission", limits=limits) as config:
+        address = config.replicas["p1"]
+        held = [_Handshake(address, config.token(), frames.ROLE_CLIENT) for _ in range(40)]
+        refused = 0
+        for _ in range(60):
+            extra = _Handshake(address, config.token(), frames.ROLE_CLIENT)
+            refused += extra.closed_by_the_replica()
+            extra.close()
+        idle = [socket.create_connection(address, timeout=5.0) for _ in range(150)]
+        time.sleep(2 * config.connect_timeout_s)  # the idle ones are dropped meanwhile
+        stats = _status(config)["p1"]["stats"]
+        assert refused == 60 and stats["refused_client_connections"] == 60
+        assert stats.get("refused_handshakes", 0) > 0
+        for sock in idle:
+            sock.close()
+        for connection in held:
+            connection.close()
+        assert log_path(config, "p1").stat().st_size < 64 * 1024
+        time.sleep(0.5)
+        with BlockingClient(config) as client:
+            client.put("after", "the storm")
+            assert client.get("after") == "the storm"
