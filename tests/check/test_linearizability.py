@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from smrkit.apps import SPECS
 from smrkit.check.history import History, Operation, Status
+from smrkit.check.lin_search import STRATEGIES
 from smrkit.check.linearizability import (
     LinearizabilityResult,
     check_linearizability,
@@ -466,6 +467,9 @@ def perturbed_histories(draw: st.DrawFn) -> History:
 def test_agrees_with_brute_force(history: History) -> None:
     expected = "linearizable" if brute_force_linearizable(history) else "violation"
     assert check_linearizability(history).verdict == expected
+    # Each order alone is a complete search too (the race only makes it faster).
+    for strategy in STRATEGIES:
+        assert check_linearizability(history, strategies=(strategy,)).verdict == expected
 
 
 def test_brute_force_finds_both_verdicts() -> None:
@@ -505,3 +509,52 @@ def test_testdata_verdicts(path: Path, linearizable: bool) -> None:
     assert result.verdict == ("linearizable" if linearizable else "violation")
     if not linearizable:
         assert result.witness is not None and result.witness.stuck
+
+
+# ---------------------------------------------------------------------------------------
+# What the check reports per partition
+
+
+@FAST
+@given(sequential_histories())
+def test_the_linearization_found_is_one(history: History) -> None:
+    """Each partition's order replays through the spec, gives every completed op its
+    output, respects real time, and leaves out only ops no order needs."""
+    result = check_linearizability(history)
+    spec = SPECS[history.model]
+    placed: set[int] = set()
+    for part in result.details:
+        assert part.verdict == "linearizable"
+        _assert_prefix_replays(history, part.order, history.initial, part.key)
+        for later, (op, _) in enumerate(part.order):
+            for earlier_op, _ in part.order[:later]:
+                assert not op.ret < earlier_op.call, "real time is respected"
+        placed |= {op.id for op, _ in part.order}
+        for op in part.left_out:
+            assert op.status is Status.FAIL or op.f in spec.read_only
+    for op in history.ops:
+        must = op.status is Status.OK and not (op.f in spec.read_only and not op.output_known)
+        assert not must or op.id in placed
+
+
+def test_partition_details_on_a_violation() -> None:
+    ops = [
+        op(0, "put", "a", None, 0, 1, key="x"),
+        op(1, "get", None, "b", 2, 3, key="x"),
+        op(2, "put", "c", None, 0, 1, key="y"),
+        op(3, "get", None, None, 2, 3, key="y", known=False),
+    ]
+    result = check(ops)
+    assert result.verdict == "violation"
+    by_key = {part.key: part for part in result.details}
+    assert by_key["x"].verdict == "violation"
+    assert by_key["x"].witness is result.witness
+    assert [o.id for o, _ in by_key["x"].order] == [0]
+    # The other key may or may not have been decided before the check stopped.
+    assert by_key["y"].verdict in ("linearizable", "unknown")
+    assert [o.id for o in by_key["y"].left_out] == [3]
+
+
+def test_unknown_strategy_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown search strategy"):
+        check_linearizability(History(ops=[]), strategies=("random",))

@@ -13,24 +13,37 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smrkit.check.edn import Keyword, read_edn
 from smrkit.check.history import History, Operation, Status
 from smrkit.check.linearizability import check_linearizability
 from smrkit.check.parsers import (
     SINGLE_KEY,
     HistoryFormatError,
-    Keyword,
     infer_model,
     load_history,
-    parse_jepsen_etcd,
-    parse_jepsen_kv,
-    parse_jsonl,
-    read_edn,
+    read_history,
     sniff_format,
     write_jsonl,
 )
 from smrkit.core.ops import Value
 
 INF = math.inf
+
+
+def parse_jsonl(path: Path, model: str | None = None) -> History:
+    return load_history(path, "jsonl", model)
+
+
+def parse_jepsen_etcd(path: Path) -> History:
+    return load_history(path, "jepsen-etcd")
+
+
+def parse_jepsen_kv(path: Path) -> History:
+    return load_history(path, "jepsen-kv")
+
+
+def sniff(path: Path) -> str:
+    return sniff_format(path.read_text(), str(path))
 
 
 def write(tmp_path: Path, name: str, lines: list[str]) -> Path:
@@ -419,7 +432,7 @@ def test_etcd_lines_may_carry_a_timestamp(tmp_path: Path) -> None:
     )
     (op,) = parse_jepsen_etcd(path).ops
     assert (op.f, op.output, op.call, op.ret) == ("get", 3, 1.0, 2.0)
-    assert sniff_format(path) == "jepsen-etcd"
+    assert sniff(path) == "jepsen-etcd"
 
 
 @pytest.mark.parametrize(
@@ -510,6 +523,122 @@ def test_malformed_edn_kv(tmp_path: Path, text: str, expected: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Jepsen EDN histories (and Maelstrom's lin-kv)
+
+
+def test_edn_single_register() -> None:
+    text = "\n".join(
+        [
+            "{:type :invoke, :f :write, :value 3, :process 0, :time 1000, :index 0}",
+            "{:type :invoke, :f :read, :value nil, :process 1, :time 2000, :index 1}",
+            "{:type :ok, :f :write, :value 3, :process 0, :time 3000, :index 2}",
+            "{:type :ok, :f :read, :value 3, :process 1, :time 4000, :index 3}",
+            "{:type :invoke, :f :cas, :value [3 4], :process 0, :time 5000, :index 4}",
+            "{:type :fail, :f :cas, :value [3 4], :process 0, :time 6000, :index 5}",
+            "{:type :invoke, :f :cas, :value [3 5], :process 1, :time 7000, :index 6}",
+            "{:type :info, :f :cas, :value [3 5], :process 1, :time 8000, :error :timeout}",
+            "{:type :info, :f :start, :value nil, :process :nemesis, :time 9000}",
+            "{:type :invoke, :f :read, :value nil, :process 6, :time 10000, :index 7}",
+            "{:type :ok, :f :read, :value nil, :process 6, :time 11000, :index 8}",
+        ]
+    )
+    history = read_history(text, "h.edn")
+    assert (history.model, history.initial) == ("kv", None)
+    summary = [(o.process, o.f, o.key, o.arg, o.output, o.status) for o in history.ops]
+    assert summary == [
+        ("0", "put", SINGLE_KEY, 3, None, Status.OK),
+        ("1", "get", SINGLE_KEY, None, 3, Status.OK),
+        ("0", "cas", SINGLE_KEY, (3, 4), None, Status.FAIL),
+        ("1", "cas", SINGLE_KEY, (3, 5), None, Status.INFO),
+        ("6", "get", SINGLE_KEY, None, None, Status.OK),
+    ]
+    # :time is in nanoseconds; the ops keep it, in seconds.
+    assert (history.ops[0].call, history.ops[0].ret) == (1e-6, 3e-6)
+    assert history.meta["time_unit"] == "s"
+    # A read of nil after a write of 3 saw no value: not linearizable (Knossos would
+    # accept it; see parse_jepsen_edn).
+    assert check_linearizability(history).verdict == "violation"
+
+
+MAELSTROM_LIN_KV = """[
+#jepsen.history.Op{:index 0, :time 10, :type :invoke, :process 0, :f :write, :value [1 4]}
+#jepsen.history.Op{:index 1, :time 20, :type :invoke, :process 1, :f :read, :value [2 nil]}
+#jepsen.history.Op{:index 2, :time 30, :type :ok, :process 0, :f :write, :value [1 4]}
+#jepsen.history.Op{:index 3, :time 40, :type :fail, :process 1, :f :read, :value [2 nil],
+                   :error [:key-does-not-exist "key does not exist"]}
+#jepsen.history.Op{:index 4, :time 50, :type :invoke, :process 0, :f :cas, :value [1 [4 0]]}
+#jepsen.history.Op{:index 5, :time 60, :type :invoke, :process 1, :f :read, :value [1 nil]}
+#jepsen.history.Op{:index 6, :time 70, :type :ok, :process 0, :f :cas, :value [1 [4 0]]}
+#jepsen.history.Op{:index 7, :time 80, :type :ok, :process 1, :f :read, :value [1 READ]}
+{:type :info, :f :kill, :value :all, :process :nemesis, :time 85} ; a nemesis op
+]"""
+
+
+@pytest.mark.parametrize(
+    ("seen", "verdict"), [("4", "linearizable"), ("0", "linearizable"), ("3", "violation")]
+)
+def test_edn_independent_keys_as_maelstrom_writes_them(seen: str, verdict: str) -> None:
+    history = read_history(MAELSTROM_LIN_KV.replace("READ", seen), "history.edn")
+    summary = [(o.process, o.f, o.key, o.arg, o.output, o.status) for o in history.ops]
+    assert summary == [
+        ("0", "put", "1", 4, None, Status.OK),
+        ("1", "get", "2", None, None, Status.FAIL),
+        ("0", "cas", "1", (4, 0), True, Status.OK),
+        ("1", "get", "1", None, int(seen), Status.OK),
+    ]
+    assert check_linearizability(history).verdict == verdict
+
+
+def test_edn_sniffing_tells_kv_logs_from_histories(tmp_path: Path) -> None:
+    kv = write(tmp_path, "kv", ['{:process 0, :type :invoke, :f :get, :key "k", :value nil}'])
+    edn = write(tmp_path, "edn", ["{:process 0, :type :invoke, :f :read, :value nil}"])
+    record = write(tmp_path, "rec", [MAELSTROM_LIN_KV])
+    assert [sniff(p) for p in (kv, edn, record)] == ["jepsen-kv", "jepsen-edn", "jepsen-edn"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "expected"),
+    [
+        (["{:process 0, :type :invoke, :f :frob, :value 1}"], 1, "unknown op :frob"),
+        (["{:process 0, :type :invoke, :f :write}", "{:process 0, :type :invoke"], 2, "missing"),
+        (["{:process 0, :type :invoke, :f :cas, :value 3}"], 1, "cas needs"),
+        (
+            [
+                "{:process 0, :type :invoke, :f :read, :value [1 nil]}",
+                "{:process 0, :type :ok, :f :read, :value [2 5]}",
+            ],
+            2,
+            "key 2 of an op invoked on key 1",
+        ),
+        (["{:process 0, :type :ok, :f :read, :value 1}"], 1, "no pending invocation"),
+        (["{:process true, :type :invoke, :f :read}"], 1, ":process"),
+    ],
+)
+def test_malformed_edn_history(lines: list[str], line: int, expected: str) -> None:
+    with pytest.raises(HistoryFormatError) as caught:
+        read_history("\n".join(lines), "bad.edn", "jepsen-edn")
+    assert caught.value.line == line
+    assert expected in str(caught.value)
+
+
+def test_edn_reader_extras() -> None:
+    assert read_edn("#{1 2}") == [1, 2]
+    assert read_edn("[1 #_ 2 3 ; comment\n 4]") == [1, 3, 4]
+    assert read_edn("#my.Record{:a \\b}") == {Keyword("a"): "b"}
+    with pytest.raises(ValueError, match="line 2"):
+        read_history("{:process 0, :type :invoke, :f :read}\n{:process 0 :type", "x", "jepsen-edn")
+
+
+def test_empty_text_is_an_empty_history(tmp_path: Path) -> None:
+    for fmt in ("auto", "jsonl", "jepsen-etcd", "jepsen-kv", "jepsen-edn"):
+        history = read_history("\n  \n", "empty", fmt)
+        assert history.ops == []
+    assert load_history(write(tmp_path, "e", [""])).ops == []
+    assert read_history("", "e", "jepsen-kv").initial == ""
+    assert read_history("", "e", model="counter").initial == 0
+
+
+# ---------------------------------------------------------------------------------------
 # Choosing the format
 
 
@@ -517,11 +646,11 @@ def test_sniffing(tmp_path: Path) -> None:
     jsonl = write(tmp_path, "a", ["", '{"process": 1, "type": "invoke", "f": "get", "key": "k"}'])
     edn = write(tmp_path, "b", ['{:process 0, :type :invoke, :f :get, :key "k"}'])
     log = write(tmp_path, "c", [etcd(0, "invoke", "read", "nil")])
-    assert [sniff_format(p) for p in (jsonl, edn, log)] == ["jsonl", "jepsen-kv", "jepsen-etcd"]
+    assert [sniff(p) for p in (jsonl, edn, log)] == ["jsonl", "jepsen-kv", "jepsen-etcd"]
     assert load_history(edn).initial == ""
     assert load_history(log, "jepsen-etcd").ops[0].key == SINGLE_KEY
-    for text in ([""], ["hello"]):
-        with pytest.raises(HistoryFormatError):
+    for text in (["hello"], ["{oops"], ["[1 2]"]):
+        with pytest.raises(HistoryFormatError, match="cannot tell the format"):
             load_history(write(tmp_path, "d", text))
     with pytest.raises(HistoryFormatError, match="kv histories"):
         load_history(log, "auto", model="counter")

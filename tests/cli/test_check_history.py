@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 import pytest
 
 from smrkit.check.history import History, Operation, Status
@@ -174,3 +178,105 @@ def test_jepsen_etcd_from_testdata(testdata: Path, capsys: pytest.CaptureFixture
     for name in ("etcd_000.log", "etcd_002.log"):
         code, _, _ = run([str(testdata / "jepsen-etcd" / name)], capsys)
         assert code == (0 if verdicts[name] else 1)
+
+
+# ---------------------------------------------------------------------------------------
+# Standard input, pictures, empty histories, start-up
+
+
+def test_dash_reads_standard_input(
+    stale: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stale.read_text()))
+    code, out, _ = run(["-"], capsys)
+    assert code == 1
+    assert out.splitlines()[0] == "violation"
+    monkeypatch.setattr("sys.stdin", io.StringIO("INFO  jepsen.util - 0\t:invoke\t:read\tnil\n{"))
+    code, _, err = run(["-"], capsys)
+    assert code == 2
+    assert "<stdin>, line 2" in _one_line_error(err)
+
+
+def test_html_picture(stale: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "stale.html"
+    code, out, _ = run([str(stale), "--html", str(page)], capsys)
+    assert code == 1
+    assert out.splitlines()[-1] == f"picture written to {page}"
+    text = page.read_text()
+    assert "not linearizable" in text and 'id="history-data"' in text
+    code, out, _ = run([str(stale), "--json", "--html", str(page)], capsys)
+    assert json.loads(out)["html"] == str(page)
+
+
+def test_html_to_an_unwritable_place(
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run([str(good), "--html", str(tmp_path / "no" / "such" / "dir.html")], capsys)
+    assert code == 2
+    assert "cannot write" in _one_line_error(err)
+
+
+def test_an_empty_history_says_it_proves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    code, out, _ = run([str(empty)], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:2] == ["linearizable", "0 ops, 0 partitions, " + lines[1].split(", ")[-1]]
+    assert "says nothing" in lines[2]
+    only_failed = tmp_path / "failed.jsonl"
+    write_jsonl(History(ops=[kv_op(0, "put", "a", None, 0, 1)]), only_failed)
+    only_failed.write_text(only_failed.read_text().replace('"type": "ok"', '"type": "fail"'))
+    code, out, _ = run([str(only_failed)], capsys)
+    assert code == 0 and "says nothing" in out
+
+
+def test_unknown_names_the_undecided_partitions(
+    hard: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run([str(hard), "--timeout", "0.01"], capsys)
+    assert code == 3
+    assert "on 1 of 1 partitions ('x')" in out
+
+
+def test_check_history_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """Start-up time is imports: `smrkit check-history` must not load the simulator, the
+    explorer, the cluster runtime, the reports or rich (bench/check_speed.py times it)."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    probe = (
+        "import sys\n"
+        "from smrkit.cli.main import main\n"
+        "try:\n"
+        f"    main(['check-history', {str(empty)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('smrkit', 'rich')))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split("\n")[-2].split())
+    assert "smrkit.cli.check_cmd" in loaded
+    heavy = ("smrkit.sim", "smrkit.explore", "smrkit.net", "smrkit.report", "rich")
+    assert not [m for m in loaded if m.startswith(heavy)]
+
+
+def test_help_lists_every_command_without_importing_them() -> None:
+    probe = (
+        "import sys\n"
+        "from smrkit.cli.main import COMMANDS, main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "names = [m for m in sys.modules if m.startswith('smrkit.cli.')]\n"
+        "print(sorted(m for m in names if m.endswith('_cmd')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    from smrkit.cli.main import COMMANDS, cli
+
+    for name in COMMANDS:
+        assert f"  {name} " in done.stdout
+        assert cli.get_command(click.Context(cli), name) is not None

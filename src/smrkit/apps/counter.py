@@ -20,6 +20,11 @@ def counter_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
     raise InvalidOperationError(f"counter has no op {f!r}")
 
 
+def _add_keeps_state(f: str, arg: Value, output: Value) -> bool:
+    """Adding zero changes nothing."""
+    return f == "add" and arg == 0 and type(arg) is int
+
+
 COUNTER_SPEC = SequentialSpec(
     name="counter",
     initial=0,
@@ -27,6 +32,8 @@ COUNTER_SPEC = SequentialSpec(
     functions=frozenset({"read", "add"}),
     read_only=frozenset({"read"}),
     partitioned=False,
+    keeps_state_when=_add_keeps_state,
+    returns_state=frozenset({"read"}),
 )
 
 

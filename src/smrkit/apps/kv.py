@@ -38,6 +38,11 @@ def kv_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
     raise InvalidOperationError(f"kv has no op {f!r}")
 
 
+def _kv_keeps_state(f: str, arg: Value, output: Value) -> bool:
+    """A cas that answered ``False`` found another value and changed nothing."""
+    return f == "cas" and output is False
+
+
 KV_SPEC = SequentialSpec(
     name="kv",
     initial=None,
@@ -45,6 +50,8 @@ KV_SPEC = SequentialSpec(
     functions=frozenset({"get", "put", "append", "cas"}),
     read_only=frozenset({"get"}),
     partitioned=True,
+    keeps_state_when=_kv_keeps_state,
+    returns_state=frozenset({"get"}),
 )
 
 

@@ -24,6 +24,11 @@ def write_once_step(state: Value, f: str, arg: Value) -> tuple[Value, Value]:
     raise InvalidOperationError(f"register has no op {f!r}")
 
 
+def _write_keeps_state(f: str, arg: Value, output: Value) -> bool:
+    """A write that answered another value lost: the register already held that value."""
+    return f == "write" and (output != arg or type(output) is not type(arg))
+
+
 REGISTER_SPEC = SequentialSpec(
     name="register",
     initial=None,
@@ -31,6 +36,8 @@ REGISTER_SPEC = SequentialSpec(
     functions=frozenset({"read", "write"}),
     read_only=frozenset({"read"}),
     partitioned=False,
+    keeps_state_when=_write_keeps_state,
+    returns_state=frozenset({"read"}),
 )
 
 

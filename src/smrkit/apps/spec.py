@@ -18,6 +18,13 @@ from smrkit.core.state import Configured
 from smrkit.core.state_machine import InvalidOperationError
 
 StepFn = Callable[[Value, str, Value], tuple[Value, Value]]
+# Whether an op, given its observed output, leaves the state as it is in every state where
+# that output is possible (a read; a cas that answered False).
+KeepsStateFn = Callable[[str, Value, Value], bool]
+
+
+def _never(f: str, arg: Value, output: Value) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,19 @@ class SequentialSpec:
     functions: frozenset[str]
     read_only: frozenset[str]
     partitioned: bool
+    keeps_state_when: KeepsStateFn = _never
+    # Read-only ops whose output is the state itself (a kv get): the checker finds the
+    # reads that fit a state by looking the state up, instead of trying each.
+    returns_state: frozenset[str] = frozenset()
+
+    def keeps_state(self, f: str, arg: Value, output: Value) -> bool:
+        """Whether ``f(arg)`` answering ``output`` never changes the state: a read-only
+        op, or one that ``keeps_state_when`` names (a cas that answered ``False``).
+
+        The linearizability checker places such an op as soon as its output fits,
+        without trying other orders: moving it earlier changes no other op's state.
+        """
+        return f in self.read_only or self.keeps_state_when(f, arg, output)
 
     def partition_of(self, op: Op) -> str | None:
         """The partition an op touches (its key), or ``None`` for a single-state app."""

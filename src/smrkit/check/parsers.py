@@ -1,506 +1,51 @@
-"""Reading and writing histories: smrkit's JSON Lines and two kinds of Jepsen log.
+"""Reading and writing histories: smrkit's JSON Lines, and what other tools write.
 
 Every format becomes one :class:`~smrkit.check.history.History`, so the checker never
-knows where a history came from. All three record *events* (an invocation, later a
-completion), not ops, so each reader pairs a completion with the pending invocation of
-the same process, Jepsen style; an invocation still pending at the end of the file is
-an op of unknown outcome (``info``).
-
-Formats:
+knows where a history came from. Formats (``--format`` of ``smrkit check-history``):
 
 * ``jsonl`` — smrkit's own: an optional header line
   ``{"smrkit": "history", "version": 1, "model": "kv", "initial": null}`` then one JSON
   object per event (see :func:`parse_jsonl`); :func:`write_jsonl` writes it.
-* ``jepsen-etcd`` — the tab-separated ``jepsen.util`` log lines of Jepsen's etcd test
-  (see :func:`parse_jepsen_etcd`).
-* ``jepsen-kv`` — one EDN map per line, as Jepsen and course harnesses print them
-  (see :func:`parse_jepsen_kv`).
+* ``jepsen-etcd``, ``jepsen-kv``, ``jepsen-edn`` — Jepsen's etcd logs, EDN kv logs
+  (Porcupine's test formats) and EDN histories (Jepsen's and Maelstrom's
+  ``history.edn``): see :mod:`smrkit.check.jepsen_histories`.
 
-Malformed input raises :class:`HistoryFormatError`, whose message names the file, the
-line and what was expected, so the CLI can print it as one line.
+:func:`read_history` reads text (a file's, or standard input's) and :func:`load_history`
+a file; ``auto`` tells the format from the text. A file with nothing in it is an empty
+history. Malformed input raises :class:`HistoryFormatError`, whose message names the
+source, the line and what was expected, so the CLI can print it as one line.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO
 
 from smrkit.apps import SPECS, SequentialSpec
+from smrkit.check.events import SINGLE_KEY, Call, HistoryFormatError, Pairing, check_arg
 from smrkit.check.history import History, Operation, Status
 from smrkit.core.ops import Value, freeze, thaw
 from smrkit.core.state_machine import InvalidOperationError
 
-FORMATS = ("auto", "jsonl", "jepsen-etcd", "jepsen-kv")
+__all__ = [
+    "FORMATS",
+    "SINGLE_KEY",
+    "HistoryFormatError",
+    "infer_model",
+    "load_history",
+    "read_history",
+    "sniff_format",
+    "write_jsonl",
+]
 
-# The key of a single-register history (Jepsen's etcd test, a keyless JSON Lines file)
-# when it is checked as a key-value store, whose spec needs a key.
-SINGLE_KEY = "register"
+FORMATS = ("auto", "jsonl", "jepsen-etcd", "jepsen-kv", "jepsen-edn")
 
 HEADER_TAG = "history"
 HEADER_VERSION = 1
-
-
-class HistoryFormatError(ValueError):
-    """A history file that cannot be read as the format it claims to be."""
-
-    def __init__(self, source: str, line: int | None, problem: str) -> None:
-        where = source if line is None else f"{source}, line {line}"
-        super().__init__(f"{where}: {problem}")
-        self.source = source
-        self.line = line
-        self.problem = problem
-
-
-# ---------------------------------------------------------------------------------------
-# Pairing invocations with completions
-
-
-@dataclass
-class _Call:
-    """An invocation waiting for its completion."""
-
-    id: int
-    line: int
-    process: str
-    f: str
-    key: str | None
-    arg: Value
-    time: float
-
-
-class _Pairing:
-    """Turns a stream of events into ops, pairing each completion with its invocation.
-
-    With ``new_process_after_info``, a process whose op ended in ``info`` comes back as
-    a new process with a fresh name (``3``, then ``3#2``, ``3#3``): Jepsen treats such a
-    process as crashed and reuses its number for an independent one.
-    """
-
-    def __init__(self, source: str, *, new_process_after_info: bool) -> None:
-        self.source = source
-        self.renaming = new_process_after_info
-        self.slots: list[_Call | Operation] = []
-        self.pending: dict[str, _Call] = {}
-        self.incarnation: dict[str, int] = {}
-
-    def invoke(
-        self, line: int, process: str, *, f: str, key: str | None, arg: Value, time: float
-    ) -> None:
-        if process in self.pending:
-            earlier = self.pending[process]
-            raise HistoryFormatError(
-                self.source,
-                line,
-                f"process {process} invokes {f} while its {earlier.f} from line "
-                f"{earlier.line} is still pending (expected a completion first)",
-            )
-        name = process
-        if self.renaming and self.incarnation.get(process, 1) > 1:
-            name = f"{process}#{self.incarnation[process]}"
-        call = _Call(len(self.slots), line, name, f, key, arg, time)
-        self.pending[process] = call
-        self.slots.append(call)
-
-    def pending_call(self, line: int, process: str, f: str) -> _Call:
-        """The invocation a completion of ``f`` by ``process`` closes."""
-        call = self.pending.get(process)
-        if call is None:
-            raise HistoryFormatError(
-                self.source,
-                line,
-                f"completion of {f} by process {process}, which has no pending invocation",
-            )
-        if call.f != f:
-            raise HistoryFormatError(
-                self.source,
-                line,
-                f"completion of {f} by process {process}, whose pending invocation "
-                f"(line {call.line}) is {call.f}",
-            )
-        return call
-
-    def complete(
-        self,
-        line: int,
-        process: str,
-        status: Status,
-        output: Value = None,
-        time: float = math.inf,
-        *,
-        output_known: bool = True,
-        arg: Value | None = None,
-    ) -> None:
-        call = self.pending.pop(process)
-        if status is Status.INFO:
-            time = math.inf
-            if self.renaming:
-                self.incarnation[process] = self.incarnation.get(process, 1) + 1
-        try:
-            op = Operation(
-                id=call.id,
-                process=call.process,
-                f=call.f,
-                key=call.key,
-                arg=call.arg if arg is None else arg,
-                output=output,
-                status=status,
-                call=call.time,
-                ret=time,
-                output_known=output_known,
-            )
-        except ValueError as error:
-            raise HistoryFormatError(self.source, line, str(error)) from None
-        self.slots[call.id] = op
-
-    def finish(self) -> list[Operation]:
-        """All ops; invocations never completed become ``info`` (outcome unknown)."""
-        ops: list[Operation] = []
-        for slot in self.slots:
-            if isinstance(slot, Operation):
-                ops.append(slot)
-                continue
-            ops.append(
-                Operation(
-                    id=slot.id,
-                    process=slot.process,
-                    f=slot.f,
-                    key=slot.key,
-                    arg=slot.arg,
-                    output=None,
-                    status=Status.INFO,
-                    call=slot.time,
-                    ret=math.inf,
-                )
-            )
-        return ops
-
-
-def _read_lines(path: str | Path) -> tuple[str, list[str]]:
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise HistoryFormatError(source, None, f"not UTF-8 text ({error.reason})") from None
-    return source, text.splitlines()
-
-
-def _check_arg(
-    spec: SequentialSpec, initial: Value, f: str, arg: Value, *, source: str, line: int
-) -> None:
-    """Reject an op whose argument the spec cannot take (a cas without two values…)."""
-    if f not in spec.functions:
-        known = ", ".join(sorted(spec.functions))
-        raise HistoryFormatError(
-            source, line, f"{spec.name} has no op {f!r} (expected one of {known})"
-        )
-    try:
-        spec.step(initial, f, arg)
-    except InvalidOperationError as error:
-        raise HistoryFormatError(source, line, str(error)) from None
-
-
-# ---------------------------------------------------------------------------------------
-# Jepsen's etcd test: "INFO  jepsen.util - 3\t:invoke\t:cas\t[3 0]"
-
-# Whatever precedes the logger name (a level, perhaps a timestamp) is ignored.
-_ETCD_LINE = re.compile(r"^.*?\bjepsen\.util\s+-\s+(\S+)\s+:(\S+)\s+:(\S+)(?:\s+(.*?))?\s*$")
-_ETCD_TYPES = frozenset({"invoke", "ok", "fail", "info"})
-_ETCD_NAMES = {"read": "get", "write": "put", "cas": "cas"}
-_TIMED_OUT = ":timed-out"
-
-
-def parse_jepsen_etcd(path: str | Path) -> History:
-    """Read a Jepsen etcd log: one compare-and-set register, checked as one kv key.
-
-    ``read``/``write``/``cas`` become ``get``/``put``/``cas`` on key
-    :data:`SINGLE_KEY`; the register starts with no value (``None``). The time of an
-    event is its line number, which is all the real-time order the log records. A read
-    that failed (timed out) returned, so it is an ``ok`` read whose output is unknown; a
-    cas that failed definitely found a different value, so it is an ``ok`` cas that
-    returned ``False`` (the checker learns more from that than from dropping it); other
-    failures did not take effect. Lines of the nemesis (``:nemesis`` instead of a process
-    number) are not client ops and are skipped.
-    """
-    source, lines = _read_lines(path)
-    pairing = _Pairing(source, new_process_after_info=True)
-    spec = SPECS["kv"]
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        match = _ETCD_LINE.match(text)
-        if match is None:
-            raise HistoryFormatError(
-                source, number, "expected 'INFO jepsen.util - <process> :<type> :<f> <value>'"
-            )
-        process, kind, name, raw = match.groups()
-        if process.startswith(":"):
-            continue
-        if kind not in _ETCD_TYPES:
-            raise HistoryFormatError(
-                source, number, f"unknown type :{kind} (expected :invoke, :ok, :fail or :info)"
-            )
-        f = _ETCD_NAMES.get(name)
-        if f is None:
-            raise HistoryFormatError(
-                source, number, f"unknown op :{name} (expected :read, :write or :cas)"
-            )
-        value = _etcd_value(raw or "nil", source, number)
-        time = float(number)
-        if kind == "invoke":
-            arg = _etcd_arg(f, value, source, number)
-            _check_arg(spec, None, f, arg, source=source, line=number)
-            pairing.invoke(number, process, f=f, key=SINGLE_KEY, arg=arg, time=time)
-            continue
-        call = pairing.pending_call(number, process, f)
-        if kind == "ok":
-            output: Value = value if f == "get" else (True if f == "cas" else None)
-            if f == "get" and value == _TIMED_OUT:
-                raise HistoryFormatError(source, number, "an ok read needs a value")
-            pairing.complete(number, process, Status.OK, output, time)
-        elif kind == "fail":
-            if f == "get":
-                pairing.complete(number, process, Status.OK, None, time, output_known=False)
-            elif f == "cas" and value == call.arg:
-                pairing.complete(number, process, Status.OK, False, time)
-            else:
-                pairing.complete(number, process, Status.FAIL, None, time)
-        else:
-            pairing.complete(number, process, Status.INFO)
-    return History(ops=pairing.finish(), model="kv", initial=None, source=source)
-
-
-def _etcd_value(raw: str, source: str, line: int) -> Value:
-    raw = raw.strip()
-    if raw == "nil":
-        return None
-    if raw.startswith(":"):
-        return raw
-    if re.fullmatch(r"-?\d+", raw):
-        return int(raw)
-    if raw.startswith("[") and raw.endswith("]"):
-        items = raw[1:-1].replace(",", " ").split()
-        return tuple(_etcd_value(item, source, line) for item in items)
-    raise HistoryFormatError(source, line, f"bad value {raw!r} (expected nil, an integer or [a b])")
-
-
-def _etcd_arg(f: str, value: Value, source: str, line: int) -> Value:
-    if f == "get":
-        return None
-    if f == "cas" and not (isinstance(value, tuple) and len(value) == 2):
-        raise HistoryFormatError(source, line, f"cas needs [old new], got {value!r}")
-    if isinstance(value, str):
-        raise HistoryFormatError(source, line, f"{f} needs a value, got {value}")
-    return value
-
-
-# ---------------------------------------------------------------------------------------
-# Jepsen-style EDN maps: {:process 9, :type :invoke, :f :append, :key "0", :value "x"}
-
-
-@dataclass(frozen=True)
-class Keyword:
-    """An EDN keyword such as ``:ok`` (kept apart from strings)."""
-
-    name: str
-
-
-class _EdnError(ValueError):
-    pass
-
-
-_EDN_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
-_EDN_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?N?M?")
-_EDN_DELIMITERS = frozenset(' \t\r\n,{}[]()"')
-
-
-def read_edn(text: str) -> object:
-    """Read one EDN value: maps, vectors, lists, strings, keywords, numbers, nil, bools.
-
-    Enough of EDN for Jepsen history lines, and strict about the rest: anything it does
-    not understand is an error, never a guess.
-    """
-    reader = _EdnReader(text)
-    value = reader.value()
-    reader.skip_space()
-    if reader.pos != len(text):
-        raise _EdnError(f"unexpected {text[reader.pos]!r} at column {reader.pos + 1}")
-    return value
-
-
-class _EdnReader:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-
-    def skip_space(self) -> None:
-        text = self.text
-        while self.pos < len(text) and (text[self.pos] in " \t\r\n,"):
-            self.pos += 1
-
-    def value(self) -> object:
-        self.skip_space()
-        if self.pos >= len(self.text):
-            raise _EdnError("unexpected end of line")
-        char = self.text[self.pos]
-        if char == "{":
-            items = self.sequence("}")
-            if len(items) % 2:
-                raise _EdnError("a map needs an even number of forms")
-            result: dict[object, object] = {}
-            for key, value in zip(items[::2], items[1::2], strict=True):
-                if isinstance(key, list | dict):
-                    raise _EdnError(f"unsupported map key {key!r}")
-                result[key] = value
-            return result
-        if char == "[":
-            return self.sequence("]")
-        if char == "(":
-            return self.sequence(")")
-        if char == '"':
-            return self.string()
-        token = self.token()
-        if token.startswith(":") and len(token) > 1:
-            return Keyword(token[1:])
-        if token == "nil":
-            return None
-        if token in ("true", "false"):
-            return token == "true"
-        if _EDN_NUMBER.fullmatch(token):
-            digits = token.rstrip("NM")
-            if any(c in digits for c in ".eE"):
-                return float(digits)
-            return int(digits)
-        raise _EdnError(f"unexpected {token!r} at column {self.pos - len(token) + 1}")
-
-    def sequence(self, close: str) -> list[object]:
-        self.pos += 1
-        items: list[object] = []
-        while True:
-            self.skip_space()
-            if self.pos >= len(self.text):
-                raise _EdnError(f"missing {close!r} at end of line")
-            if self.text[self.pos] == close:
-                self.pos += 1
-                return items
-            items.append(self.value())
-
-    def string(self) -> str:
-        text = self.text
-        self.pos += 1
-        parts: list[str] = []
-        while self.pos < len(text):
-            char = text[self.pos]
-            if char == '"':
-                self.pos += 1
-                return "".join(parts)
-            if char == "\\":
-                code = text[self.pos + 1 : self.pos + 2]
-                if code == "u" and re.fullmatch(
-                    r"[0-9a-fA-F]{4}", text[self.pos + 2 : self.pos + 6]
-                ):
-                    parts.append(chr(int(text[self.pos + 2 : self.pos + 6], 16)))
-                    self.pos += 6
-                    continue
-                if code not in _EDN_ESCAPES:
-                    raise _EdnError(f"bad escape in string at column {self.pos + 1}")
-                parts.append(_EDN_ESCAPES[code])
-                self.pos += 2
-                continue
-            parts.append(char)
-            self.pos += 1
-        raise _EdnError("unterminated string")
-
-    def token(self) -> str:
-        start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] not in _EDN_DELIMITERS:
-            self.pos += 1
-        if self.pos == start:
-            raise _EdnError(f"unexpected {self.text[start]!r} at column {start + 1}")
-        return self.text[start : self.pos]
-
-
-def _edn_to_value(obj: object) -> Value:
-    if isinstance(obj, Keyword):
-        raise _EdnError(f"expected a value, got the keyword :{obj.name}")
-    if isinstance(obj, dict):
-        raise _EdnError("expected a value, got a map")
-    if isinstance(obj, list):
-        return tuple(_edn_to_value(item) for item in obj)
-    return freeze(obj)
-
-
-_KV_TYPES = {"invoke", "ok", "fail", "info"}
-
-
-def parse_jepsen_kv(path: str | Path) -> History:
-    """Read a key-value history of EDN maps, one event per line.
-
-    Each line is ``{:process P, :type :invoke|:ok|:fail|:info, :f :get|:put|:append|:cas,
-    :key K, :value V}``. Every key starts as the empty string; the value of a completed
-    ``get`` is its output, ``put`` and ``append`` return nothing. The time of an event is
-    its line number. Lines whose process is a keyword (the nemesis) are skipped.
-    """
-    source, lines = _read_lines(path)
-    pairing = _Pairing(source, new_process_after_info=True)
-    spec = SPECS["kv"]
-    initial = ""
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            event = read_edn(text.strip())
-            if not isinstance(event, dict):
-                raise _EdnError("expected a map {:process …, :type …, :f …, :value …}")
-            process = event.get(Keyword("process"))
-            if isinstance(process, Keyword):
-                continue
-            if not isinstance(process, int | str) or isinstance(process, bool):
-                raise _EdnError("expected :process to be a number or a string")
-            kind = _keyword(event, "type", _KV_TYPES)
-            f = _keyword(event, "f", set(spec.functions))
-            raw_key = event.get(Keyword("key"))
-            if not isinstance(raw_key, str | int) or isinstance(raw_key, bool):
-                raise _EdnError("expected :key to be a string or a number")
-            raw_value = event.get(Keyword("value"))
-        except _EdnError as error:
-            raise HistoryFormatError(source, number, str(error)) from None
-        name = str(process)
-        key = str(raw_key)
-        time = float(number)
-        try:
-            if kind == "invoke":
-                arg = _edn_to_value(raw_value)
-                _check_arg(spec, initial, f, arg, source=source, line=number)
-                pairing.invoke(number, name, f=f, key=key, arg=arg, time=time)
-                continue
-            pairing.pending_call(number, name, f)
-            if kind == "ok":
-                output: Value = None
-                if f == "get":
-                    output = _edn_to_value(raw_value)
-                elif f == "cas":
-                    output = True
-                pairing.complete(number, name, Status.OK, output, time)
-            elif kind == "fail":
-                pairing.complete(number, name, Status.FAIL, None, time)
-            else:
-                pairing.complete(number, name, Status.INFO)
-        except _EdnError as error:
-            raise HistoryFormatError(source, number, str(error)) from None
-    return History(ops=pairing.finish(), model="kv", initial=initial, source=source)
-
-
-def _keyword(event: dict[object, object], field: str, allowed: set[str]) -> str:
-    value = event.get(Keyword(field))
-    if not isinstance(value, Keyword) or value.name not in allowed:
-        expected = ", ".join(f":{name}" for name in sorted(allowed))
-        raise _EdnError(f"expected :{field} to be one of {expected}, got {value!r}")
-    return value.name
 
 
 # ---------------------------------------------------------------------------------------
@@ -539,7 +84,7 @@ def infer_model(names: Iterable[str]) -> str:
     return "kv"
 
 
-def parse_jsonl(path: str | Path, model: str | None = None) -> History:
+def parse_jsonl(text: str, source: str, model: str | None = None) -> History:
     """Read smrkit's JSON Lines history format.
 
     An optional first line is the header ``{"smrkit": "history", "version": 1, "model":
@@ -557,15 +102,15 @@ def parse_jsonl(path: str | Path, model: str | None = None) -> History:
     Process names are kept as written: the checker needs processes only to pair events,
     and a process whose op ended in ``info`` has nothing pending any more.
     """
-    source, lines = _read_lines(path)
+    lines = text.splitlines()
     header: dict[str, object] = {}
     header_line: int | None = None
     events: list[_Event] = []
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
             continue
         try:
-            obj = json.loads(text)
+            obj = json.loads(line)
         except json.JSONDecodeError as error:
             raise HistoryFormatError(
                 source, number, f"expected a JSON object ({error.msg} at column {error.colno})"
@@ -593,7 +138,7 @@ def parse_jsonl(path: str | Path, model: str | None = None) -> History:
             raise HistoryFormatError(
                 source, header_line, f"initial state {initial!r} does not suit {spec.name}: {error}"
             ) from None
-    pairing = _Pairing(source, new_process_after_info=False)
+    pairing = Pairing(source, new_process_after_info=False)
     for event in events:
         f = _KV_ALIASES.get(event.f, event.f) if spec.name == "kv" else event.f
         key = event.key
@@ -606,7 +151,7 @@ def parse_jsonl(path: str | Path, model: str | None = None) -> History:
                 source, event.line, "expected value to be null, a bool, number, string or list"
             ) from None
         if event.kind == "invoke":
-            _check_arg(spec, initial, f, value, source=source, line=event.line)
+            check_arg(spec, initial, f, value, source=source, line=event.line)
             pairing.invoke(event.line, event.process, f=f, key=key, arg=value, time=event.time)
             continue
         call = pairing.pending_call(event.line, event.process, f)
@@ -686,7 +231,7 @@ def _event(obj: dict[str, object], source: str, line: int) -> _Event:
 
 
 def _output(
-    spec: SequentialSpec, call: _Call, value: Value, source: str, line: int
+    spec: SequentialSpec, call: Call, value: Value, source: str, line: int
 ) -> tuple[bool, Value]:
     """Whether an ``ok`` completion records its output, and the output normalised to
     what the spec returns."""
@@ -708,7 +253,7 @@ def _output(
     return True, value
 
 
-def write_jsonl(history: History, path_or_file: str | Path | IO[str]) -> None:
+def write_jsonl(history: History, path_or_file: str | os.PathLike[str] | IO[str]) -> None:
     """Write ``history`` in smrkit's JSON Lines format (what :func:`parse_jsonl` reads).
 
     Events are written in time order, each invocation with its op's call time and each
@@ -747,8 +292,9 @@ def write_jsonl(history: History, path_or_file: str | Path | IO[str]) -> None:
     lines = [json.dumps(header, default=repr)]
     lines.extend(json.dumps(event) for *_, event in events)
     text = "\n".join(lines) + "\n"
-    if isinstance(path_or_file, str | Path):
-        Path(path_or_file).write_text(text, encoding="utf-8")
+    if isinstance(path_or_file, str | os.PathLike):
+        with open(path_or_file, "w", encoding="utf-8") as file:
+            file.write(text)
     else:
         path_or_file.write(text)
 
@@ -770,41 +316,82 @@ def _jsonl_event(op: Operation, kind: str, value: object, time: float | None) ->
 # Choosing a parser
 
 
-def sniff_format(path: str | Path) -> str:
-    """Guess the format of a history file from its first non-empty line."""
-    source, lines = _read_lines(path)
-    first = next((line.strip() for line in lines if line.strip()), None)
+def sniff_format(text: str, source: str = "<text>") -> str:
+    """Tell the format of a history from its first event."""
+    # Only for a file that is not JSON Lines: the Jepsen formats' modules.
+    from smrkit.check.edn import EdnError, Keyword, read_forms
+    from smrkit.check.jepsen_histories import ETCD_LINE
+
+    first = next((line.strip() for line in text.splitlines() if line.strip()), None)
     if first is None:
-        raise HistoryFormatError(source, None, "the file is empty (expected a history)")
-    if _ETCD_LINE.match(first):
-        return "jepsen-etcd"
+        raise HistoryFormatError(source, None, "the text is empty (expected a history)")
     if first.startswith("{"):
         try:
             json.loads(first)
         except json.JSONDecodeError:
-            return "jepsen-kv"
-        return "jsonl"
-    raise HistoryFormatError(source, None, "cannot tell the format from the first line")
+            pass
+        else:
+            return "jsonl"
+    if ETCD_LINE.match(first):
+        return "jepsen-etcd"
+    if first.startswith(("{", "[", "#")):
+        try:
+            _, event = next(read_forms(text, unwrap=True))
+        except (EdnError, StopIteration):
+            event = None
+        if isinstance(event, dict):
+            return "jepsen-kv" if Keyword("key") in event else "jepsen-edn"
+    raise HistoryFormatError(
+        source,
+        None,
+        "cannot tell the format from the first event (expected JSON Lines, a Jepsen etcd "
+        "log or EDN maps)",
+    )
 
 
-def load_history(path: str | Path, fmt: str = "auto", model: str | None = None) -> History:
-    """Read a history file in format ``fmt`` (one of :data:`FORMATS`).
+def read_history(text: str, source: str, fmt: str = "auto", model: str | None = None) -> History:
+    """Read a history from ``text`` in format ``fmt`` (one of :data:`FORMATS`).
 
-    ``model`` overrides the model of a JSON Lines file. Jepsen logs are always kv
-    histories, so any other model for them is an error. Raises
-    :class:`HistoryFormatError` for malformed input and :class:`OSError` for a file that
-    cannot be read.
+    ``model`` overrides the model of a JSON Lines history. Jepsen histories are always
+    kv histories, so any other model for them is an error. Text with nothing in it is
+    an empty history. Raises :class:`HistoryFormatError` for malformed input.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    if fmt == "auto":
-        fmt = sniff_format(path)
-    if fmt == "jsonl":
-        return parse_jsonl(path, model=model)
-    if model not in (None, "kv"):
+    if fmt in ("jepsen-etcd", "jepsen-kv", "jepsen-edn") and model not in (None, "kv"):
         raise HistoryFormatError(
-            str(path), None, f"{fmt} histories are kv histories; --model {model} does not apply"
+            source, None, f"{fmt} histories are kv histories; --model {model} does not apply"
         )
+    if not text.strip():
+        chosen = model or "kv"
+        initial = "" if fmt == "jepsen-kv" else SPECS[chosen].initial
+        return History(ops=[], model=chosen, initial=initial, source=source)
+    if fmt == "auto":
+        fmt = sniff_format(text, source)
+        if fmt != "jsonl" and model not in (None, "kv"):
+            raise HistoryFormatError(
+                source, None, f"{fmt} histories are kv histories; --model {model} does not apply"
+            )
+    if fmt == "jsonl":
+        return parse_jsonl(text, source, model=model)
+    from smrkit.check.jepsen_histories import parse_jepsen_edn, parse_jepsen_etcd, parse_jepsen_kv
+
     if fmt == "jepsen-etcd":
-        return parse_jepsen_etcd(path)
-    return parse_jepsen_kv(path)
+        return parse_jepsen_etcd(text, source)
+    if fmt == "jepsen-kv":
+        return parse_jepsen_kv(text, source)
+    return parse_jepsen_edn(text, source)
+
+
+def load_history(
+    path: str | os.PathLike[str], fmt: str = "auto", model: str | None = None
+) -> History:
+    """Read the history file at ``path``; see :func:`read_history`. Raises
+    :class:`OSError` for a file that cannot be read."""
+    source = str(path)
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except UnicodeDecodeError as error:
+        raise HistoryFormatError(source, None, f"not UTF-8 text ({error.reason})") from None
+    return read_history(text, source, fmt, model)

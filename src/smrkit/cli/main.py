@@ -7,80 +7,68 @@ instead. Exit codes of the subcommands are a contract that scripts depend on.
 
 from __future__ import annotations
 
+import importlib
 import sys
-import traceback
 
 import click
 
 from smrkit import __version__
 from smrkit.cli.errors import EXIT_USAGE
 
+# Every subcommand: name -> (module:attribute in smrkit.cli, one line of help). A module is
+# imported only when that command runs (or for --help), so that `smrkit check-history`
+# starts in milliseconds instead of importing the simulator, the explorer and the
+# cluster runtime. Adding a command is one line here.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sim": ("sim_cmd:sim", "run a protocol in the deterministic simulator, check the run"),
+    "check-history": ("check_cmd:check_history", "is a history linearizable? (yours, Jepsen's)"),
+    "sweep": ("sweep_cmd:sweep", "many seeds of random fault plans, every run checked"),
+    "bounds": ("bounds_cmd:bounds", "Table 1 of seed 001 reproduced: bounds, measurements"),
+    "replay": ("replay_cmd:replay", "re-run a saved trace and check it again"),
+    "demo": ("demo_cmd:demo", "a one-minute tour"),
+    "worlds": ("worlds_cmd:worlds", "seed 000's impossibility proof run for a protocol"),
+    "explore": ("explore_cmd:explore", "model-check a protocol's world (Stateright's terms)"),
+    "cluster": ("cluster_cmd:cluster", "a real cluster of replica processes: init, up, down"),
+    "serve": ("cluster_cmd:serve", "run one replica (for a replica on its own host)"),
+    "kv": ("kv_cmd:kv", "one command against a cluster (put, get, append, cas)"),
+    "nemesis": ("kv_cmd:nemesis", "inject a fault into a cluster (kill, partition, heal…)"),
+    "test": ("test_cmd:test", "a Jepsen-style test of a cluster: workload, faults, history"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use, listed from :data:`COMMANDS`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, _, attribute = entry[0].partition(":")
+        command = getattr(importlib.import_module(f"smrkit.cli.{module_name}"), attribute)
+        assert isinstance(command, click.Command), f"{entry[0]} is not a click command"
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS`, without importing any command."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="smrkit")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """smrkit: build replicated services, break them on purpose, and check what the theory
-    says about them.
-
-    \b
-    Commands:
-      sim            run a protocol in the deterministic simulator and check the run
-      check-history  check a history (smrkit JSON Lines or Jepsen logs) for linearizability
-      sweep          many seeds of random admissible fault plans, every run checked
-      bounds         Table 1 of seed 001 reproduced: bounds, measurements, counterexamples
-      replay         re-run a saved trace and check it again
-      demo           a one-minute tour
-      worlds         seed 000's impossibility proof (worlds A, B, C) run for a protocol
-      explore        model-check a protocol's world (Stateright's models and terms)
-      cluster        a real cluster of replica processes: init, up, status, down
-      serve          run one replica (for a replica on its own host)
-      kv             one command against a cluster (put, get, append, cas)
-      nemesis        inject a fault into a cluster (kill, restart, partition, omit, heal)
-      test           a Jepsen-style test of a cluster: workload, faults, checked history
-    """
+    says about them."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def _register_commands() -> None:
-    from smrkit.cli.bounds_cmd import bounds
-    from smrkit.cli.check_cmd import check_history
-    from smrkit.cli.demo_cmd import demo
-    from smrkit.cli.explore_cmd import explore
-    from smrkit.cli.replay_cmd import replay
-    from smrkit.cli.sim_cmd import sim
-    from smrkit.cli.sweep_cmd import sweep
-    from smrkit.cli.worlds_cmd import worlds
-
-    cli.add_command(sim)
-    cli.add_command(sweep)
-    cli.add_command(check_history)
-    cli.add_command(bounds)
-    cli.add_command(replay)
-    cli.add_command(demo)
-    cli.add_command(worlds)
-    cli.add_command(explore)
-
-
-_register_commands()
-
-
-def _register_cluster_commands() -> None:
-    """The real cluster (issue 4): processes, client, faults, Jepsen-style test."""
-    from smrkit.cli.cluster_cmd import cluster, serve
-    from smrkit.cli.kv_cmd import kv, nemesis
-    from smrkit.cli.test_cmd import test
-
-    cli.add_command(test)
-    cli.add_command(cluster)
-    cli.add_command(serve)
-    cli.add_command(kv)
-    cli.add_command(nemesis)
-
-
-_register_cluster_commands()
 
 
 def _one_line(text: str) -> str:
@@ -101,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     except click.ClickException as error:
         if debug:
+            import traceback
+
             traceback.print_exc()
         path = getattr(error, "command_path", "smrkit")
         click.echo(f"{path}: error: {_one_line(error.format_message())}", err=True)
