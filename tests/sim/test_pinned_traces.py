@@ -1,13 +1,13 @@
 """Runs pinned bit for bit: the same configuration and seed give the same ``trace_hash``.
 
 These hashes were taken from the simulator *before* it became a driver over the world
-kernel (issue 10) — regenerated on main after issue 8 changed the protocols (commit
-8956807: main with issue 8's simulator work, the last commit before the kernel was merged
-in) — and every refactoring since must reproduce them exactly: every
-protocol, every fault kind (crash, crash after k sends, link, directed link, send,
-receive and general omission, lossy ``~P``, faulty clients), the README's and the demo's
-runs, and the three worlds of seed 000. A hash that changes is a change of behaviour:
-say which and why in the change's notes.
+kernel (issue 10), and regenerated there after issue 8 changed the protocols: from
+commit 8956807 (main with issue 8's simulator work, the last commit before the kernel
+was merged in; 0d4d2b5, with issue 14 too, gives the same table). Every refactoring
+since must reproduce them exactly: every protocol, every fault kind (crash, crash after
+k sends, link, directed link, send, receive and general omission, lossy ``~P``, faulty
+clients, restart), the README's and the demo's runs, and the three worlds of seed 000.
+A hash that changes is a change of behaviour: say which and why in the change's notes.
 
 Issue 8 added runs of its own: a restart fault (a new incarnation recovering from its
 saves, the kill-kill-restart election), the quorum engine's catch-up in parts under a small

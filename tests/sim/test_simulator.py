@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from smrkit.core import Message, Node, NodeId, Out, Timer
+from smrkit.core import Message, Node, NodeId, Out, Replica, Timer
 from smrkit.sim import trace as tr
 from smrkit.sim.faults import FaultPlan
 from smrkit.sim.network import SynchronousNetwork
@@ -261,3 +261,32 @@ def test_reading_a_bad_trace_names_the_line(tmp_path: Path) -> None:
 def test_bad_configurations_are_config_errors(change: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         run_simulation(SimConfig(**change))  # type: ignore[arg-type]
+
+
+def test_a_replica_restarted_twice_records_each_entry_it_applies_once() -> None:
+    """A ``restart`` fault builds a new incarnation that applies its committed entries
+    again from its saves: the observer records ``apply`` once per index per replica —
+    after a second restart too — and a restart's start comes after the faults due at its
+    instant (the one rule of ``sim/order.py``)."""
+    faults = ("crash:p3@0.3", "restart:p3@0.5", "crash:p3@0.8", "restart:p3@1.0")
+    run = run_simulation(SimConfig(protocol="pb-general-omission", ops=600, faults=faults))
+    applied: dict[str, list[int]] = {}
+    for event in run.trace.events:
+        if event[1] == tr.APPLY:
+            applied.setdefault(event[2], []).append(event[4])
+    assert applied["p1"] == list(range(1, 601))
+    assert applied["p3"] == list(range(1, len(applied["p3"]) + 1))  # no repeat, no gap
+    assert len(applied["p3"]) > 500
+    starts = [e[0] for e in run.trace.events if e[1] == tr.START and e[2] == "p3"]
+    assert starts == [0.0, 0.5, 1.0]
+    latest = run.nodes["p3"]  # the run's nodes are the world's: the third incarnation
+    assert isinstance(latest, Replica) and len(latest.applied) == len(applied["p3"])
+
+
+def test_a_restart_and_a_crash_at_one_instant_start_the_node_after_the_crash() -> None:
+    """Faults run before starts at one instant: p3 restarts at 0.5 while p2 crashes at
+    0.5, so p3's new incarnation starts after p2 is down."""
+    faults = ("crash:p3@0.3", "restart:p3@0.5", "crash:p2@0.5")
+    run = run_simulation(SimConfig(protocol="pb-general-omission", replicas=5, faults=faults))
+    at_half = [(e[1], e[2]) for e in run.trace.events if e[0] == 0.5 and e[1] != tr.FAULT]
+    assert at_half[:2] == [(tr.CRASH, "p2"), (tr.START, "p3")]
