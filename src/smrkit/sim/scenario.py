@@ -32,6 +32,8 @@ Commands (``key=value`` options; ``(a,b)`` for several values)::
                                 the clock moves to its time if that is later
     request CLIENT SERVER F [KEY [VALUE]]
                                 CLIENT sends SERVER the next command ``F KEY VALUE``
+    resend CLIENT SERVER        CLIENT sends SERVER its latest request again, the same
+                                sequence number, as a client retries after a time-out
     state NODE [fields=(a,…)]   print NODE's state (all of it, or these fields)
     pool                        print the messages in flight
     timers [NODE…]              print the pending timers
@@ -125,6 +127,8 @@ class Scenario:
         self._world: World | None = None
         self.blocks: list[Match] = []
         self.requests: dict[NodeId, int] = {}
+        self.latest: dict[NodeId, ClientRequest] = {}
+        """Each client's latest request, for ``resend``."""
 
     @property
     def world(self) -> World:
@@ -205,7 +209,7 @@ class Scenario:
         )
         simulator, run = build_simulator(config)
         self._world = simulator.world
-        self.blocks, self.requests = [], {}
+        self.blocks, self.requests, self.latest = [], {}, {}
         lines = [
             f"{run.protocol.name}: n = {run.n}, f = {run.f}, {config.timing}; "
             f"nodes {' '.join(self.world.nodes)}"
@@ -327,11 +331,26 @@ class Scenario:
         key = rest[0] if rest else None
         value: Value = _value(rest[1]) if len(rest) > 1 else None
         seq = self.requests[client] = self.requests.get(client, 0) + 1
-        request = ClientRequest(client, seq, Op(f, key, value))
+        self.latest[client] = ClientRequest(client, seq, Op(f, key, value))
+        return self._send_request(server, self.latest[client])
+
+    def cmd_resend(self, d: Directive) -> str:
+        if len(d.args) != 2:
+            raise ScenarioError("write resend CLIENT SERVER")
+        client, server = d.args
+        if server not in self.world.nodes:
+            raise ScenarioError(f"no node {server}")
+        request = self.latest.get(client)
+        if request is None:
+            raise ScenarioError(f"{client} has sent no request yet")
+        return self._send_request(server, request)
+
+    def _send_request(self, server: NodeId, request: ClientRequest) -> str:
+        world = self.world
 
         def send() -> list[tr.Record]:
             start = len(world.log)
-            world.send(client, server, request)
+            world.send(request.client, server, request)
             self._apply_blocks(start)
             return world.log[start:]
 
