@@ -13,6 +13,11 @@ its target is seen to be a violation.
 pins (``tests/protocols/testdata/quorum_missed_takeover.txt``): a follower that hears a
 newer primary's heartbeat applies that primary's commit point to its own log, even to
 an old epoch's tail it never had replaced.
+
+``pb-general-omission-old-epochs`` is the quorum engine before the fix
+``tests/protocols/testdata/quorum_figure8.txt`` pins (Raft's Figure 8): a new primary
+commits the uncommitted tail it adopted with the tail's old epochs, so a server holding
+an intermediate epoch's entry later outranks it in an election and overwrites it.
 """
 
 from __future__ import annotations
@@ -108,5 +113,27 @@ def register_trusting() -> ProtocolSpec:
                 build=lambda config: [
                     TrustsNewerHeartbeats(server, config) for server in config.servers
                 ],
+            )
+        )
+
+
+OLD_EPOCHS = "pb-general-omission-old-epochs"
+
+
+class KeepsOldEpochs(quorum.QuorumReplica):
+    def _stamp_tail(self, epoch: int) -> None:
+        pass  # the bug: the adopted tail keeps its old epochs when it is committed
+
+
+def register_old_epochs() -> ProtocolSpec:
+    try:
+        return get_protocol(OLD_EPOCHS)
+    except KeyError:
+        return register(
+            replace(
+                GENERAL_OMISSION,
+                name=OLD_EPOCHS,
+                title="the quorum engine committing adopted entries with old epochs (broken)",
+                build=lambda config: [KeepsOldEpochs(server, config) for server in config.servers],
             )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from broken_variants import TRUSTING, register_trusting
+from broken_variants import OLD_EPOCHS, TRUSTING, register_old_epochs, register_trusting
 
 from smrkit.check.evaluate import evaluate_run
 from smrkit.explore.sweep import random_plans, sweep
@@ -134,6 +134,29 @@ def test_the_missed_takeover_script_fails_on_the_bug_it_pins() -> None:
     fixed, broken = script.cases[after_heartbeat + 1].expected, outputs[after_heartbeat + 1]
     assert "applied: [c1#1 append k 'a']" in fixed
     assert "applied: [c1#1 append k 'a', c1#2 append k 'b']" in broken
+
+
+def test_the_figure_8_script_fails_on_the_bug_it_pins() -> None:
+    """Raft's Figure 8 in the quorum engine is pinned by ``testdata/quorum_figure8.txt``
+    (run with every scenario script by ``tests/test_scenarios.py``): c1's append of b is
+    acknowledged, and a read at a later primary returns ``ab``. Run on the engine before
+    the fix (adopted entries committed with their old epochs), the same script shows p2,
+    whose uncommitted c is of epoch 129, outranking p3's committed b of epoch 0: the
+    read returns ``ac``, the acknowledged b is lost."""
+    text = (TESTDATA / "quorum_figure8.txt").read_text(encoding="utf-8")
+    script = parse(text.replace("protocol=pb-general-omission", f"protocol={OLD_EPOCHS}"))
+    register_old_epochs()
+    try:
+        outputs = run_script(case.directive for case in script.cases)
+    finally:  # other tests in this process walk the registry
+        registry._PROTOCOLS.pop(OLD_EPOCHS)
+    resent = next(i for i, case in enumerate(script.cases) if case.directive.command == "resend")
+    read = len(script.cases) - 1
+    acknowledged = "ClientReply(client=c1, seq=2, result=none, error=none)"
+    for output in (script.cases[resent + 1].expected, outputs[resent + 1]):
+        assert acknowledged in output  # b is acknowledged in both
+    assert "ClientReply(client=c1, seq=3, result=ab, error=none)" in script.cases[read].expected
+    assert "ClientReply(client=c1, seq=3, result=ac, error=none)" in outputs[read]
 
 
 @pytest.mark.parametrize(

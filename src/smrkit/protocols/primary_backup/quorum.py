@@ -348,6 +348,7 @@ class QuorumReplica(Replica):
         self.serving_since = math.inf
         self.match = {}
         self.asked = None
+        self._stamp_tail(epoch)
         length = len(self.entries)
         for server in self.config.others:
             known = max(self.commits.get(server, (-1, 0))[1], voters.get(server, 0))
@@ -371,6 +372,14 @@ class QuorumReplica(Replica):
         out.set_timer_at((SETTLE, epoch), self.settle_at)
 
     # --- log ----------------------------------------------------------------------------
+
+    def _stamp_tail(self, epoch: int) -> None:
+        """Make the adopted uncommitted tail this epoch's own: its entries keep their
+        commands and take ``epoch``, so the servers that acknowledge the takeover hold a
+        log whose last entry is of the newest epoch (see "Logs are compared by the epoch
+        that installed them" in the module docstring)."""
+        tail = len(self.entries) - self.commit
+        self._adopt((*self.epochs[: self.commit], *[epoch] * tail), tuple(self.entries))
 
     def _parts(self, start: int, end: int, *, only_first: bool = False) -> list[tuple[int, int]]:
         """Entries ``start … end`` of this log cut into parts ``(first, last)`` of at most
