@@ -10,9 +10,10 @@ cancelled. A test runner compares that with the script and rewrites it on reques
 Commands (``key=value`` options; ``(a,b)`` for several values)::
 
     world protocol=NAME [replicas=N] [clients=K] [ops=M] [seed=S] [delta=D] [tau=T]
-          [timing=NAME] [gst=G] [cap=C] [faults=(spec,…)]
+          [timing=NAME] [gst=G] [cap=C] [faults=(spec,…)] [bytes=B]
                                 build the world (clients issue ``ops`` ops of their
-                                workload; scripts usually keep 0 and send ``request``s)
+                                workload; scripts usually keep 0 and send ``request``s;
+                                ``bytes``: the protocols' largest message)
     start [NODE…]               start nodes (all not started yet, by default)
     run until=T [verbose]       let time run to T, every event in its order (timed
                                 worlds); prints what observers saw and what was lost
@@ -57,6 +58,7 @@ from smrkit.core.messages import ClientReply, ClientRequest, PrimaryHint
 from smrkit.core.ops import Command, Op, Value
 from smrkit.core.signatures import Signed
 from smrkit.core.state import state_fields
+from smrkit.protocols.registry import MESSAGE_BYTES_MAX_DEFAULT
 from smrkit.sim import trace as tr
 from smrkit.sim.choosers import LockStep, OldestFirst, UntimedChooser
 from smrkit.sim.datadriven import Directive
@@ -188,7 +190,7 @@ class Scenario:
 
     def cmd_world(self, d: Directive) -> str:
         known = {"protocol", "replicas", "clients", "ops", "seed", "delta", "tau"}
-        known |= {"timing", "gst", "cap", "faults", "app"}
+        known |= {"timing", "gst", "cap", "faults", "app", "bytes"}
         unknown = sorted(set(d.options) - known)
         if unknown or d.args:
             raise ScenarioError(f"world takes {', '.join(sorted(known))}; got {unknown or d.args}")
@@ -207,7 +209,8 @@ class Scenario:
             delay_cap_s=_number(d, "cap", float, None),
             faults=(faults,) if isinstance(faults, str) else faults,
         )
-        simulator, run = build_simulator(config)
+        bytes_max = _number(d, "bytes", int, MESSAGE_BYTES_MAX_DEFAULT)
+        simulator, run = build_simulator(config, message_bytes_max=bytes_max)
         self._world = simulator.world
         self.blocks, self.requests, self.latest = [], {}, {}
         lines = [
