@@ -15,9 +15,15 @@ newer primary's heartbeat applies that primary's commit point to its own log, ev
 an old epoch's tail it never had replaced.
 
 ``pb-general-omission-old-epochs`` is the quorum engine before the fix
-``tests/protocols/testdata/quorum_figure8.txt`` pins (Raft's Figure 8): a new primary
-commits the uncommitted tail it adopted with the tail's old epochs, so a server holding
-an intermediate epoch's entry later outranks it in an election and overwrites it.
+``tests/protocols/testdata/quorum_figure8.txt`` pins (Raft's Figure 8): a vote ranks a
+log by its last entry's epoch, so a new primary that commits an adopted entry of an
+older epoch leaves it looking old, and a server holding an intermediate epoch's entry
+later outranks it in an election and overwrites it.
+
+``pb-general-omission-truncating`` is the quorum engine before the fix
+``tests/protocols/testdata/quorum_takeover_parts.txt`` pins: a follower splices each
+part of a takeover as it comes, and the first part drops the rest of its log, entries
+it acknowledged among them.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import replace
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.node import Out, Replica
+from smrkit.core.ops import Command
 from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.protocols.primary_backup import crash, quorum
 from smrkit.protocols.primary_backup.general_omission import SPEC as GENERAL_OMISSION
@@ -121,8 +128,8 @@ OLD_EPOCHS = "pb-general-omission-old-epochs"
 
 
 class KeepsOldEpochs(quorum.QuorumReplica):
-    def _stamp_tail(self, epoch: int) -> None:
-        pass  # the bug: the adopted tail keeps its old epochs when it is committed
+    def _ballot_epoch(self) -> int:
+        return self.epochs[-1] if self.epochs else -1  # the bug: the last entry's epoch
 
 
 def register_old_epochs() -> ProtocolSpec:
@@ -135,5 +142,36 @@ def register_old_epochs() -> ProtocolSpec:
                 name=OLD_EPOCHS,
                 title="the quorum engine committing adopted entries with old epochs (broken)",
                 build=lambda config: [KeepsOldEpochs(server, config) for server in config.servers],
+            )
+        )
+
+
+TRUNCATING = "pb-general-omission-truncating"
+
+
+class SplicesEveryPart(quorum.QuorumReplica):
+    def _take_part(
+        self,
+        epoch: int,
+        start: int,
+        epochs: tuple[int, ...],
+        commands: tuple[Command, ...],
+        length: int,
+    ) -> bool | None:
+        return self._splice(start, epochs, commands, length)  # the bug: may shorten the log
+
+
+def register_truncating() -> ProtocolSpec:
+    try:
+        return get_protocol(TRUNCATING)
+    except KeyError:
+        return register(
+            replace(
+                GENERAL_OMISSION,
+                name=TRUNCATING,
+                title="the quorum engine splicing a takeover's parts as they come (broken)",
+                build=lambda config: [
+                    SplicesEveryPart(server, config) for server in config.servers
+                ],
             )
         )

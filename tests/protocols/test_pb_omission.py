@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from broken_variants import OLD_EPOCHS, TRUSTING, register_old_epochs, register_trusting
+from broken_variants import (
+    OLD_EPOCHS,
+    TRUNCATING,
+    TRUSTING,
+    register_old_epochs,
+    register_truncating,
+    register_trusting,
+)
 
 from smrkit.check.evaluate import evaluate_run
 from smrkit.explore.sweep import random_plans, sweep
@@ -136,27 +144,48 @@ def test_the_missed_takeover_script_fails_on_the_bug_it_pins() -> None:
     assert "applied: [c1#1 append k 'a', c1#2 append k 'b']" in broken
 
 
+def _run_on(name: str, register: Callable[[], object], script_name: str) -> list[str]:
+    """The outputs of a scenario script of pb-general-omission run on a broken variant."""
+    text = (TESTDATA / script_name).read_text(encoding="utf-8")
+    script = parse(text.replace("protocol=pb-general-omission", f"protocol={name}"))
+    register()
+    try:
+        return run_script(case.directive for case in script.cases)
+    finally:  # other tests in this process walk the registry
+        registry._PROTOCOLS.pop(name)
+
+
 def test_the_figure_8_script_fails_on_the_bug_it_pins() -> None:
     """Raft's Figure 8 in the quorum engine is pinned by ``testdata/quorum_figure8.txt``
     (run with every scenario script by ``tests/test_scenarios.py``): c1's append of b is
     acknowledged, and a read at a later primary returns ``ab``. Run on the engine before
-    the fix (adopted entries committed with their old epochs), the same script shows p2,
-    whose uncommitted c is of epoch 129, outranking p3's committed b of epoch 0: the
-    read returns ``ac``, the acknowledged b is lost."""
-    text = (TESTDATA / "quorum_figure8.txt").read_text(encoding="utf-8")
-    script = parse(text.replace("protocol=pb-general-omission", f"protocol={OLD_EPOCHS}"))
-    register_old_epochs()
-    try:
-        outputs = run_script(case.directive for case in script.cases)
-    finally:  # other tests in this process walk the registry
-        registry._PROTOCOLS.pop(OLD_EPOCHS)
+    the fix (logs ranked by their last entry's epoch), the same script shows p2, whose
+    uncommitted c is of epoch 129, outranking p3's committed b of epoch 0: the read
+    returns ``ac``, the acknowledged b is lost."""
+    script = parse((TESTDATA / "quorum_figure8.txt").read_text(encoding="utf-8"))
+    outputs = _run_on(OLD_EPOCHS, register_old_epochs, "quorum_figure8.txt")
     resent = next(i for i, case in enumerate(script.cases) if case.directive.command == "resend")
-    read = len(script.cases) - 1
     acknowledged = "ClientReply(client=c1, seq=2, result=none, error=none)"
     for output in (script.cases[resent + 1].expected, outputs[resent + 1]):
         assert acknowledged in output  # b is acknowledged in both
-    assert "ClientReply(client=c1, seq=3, result=ab, error=none)" in script.cases[read].expected
-    assert "ClientReply(client=c1, seq=3, result=ac, error=none)" in outputs[read]
+    assert "ClientReply(client=c1, seq=3, result=ab, error=none)" in script.cases[-1].expected
+    assert "ClientReply(client=c1, seq=3, result=ac, error=none)" in outputs[-1]
+
+
+def test_the_takeover_in_parts_script_fails_on_the_bug_it_pins() -> None:
+    """``testdata/quorum_takeover_parts.txt`` pins that a takeover's first part does not
+    cut a follower's log short: c2's acknowledged d survives p1's crash and p2's
+    omissions (a read returns ``abd``). Run on the engine that splices every part as it
+    comes, the followers drop d and the read returns ``ab``."""
+    script = parse((TESTDATA / "quorum_takeover_parts.txt").read_text(encoding="utf-8"))
+    outputs = _run_on(TRUNCATING, register_truncating, "quorum_takeover_parts.txt")
+    acked = next(
+        i for i, case in enumerate(script.cases) if case.directive.text == "deliver type=Ack"
+    )
+    acknowledged = "ClientReply(client=c2, seq=1, result=none, error=none)"
+    assert all(acknowledged in text for text in (script.cases[acked].expected, outputs[acked]))
+    assert "ClientReply(client=c1, seq=3, result=abd, error=none)" in script.cases[-1].expected
+    assert "ClientReply(client=c1, seq=3, result=ab, error=none)" in outputs[-1]
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,14 @@ k sends, link, directed link, send, receive and general omission, lossy ``~P``, 
 clients, restart), the README's and the demo's runs, and the three worlds of seed 000.
 A hash that changes is a change of behaviour: say which and why in the change's notes.
 
-Issue 8's follow-up on Raft's Figure 8 changed the quorum engine's takeover: a new
-primary stamps the adopted uncommitted tail with its own epoch, so every run with a
-takeover that carried such a tail sends other epochs (``Takeover``, ``Sync``, ``Vote``)
-and its hash changed: pb-send-omission-lossy, pb-general-omission, faulty-client-sends,
-pb-go-kill-kill-restart, pb-ro-halt-restart, pb-general-omission-tie,
-issue8-pb-go-105565 and quorum-takeover-in-parts. Each run's verdict is what it was
-before (all pass; pb-go-kill-kill-restart, two crashes with f = 1, still fails only
-its failover target, as before).
+Issue 8's follow-up on Raft's Figure 8 changed the quorum engine: a server saves the
+epoch that last installed its log (``save … installed``), votes carry it instead of the
+last entry's epoch, and a takeover's part that would shorten a log is held back. Every
+run with a takeover saves the new field, so these hashes changed: pb-send-omission-lossy,
+pb-general-omission, faulty-client-sends, pb-go-kill-kill-restart, pb-ro-halt-restart,
+pb-general-omission-tie, issue8-pb-go-105565 and quorum-takeover-in-parts. Each run's
+verdict is what it was before (all pass; pb-go-kill-kill-restart, two crashes with
+f = 1, still fails only its failover target, as before).
 
 Issue 8 added runs of its own: a restart fault (a new incarnation recovering from its
 saves, the kill-kill-restart election), the quorum engine's catch-up in parts under a small
@@ -197,20 +197,20 @@ PINNED: dict[str, str] = {
     "pb-link-directed": "83989a3d9f16dca3c12ccafa688f9281eb3e6610f421ad9d31bb1729b9064bdb",
     "pb-link-lossy": "1c57e45eb60959bef605c23518d0706fc7e97c31e62d961413cda713d0a2ec36",
     "pb-send-omission": "2fc2caa7f74d9d404af45e474666ece1e57ea404b921507b4a9accc5f105559b",
-    "pb-send-omission-lossy": "b75dcb9f188dea4fac27758b96e974c2a976c8ff49bffdafee46a6d806f436b7",
+    "pb-send-omission-lossy": "e87c80c219b3f679b9b86d35b95c5a08b39ab85ecf3f8c899f7d3f21fb8df2bd",
     "pb-receive-omission": "c4e0d4163e23e201b887321fd7effab0e5365651907a8101ec854b2b3d8b0b11",
-    "pb-general-omission": "9bd59a064243520305d6868838f3c4d0d6eda51feb31f82fd2910ac21c7df271",
-    "faulty-client-sends": "dc93c7589d51bf2817ad3f6d2b50d299b1563c17cdae8efa03de50a87174011d",
+    "pb-general-omission": "0b0a54e57fac0e499ce6be3be073dd71a0d6a92a1ec334bcd197a44eb414a703",
+    "faulty-client-sends": "b5afcb3d301c7b82bbe78a95bdf9a3a24b3f923b6a04a00da308e6dbf94300a9",
     "faulty-client-receives": "b6bce39d778ffcc07c173fb984438b189551439dc57e5e2dc33a33c6108a88cd",
     "register-with-think-time": "fda64acb42da49e21ceb2985ec09ff24225788db9e15e0d23879f20ee2926aec",
     "counter-mix-timeout": "311f20d2425a7b531504d5317637c775038c04f82029d00bd64133f6189e1449",
-    "pb-go-kill-kill-restart": "bcaa79cff574235efd753c62ad797b6f065ac1286a703a74cf6f270d30db8a02",
-    "pb-ro-halt-restart": "893214d3a4e1626573a1e21545eb8ef1b0a4e8b2774f68208f9fa9496f2ba177",
-    "pb-general-omission-tie": "d547884f479d45e405ea74d918416ead4f5579acb1538a8449bd20202fb28c57",
+    "pb-go-kill-kill-restart": "bef41d28bb1bb8f64245c40251c66b335fd78bd29fe2c7fbf10e96965f0cf293",
+    "pb-ro-halt-restart": "511b41ee0e6c0c7b17ed9342860c97374c915e6799710373badefe3c4c4ba72e",
+    "pb-general-omission-tie": "8e9e62cce1845d11b79a769201dc6c05e11790a0d985a9404b42bb671f717919",
     "issue8-pb-crash-102535": "3d545496ebb30e25edb899654ccef69f6d556b79db5dfc0a9c0a47a1fa35be18",
-    "issue8-pb-go-105565": "8fd5683444ee895ccd0494924d38576d838f2ca5430661434a48a6a37b2a9043",
+    "issue8-pb-go-105565": "0e3827231c79f7bbd30a79e2a3775950802c03919c10fa40b4c4b746becdce68",
     "quorum-catch-up-in-parts": "1d2769095677b0f4de3368bb746ba3190c5545853486a18ea18a98732f3c7c32",
-    "quorum-takeover-in-parts": "61c11615a64a84b6e5e0b993ad6379f22dad767c1ba3d928fef0c92b91bcce56",
+    "quorum-takeover-in-parts": "481260f0f6b8e0e7289f0c9fbc6b98b94c2ae60591bde2f1860e9b72e5de5fa7",
     "worlds-pb-crash-A": "bf199f684f583ef1ff0af1dac79d5c62ff69e115f029c455309dfe1f516e15b3",
     "worlds-pb-crash-B": "30cb637146cf3dc19c97aad7be2319a77a4dc2fa28503bbf1e689e253be2dc46",
     "worlds-pb-crash-C": "225b0c5ce038c61e7113f28c90b7a9d5ac0b714cc11e0ff30e8e5e8151270c3f",

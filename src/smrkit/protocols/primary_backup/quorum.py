@@ -144,14 +144,14 @@ class HeartbeatAck(Message):
 
 @dataclass(frozen=True, slots=True)
 class Vote(Message):
-    """A deserter's vote in sub-round ``sub`` of ``round``: its log, whose last entry
-    is of epoch ``last_epoch`` and which has ``length`` entries, sent from entry
-    ``start`` on (the entries before are committed, the candidate has them). A long
-    log comes in several votes with successive ``start``."""
+    """A deserter's vote in sub-round ``sub`` of ``round``: its log, last installed in
+    epoch ``installed`` and of ``length`` entries, sent from entry ``start`` on (the
+    entries before are committed, the candidate has them). A long log comes in several
+    votes with successive ``start``."""
 
     round: int
     sub: int
-    last_epoch: int
+    installed: int
     length: int
     start: int
     epochs: tuple[int, ...]
@@ -309,7 +309,7 @@ class QuorumReplica(Replica):
         that round)."""
         self.deserted_round = -1
         self.votes: dict[tuple[int, int], dict[NodeId, list[Any] | None]] = {}
-        """Ballots by (round, sub-round): ``[last epoch, length, epochs, commands, base]``
+        """Ballots by (round, sub-round): ``[installed, length, epochs, commands, base]``
         of a voter's log as received so far, ``base`` the committed entries it started
         from (``None``: this server's own, read at election)."""
         self.lease_round: int | None = None
@@ -326,7 +326,13 @@ class QuorumReplica(Replica):
         primary's commit point be applied to it."""
         self.asked: tuple[NodeId, int, float] | None = None
         """The catch-up request under way: to whom, from which entry on, and when."""
-        self._saved = (0, 0, 0)
+        self.installed = 0
+        """The epoch whose primary's log this log last held whole (see "Logs are compared
+        by the epoch that installed them")."""
+        self.staged: tuple[int, int, list[int], list[Command]] | None = None
+        """Parts of the current primary's log held back, as ``(epoch, start, epochs,
+        commands)``: spliced in, they would shorten this log before the whole arrived."""
+        self._saved = (0, 0, 0, 0)
         self._changed_from = 0
 
     # --- roles --------------------------------------------------------------------------
@@ -348,7 +354,8 @@ class QuorumReplica(Replica):
         self.serving_since = math.inf
         self.match = {}
         self.asked = None
-        self._stamp_tail(epoch)
+        self.staged = None
+        self.installed = epoch
         length = len(self.entries)
         for server in self.config.others:
             known = max(self.commits.get(server, (-1, 0))[1], voters.get(server, 0))
@@ -373,13 +380,43 @@ class QuorumReplica(Replica):
 
     # --- log ----------------------------------------------------------------------------
 
-    def _stamp_tail(self, epoch: int) -> None:
-        """Make the adopted uncommitted tail this epoch's own: its entries keep their
-        commands and take ``epoch``, so the servers that acknowledge the takeover hold a
-        log whose last entry is of the newest epoch (see "Logs are compared by the epoch
-        that installed them" in the module docstring)."""
-        tail = len(self.entries) - self.commit
-        self._adopt((*self.epochs[: self.commit], *[epoch] * tail), tuple(self.entries))
+    def _ballot_epoch(self) -> int:
+        """What a ballot of this log says of its age: the epoch that last installed it."""
+        return self.installed
+
+    def _take_part(
+        self,
+        epoch: int,
+        start: int,
+        epochs: tuple[int, ...],
+        commands: tuple[Command, ...],
+        length: int,
+    ) -> bool | None:
+        """Take a part of epoch ``epoch``'s log (entries ``start …`` of ``length``), after
+        the parts held back before it: ``None`` if it is held back too, as splicing it in
+        would shorten this log before the whole log arrived — the entries it would drop
+        may be committed ones this server acknowledged; else as :meth:`_splice`."""
+        staged = self.staged
+        if staged is not None and staged[0] == epoch and start == staged[1] + len(staged[3]):
+            start, epochs, commands = staged[1], (*staged[2], *epochs), (*staged[3], *commands)
+        self.staged = None
+        if start - 1 + len(commands) < min(len(self.entries), length):
+            self.staged = (epoch, start, list(epochs), list(commands))
+            return None
+        return self._splice(start, epochs, commands, length)
+
+    def _staged_end(self) -> int | None:
+        """The last entry of the parts held back for the current epoch, if any."""
+        staged = self.staged
+        if staged is None or staged[0] != self.epoch:
+            return None
+        return staged[1] + len(staged[3]) - 1
+
+    def _note_installed(self, length: int) -> None:
+        """This log now holds the current primary's whole log of ``length`` entries (as
+        the primary announced it): it is installed in the current epoch."""
+        if self.in_sync and len(self.entries) >= length:
+            self.installed = self.epoch
 
     def _parts(self, start: int, end: int, *, only_first: bool = False) -> list[tuple[int, int]]:
         """Entries ``start … end`` of this log cut into parts ``(first, last)`` of at most
@@ -479,10 +516,13 @@ class QuorumReplica(Replica):
             self.epochs.append(epoch)
             self.entries.append(command)
         epoch_saved, commit_saved = saved.get("epoch", 0), saved.get("commit", 0)
+        installed_saved = saved.get("installed", 0)
         assert isinstance(epoch_saved, int) and isinstance(commit_saved, int)
+        assert isinstance(installed_saved, int)
         self.epoch = epoch_saved
+        self.installed = installed_saved
         self._advance(commit_saved)
-        self._saved = (len(self.entries), self.epoch, self.commit)
+        self._saved = (len(self.entries), self.epoch, self.commit, self.installed)
         self._changed_from = len(self.entries)
         self.primary = None
         self.serving_since = math.inf
@@ -492,9 +532,9 @@ class QuorumReplica(Replica):
         out.set_timer_at(ROUND, self.round * self.config.tau_s)
 
     def _persist(self, out: Out) -> None:
-        """Make the log, epoch and commit point durable before this step's messages leave
-        (an ``Ack`` promises the entries survive a restart)."""
-        length, epoch, commit = self._saved
+        """Make the log, epoch, commit point and installing epoch durable before this
+        step's messages leave (an ``Ack`` promises the entries survive a restart)."""
+        length, epoch, commit, installed = self._saved
         first = min(self._changed_from, length, len(self.entries))
         for index in range(first, len(self.entries)):
             out.save(f"entry/{index + 1}", (self.epochs[index], self.entries[index]))
@@ -504,7 +544,9 @@ class QuorumReplica(Replica):
             out.save("epoch", self.epoch)
         if self.commit != commit:
             out.save("commit", self.commit)
-        self._saved = (len(self.entries), self.epoch, self.commit)
+        if self.installed != installed:
+            out.save("installed", self.installed)
+        self._saved = (len(self.entries), self.epoch, self.commit, self.installed)
         self._changed_from = len(self.entries)
 
     def on_timer(self, timer: Timer, out: Out) -> None:
@@ -693,10 +735,10 @@ class QuorumReplica(Replica):
             out.set_timer_at((ELECT, k, m), k * tau_s + (2 + 2 * m) * delta_s)
         else:
             start = min(self.commits[candidate][1], self.commit) + 1
-            last_epoch = self.epochs[-1] if self.epochs else -1
+            installed = self._ballot_epoch()
             for begin, end in self._parts(start, len(self.entries)):
                 part = (tuple(self.epochs[begin - 1 : end]), tuple(self.entries[begin - 1 : end]))
-                out.send(candidate, Vote(k, m, last_epoch, len(self.entries), begin, *part))
+                out.send(candidate, Vote(k, m, installed, len(self.entries), begin, *part))
         if m + 1 < self.config.subs:
             out.set_timer_at((VOTE, k, m + 1), k * tau_s + (3 + 2 * m) * delta_s)
 
@@ -712,7 +754,7 @@ class QuorumReplica(Replica):
             if keep > self.commit:
                 self.note("vote from beyond my commit point")
                 return
-            ballot = [vote.last_epoch, vote.length, self.epochs[:keep], self.entries[:keep], keep]
+            ballot = [vote.installed, vote.length, self.epochs[:keep], self.entries[:keep], keep]
             ballots[src] = ballot
         elif vote.start != len(ballot[3]) + 1:
             self.note("vote part out of order")
@@ -727,8 +769,8 @@ class QuorumReplica(Replica):
         voters: dict[NodeId, int] = {}
         for voter, ballot in self.votes.get((k, m), {}).items():
             if ballot is None:
-                last = self.epochs[-1] if self.epochs else -1
-                logs.append(((last, len(self.entries)), self.epochs, self.entries))
+                own = (self._ballot_epoch(), len(self.entries))
+                logs.append((own, self.epochs, self.entries))
             elif len(ballot[3]) == ballot[1]:
                 logs.append(((ballot[0], ballot[1]), ballot[2], ballot[3]))
                 voters[voter] = ballot[4]
@@ -750,16 +792,23 @@ class QuorumReplica(Replica):
             return
         if takeover.start - 1 > self.commit:
             self.in_sync = False  # a takeover from beyond what this server has: ask
+            self.staged = None
         else:
-            self.in_sync = self._splice(
-                takeover.start, takeover.epochs, takeover.commands, takeover.length
+            taken = self._take_part(
+                takeover.epoch,
+                takeover.start,
+                takeover.epochs,
+                takeover.commands,
+                takeover.length,
             )
+            self.in_sync = taken is True
         self.epoch = takeover.epoch
         self.primary = src
         self.deserted = None
         self.asked = None
         if self.in_sync:
             self._advance(takeover.commit)
+            self._note_installed(takeover.length)
         out.send(src, Ack(self.epoch, self._held_of_epoch()))
 
     def _settle(self, epoch: int, out: Out) -> None:
@@ -783,7 +832,11 @@ class QuorumReplica(Replica):
         came within 2δ (it was lost). From the commit point if this log may hold another
         epoch's tail, else from its end."""
         assert self.primary is not None
-        have = self.commit if not self.in_sync else len(self.entries)
+        staged_end = self._staged_end()
+        if staged_end is not None:
+            have = staged_end  # the next part after those held back
+        else:
+            have = self.commit if not self.in_sync else len(self.entries)
         if self.asked is not None:
             to, asked_have, at = self.asked
             if to == self.primary and asked_have == have and out.now < at + 2 * self.config.delta_s:
@@ -804,16 +857,18 @@ class QuorumReplica(Replica):
         if sync.start > len(self.entries) + 1:
             return
         keep = sync.start - 1
-        if not self.in_sync and keep > self.commit:
+        if not self.in_sync and keep > self.commit and keep != self._staged_end():
             return  # an answer to an older Behind: only a Sync from the commit point fits
         if self.asked is not None and self.asked[1] == keep:
             self.asked = None
-        adopted = self._splice(sync.start, sync.epochs, sync.commands, sync.length)
-        self.in_sync = self.in_sync or adopted
+        adopted = self._take_part(self.epoch, sync.start, sync.epochs, sync.commands, sync.length)
+        self.in_sync = self.in_sync or adopted is True
         if self.in_sync:
             self._advance(sync.commit)
+            self._note_installed(sync.length)
         out.send(src, Ack(self.epoch, self._held_of_epoch()))
-        if self.in_sync and len(self.entries) < sync.length and self.asked is None:
+        more = self.in_sync and len(self.entries) < sync.length
+        if (more or self.staged is not None) and self.asked is None:
             self._ask(out)  # the next part
 
     def _fetch_if_far_behind(self, src: NodeId, commit: int, out: Out) -> None:
@@ -954,6 +1009,7 @@ class QuorumReplica(Replica):
         if update.index == len(self.entries) + 1:
             self.entries.append(update.command)
             self.epochs.append(update.epoch)
+            self._note_installed(update.index)
         elif update.index > len(self.entries) + 1:
             self._ask(out)
             return
