@@ -40,6 +40,7 @@ def test_scenario_script(path: Path, rewrite: bool) -> None:
 def test_there_are_scripts() -> None:
     names = {path.name for path in SCRIPTS}
     assert {"quorum_missed_takeover.txt", "quorum_restart.txt", "quorum_figure8.txt"} <= names
+    assert {"quorum_takeover_parts.txt", "quorum_restart_out_of_sync.txt"} <= names
 
 
 def test_a_script_round_trips_and_a_wrong_output_is_caught(tmp_path: Path) -> None:

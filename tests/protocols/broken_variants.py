@@ -24,6 +24,10 @@ later outranks it in an election and overwrites it.
 ``tests/protocols/testdata/quorum_takeover_parts.txt`` pins: a follower splices each
 part of a takeover as it comes, and the first part drops the rest of its log, entries
 it acknowledged among them.
+
+``pb-general-omission-restarts-in-sync`` is the quorum engine before the fix
+``tests/protocols/testdata/quorum_restart_out_of_sync.txt`` pins: a restarted server
+takes its log for a prefix of its epoch's primary's log, even one it never had replaced.
 """
 
 from __future__ import annotations
@@ -124,6 +128,23 @@ def register_trusting() -> ProtocolSpec:
         )
 
 
+def _register_engine_variant(
+    name: str, title: str, cls: type[quorum.QuorumReplica]
+) -> ProtocolSpec:
+    """Register the quorum engine with ``cls`` for its replicas under ``name``."""
+    try:
+        return get_protocol(name)
+    except KeyError:
+        return register(
+            replace(
+                GENERAL_OMISSION,
+                name=name,
+                title=title,
+                build=lambda config: [cls(server, config) for server in config.servers],
+            )
+        )
+
+
 OLD_EPOCHS = "pb-general-omission-old-epochs"
 
 
@@ -133,17 +154,8 @@ class KeepsOldEpochs(quorum.QuorumReplica):
 
 
 def register_old_epochs() -> ProtocolSpec:
-    try:
-        return get_protocol(OLD_EPOCHS)
-    except KeyError:
-        return register(
-            replace(
-                GENERAL_OMISSION,
-                name=OLD_EPOCHS,
-                title="the quorum engine committing adopted entries with old epochs (broken)",
-                build=lambda config: [KeepsOldEpochs(server, config) for server in config.servers],
-            )
-        )
+    title = "the quorum engine ranking votes by the last entry's epoch (broken)"
+    return _register_engine_variant(OLD_EPOCHS, title, KeepsOldEpochs)
 
 
 TRUNCATING = "pb-general-omission-truncating"
@@ -162,16 +174,19 @@ class SplicesEveryPart(quorum.QuorumReplica):
 
 
 def register_truncating() -> ProtocolSpec:
-    try:
-        return get_protocol(TRUNCATING)
-    except KeyError:
-        return register(
-            replace(
-                GENERAL_OMISSION,
-                name=TRUNCATING,
-                title="the quorum engine splicing a takeover's parts as they come (broken)",
-                build=lambda config: [
-                    SplicesEveryPart(server, config) for server in config.servers
-                ],
-            )
-        )
+    title = "the quorum engine splicing a takeover's parts as they come (broken)"
+    return _register_engine_variant(TRUNCATING, title, SplicesEveryPart)
+
+
+RESTARTS_IN_SYNC = "pb-general-omission-restarts-in-sync"
+
+
+class RestartsInSync(quorum.QuorumReplica):
+    def _recover(self, out: Out) -> None:
+        super()._recover(out)
+        self.in_sync = True  # the bug: a restarted log taken for its primary's prefix
+
+
+def register_restarts_in_sync() -> ProtocolSpec:
+    title = "the quorum engine taking a restarted log for its primary's prefix (broken)"
+    return _register_engine_variant(RESTARTS_IN_SYNC, title, RestartsInSync)

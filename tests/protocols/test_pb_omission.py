@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from broken_variants import (
     OLD_EPOCHS,
+    RESTARTS_IN_SYNC,
     TRUNCATING,
     TRUSTING,
     register_old_epochs,
+    register_restarts_in_sync,
     register_truncating,
     register_trusting,
 )
@@ -186,6 +188,18 @@ def test_the_takeover_in_parts_script_fails_on_the_bug_it_pins() -> None:
     assert all(acknowledged in text for text in (script.cases[acked].expected, outputs[acked]))
     assert "ClientReply(client=c1, seq=3, result=abd, error=none)" in script.cases[-1].expected
     assert "ClientReply(client=c1, seq=3, result=ab, error=none)" in outputs[-1]
+
+
+def test_the_restart_out_of_sync_script_fails_on_the_bug_it_pins() -> None:
+    """``testdata/quorum_restart_out_of_sync.txt`` pins that a follower restarted with a
+    newer epoch it learned from a heartbeat, its stale tail never replaced, asks for the
+    primary's log instead of applying the primary's commit point to that tail. Run on
+    the engine that takes every restarted log for its primary's prefix, p5 applies its
+    stale b where the primary committed c."""
+    script = parse((TESTDATA / "quorum_restart_out_of_sync.txt").read_text(encoding="utf-8"))
+    outputs = _run_on(RESTARTS_IN_SYNC, register_restarts_in_sync, "quorum_restart_out_of_sync.txt")
+    assert "applied: [c1#1 append k 'a', c1#3 append k 'c']" in script.cases[-1].expected
+    assert "applied: [c1#1 append k 'a', c1#2 append k 'b']" in outputs[-1]
 
 
 @pytest.mark.parametrize(

@@ -480,9 +480,12 @@ class QuorumReplica(Replica):
         return self._adopt(new_epochs, new_commands)
 
     def _held_of_epoch(self) -> int:
-        """How many entries of the current primary's log this server surely holds: all
-        of its log once it is in sync, else only the committed ones."""
-        return len(self.entries) if self.in_sync else self.commit
+        """How many entries of the current primary's log this server acknowledges: all
+        of its log once it is in sync and installed in this epoch, else only the
+        committed ones. A part of the log is not acknowledged beyond the commit point,
+        so every server that counts towards a commit ranks its log by this epoch."""
+        installed = self.in_sync and self.installed == self.epoch
+        return len(self.entries) if installed else self.commit
 
     def _advance(self, commit: int) -> None:
         """Entries up to ``commit`` are committed: apply them."""
@@ -521,6 +524,9 @@ class QuorumReplica(Replica):
         assert isinstance(installed_saved, int)
         self.epoch = epoch_saved
         self.installed = installed_saved
+        # Only a log installed in its epoch surely is a prefix of that epoch's primary's
+        # log; any other asks for the primary's log from its commit point.
+        self.in_sync = self.installed == self.epoch
         self._advance(commit_saved)
         self._saved = (len(self.entries), self.epoch, self.commit, self.installed)
         self._changed_from = len(self.entries)
@@ -895,7 +901,9 @@ class QuorumReplica(Replica):
         if not part.commands:
             return
         end = part.start + len(part.commands) - 1
-        if self._splice(part.start, part.epochs, part.commands, end):
+        if tuple(self.entries[part.start - 1 : end]) == part.commands:
+            self._advance(end)  # this log has them: keep what follows, acknowledged or not
+        elif self._splice(part.start, part.epochs, part.commands, end):
             self._advance(end)
         if self.primary is None and part.commit > self.commit:
             self.asked = (src, self.commit, out.now)
@@ -1014,7 +1022,7 @@ class QuorumReplica(Replica):
             self._ask(out)
             return
         self._advance(update.commit)
-        out.send(src, Ack(self.epoch, len(self.entries)))
+        out.send(src, Ack(self.epoch, self._held_of_epoch()))
 
 
 def client_timeout(delta_s: float, tau_s: float) -> float:
