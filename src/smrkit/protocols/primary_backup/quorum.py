@@ -25,13 +25,15 @@ not desert, so no candidate can gather f + 1 votes in the same round: never two
 primaries (Pb1). A deserted primary halts at the same instant, just before. If the
 candidate does not announce itself within δ, the voters try the next server 2δ later, so
 each crash during an election costs 2δ, not a round. The new primary adopts the most
-recent log among its votes (highest primary epoch, then longest), sends it to everyone,
-and serves once f servers have acknowledged it (2δ), or halts.
+recent log among its votes (installed in the latest epoch, then longest: see "Logs are
+ranked by the epoch that installed them"), sends it to everyone, and serves once f
+servers have acknowledged it (2δ), or halts.
 
 Replication. The primary applies a request, sends the update to every other server and
 replies once f of them acknowledged it (2δ-blocking); an update that is not acknowledged
 in time makes it halt. A committed entry is held by f + 1 servers, so every later quorum
-of voters includes one of them and the new primary's log contains it. Followers apply
+of voters includes one of them, and the new primary's log contains it (the argument is
+under "Logs are ranked by the epoch that installed them"). Followers apply
 entries only once they are committed, so no replica ever has to undo one.
 
 Failover. The primary fails just after a heartbeat; the next heartbeat is missed at
@@ -72,6 +74,54 @@ neither stands nor votes: it fetches committed entries part by part from the ser
 that has most (``Fetch``/``Committed``), even when there is no primary, and takes part
 again once it has caught up — so a vote or a takeover never has to carry a long gap
 within 2δ.
+
+Logs are ranked by the epoch that installed them. A server's log is *installed* in
+epoch e when it holds all of the log of e's primary as that primary last announced its
+length (``Takeover.length``, ``Sync.length``), in sync with it, or appends one of e's
+updates; the primary's own log is installed in e at its election. A vote carries the
+epoch that last installed the voter's log, and an election adopts the log installed
+latest, then the longest — Viewstamped Replication's rule (its logs are ranked by the
+view in which they were last in normal operation). Raft's rule, the epoch of the last
+entry, is not enough here. A Raft leader commits an earlier term's entries only behind
+one of its own (§5.4.2); this engine's new primary commits its whole adopted log at
+settle, entries that keep their old epochs, so a server holding an uncommitted entry of
+an intermediate epoch (a primary of that epoch, crashed and restarted) outranked every
+holder of a committed entry, won an election and overwrote it: Raft's Figure 8,
+``tests/protocols/testdata/quorum_figure8.txt``. Stamping the adopted tail with the new
+epoch would mend that case only: a follower holding the first part of such a takeover
+would hold a prefix stamped with the newest epoch, outranking the logs that hold the
+committed entries after it. Three rules go with the ranking: a follower acknowledges
+entries beyond its commit point only with a log installed in its primary's epoch (a log
+caught up in part acknowledges only its commit point); a part of another log that would
+shorten this one before the whole log has arrived is held back until the parts reach
+the end of this log or of the whole log (a follower once dropped entries it had
+acknowledged that way, ``quorum_takeover_parts.txt``, with f faulty servers); and a
+restarted server takes its log for a prefix of its epoch's primary's only if it was
+installed in that epoch (``quorum_restart_out_of_sync.txt``).
+
+Why a committed entry survives, by induction over epochs. Facts: (1) an epoch has one
+primary — a voter votes once per sub-round, and k·64 + m + 1 names one sub-round; (2) a
+primary's log only grows during its epoch, and what a follower holds of it in sync is a
+prefix of it; (3) a server's installing epoch only grows, and it is saved before any
+acknowledgement leaves; (4) by the rules above, an acknowledgement of entry i beyond the
+commit point comes from a log installed in the primary's epoch, and a log never loses an
+entry to a part of another log that has not arrived whole; (5) a server acknowledges
+only its primary, and a primary whose followers deserted to vote has lost its lease and
+halts within that round (Election), so a voter's acknowledgements to an older primary
+precede its vote. Claim: if entry i is committed in epoch e, the log adopted by the
+primary of every later epoch e′ holds it at i. Let Q be the f + 1 servers that held it
+when it was committed (the primary and f acknowledgers, their logs installed in e). The
+f + 1 voters of e′ include some V in Q; at its vote V's log still holds i (4: it took
+only e's updates, whole logs of epochs between e and e′, which hold i by induction, and
+committed entries) and is installed in some epoch ≥ e (3). The adopted log L is
+installed in an epoch e_L ≥ that. Where a part of a later epoch's log (before e′)
+replaced entries of L since, that log holds i by induction, so those parts change
+nothing at i. If e_L > e, L held the whole log of e_L's primary, which holds i by
+induction (e < e_L < e′), and lost no entry since (4). If e_L = e, L's entries are e's
+log's (2) or such parts, and L is at least as long as V's log, so L holds i. Committed
+entries thus never change, and followers apply only those. The argument
+needs the engine's timing only through (5), the lease, and restarts only through (3):
+it holds for any number of crashes and restarts over time.
 
 A client's word is evidence only where clients are correct. A client whose attempt
 went unanswered says so on its next one (``ClientRequest.previous``), directly or
@@ -327,7 +377,7 @@ class QuorumReplica(Replica):
         self.asked: tuple[NodeId, int, float] | None = None
         """The catch-up request under way: to whom, from which entry on, and when."""
         self.installed = 0
-        """The epoch whose primary's log this log last held whole (see "Logs are compared
+        """The epoch whose primary's log this log last held whole (see "Logs are ranked
         by the epoch that installed them")."""
         self.staged: tuple[int, int, list[int], list[Command]] | None = None
         """Parts of the current primary's log held back, as ``(epoch, start, epochs,
