@@ -6,9 +6,12 @@ election deadlock of a kill-kill-restart run)."""
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 from smrkit.check.logs import check_log_agreement
+from smrkit.core.node import Out
+from smrkit.core.ops import Command, Op
 from smrkit.net.codec import encode
 from smrkit.protocols.primary_backup.quorum import (
     LAG_ENTRIES_MAX,
@@ -21,6 +24,7 @@ from smrkit.protocols.primary_backup.quorum import (
     Update,
     Vote,
 )
+from smrkit.protocols.registry import ProtocolConfig
 from smrkit.sim import trace as tr
 from smrkit.sim.world import SimConfig, SimRun, run_simulation
 
@@ -159,3 +163,21 @@ def test_a_server_far_behind_fetches_committed_entries_before_it_votes() -> None
     assert _log_length(run, "p2") == _log_length(run, "p3") == ops
     assert not [e for e in run.trace.events if e[1] == tr.HALT]
     assert check_log_agreement(run.trace).ok
+
+
+def test_a_fetched_committed_part_keeps_the_entries_after_it() -> None:
+    """A server fetching committed entries keeps the entries after them when its log
+    already holds them: they may be entries it acknowledged, committed by a primary it
+    has not heard of since (see "Logs are ranked by the epoch that installed them" in
+    ``quorum.py``). A part that disagrees with its log replaces the log from there."""
+    config = ProtocolConfig(("p1", "p2", "p3"), ("c1",), "kv", 0.01, 0.05)
+    p3 = QuorumReplica("p3", config)
+    out = Out(random.Random(0))
+    p3.on_start(out)
+    ours = [Command("c1", seq, Op("append", "k", str(seq))) for seq in (1, 2, 3)]
+    p3.entries, p3.epochs, p3.primary = list(ours), [0, 0, 0], None
+    p3.on_message("p1", Committed(1, (0,), (ours[0],), 1), out)
+    assert (p3.entries, p3.commit) == (ours, 1)
+    other = Command("c2", 1, Op("append", "k", "x"))
+    p3.on_message("p1", Committed(2, (129,), (other,), 2), out)
+    assert (p3.entries, p3.commit) == ([ours[0], other], 2)
