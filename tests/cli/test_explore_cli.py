@@ -147,3 +147,16 @@ def test_the_readme_s_replay_of_the_counterexample(
     code, out, _ = run_cli(["replay", str(trace)], capsys)
     assert code == 1
     assert out.replace(str(trace), "counterexample.jsonl").splitlines() == expected
+
+
+def test_the_page_of_an_async_path_draws_it_whole_in_steps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "paxos.html"
+    code, out, _ = run_cli(["explore", "--model", "paxos", "--html", str(page)], capsys)
+    assert code == 0 and f"report of 'value chosen' written to {page}" in out
+    html = page.read_text()
+    assert "The path: example of <code>value chosen</code>" in html
+    assert html.count('<li class="last">') == 1 and "Get(request_id=6)" in html
+    assert "the whole run" in html and "0 messages not shown" in html
+    assert '">step</text>' in html and "t (s)" not in html
