@@ -341,8 +341,9 @@ class _Frame:
         return min(max(t, self.start), self.start + self.span)
 
 
-_AXIS_UNITS = {"async": "step", "lock-step": "round"}
-"""What the time axis counts under a timing model without a clock (seconds otherwise)."""
+_AXIS_UNITS = {"async": "step"}
+"""What the time axis counts under a timing model without a clock: async time counts
+steps (lock-step runs record round r at r·δ seconds, so their axis stays in seconds)."""
 
 
 def _svg_axis(frame: _Frame) -> list[str]:
