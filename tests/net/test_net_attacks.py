@@ -267,7 +267,8 @@ def test_half_sent_frames_hold_no_more_than_the_byte_budget(tmp_path: Path) -> N
     part of it took a replica to 786 MB, and it halted. Now a client frame is at most
     ``client_frame_bytes_max`` and all client frames being read share one byte budget:
     100 half-sent frames of 1 MiB hold at most the budget (here 4 MiB), the replica keeps
-    its role, and once they are gone clients are served."""
+    its role, and other clients' requests, small, are served meanwhile (they waited for
+    the budget, up to its 10 s read time-out, before)."""
     limits = {"client_buffer_bytes_max": 4 * 1024 * 1024}
     with running_cluster(tmp_path / "c", protocol="pb-general-omission", limits=limits) as config:
         address = config.replicas["p1"]
@@ -285,6 +286,9 @@ def test_half_sent_frames_hold_no_more_than_the_byte_budget(tmp_path: Path) -> N
                 connection.sock.send(header + half)  # what the socket takes; never the rest
             senders.append(connection)
         time.sleep(1.0)
+        with BlockingClient(config) as client:  # small requests do not wait for the budget
+            assert client.get("k") == "before"
+            client.put("k", "during")
         after = _rss_kb(config, "p1")
         status = _status(config)["p1"]
         for connection in senders:
@@ -293,6 +297,6 @@ def test_half_sent_frames_hold_no_more_than_the_byte_budget(tmp_path: Path) -> N
         assert status["serving"] and status["is_primary"]
         time.sleep(0.5)
         with BlockingClient(config) as client:
-            assert client.get("k") == "before"
+            assert client.get("k") == "during"
             client.put("k", "after")
         assert all(s["serving"] for s in _status(config).values())
