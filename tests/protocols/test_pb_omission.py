@@ -203,20 +203,24 @@ def test_the_restart_out_of_sync_script_fails_on_the_bug_it_pins() -> None:
     assert "applied: [c1#1 append k 'a', c1#2 append k 'b']" in outputs[-1]
 
 
-def test_a_random_plan_with_small_messages_that_lost_linearizability_to_truncation() -> None:
-    """A sweep of random admissible plans under a 400-byte message limit (one entry a
-    part) found seed 581: p1 omits messages for 0.56 s, one faulty server of f = 2, and
-    the engine before the fix (each takeover part spliced as it came, cutting the log
-    short) answered a history that is not linearizable. The engine holds such parts
-    back; the broken variant still fails."""
-    config = SimConfig(
-        protocol="pb-general-omission",
-        replicas=5,
-        clients=4,
-        ops=300,
-        seed=581,
-        faults=("general-omission:p1@0.225341..0.785989",),
-    )
+@pytest.mark.parametrize(
+    ("protocol", "fault"),
+    [
+        ("pb-general-omission", "general-omission:p1@0.225341..0.785989"),
+        ("pb-send-omission", "crash:p1@0.225341/0"),
+        ("pb-receive-omission", "crash:p1@0.225341/0"),
+    ],
+)
+def test_a_random_plan_with_small_messages_that_lost_linearizability_to_truncation(
+    protocol: str, fault: str
+) -> None:
+    """``bench/sweep_small_messages.py`` (random admissible plans, every message at most
+    400 bytes: one entry a part) found seed 581 with n = 5: p1 crashes, or omits messages
+    for 0.56 s — one faulty server of f = 2 — and the engine on main before this fix
+    (each takeover part spliced as it came, cutting a follower's log short) answered a
+    history that is not linearizable. The engine holds such parts back; the broken
+    variant still fails."""
+    config = SimConfig(protocol=protocol, replicas=5, clients=4, ops=300, seed=581, faults=(fault,))
     evaluation = evaluate_run(run_simulation(config, message_bytes_max=400))
     assert evaluation.failed == []
     assert evaluation.history.counts()["ok"] == 300
