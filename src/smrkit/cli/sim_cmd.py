@@ -135,6 +135,13 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     show_default=True,
     help="Stop the run at this virtual time (seconds; steps under --timing async).",
 )
+@click.option(
+    "--untrusted-clients",
+    is_flag=True,
+    help="Servers take no client's word that a server left it unanswered: backups relay "
+    "such a client's requests to the primary (as on TCP). Default: clients are correct, "
+    "as seed 001 assumes.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
     "--trace",
@@ -174,6 +181,7 @@ def sim(
     client_timeout: float | None,
     think: float,
     time_limit: float,
+    untrusted_clients: bool,
     as_json: bool,
     trace_path: Path | None,
     history_path: Path | None,
@@ -215,6 +223,7 @@ def sim(
         delay_cap_s=delay_cap,
         schedule=schedule,
         script=script,
+        clients_trusted=not untrusted_clients,
     )
     try:
         run = run_simulation(config)

@@ -123,6 +123,13 @@ def parse_seeds(text: str) -> tuple[int, int]:
     show_default=True,
     help="Failed runs to show, each with its replay command.",
 )
+@click.option(
+    "--untrusted-clients",
+    is_flag=True,
+    help="Servers take no client's word that a server left it unanswered: backups relay "
+    "such a client's requests to the primary (as on TCP). Default: clients are correct, "
+    "as seed 001 assumes.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def sweep(
@@ -138,6 +145,7 @@ def sweep(
     time_limit: float,
     workers: int | None,
     examples: int,
+    untrusted_clients: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -162,7 +170,7 @@ def sweep(
     if problem is not None:
         raise UserError(f"{problem} (got --replicas {n})", "give another --replicas")
     f = spec.tolerated(n)
-    claims = spec.claims(f, delta, tau)
+    claims = spec.claims_for(f, delta, tau, clients=clients, clients_trusted=not untrusted_clients)
     if not isinstance(claims, PrimaryBackupClaims):
         raise UserError(
             f"{protocol} claims what {claims.family} protocols claim; a sweep judges the "
@@ -189,6 +197,7 @@ def sweep(
         tau_s=tau,
         time_limit_s=time_limit,
         seed=first,
+        clients_trusted=not untrusted_clients,
     )
     try:
         horizon_s = failure_free_length(base) if horizon is None else horizon

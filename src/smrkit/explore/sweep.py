@@ -104,6 +104,8 @@ class Outcome:
         words += [f"{flag} {value}" for flag, value, usual in optional if value != usual]
         if base.mix is not None:
             words.append("--mix " + ",".join(f"{op}={weight}" for op, weight in base.mix))
+        if not base.clients_trusted:
+            words.append("--untrusted-clients")
         words.append(f"--seed {self.seed}")
         words += [f"--fault {spec}" for spec in self.faults]
         return " ".join(words)

@@ -104,7 +104,8 @@ def print_sweep(console: Console, result: SweepResult, *, examples: int) -> None
     console.print(
         f"[bold]{base.protocol}[/bold] — {result.title}\n"
         f"n = {result.replicas} servers (tolerates f = {result.f}), plans of up to "
-        f"{result.faults_max} {model}, {base.clients} clients × {base.ops} ops, "
+        f"{result.faults_max} {model}, {base.clients} clients × {base.ops} ops"
+        f"{'' if base.clients_trusted else ' (clients untrusted)'}, "
         f"δ = {base.delta_s} s, τ = {base.tau_s} s\n"
         f"seeds {result.first_seed}..{result.last_seed}, faults in "
         f"[0, {result.horizon_s:.3f} s), {result.workers} worker(s)"

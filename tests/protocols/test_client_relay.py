@@ -1,0 +1,139 @@
+"""Untrusted clients in the quorum engine (issue 8 §3, follow-up): a backup relays the
+requests of a client the primary leaves unanswered, and no client's word halts anyone.
+
+Each test runs the same plan with clients trusted (seed 001's model, the paper's
+algorithm: the faulty primary halts on the client's word) and untrusted (relayed)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from smrkit.check.evaluate import evaluate_run
+from smrkit.core import Node, Out, Timer
+from smrkit.core.messages import ClientReply, ClientRequest, Message
+from smrkit.core.ops import Op
+from smrkit.protocols.primary_backup.client_relay import ClientRelay
+from smrkit.protocols.primary_backup.quorum import QuorumReplica
+from smrkit.sim import trace as tr
+from smrkit.sim.world import SimConfig, SimRun, run_simulation
+
+SERVERS = ("p1", "p2", "p3")
+
+
+def _halts(run: SimRun) -> list[tuple[str, str]]:
+    return [(e[2], e[5]) for e in run.trace.events if e[1] == tr.HALT]
+
+
+def _primaries(run: SimRun) -> list[tuple[str, bool]]:
+    return [(e[2], e[5]) for e in run.trace.events if e[1] == tr.PRIMARY]
+
+
+def _relayed(run: SimRun) -> dict[str, tuple[int, int]]:
+    counts = {}
+    for server in SERVERS:
+        node = run.nodes[server]
+        assert isinstance(node, QuorumReplica) and isinstance(node.client_relay, ClientRelay)
+        counts[server] = (node.client_relay.requests, node.client_relay.replies)
+    return counts
+
+
+def _answered_after(run: SimRun, client: str, t: float) -> int:
+    """Replies that reached ``client`` after ``t``."""
+    return sum(
+        1
+        for e in run.trace.events
+        if e[1] == tr.DELIVER and e[2] == client and isinstance(e[5], ClientReply) and e[0] > t
+    )
+
+
+@pytest.mark.parametrize(
+    ("protocol", "faults"),
+    [
+        ("pb-send-omission", ("send-omission:p1->c1@0.3",)),
+        ("pb-receive-omission", ("receive-omission:p1<-c1@0.3",)),
+        ("pb-general-omission", ("send-omission:p1->c1@0.3~0.5",)),
+        ("pb-general-omission", ("send-omission:p1->c1@0.3", "receive-omission:p1<-c1@0.3")),
+    ],
+)
+def test_a_primary_omitting_to_one_client_serves_it_by_relay(
+    protocol: str, faults: tuple[str, ...]
+) -> None:
+    trusted = SimConfig(protocol=protocol, replicas=3, clients=3, ops=300, faults=faults)
+    run = run_simulation(trusted)
+    assert evaluate_run(run).ok
+    assert [node for node, _ in _halts(run)] == ["p1"]  # the client's word
+
+    run = run_simulation(replace(trusted, clients_trusted=False))
+    evaluation = evaluate_run(run)
+    assert evaluation.ok, evaluation.failed
+    assert _halts(run) == [] and _primaries(run) == [("p1", True)]
+    relayed = _relayed(run)
+    assert relayed["p1"] == (0, 0)
+    assert relayed["p2"][0] > 10 and relayed["p2"][1] == relayed["p2"][0]
+    assert _answered_after(run, "c1", 0.3 + 2 * run.client_timeout_s) > 10
+    assert evaluation.analysis.relayed_replies == relayed["p2"][1]
+    # Each client pays the faulty link once, one time-out: one unanswered send.
+    assert evaluation.measured()["outage_count"] == 1
+    assert evaluation.measured()["outage_s_max"] == 0.0
+
+
+class Liar(Node):
+    """A client that says, with fresh client ids, that the primary left it unanswered:
+    to every server, every 50 ms from 0.2 s on (the primary has served longer than a
+    client's time-out by then)."""
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__(node_id)
+        self.sent = 0
+        self.replies = 0
+
+    def on_start(self, out: Out) -> None:
+        out.set_timer("lie", 0.2)
+
+    def on_timer(self, timer: Timer, out: Out) -> None:
+        for server in SERVERS:
+            self.sent += 1
+            request = ClientRequest(f"c{900 + self.sent}", 1, Op("get", "k0"), previous="p1")
+            out.send(server, request)
+        if self.sent < 60:
+            out.set_timer("lie", 0.05)
+
+    def on_message(self, src: str, msg: Message, out: Out) -> None:
+        self.replies += isinstance(msg, ClientReply)
+
+
+def test_a_lying_client_halts_nobody_where_clients_are_untrusted() -> None:
+    trusted = SimConfig(protocol="pb-general-omission", replicas=3, clients=3, ops=400, seed=3)
+    liar = Liar("c9")
+    run = run_simulation(trusted, extra_nodes=[liar])
+    assert _halts(run) and "I omit messages" in _halts(run)[0][1]  # trusted: the word halts
+
+    liar = Liar("c9")
+    run = run_simulation(replace(trusted, clients_trusted=False), extra_nodes=[liar])
+    evaluation = evaluate_run(run)
+    assert evaluation.ok, evaluation.failed
+    assert _halts(run) == [] and _primaries(run) == [("p1", True)]
+    assert all(run.nodes[c].done for c in ("c1", "c2", "c3"))  # the service kept serving
+    relayed = _relayed(run)
+    assert relayed["p2"] == relayed["p3"] == (20, 20)
+    assert liar.sent == 60 and liar.replies == 60  # served, each lie one hop longer
+
+
+def test_a_relayed_request_is_processed_only_by_the_primary() -> None:
+    """Pb3: a relayed request that reaches a server that is no longer the primary is
+    dropped, not processed; p1 crashes while c1 is relayed through p2."""
+    config = SimConfig(
+        protocol="pb-general-omission",
+        replicas=3,
+        clients=3,
+        ops=400,
+        faults=("send-omission:p1->c1@0.3", "crash:p1@0.6"),
+        clients_trusted=False,
+    )
+    run = run_simulation(config)
+    evaluation = evaluate_run(run)
+    assert evaluation.ok, evaluation.failed
+    assert _relayed(run)["p2"][0] > 0
+    assert _answered_after(run, "c1", 0.6 + 2 * run.client_timeout_s) > 10
