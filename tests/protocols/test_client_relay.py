@@ -137,3 +137,41 @@ def test_a_relayed_request_is_processed_only_by_the_primary() -> None:
     assert evaluation.ok, evaluation.failed
     assert _relayed(run)["p2"][0] > 0
     assert _answered_after(run, "c1", 0.6 + 2 * run.client_timeout_s) > 10
+
+
+def test_without_the_relay_the_client_is_never_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the relay, untrusted mode took no client's word and relayed nothing: the
+    backup hinted the primary back, and c1 looped. Pb4 says so."""
+    monkeypatch.setattr(ClientRelay, "wants", lambda self, request, epoch: False)
+    config = SimConfig(
+        protocol="pb-general-omission",
+        replicas=3,
+        clients=3,
+        ops=300,
+        faults=("send-omission:p1->c1@0.3",),
+        clients_trusted=False,
+        time_limit_s=5.0,
+    )
+    run = run_simulation(config)
+    evaluation = evaluate_run(run)
+    assert "pb4" in evaluation.failed and _halts(run) == []
+    assert _answered_after(run, "c1", 0.3 + run.client_timeout_s) == 0
+
+
+def test_untrusted_plans_add_an_omission_towards_a_client() -> None:
+    """``smrkit sweep --untrusted-clients`` draws, besides the model's faults, an
+    admissible omission of a faulty server (or of p1) towards one client."""
+    from smrkit.core.failure_models import FailureModel
+    from smrkit.explore.sweep import random_plans
+    from smrkit.sim.faults import FaultPlan, admissibility_problems
+
+    base = SimConfig(protocol="pb-general-omission", replicas=3, clients=3, ops=300)
+    untrusted = replace(base, clients_trusted=False)
+    trusted_plans, untrusted_plans = random_plans(base, 1.0), random_plans(untrusted, 1.0)
+    towards = 0
+    for seed in range(100):
+        plan = FaultPlan.parse(untrusted_plans(seed))
+        assert admissibility_problems(plan, FailureModel.GENERAL_OMISSION, 1) == []
+        assert plan.specs[: len(trusted_plans(seed))] == trusted_plans(seed)
+        towards += any(fault.peer in ("c1", "c2", "c3") for fault in plan.faults)
+    assert towards == 100

@@ -54,6 +54,7 @@ def sweep_json(result: SweepResult) -> dict[str, Any]:
         "seeds": {"first": result.first_seed, "last": result.last_seed},
         "horizon_s": result.horizon_s,
         "clients": base.clients,
+        "clients_trusted": base.clients_trusted,
         "ops_per_run": base.ops,
         "delta_s": base.delta_s,
         "tau_s": base.tau_s,

@@ -364,6 +364,11 @@ _ALLOWED: dict[FailureModel, frozenset[str]] = {
 }
 
 
+def allowed_kinds(model: FailureModel) -> frozenset[str]:
+    """The fault kinds within ``model``."""
+    return _ALLOWED[model]
+
+
 def admissibility_problems(plan: FaultPlan, model: FailureModel, f: int) -> list[str]:
     """Why ``plan`` is outside ``model`` with at most ``f`` failures ([] if admissible).
 
