@@ -117,3 +117,25 @@ def test_the_scenario_script_prints_what_the_readme_shows() -> None:
     outputs = run_script(case.directive for case in script.cases)
     assert len(outputs) == 5
     assert outputs == [case.expected for case in script.cases]
+
+
+def test_the_untrusted_clients_example_prints_what_the_readme_shows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The README's two runs of p1 dropping its replies to c1, clients trusted and not,
+    each followed by its failover, longest outage and relayed replies."""
+    lines = README.read_text().splitlines()
+    examples = [
+        (index, line)
+        for index, line in enumerate(lines)
+        if line.strip().startswith("$ smrkit sim") and "send-omission:p1->c1@0.3" in line
+    ]
+    assert len(examples) == 2
+    for index, line in examples:
+        command = line.strip().removeprefix("$ ").split("|", 1)[0]
+        expected = lines[index + 2 if line.rstrip().endswith("\\") else index + 1].strip()
+        with pytest.raises(SystemExit):
+            main(shlex.split(command)[1:])
+        m = json.loads(capsys.readouterr().out)["measured"]
+        shown = f"{round(m['failover_s_max'], 4)} {round(m['outage_s_max'], 4)}"
+        assert f"{shown} {m['relayed_replies']}" == expected
