@@ -579,10 +579,16 @@ class ReplicaServer:
         """Queue an input for the node. Timers and the peers' messages go first, in the
         order they came; client requests wait behind them, at most ``inbox_max``
         (beyond that, reading from clients pauses): a burst of requests must not delay
-        the protocol's own traffic — a heartbeat handled late is a false suspicion."""
-        if (isinstance(msg, ClientRequest) and src == msg.client) or isinstance(
-            msg, RelayedRequest
-        ):
+        the protocol's own traffic — a heartbeat handled late is a false suspicion. A
+        request a backup relays for a client waits there too; if there is no room it is
+        dropped and counted (its client retries): a peer's reader never pauses."""
+        if isinstance(msg, RelayedRequest):
+            if len(self._requests) >= self.config.inbox_max:
+                self.stats["relayed_dropped"] += 1
+                return
+            self._requests.append(("m", src, msg))
+            self._wake.set()
+        elif isinstance(msg, ClientRequest) and src == msg.client:
             self._requests.append(("m", src, msg))
             self._wake.set()
             if len(self._requests) >= self.config.inbox_max:
