@@ -6,16 +6,18 @@ algorithm: the faulty primary halts on the client's word) and untrusted (relayed
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import pytest
 
 from smrkit.check.evaluate import evaluate_run
 from smrkit.core import Node, Out, Timer
-from smrkit.core.messages import ClientReply, ClientRequest, Message
+from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint, RelayedRequest
 from smrkit.core.ops import Op
 from smrkit.protocols.primary_backup.client_relay import ClientRelay
-from smrkit.protocols.primary_backup.quorum import QuorumReplica
+from smrkit.protocols.primary_backup.quorum import QuorumReplica, Update
+from smrkit.protocols.registry import ProtocolConfig
 from smrkit.sim import trace as tr
 from smrkit.sim.world import SimConfig, SimRun, run_simulation
 
@@ -121,22 +123,55 @@ def test_a_lying_client_halts_nobody_where_clients_are_untrusted() -> None:
     assert liar.sent == 60 and liar.replies == 60  # served, each lie one hop longer
 
 
+def _node(node_id: str) -> tuple[QuorumReplica, Out]:
+    config = ProtocolConfig(SERVERS, ("c1",), "kv", 0.01, 0.05, clients_trusted=False)
+    node = QuorumReplica(node_id, config)
+    out = Out(random.Random(0))
+    node.on_start(out)
+    out.sends.clear()
+    return node, out
+
+
 def test_a_relayed_request_is_processed_only_by_the_primary() -> None:
-    """Pb3: a relayed request that reaches a server that is no longer the primary is
-    dropped, not processed; p1 crashes while c1 is relayed through p2."""
-    config = SimConfig(
-        protocol="pb-general-omission",
-        replicas=3,
-        clients=3,
-        ops=400,
-        faults=("send-omission:p1->c1@0.3", "crash:p1@0.6"),
-        clients_trusted=False,
-    )
-    run = run_simulation(config)
-    evaluation = evaluate_run(run)
-    assert evaluation.ok, evaluation.failed
-    assert _relayed(run)["p2"][0] > 0
-    assert _answered_after(run, "c1", 0.6 + 2 * run.client_timeout_s) > 10
+    """Pb3 and the path of a relayed request, node by node: the backup relays it and
+    applies nothing; the primary applies it and answers the backup, which passes the
+    reply on; a relayed request that reaches a backup is dropped, not processed, and a
+    reply for a client the backup does not relay for goes nowhere."""
+    request = ClientRequest("c1", 1, Op("put", "k", "v"), previous="p1")
+    backup, out = _node("p2")
+    backup.on_message("c1", request, out)
+    assert out.sends == [("p1", RelayedRequest(request))] and backup.applied == []
+    primary, primary_out = _node("p1")
+    primary.on_message("p2", RelayedRequest(request), primary_out)
+    assert [m.command for _, m in primary_out.sends if isinstance(m, Update)]
+    assert [len(primary.entries), primary.waiting[1][0]] == [1, "p2"]  # the reply's path
+
+    out.sends.clear()
+    reply = ClientReply("c1", 1, None)
+    backup.on_message("p1", reply, out)
+    assert out.sends == [("c1", reply)]
+    assert backup.client_relay is not None and backup.client_relay.replies == 1
+
+    other, other_out = _node("p3")
+    other.on_message("p2", RelayedRequest(request), other_out)
+    other.on_message("p1", reply, other_out)
+    assert other_out.sends == [] and other.entries == []
+    assert other.anomalies == {
+        "relayed request while not primary": 1,
+        "reply for a client I do not relay for": 1,
+    }
+
+
+def test_a_request_naming_no_unanswered_server_is_hinted_not_relayed() -> None:
+    """Only a client that says a server left it unanswered opens a relay session; a
+    plain request to a backup gets the hint, as with trusted clients."""
+    backup, out = _node("p2")
+    backup.on_message("c1", ClientRequest("c1", 1, Op("get", "k")), out)
+    assert out.sends == [("c1", PrimaryHint("p1", 0))]
+    out.sends.clear()
+    backup.on_message("c1", ClientRequest("c1", 1, Op("get", "k"), previous="p1"), out)
+    backup.on_message("c1", ClientRequest("c1", 2, Op("get", "k")), out)  # its session
+    assert [dst for dst, _ in out.sends] == ["p1", "p1"]
 
 
 def test_without_the_relay_the_client_is_never_served(monkeypatch: pytest.MonkeyPatch) -> None:

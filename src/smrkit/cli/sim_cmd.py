@@ -10,7 +10,7 @@ import click
 
 from smrkit.check.evaluate import Evaluation, evaluate_run
 from smrkit.cli.errors import UserError
-from smrkit.cli.options import seconds_option
+from smrkit.cli.options import seconds_option, untrusted_clients_option
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.protocols import TIMINGS, protocol_names
 from smrkit.report.summary import make_console, print_run, run_json
@@ -135,13 +135,7 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     show_default=True,
     help="Stop the run at this virtual time (seconds; steps under --timing async).",
 )
-@click.option(
-    "--untrusted-clients",
-    is_flag=True,
-    help="Servers take no client's word that a server left it unanswered: backups relay "
-    "such a client's requests to the primary (as on TCP). Default: clients are correct, "
-    "as seed 001 assumes.",
-)
+@untrusted_clients_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
     "--trace",

@@ -25,7 +25,7 @@ from rich.progress import (
 )
 
 from smrkit.cli.errors import UserError
-from smrkit.cli.options import finite_seconds, seconds_option
+from smrkit.cli.options import finite_seconds, seconds_option, untrusted_clients_option
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.explore.sweep import (
     PlanMaker,
@@ -123,13 +123,7 @@ def parse_seeds(text: str) -> tuple[int, int]:
     show_default=True,
     help="Failed runs to show, each with its replay command.",
 )
-@click.option(
-    "--untrusted-clients",
-    is_flag=True,
-    help="Servers take no client's word that a server left it unanswered: backups relay "
-    "such a client's requests to the primary (as on TCP). Default: clients are correct, "
-    "as seed 001 assumes.",
-)
+@untrusted_clients_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def sweep(
