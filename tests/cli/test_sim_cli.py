@@ -145,6 +145,7 @@ def test_outputs_are_written(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         (["--mix", "get=1,drop=2"], "no op 'drop'"),
         (["--delta", "0"], "--delta"),
         (["--trace", "/nonexistent-dir/t.jsonl", "--ops", "10"], "cannot write"),
+        (["--untrusted-clients"], "pb-crash never takes a client's word"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(

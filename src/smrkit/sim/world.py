@@ -249,7 +249,12 @@ def build_simulator(
         )
     except WorkloadError as error:
         raise ConfigError(str(error)) from None
-    relaying = not config.clients_trusted and spec.untrusted_claims is not None
+    relaying = not config.clients_trusted
+    if relaying and spec.untrusted_claims is None:
+        raise ConfigError(
+            f"{spec.name} never takes a client's word, so untrusted clients change nothing "
+            "in it; run it without --untrusted-clients (the omission protocols relay)"
+        )
     protocol_config = ProtocolConfig(
         servers,
         clients,
