@@ -147,3 +147,41 @@ def test_the_readme_s_replay_of_the_counterexample(
     code, out, _ = run_cli(["replay", str(trace)], capsys)
     assert code == 1
     assert out.replace(str(trace), "counterexample.jsonl").splitlines() == expected
+
+
+def test_the_page_of_an_async_path_draws_it_whole_in_steps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "paxos.html"
+    code, out, _ = run_cli(["explore", "--model", "paxos", "--html", str(page)], capsys)
+    assert code == 0 and f"report of 'value chosen' written to {page}" in out
+    html = page.read_text()
+    assert "The path: example of <code>value chosen</code>" in html
+    assert html.count('<li class="last">') == 1 and "Get(request_id=6)" in html
+    assert "the whole run" in html and "0 messages not shown" in html
+    assert '">step</text>' in html and "t (s)" not in html
+
+
+def test_a_count_unlike_stateright_s_is_called_different(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The comparison can say "bad": a model whose count is not the pinned one (here the
+    pin is moved off by one) is reported DIFFERENT, in text and JSON."""
+    import dataclasses
+
+    from smrkit.cli import explore_cmd
+    from smrkit.explore.models import build_model
+
+    def off_by_one(name: str, **kwargs: object) -> object:
+        model = build_model(name, **kwargs)  # type: ignore[arg-type]
+        moved = tuple(dataclasses.replace(r, unique=r.unique + 1) for r in model.references)
+        return dataclasses.replace(model, references=moved)
+
+    monkeypatch.setattr(explore_cmd, "build_model", off_by_one)
+    code, out, _ = run_cli(["explore", "--model", "2pc", "--servers", "3", "--json"], capsys)
+    data = json.loads(out)
+    assert data["unique"] == 288 and data["references"][0]["unique"] == 289
+    assert [r["matches"] for r in data["references"]] == [False]
+    code, out, _ = run_cli(["explore", "--model", "2pc", "--servers", "3"], capsys)
+    assert code == 0  # the exit status speaks of the properties, which hold
+    assert "unique=289 — DIFFERENT" in out

@@ -1,7 +1,7 @@
 """The attacks of issue 8 against live replicas on loopback, each bounded in time and in
 count: an 8 MiB junk frame, a captured frame replayed on another connection, a retry
 after the client's session was forgotten, a lone client claiming the primary ignored
-it, and more connections than a replica admits."""
+it, more connections than a replica admits, and half-sent frames."""
 
 from __future__ import annotations
 
@@ -311,3 +311,43 @@ def test_too_many_connections_are_refused_and_the_log_stays_small(tmp_path: Path
         with BlockingClient(config) as client:
             client.put("after", "the storm")
             assert client.get("after") == "the storm"
+
+
+def test_half_sent_frames_hold_no_more_than_the_byte_budget(tmp_path: Path) -> None:
+    """Issue 8: 100 authenticated connections that each announce an 8 MiB frame and send
+    part of it took a replica to 786 MB, and it halted. Now a client frame is at most
+    ``client_frame_bytes_max`` and all client frames being read share one byte budget:
+    100 half-sent frames of 1 MiB hold at most the budget (here 4 MiB), the replica keeps
+    its role, and other clients' requests, small, are served meanwhile (they waited for
+    the budget, up to its 10 s read time-out, before)."""
+    limits = {"client_buffer_bytes_max": 4 * 1024 * 1024}
+    with running_cluster(tmp_path / "c", protocol="pb-general-omission", limits=limits) as config:
+        address = config.replicas["p1"]
+        with BlockingClient(config) as client:
+            client.put("k", "before")
+        before = _rss_kb(config, "p1")
+        length = config.client_frame_bytes_max - 64
+        header = struct.pack(">IB", length + 33, frames.VERSION) + os.urandom(32)
+        half = os.urandom(length // 2)
+        senders = []
+        for _ in range(100):
+            connection = _Handshake(address, config.token(), frames.ROLE_CLIENT)
+            connection.sock.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                connection.sock.send(header + half)  # what the socket takes; never the rest
+            senders.append(connection)
+        time.sleep(1.0)
+        with BlockingClient(config) as client:  # small requests do not wait for the budget
+            assert client.get("k") == "before"
+            client.put("k", "during")
+        after = _rss_kb(config, "p1")
+        status = _status(config)["p1"]
+        for connection in senders:
+            connection.close()
+        assert after - before < RSS_GROWTH_MAX_KB, (before, after)
+        assert status["serving"] and status["is_primary"]
+        time.sleep(0.5)
+        with BlockingClient(config) as client:
+            assert client.get("k") == "during"
+            client.put("k", "after")
+        assert all(s["serving"] for s in _status(config).values())

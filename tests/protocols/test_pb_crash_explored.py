@@ -59,7 +59,13 @@ def test_the_counterexample_trace_replays(
     data = json.loads(capsys.readouterr().out)
     verdicts = {p["name"]: p["verdict"] for p in data["properties"]}
     assert verdicts == {"Pb1": "holds", "log agreement": "holds", "linearizable": "violated"}
-    assert "<svg" in page.read_text()
+    html = page.read_text()
+    assert "<svg" in html
+    # the page shows the path move by move, the crash the search chose as its fault plan,
+    # and no table of measured figures (a model checker's path measures none)
+    assert 'id="path"' in html and html.count("<li") >= len(verdicts) + 16
+    assert "move 6: c1 → p1" in html and "p1 crashes after sending 1" in html
+    assert "Measured against bound" not in html and "failure model" in html and ">crash<" in html
     with pytest.raises(SystemExit) as exit_info:
         main(["replay", str(trace), "--json"])
     assert exit_info.value.code == 1

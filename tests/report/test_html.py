@@ -153,10 +153,20 @@ def test_send_omission_drops_are_marked_and_specs_escaped() -> None:
 
 
 def test_a_run_without_faults_shows_its_beginning() -> None:
-    text = page(NO_FAULTS)
+    summary, trace, gaps = judged(NO_FAULTS)
+    text = render_report(summary, trace, gaps, events_max=2000)  # the run does not fit
     assert "The first part of the run" in text
     assert "Window 1: 0.0000–" in text
     assert "Truncated" not in text
+
+
+def test_a_short_run_without_faults_is_drawn_whole() -> None:
+    summary, trace, gaps = judged(("pb-crash", 3, (), 40))
+    assert len(trace.events) < 4000  # fits in what a page draws
+    text = render_report(summary, trace, gaps)
+    assert "The whole run" in text and "The first part" not in text
+    assert f"–{trace.end_time:.4f} s — the whole run" in text
+    assert "Truncated" not in text and "messages not shown" in text
 
 
 def test_events_max_narrows_the_windows_and_says_so() -> None:

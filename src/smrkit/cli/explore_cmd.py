@@ -14,7 +14,12 @@ from smrkit.explore.models import MODELS, Model, ModelError, build_model
 from smrkit.explore.replay import ReplayError, replay
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.symmetry import Symmetry
-from smrkit.report.explore import explore_json, print_explore
+from smrkit.report.explore import (
+    describe_move,
+    explore_json,
+    path_section_html,
+    print_explore,
+)
 from smrkit.report.summary import make_console
 
 EXIT_INCOMPLETE = 3
@@ -172,8 +177,18 @@ def _write_outputs(
             from smrkit.report.html import write_report
 
             title = f"smrkit explore: {model.name}, path of {name!r}"
-            summary = html_summary(model.name, data)
-            write_report(html_path, summary, replayed.trace, [], title=title)
+            summary = html_summary(model.name, data, moves)
+            summary["trace_hash"] = replayed.trace.trace_hash()
+            section = path_section_html(data, name)
+            write_report(
+                html_path,
+                summary,
+                replayed.trace,
+                [],
+                title=title,
+                sections=[section],
+                bounds=False,
+            )
             written.append((f"report of {name!r}", html_path))
     except OSError as error:
         raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
@@ -189,8 +204,11 @@ def _chosen_path(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | Non
     return None
 
 
-def html_summary(model: str, data: dict[str, Any]) -> dict[str, Any]:
-    """What the HTML page shows above the diagram: the model and the verdicts."""
+def html_summary(
+    model: str, data: dict[str, Any], moves: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """What the HTML page shows above the diagram: the model, the verdicts, and as its
+    fault plan the crashes the search chose on the drawn path."""
     checks = {}
     for prop in data["properties"]:
         ok = prop["verdict"] in ("holds", "found", "holds so far")
@@ -207,4 +225,30 @@ def html_summary(model: str, data: dict[str, Any]) -> dict[str, Any]:
             summary[name] = parameters[name]
     if "crashes" in parameters:
         summary["f"] = parameters["crashes"]
+    summary["seed"] = "none: the search tries every choice"
+    summary["faults"] = [
+        f"move {number}: {line}"
+        for number, move in enumerate(moves or [], start=1)
+        for line in [describe_move(move)]
+        if _is_fault(move)
+    ]
+    summary["failure_model"] = _failure_model(model)
     return summary
+
+
+def _is_fault(move: dict[str, Any]) -> bool:
+    return (
+        move["kind"] == "crash"
+        or move.get("sends_before_crash") is not None
+        or bool(move.get("crashes"))
+    )
+
+
+def _failure_model(model: str) -> str | None:
+    """The failure model a primary-backup model's protocol is built for, if it has one."""
+    from smrkit.explore.protocol_ref import ProtocolRefError, resolve_protocol
+
+    try:
+        return resolve_protocol(model).spec.failure_model.value
+    except ProtocolRefError:
+        return None

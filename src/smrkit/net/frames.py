@@ -67,13 +67,23 @@ class HandshakeError(ConnectionError):
 
 class ByteBudget:
     """Bytes that the readers of some connections may hold at once: a reader reserves
-    a frame's length before it reads the body, and waits while the budget is spent. A
-    body must then arrive within ``read_timeout_s``: a sender that trickles cannot keep
-    its share of the budget."""
+    a large frame's length before it reads the body, and waits while the budget is
+    spent. A body must then arrive within ``read_timeout_s``: a sender that trickles
+    cannot keep its share of the budget for long.
 
-    def __init__(self, bytes_max: int, read_timeout_s: float = 10.0) -> None:
+    Frames of at most ``small_bytes`` (every ordinary request) reserve nothing: the
+    connection cap already bounds them (connections × ``small_bytes``), and so clients
+    that send half of a large frame each, filling the budget, cannot keep the small
+    requests of everyone else waiting (they did, for up to ``read_timeout_s``, before)."""
+
+    SMALL_BYTES = 64 * 1024
+
+    def __init__(
+        self, bytes_max: int, read_timeout_s: float = 10.0, small_bytes: int = SMALL_BYTES
+    ) -> None:
         self.bytes_max = bytes_max
         self.read_timeout_s = read_timeout_s
+        self.small_bytes = small_bytes
         self.used = 0
         self._freed = asyncio.Condition()
 
@@ -100,8 +110,9 @@ async def read_raw(
     if length < _OVERHEAD:
         raise FrameError("malformed", f"frame of {length} bytes is shorter than its header")
     timeout_s = None if budget is None else budget.read_timeout_s
-    if budget is not None:
-        await budget.reserve(length)
+    reserved = 0 if budget is None or length <= budget.small_bytes else length
+    if budget is not None and reserved:
+        await budget.reserve(reserved)
     try:
         data = await asyncio.wait_for(reader.readexactly(length), timeout_s)
     except asyncio.IncompleteReadError as error:
@@ -109,8 +120,8 @@ async def read_raw(
     except TimeoutError:
         raise FrameError("slow", f"{length} bytes not read in {timeout_s} s") from None
     finally:
-        if budget is not None:
-            await budget.release(length)
+        if budget is not None and reserved:
+            await budget.release(reserved)
     if data[0] != VERSION:
         raise FrameError("version", f"frame version {data[0]}, expected {VERSION}")
     return data[1:_OVERHEAD], data[_OVERHEAD:]

@@ -30,7 +30,8 @@ its own keys (:mod:`smrkit.net.frames`). Everything is bounded: at most
 ``connect_timeout_s``; ``client_connections_max`` client connections (all clients share
 one token), ``ADMIN_CONNECTIONS_MAX`` admin ones, ``PEER_CONNECTIONS_MAX`` per peer (a
 peer's newest replaces its oldest); client and admin frames of at most
-``client_frame_bytes_max``, read within one byte budget (``client_buffer_bytes_max``).
+``client_frame_bytes_max``, those over 64 KiB read within one byte budget
+(``client_buffer_bytes_max``).
 To each peer it keeps one outgoing connection, reconnected with back-off, fed by a
 queue of at most ``outbound_queue_max`` messages, batched into frames that fit. A frame
 that is malformed, too large or fails authentication is counted under its kind and

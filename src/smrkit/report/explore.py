@@ -146,3 +146,42 @@ def print_explore(console: Console, data: dict[str, Any]) -> None:
     for ref in data["references"]:
         verdict = "same" if ref["matches"] else "DIFFERENT"
         console.print(f"{ref['source']}: unique={ref['unique']:,} — {verdict}")
+
+
+def path_section_html(data: dict[str, Any], name: str) -> str:
+    """The search's figures and the drawn path, move by move, for the HTML page: the
+    moves that crash a node in red, the move that breaks an invariant (or reaches an
+    example) marked last."""
+    from html import escape
+
+    prop = next(p for p in data["properties"] if p["name"] == name)
+    moves = prop["path"] or []
+    found = "example of" if prop["expectation"] == "sometimes" else "counterexample to"
+    shortest = " (a shortest one: the search was breadth first)" if data["search"] == "bfs" else ""
+    figures = (
+        f"{data['search'].upper()}{', symmetry' if data['symmetry'] else ''}: "
+        f"states={data['states']:,} unique={data['unique']:,} max_depth={data['max_depth']} "
+        f"sec={data['sec']:.2f}; {'complete' if data['complete'] else 'stopped early'}"
+    )
+    verdicts = "".join(
+        f"<li>{escape(p['expectation'])} <code>{escape(p['name'])}</code>: "
+        f"{escape(str(p['verdict']))}</li>"
+        for p in data["properties"]
+    )
+    items = []
+    for number, move in enumerate(moves, start=1):
+        classes = []
+        if move["kind"] == "crash" or move.get("sends_before_crash") is not None:
+            classes.append("fault")
+        if number == len(moves):
+            classes.append("last")
+        cls = f' class="{" ".join(classes)}"' if classes else ""
+        items.append(f"<li{cls}>{escape(describe_move(move))}</li>")
+    return (
+        f'<section id="path">\n<h2>The path: {found} <code>{escape(name)}</code></h2>\n'
+        f"<p>{len(moves)} moves{shortest}. The search: {escape(figures)}.</p>\n"
+        f"<ul>{verdicts}</ul>\n"
+        f'<ol class="path">{"".join(items)}</ol>\n'
+        '<p class="note">The trace (<code>--trace</code>) holds this path; '
+        "<code>smrkit replay</code> re-runs it and checks its hash.</p>\n</section>"
+    )

@@ -219,8 +219,11 @@ def _span_windows(start: float, end: float, margin: float, why: str) -> list[_Wi
 
 
 def _plan_windows(
-    scan: _Scan, no_primary: Sequence[tuple[float, float]], margin: float
+    scan: _Scan, no_primary: Sequence[tuple[float, float]], margin: float, events_max: int
 ) -> list[_Window]:
+    """Windows around the faults, crashes, halts and intervals with no primary; a run with
+    none of them is drawn whole when it fits in ``events_max`` events (a model checker's
+    path, a short run), else its first part."""
     end_time = scan.end_time
     windows: list[_Window] = []
     for fault in scan.faults:
@@ -235,6 +238,8 @@ def _plan_windows(
     for start, stop in no_primary:
         windows.extend(_span_windows(start, stop, margin, f"no primary {start:.4f}–{stop:.4f} s"))
     if not windows:
+        if scan.events_in(0.0, end_time) <= events_max:
+            return [_Window(0.0, end_time, 0.0, ["the whole run"])]
         first = min(end_time, 4 * margin)
         return [_Window(0.0, first, 0.0, ["the first part of the run"])]
     merged: list[_Window] = []
@@ -316,7 +321,10 @@ def _fields(msg: Any) -> str:
 class _Frame:
     """Maps times and lanes of one window to SVG coordinates."""
 
-    def __init__(self, window: _Window, lanes: Sequence[str], faults: int, events: int) -> None:
+    def __init__(
+        self, window: _Window, lanes: Sequence[str], faults: int, events: int, unit: str
+    ) -> None:
+        self.unit = unit
         self.start = window.start
         self.span = max(window.end - window.start, 1e-9)
         self.width = min(max(events * _PX_PER_EVENT, _WIDTH_MIN), _WIDTH_MAX)
@@ -333,6 +341,11 @@ class _Frame:
         return min(max(t, self.start), self.start + self.span)
 
 
+_AXIS_UNITS = {"async": "step"}
+"""What the time axis counts under a timing model without a clock: async time counts
+steps (lock-step runs record round r at r·δ seconds, so their axis stays in seconds)."""
+
+
 def _svg_axis(frame: _Frame) -> list[str]:
     raw = frame.span / 8
     magnitude = 10 ** math.floor(math.log10(raw))
@@ -347,7 +360,9 @@ def _svg_axis(frame: _Frame) -> list[str]:
         out.append(f'<line class="axis" x1="{x}" y1="{_f(y)}" x2="{x}" y2="{_f(y + 4)}"/>')
         out.append(f'<text class="tick" x="{x}" y="{_f(y + 15)}">{tick:.{decimals}f}</text>')
         tick += step
-    out.append(f'<text class="unit" x="{_f(frame.total_width - 4)}" y="{_f(y + 27)}">t (s)</text>')
+    out.append(
+        f'<text class="unit" x="{_f(frame.total_width - 4)}" y="{_f(y + 27)}">{frame.unit}</text>'
+    )
     return out
 
 
@@ -510,6 +525,7 @@ def _svg_window(
     servers: set[str],
     no_primary: Sequence[tuple[float, float]],
     number: int,
+    unit: str = "t (s)",
 ) -> tuple[str, set[int]]:
     """Window ``number``'s diagram, and the ids of the messages it draws."""
     lo, hi = window.start, window.end
@@ -518,7 +534,7 @@ def _svg_window(
         for f in scan.faults
         if f.begin <= hi and (f.begin if f.is_crash else (f.end or math.inf)) >= lo
     ]
-    frame = _Frame(window, lanes, len(faults), scan.events_in(lo, hi))
+    frame = _Frame(window, lanes, len(faults), scan.events_in(lo, hi), unit)
     messages = scan.messages_in(lo, hi)
     sep_after = sum(1 for node in lanes if node in servers)
     parts = [
@@ -773,6 +789,7 @@ def _section_diagram(
     trace: Trace, no_primary: Sequence[tuple[float, float]], events_max: int
 ) -> str:
     scan = _scan(trace)
+    unit = _AXIS_UNITS.get(str(trace.header.get("timing")), "t (s)")
     head = '<section id="diagram">\n<h2>Space-time diagram</h2>\n'
     if not trace.events:
         return head + "<p>The trace has no events.</p>\n</section>"
@@ -783,7 +800,7 @@ def _section_diagram(
     delta = float(trace.header.get("delta_s") or 0.01)
     tau = float(trace.header.get("tau_s") or 0.05)
     margin = max(2 * tau, 10 * delta)
-    planned = _plan_windows(scan, no_primary, margin)
+    planned = _plan_windows(scan, no_primary, margin, events_max)
     skipped = planned[_WINDOWS_MAX:]
     planned = planned[:_WINDOWS_MAX]
     counts = [scan.events_in(w.start, w.end) for w in planned]
@@ -797,7 +814,7 @@ def _section_diagram(
     drawn_events = 0
     server_set = set(servers)
     for number, window in enumerate(windows, start=1):
-        svg, ids = _svg_window(scan, window, lanes, server_set, no_primary, number)
+        svg, ids = _svg_window(scan, window, lanes, server_set, no_primary, number, unit)
         drawn_ids |= ids
         drawn_events += scan.events_in(window.start, window.end)
         caption = f"Window {number}: {window.start:.4f}–{window.end:.4f} s — " + _e(
@@ -815,10 +832,10 @@ def _section_diagram(
             f"primary, from {margin:.3f} s before to {margin:.3f} s after"
         )
     else:
-        shown = (
-            "The first part of the run (no fault, crash or halt happened in it, and it never "
-            "lacked a primary)"
+        part = (
+            "The whole run" if planned[0].why == ["the whole run"] else "The first part of the run"
         )
+        shown = f"{part} (no fault, crash or halt happened in it, and it never lacked a primary)"
     notes = [
         f"{shown}: {drawn_events} of the run's {len(scan.drawn_times)} drawable events and "
         f"{len(drawn_ids)} of its {total} messages are drawn ({total - len(drawn_ids)} "
@@ -857,6 +874,10 @@ td ul { margin: 0; padding-left: 1.1rem; }
 pre { background: #f6f6f6; border: 1px solid #ddd; padding: .5rem; white-space: pre-wrap; }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .92em; }
 .note { color: #444; }
+ol.path { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em;
+  padding-left: 3rem; } ol.path li { margin: .1rem 0; white-space: pre-wrap; }
+ol.path li.fault { color: var(--bad); font-weight: 600; }
+ol.path li.last { background: #fdecea; }
 .legend .key { display: inline-block; margin-right: 1rem; white-space: nowrap; }
 .sw { display: inline-block; width: 1.4rem; height: .35rem; margin-right: .3rem;
   vertical-align: middle; }
@@ -908,16 +929,22 @@ def render_report(
     *,
     title: str | None = None,
     events_max: int = 4000,
+    sections: Sequence[str] = (),
+    bounds: bool = True,
 ) -> str:
     """The HTML page of a judged run: ``summary`` is :func:`smrkit.report.summary.run_json`,
-    ``no_primary`` the intervals with no primary (``evaluation.analysis.gaps``)."""
+    ``no_primary`` the intervals with no primary (``evaluation.analysis.gaps``).
+    ``sections`` (HTML) go between the checks and the diagram; ``bounds=False`` leaves out
+    the table of measured figures, for a page whose trace measured none (a model
+    checker's path)."""
     if title is None:
         title = f"smrkit run: {summary.get('protocol', '?')}, seed {summary.get('seed', '?')}"
     body = [
         f"<header>\n<h1>{_e(title)}</h1>\n</header>",
         _section_config(summary, trace),
         _section_checks(summary),
-        _section_bounds(summary),
+        *sections,
+        *([_section_bounds(summary)] if bounds else []),
         _section_diagram(trace, no_primary, events_max),
         f"<footer>Generated by smrkit {_e(trace.header.get('smrkit', ''))} from the run's "
         "trace and its JSON summary.</footer>",
