@@ -18,7 +18,10 @@ as any other — the reply cache makes it take effect once, however many paths i
 took — and answers the backup, which passes the :class:`ClientReply` on. The client
 never sees a hint, so its ``Dest`` stays the backup while relaying works, and it is
 served as long as the primary's links to the servers are (the leases watch those).
-A new epoch ends every relay session: the backup hints the new primary again.
+A new epoch ends every relay session: the backup hints the new primary again. The
+price is paid by correct clients too: one that turned to a backup during a failover
+(its previous attempt reached a server not yet primary) is relayed, one hop longer,
+for the rest of the new epoch — a backup cannot tell it from one whose link fails.
 
 Pb2 and Pb3 hold: the client sends only to its ``Dest``; the backup enqueues and applies
 nothing, and a relayed request that reaches a server that is no longer the primary is
