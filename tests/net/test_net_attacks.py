@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
+import pytest
 from tests_net_support import running_cluster
 
 from smrkit.core.messages import ClientReply, ClientRequest
@@ -268,8 +269,9 @@ def test_a_primary_that_drops_one_clients_traffic_serves_it_through_a_backup(
         with BlockingClient(config, op_timeout_s=30.0) as client:
             client.put("k", "before")  # opens the session, through p1
             (session,) = client._client._session_ids
-            failed = asyncio.run(nemesis.block(config, {("p1", session), (session, "p1")}))
-            assert failed == {}
+            links = {nemesis.parse_link(f"p1->{session}", config)}  # smrkit nemesis omit
+            links.add(nemesis.parse_link(f"{session}->p1", config))
+            assert asyncio.run(nemesis.block(config, links)) == {}
             client.append("k", "+relayed")
             assert client._client.retries == 1  # one time-out at p1, then p2 relays
             for i in range(5):
@@ -282,6 +284,9 @@ def test_a_primary_that_drops_one_clients_traffic_serves_it_through_a_backup(
         assert [r for r, s in statuses.items() if s["is_primary"]] == ["p1"]
         assert statuses["p2"]["relayed"] == {"requests": 7, "replies": 7}
         assert statuses["p1"]["stats"]["dropped_by_nemesis"] >= 1
+        assert sorted(statuses["p1"]["blocked"]) == sorted(links)
+        with pytest.raises(nemesis.NemesisError, match="unknown replica"):
+            nemesis.parse_link("c1->c2", config)  # one end must be a replica
 
 
 def test_too_many_connections_are_refused_and_the_log_stays_small(tmp_path: Path) -> None:
