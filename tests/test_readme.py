@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,22 +88,31 @@ def test_the_timing_models_example_prints_what_the_readme_shows(
     """Each ``$ smrkit sim … --timing partial-sync … --json | python3 -c …`` line of the
     README (and each ``--fault byzantine:…`` one) is followed by the admissibility
     problems and the failed checks it prints."""
-    lines = README.read_text().splitlines()
-    examples = [
-        (index, line)
-        for index, line in enumerate(lines)
-        if line.strip().startswith("$ smrkit sim")
-        and ("--timing partial-sync" in line or "--fault byzantine:" in line)
-    ]
+    examples = _json_examples(
+        capsys, lambda line: "--timing partial-sync" in line or "--fault byzantine:" in line
+    )
     assert len(examples) == 4
-    for index, line in examples:
+    for data, expected in examples:
+        failed = [name for name, check in data["checks"].items() if not check["ok"]]
+        assert str(data["admissibility"]) + " " + str(failed) == expected
+
+
+def _json_examples(
+    capsys: pytest.CaptureFixture[str], chosen: Callable[[str], bool]
+) -> list[tuple[dict[str, Any], str]]:
+    """Each ``$ smrkit sim … --json | python3 -c …`` line of the README that ``chosen``
+    picks, run: its JSON, and the line the README shows it prints."""
+    lines = README.read_text().splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        if not (line.strip().startswith("$ smrkit sim") and chosen(line)):
+            continue
         command = line.strip().removeprefix("$ ").split("|", 1)[0]
         expected = lines[index + 2 if line.rstrip().endswith("\\") else index + 1].strip()
         with pytest.raises(SystemExit):
             main(shlex.split(command)[1:])
-        data = json.loads(capsys.readouterr().out)
-        failed = [name for name, check in data["checks"].items() if not check["ok"]]
-        assert str(data["admissibility"]) + " " + str(failed) == expected
+        found.append((json.loads(capsys.readouterr().out), expected))
+    return found
 
 
 def test_the_scenario_script_prints_what_the_readme_shows() -> None:
@@ -117,3 +128,16 @@ def test_the_scenario_script_prints_what_the_readme_shows() -> None:
     outputs = run_script(case.directive for case in script.cases)
     assert len(outputs) == 5
     assert outputs == [case.expected for case in script.cases]
+
+
+def test_the_untrusted_clients_example_prints_what_the_readme_shows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The README's two runs of p1 dropping its replies to c1, clients trusted and not,
+    each followed by its failover, longest outage and relayed replies."""
+    examples = _json_examples(capsys, lambda line: "send-omission:p1->c1@0.3" in line)
+    assert len(examples) == 2
+    for data, expected in examples:
+        m = data["measured"]
+        shown = f"{round(m['failover_s_max'], 4)} {round(m['outage_s_max'], 4)}"
+        assert f"{shown} {m['relayed_replies']}" == expected

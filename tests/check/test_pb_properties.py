@@ -135,6 +135,30 @@ def test_pb3_a_backup_applying_updates_is_fine() -> None:
     assert checks(b)["pb3"].ok
 
 
+@pytest.mark.parametrize("received", [True, False])
+def test_pb3_a_backup_passes_on_only_a_reply_it_received(received: bool) -> None:
+    """A backup relaying for c1 (``client_relay``) answers it with the primary's reply:
+    a response, not a violation. The same reply sent without one received is Pb3."""
+    b = healthy()
+    b.add(0.0, tr.DEST, "c1", "p2")
+    request = ClientRequest("c1", 1, Op("get", "x"), previous="p1")
+    b.add(0.1, tr.INVOKE, "c1", None, 1, request.op)
+    mid = b.send(0.1, "c1", "p2", request)
+    b.deliver(0.11, mid, "c1", "p2", request)
+    reply = ClientReply("c1", 1, None)
+    if received:
+        primary_reply = b.send(0.13, "p1", "p2", reply)
+        b.deliver(0.14, primary_reply, "p1", "p2", reply)
+    rmid = b.send(0.14, "p2", "c1", reply)
+    b.deliver(0.15, rmid, "p2", "c1", reply)
+    b.add(0.15, tr.COMPLETE, "c1", None, 1, ("ok", None))
+    analysis = analyze(b.trace())
+    result = verdicts(analysis, TARGETS, linearizable=True)
+    assert result["pb3"].ok is received
+    assert analysis.relayed_replies == (1 if received else 0)
+    assert analysis.requests == [(0.1, True)]  # answered either way: the reply arrived
+
+
 def test_pb5_demotion_without_failure() -> None:
     b = healthy()
     b.add(0.5, tr.PRIMARY, "p1", data=False).add(0.5, tr.PRIMARY, "p2", data=True)

@@ -145,6 +145,7 @@ def test_outputs_are_written(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         (["--mix", "get=1,drop=2"], "no op 'drop'"),
         (["--delta", "0"], "--delta"),
         (["--trace", "/nonexistent-dir/t.jsonl", "--ops", "10"], "cannot write"),
+        (["--untrusted-clients"], "pb-crash never takes a client's word"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(
@@ -165,3 +166,25 @@ def test_help_documents_the_fault_specs(capsys: pytest.CaptureFixture[str]) -> N
         "send-omission:c1->p2@0",
     ):
         assert spec in out
+
+
+def test_untrusted_clients_are_relayed_and_said_so(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["sim", "--protocol", "pb-general-omission", "--replicas", "3", "--clients", "3"]
+    args += ["--ops", "300", "--fault", "send-omission:p1->c1@0.3"]
+    code, out, _ = run_cli([*args, "--untrusted-clients"], capsys)
+    assert code == 0
+    out = " ".join(out.replace("│", " ").split())  # the terminal's line breaks apart
+    assert "3 clients (untrusted: their requests relayed, their word ignored)" in out
+    assert "replies relayed" in out
+    code, out, _ = run_cli([*args, "--untrusted-clients", "--json"], capsys)
+    data = json.loads(out)
+    relayed = data["measured"]["relayed_replies"]
+    assert data["clients_trusted"] is False and relayed > 10
+    summary = data["checks"]["pb3"]["summary"]
+    assert (
+        summary == f"no request processed by a non-primary ({relayed} replies relayed by backups)"
+    )
+    assert data["target"]["outage_count"] == 4  # f·(C + 1)
+    code, out, _ = run_cli([*args, "--json"], capsys)
+    data = json.loads(out)  # trusted: p1 halts on c1's word, nothing is relayed
+    assert data["clients_trusted"] is True and data["measured"]["relayed_replies"] == 0

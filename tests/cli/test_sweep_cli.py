@@ -57,6 +57,27 @@ def test_the_text_report_names_every_check_and_figure(capsys: pytest.CaptureFixt
     assert out.rstrip().endswith("0 violations")
 
 
+def test_untrusted_clients_are_swept_against_their_own_claims(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--untrusted-clients``: backups relay, every plan has a server omit towards a
+    client, and the targets are the untrusted claims (k = f·(C + 1)); a failure's replay
+    command runs the same mode."""
+    from smrkit.explore.sweep import Outcome
+    from smrkit.sim.world import SimConfig
+
+    args = ["--protocol", "pb-general-omission", "--seeds", "0..5", "--workers", "1"]
+    code, data = sweep_json([*args, "--untrusted-clients"], capsys)
+    assert (code, data["violations"], data["clients_trusted"]) == (0, 0, False)
+    assert data["target"]["outage_count"] == 1 * (4 + 1)
+    assert data["plan_sizes"].get("0", 0) == 0  # every plan: at least the client omission
+    code, trusted = sweep_json(args, capsys)
+    assert (code, trusted["clients_trusted"], trusted["target"]["outage_count"]) == (0, True, 1)
+    base = SimConfig(protocol="pb-general-omission", replicas=3, clients_trusted=False)
+    outcome = Outcome(7, ("crash:p1@0.5",), False, ("pb4",), {}, {}, 0)
+    assert "--untrusted-clients --seed 7" in outcome.replay_hint(base)
+
+
 def test_a_broken_protocol_is_caught_and_its_replay_command_replays_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

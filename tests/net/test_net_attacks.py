@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
+import pytest
 from tests_net_support import running_cluster
 
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.ops import Op
-from smrkit.net import auth, frames
+from smrkit.net import auth, frames, nemesis
 from smrkit.net.admin import admin_call, status_all
 from smrkit.net.client import BlockingClient, Client
 from smrkit.net.cluster import log_path, replica_pid
@@ -213,24 +214,79 @@ def test_a_retry_after_the_session_expired_is_refused_not_applied_again(tmp_path
 def test_a_lone_client_cannot_halt_a_replica(tmp_path: Path) -> None:
     """A request with a fresh client id saying its earlier attempt went to the primary
     unanswered (``previous``) made the primary halt ('I omit messages'); two such
-    requests took the cluster down. The runtime takes no client's word for it."""
+    requests took the cluster down. The runtime takes no client's word for it: the
+    primary serves such a request, a backup relays it to the primary and passes the
+    reply back — the liar is served, one hop longer, and nobody halts."""
     with running_cluster(tmp_path / "c", protocol="pb-general-omission") as config:
         while _status(config)["p1"]["now"] < config.client_timeout_s() + 4 * config.delta_s:
             time.sleep(0.2)  # the primary has served longer than any client time-out
+        answers = {}
         for target in ("p1", "p2", "p3"):
             connection = _Handshake(config.replicas[target], config.token(), frames.ROLE_CLIENT)
-            for i in range(3):
-                request = ClientRequest(f"c{900 + i}", 1, Op("put", "x", "y"), previous="p1")
+            ids = [f"c{900 + 10 * int(target[1]) + i}" for i in range(3)]
+            for client in ids:
+                request = ClientRequest(client, 1, Op("put", client, "y"), previous="p1")
                 connection.send(("b", "", time.time(), (request,)))
-            time.sleep(0.2)
+            answers[target] = _replies_to(connection, set(ids))
             connection.close()
         time.sleep(4 * config.tau_s)
         statuses = _status(config)
         assert all(s["serving"] and s["halted"] is None for s in statuses.values()), statuses
         assert [r for r, s in statuses.items() if s["is_primary"]] == ["p1"]
+        assert {r: s["relayed"] for r, s in statuses.items()} == {
+            "p1": {"requests": 0, "replies": 0},
+            "p2": {"requests": 3, "replies": 3},
+            "p3": {"requests": 3, "replies": 3},
+        }
+        assert all(len(got) == 3 for got in answers.values()), answers  # served, not halted
         with BlockingClient(config) as client:
             client.put("still", "serving")
             assert client.get("still") == "serving"
+            assert client.get("c931") == "y"  # the liar's relayed put took effect, once
+
+
+def _replies_to(connection: _Handshake, ids: set[str], timeout_s: float = 10.0) -> set[str]:
+    """The client ids among ``ids`` that got a reply on ``connection`` within the time."""
+    got: set[str] = set()
+    deadline = time.monotonic() + timeout_s
+    connection.sock.settimeout(timeout_s)
+    while got != ids and time.monotonic() < deadline:
+        frame = connection.recv()
+        if isinstance(frame, list) and len(frame) == 5 and frame[0] == "c":
+            got.update(str(msg[1]) for msg in frame[4] if isinstance(msg, list) and msg[1] in ids)
+    return got
+
+
+def test_a_primary_that_drops_one_clients_traffic_serves_it_through_a_backup(
+    tmp_path: Path,
+) -> None:
+    """The nemesis blocks the links between the primary and one client's session, both
+    ways: the primary neither hears it nor answers it. Before the relay, a backup sent
+    the client back to the primary with a hint, and it was never served (no client's
+    word counts on TCP). Now its first time-out takes it to p2, which relays its
+    requests to p1 for the rest of the epoch; nobody halts, p1 stays primary."""
+    with running_cluster(tmp_path / "c", protocol="pb-general-omission") as config:
+        with BlockingClient(config, op_timeout_s=30.0) as client:
+            client.put("k", "before")  # opens the session, through p1
+            (session,) = client._client._session_ids
+            links = {nemesis.parse_link(f"p1->{session}", config)}  # smrkit nemesis omit
+            links.add(nemesis.parse_link(f"{session}->p1", config))
+            assert asyncio.run(nemesis.block(config, links)) == {}
+            client.append("k", "+relayed")
+            assert client._client.retries == 1  # one time-out at p1, then p2 relays
+            for i in range(5):
+                client.append("k", f"+{i}")
+            assert client.get("k") == "before+relayed+0+1+2+3+4"  # each append once
+            assert client._client.dest == "p2"  # it stays with the backup: no more time-outs
+            assert client._client.retries == 1
+        statuses = _status(config)
+        assert all(s["serving"] and s["halted"] is None for s in statuses.values()), statuses
+        assert [r for r, s in statuses.items() if s["is_primary"]] == ["p1"]
+        assert statuses["p2"]["relayed"] == {"requests": 7, "replies": 7}
+        assert statuses["p1"]["stats"]["dropped_by_nemesis"] >= 1
+        assert sorted(statuses["p1"]["blocked"]) == sorted(links)
+        with pytest.raises(nemesis.NemesisError, match="unknown replica"):
+            nemesis.parse_link("c1->c2", config)  # one end must be a replica
 
 
 def test_too_many_connections_are_refused_and_the_log_stays_small(tmp_path: Path) -> None:

@@ -58,3 +58,25 @@ def test_a_replica_step_saves_then_releases_its_messages_in_order(tmp_path: Path
         server._wakeup.cancel()
 
     asyncio.run(main())
+
+
+def test_relayed_requests_wait_with_the_clients_and_never_pause_a_peer(tmp_path: Path) -> None:
+    """A backup's relayed requests join the clients' queue; when it is full they are
+    dropped and counted (the client retries), and the peer's reader goes on at once."""
+    import dataclasses
+
+    from smrkit.core.messages import ClientRequest, RelayedRequest
+    from smrkit.core.ops import Op
+
+    config = init_cluster(tmp_path / "cluster", protocol="pb-general-omission", replicas=3)
+    config = dataclasses.replace(config, inbox_max=2)
+
+    async def main() -> None:
+        server = ReplicaServer(config, "p1", start_at=time.time(), storage=RecordingStorage([]))
+        for i in range(3):
+            relayed = RelayedRequest(ClientRequest(f"c{i + 1}", 1, Op("get", "k"), previous="p1"))
+            await asyncio.wait_for(server._deliver("p2", relayed), 1.0)  # never waits
+        assert len(server._requests) == 2 and server.stats["relayed_dropped"] == 1
+        assert server._room.is_set()  # the clients' readers are not paused by relays
+
+    asyncio.run(main())

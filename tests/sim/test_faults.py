@@ -101,6 +101,8 @@ def test_admissibility_per_model() -> None:
         "correct clients" in p
         for p in admissibility_problems(client, FailureModel.GENERAL_OMISSION, 1)
     )
+    towards_a_client = FaultPlan.parse(["send-omission:p1->c1@0", "receive-omission:p1<-c2@0"])
+    assert admissibility_problems(towards_a_client, FailureModel.GENERAL_OMISSION, 1) == []
 
 
 @pytest.mark.parametrize("model", list(FailureModel))

@@ -60,6 +60,7 @@ class Evaluation:
             "outage_count": len(a.outages),
             "outage_s_max": a.outage_s_max,
             "outage_periods": self.checks["pb4"].details.get("periods_needed"),
+            "relayed_replies": a.relayed_replies,
         }
 
 

@@ -8,7 +8,10 @@ what became of it. From that:
   even a hand-over at a single instant in the wrong order is caught);
 * **Pb2** — a client sends each request to its ``Dest`` and to no other server;
 * **Pb3** — a request that reaches a server that is not the primary is not processed:
-  that server neither applies it nor answers anything while not primary;
+  that server neither applies it nor answers anything while not primary — except a
+  reply it received from a server and passes on (a backup relaying for a client whose
+  link to the primary fails, :mod:`smrkit.protocols.primary_backup.client_relay`);
+  those are counted (``relayed_replies``), not violations;
 * **Pb4** — the service is a (k, Δ)-bofo server: every request gets a response except
   those sent during at most k periods each no longer than Δ. A request *gets a
   response* when the server it reached sends the reply for it and the reply reaches the
@@ -73,6 +76,9 @@ class PrimaryBackupAnalysis:
     blocking: list[tuple[float, float, str, str]] = field(default_factory=list)
     requests: list[tuple[float, bool]] = field(default_factory=list)
     outages: list[Outage] = field(default_factory=list)
+    relayed_replies: int = 0
+    """Replies a server passed on to a client while not primary, each one it had
+    received from a server (not a Pb3 violation: it processed nothing)."""
 
     @property
     def failover_s_max(self) -> float:
@@ -116,6 +122,8 @@ def analyze(
     awaiting: dict[tuple[str, str, int], list[int]] = {}
     reply_links: dict[int, list[int]] = {}
     pending_block: dict[tuple[str, str, int], float] = {}
+    passed_to: set[tuple[str, str, int]] = set()
+    """Replies a server received from another server: it may pass them on."""
 
     for t, kind, node, other, num, data in trace.events:
         if kind == tr.DELIVER:
@@ -133,6 +141,8 @@ def analyze(
             elif msg_type is ClientReply and node in clients:
                 for request in reply_links.pop(num, ()):
                     requests[request][1] = True
+            elif msg_type is ClientReply and node in servers:
+                passed_to.add((node, data.client, data.seq))
         elif kind == tr.SEND:
             msg_type = type(data)
             if msg_type is ClientRequest and node in clients:
@@ -141,7 +151,9 @@ def analyze(
                 requests[num] = [t, False]
             elif msg_type is ClientReply and node in servers:
                 key = (node, data.client, data.seq)
-                if node not in current:
+                if node not in current and key in passed_to:
+                    result.relayed_replies += 1
+                elif node not in current:
                     result.pb3.append(
                         (t, node, f"replied to {data.client}#{data.seq} while not primary")
                     )
@@ -249,9 +261,10 @@ def verdicts(
         lambda v: f"{v[1]} sent to {v[2]} while its Dest was {v[3]}",
         lambda v: {"t": v[0], "client": v[1], "to": v[2], "dest": v[3]},
     )
+    relayed = f" ({a.relayed_replies} replies relayed by backups)" if a.relayed_replies else ""
     checks["pb3"] = _listed(
         a.pb3,
-        "no request processed by a non-primary",
+        "no request processed by a non-primary" + relayed,
         lambda v: f"{v[1]} {v[2]}",
         lambda v: {"t": v[0], "server": v[1], "what": v[2]},
     )

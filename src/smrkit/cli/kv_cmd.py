@@ -105,6 +105,7 @@ def nemesis(ctx: click.Context, directory: Path) -> None:
       smrkit nemesis --cluster DIR restart p1         start p1 again from its disk
       smrkit nemesis --cluster DIR partition p1 [p2]  cut p1 [p2] off from the rest
       smrkit nemesis --cluster DIR omit p1->p2        drop p1's messages to p2
+      smrkit nemesis --cluster DIR omit p1->c42       drop p1's replies to client c42
       smrkit nemesis --cluster DIR heal               every link works again
     """
     ctx.obj["cluster"] = directory

@@ -41,3 +41,13 @@ def seconds_option(*decls: str, default: float, help_text: str) -> Callable[[F],
         show_default=True,
         help=help_text,
     )
+
+
+untrusted_clients_option = click.option(
+    "--untrusted-clients",
+    is_flag=True,
+    help="Servers take no client's word that a server left it unanswered: backups relay "
+    "such a client's requests to the primary (as on TCP). Default: clients are correct, "
+    "as seed 001 assumes.",
+)
+"""``smrkit sim`` and ``smrkit sweep``: ``SimConfig.clients_trusted`` off."""

@@ -10,7 +10,7 @@ import click
 
 from smrkit.check.evaluate import Evaluation, evaluate_run
 from smrkit.cli.errors import UserError
-from smrkit.cli.options import seconds_option
+from smrkit.cli.options import seconds_option, untrusted_clients_option
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.protocols import TIMINGS, protocol_names
 from smrkit.report.summary import make_console, print_run, run_json
@@ -135,6 +135,7 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     show_default=True,
     help="Stop the run at this virtual time (seconds; steps under --timing async).",
 )
+@untrusted_clients_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
     "--trace",
@@ -174,6 +175,7 @@ def sim(
     client_timeout: float | None,
     think: float,
     time_limit: float,
+    untrusted_clients: bool,
     as_json: bool,
     trace_path: Path | None,
     history_path: Path | None,
@@ -215,6 +217,7 @@ def sim(
         delay_cap_s=delay_cap,
         schedule=schedule,
         script=script,
+        clients_trusted=not untrusted_clients,
     )
     try:
         run = run_simulation(config)

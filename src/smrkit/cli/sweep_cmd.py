@@ -25,7 +25,7 @@ from rich.progress import (
 )
 
 from smrkit.cli.errors import UserError
-from smrkit.cli.options import finite_seconds, seconds_option
+from smrkit.cli.options import finite_seconds, seconds_option, untrusted_clients_option
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.explore.sweep import (
     PlanMaker,
@@ -123,6 +123,7 @@ def parse_seeds(text: str) -> tuple[int, int]:
     show_default=True,
     help="Failed runs to show, each with its replay command.",
 )
+@untrusted_clients_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def sweep(
@@ -138,6 +139,7 @@ def sweep(
     time_limit: float,
     workers: int | None,
     examples: int,
+    untrusted_clients: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -162,7 +164,7 @@ def sweep(
     if problem is not None:
         raise UserError(f"{problem} (got --replicas {n})", "give another --replicas")
     f = spec.tolerated(n)
-    claims = spec.claims(f, delta, tau)
+    claims = spec.claims_for(f, delta, tau, clients=clients, clients_trusted=not untrusted_clients)
     if not isinstance(claims, PrimaryBackupClaims):
         raise UserError(
             f"{protocol} claims what {claims.family} protocols claim; a sweep judges the "
@@ -189,6 +191,7 @@ def sweep(
         tau_s=tau,
         time_limit_s=time_limit,
         seed=first,
+        clients_trusted=not untrusted_clients,
     )
     try:
         horizon_s = failure_free_length(base) if horizon is None else horizon

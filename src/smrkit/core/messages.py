@@ -4,7 +4,8 @@ Protocol messages are frozen, slotted dataclasses deriving from :class:`Message`
 module of them per protocol. Client traffic always uses :class:`ClientRequest` and
 :class:`ClientReply`, so a runtime can record a history (who asked what, when, and what
 came back) without knowing the protocol; :class:`PrimaryHint` is how a service tells a
-client which server to address (its ``Dest``, property Pb2 of seed 001).
+client which server to address (its ``Dest``, property Pb2 of seed 001), and
+:class:`RelayedRequest` how a backup passes a request on to the primary.
 """
 
 from __future__ import annotations
@@ -49,6 +50,16 @@ class ClientReply(Message):
     seq: int
     result: Value
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RelayedRequest(Message):
+    """A client's ``request``, passed on by a backup to the primary over the
+    server-to-server link, for a client whose own link to the primary may be faulty; the
+    primary answers the backup, which passes the :class:`ClientReply` on. A runtime
+    queues it with the clients' requests, behind the protocol's own traffic."""
+
+    request: ClientRequest
 
 
 @dataclass(frozen=True, slots=True)

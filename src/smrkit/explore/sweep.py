@@ -30,11 +30,18 @@ from itertools import islice
 from typing import Any
 
 from smrkit.check.evaluate import evaluate_run
-from smrkit.core.ids import server_ids
+from smrkit.core.failure_models import FailureModel
+from smrkit.core.ids import NodeId, client_ids, server_ids
 from smrkit.explore.protocol_ref import ensure_registered
 from smrkit.protocols.claims import PrimaryBackupClaims
 from smrkit.protocols.registry import get_protocol
-from smrkit.sim.faults import random_plan
+from smrkit.sim.faults import (
+    Fault,
+    FaultPlan,
+    admissibility_problems,
+    allowed_kinds,
+    random_plan,
+)
 from smrkit.sim.simulator import SimulationError
 from smrkit.sim.world import SimConfig, run_simulation
 
@@ -104,6 +111,8 @@ class Outcome:
         words += [f"{flag} {value}" for flag, value, usual in optional if value != usual]
         if base.mix is not None:
             words.append("--mix " + ",".join(f"{op}={weight}" for op, weight in base.mix))
+        if not base.clients_trusted:
+            words.append("--untrusted-clients")
         words.append(f"--seed {self.seed}")
         words += [f"--fault {spec}" for spec in self.faults]
         return " ".join(words)
@@ -154,19 +163,53 @@ def random_plans(
     """Admissible plans for the protocol's failure model: seed ``s`` → the plan drawn
     from ``random.Random(f"plan/{s}")``, with at most ``f`` faults (default: as many as
     the protocol tolerates with ``base``'s servers; fewer with ``faults_max``) in
-    ``[0, horizon_s)``."""
+    ``[0, horizon_s)``. Where ``base``'s clients are untrusted, a faulty server (or the
+    first primary, if the plan has room for one more) also omits towards one client
+    (:func:`towards_a_client`): the faults the relay of untrusted clients is for."""
     spec = get_protocol(base.protocol)
     n = spec.replicas_default if base.replicas is None else base.replicas
     if f is None:
         f = spec.tolerated(n)
     servers = server_ids(n)
+    clients = client_ids(base.clients)
+    model = spec.failure_model
 
     def make(seed: int) -> tuple[str, ...]:
         rng = random.Random(f"plan/{seed}")
-        plan = random_plan(spec.failure_model, f, servers, horizon_s, rng, faults_max=faults_max)
-        return plan.specs
+        plan = random_plan(model, f, servers, horizon_s, rng, faults_max=faults_max)
+        if base.clients_trusted:
+            return plan.specs
+        most = f if faults_max is None else min(f, faults_max)
+        extra = random.Random(f"plan/{seed}/client")
+        return towards_a_client(plan, model, most, servers, clients, horizon_s, extra).specs
 
     return make
+
+
+def towards_a_client(
+    plan: FaultPlan,
+    model: FailureModel,
+    f: int,
+    servers: Sequence[NodeId],
+    clients: Sequence[NodeId],
+    horizon_s: float,
+    rng: random.Random,
+) -> FaultPlan:
+    """``plan`` with one more fault, if the model has room for it: a send or receive
+    omission of one of the plan's faulty servers (or of the first primary) towards one
+    client, in a window or from some instant on, total or lossy — so a faulty primary
+    may leave one client unanswered while the servers hear it fine."""
+    kinds = [k for k in ("send-omission", "receive-omission") if k in allowed_kinds(model)]
+    if not kinds or not clients:
+        return plan
+    faulty = plan.faulty_servers() or [servers[0]]
+    node, client, kind = rng.choice(faulty), rng.choice(list(clients)), rng.choice(kinds)
+    start = round(rng.uniform(0.0, horizon_s), 6)
+    end = math.inf if rng.random() < 0.5 else round(start + rng.uniform(1e-6, horizon_s), 6)
+    probability = 1.0 if rng.random() < 0.6 else round(rng.uniform(0.2, 0.9), 3)
+    fault = Fault(kind, node, client, start, end, probability=probability)
+    extended = FaultPlan((*plan.faults, fault))
+    return plan if admissibility_problems(extended, model, f) else extended
 
 
 def sweep(

@@ -3,11 +3,13 @@
 A client keeps ``Dest`` (property Pb2 of seed 001), the replica it believes is the
 primary, and sends each command there. A :class:`~smrkit.core.PrimaryHint` with a
 higher view than any seen moves ``Dest`` and resends at once; a refused connection or
-``rotate_after`` time-outs in a row move it to the next replica. Every resend reuses
-the command's ``(client id, sequence number)`` (a resend after a time-out also names the
-server that left it unanswered, ``ClientRequest.previous``): the replicas keep a reply cache per
-client id, replicated with the state, and answer a retry of a command that already
-took effect from it, so each command takes effect exactly once.
+``rotate_after`` time-outs in a row (by default one) move it to the next replica. Every
+resend reuses the command's ``(client id, sequence number)`` (a resend after a time-out
+also names the server that left it unanswered, ``ClientRequest.previous``, and a backup
+of the omission protocols then relays it to the primary, so a client whose link to the
+primary fails is still served: :mod:`smrkit.protocols.primary_backup.client_relay`): the
+replicas keep a reply cache per client id, replicated with the state, and answer a retry
+of a command that already took effect from it, so each command takes effect exactly once.
 
 The client keeps a connection to every replica and names its client ids on each
 (a ``sessions`` frame), so a new primary's hint reaches it wherever it was sent.
@@ -45,6 +47,7 @@ from smrkit.core.sizes import encoded_bytes_bound
 from smrkit.net.codec import CodecError
 from smrkit.net.config import ClusterConfig, load_config
 from smrkit.net.frames import ROLE_CLIENT, Channel, FrameError, connect
+from smrkit.protocols.primary_backup.client_relay import RELAY_ROTATE_AFTER
 from smrkit.protocols.service import SESSION_EXPIRED, SESSION_OPEN
 
 RETRY_BACKOFF_S = 0.05
@@ -88,7 +91,7 @@ class Client:
         *,
         op_timeout_s: float = 10.0,
         retry_s: float | None = None,
-        rotate_after: int = 2,
+        rotate_after: int = RELAY_ROTATE_AFTER,
         sessions_max: int = SESSIONS_MAX_DEFAULT,
     ) -> None:
         self.config = cluster if isinstance(cluster, ClusterConfig) else load_config(Path(cluster))

@@ -4,7 +4,8 @@
 * ``partition`` — split the replicas into the named group and the rest: every link
   between the two sides drops its messages, both ways;
 * ``omit`` — one directed link ``p1->p2`` drops p1's messages to p2 (a send omission
-  of p1 towards p2, or a receive omission of p2 from p1);
+  of p1 towards p2, or a receive omission of p2 from p1); one end may be a client id
+  (``p1->c42``, ``c42->p1``: p1's omissions towards that client session);
 * ``heal`` — every link carries messages again.
 
 Link faults are applied by the replicas themselves, told through their authenticated
@@ -20,6 +21,7 @@ import asyncio
 import os
 import signal
 
+from smrkit.core.ids import is_client
 from smrkit.net.admin import AdminError, admin_call
 from smrkit.net.cluster import ClusterError, replica_pid
 from smrkit.net.config import ClusterConfig
@@ -59,10 +61,13 @@ def partition_links(config: ClusterConfig, group: list[str]) -> set[Link]:
 
 
 def parse_link(text: str, config: ClusterConfig) -> Link:
+    """``SRC->DST`` between two replicas, or between a replica and a client id (a
+    replica's omissions towards one client session: ``p1->c42`` drops its replies,
+    ``c42->p1`` its requests to p1)."""
     src, sep, dst = text.partition("->")
     if not sep or not src or not dst or src == dst:
         raise NemesisError(f"bad link {text!r}; write SRC->DST, e.g. p1->p2")
-    _check(config, [src, dst])
+    _check(config, [end for end in (src, dst) if not is_client(end)] or [src])
     return src, dst
 
 

@@ -38,10 +38,14 @@ that is malformed, too large or fails authentication is counted under its kind a
 its connection closed (the log says so at most so often: :mod:`.log_limit`); the
 replica keeps serving. Client requests are checked field by field before the node sees
 them, and a client's word (``ClientRequest.previous``) is not evidence here: the node
-is built with ``clients_trusted`` off.
+is built with ``clients_trusted`` off: a backup relays the requests of a client that says
+the primary left it unanswered (:mod:`smrkit.protocols.primary_backup.client_relay`), and
+those relayed requests wait in the clients' queue.
 
 Faults on demand (the nemesis): the admin endpoint sets directed links to drop
-(``block``) and clears them (``heal``); a partition or an omission is such a set.
+(``block``) and clears them (``heal``); a partition or an omission is such a set. A
+link may name a client id too (``p1->c42`` drops p1's replies to it, ``c42->p1`` its
+requests to p1): a primary's omissions towards one client.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from smrkit.core.ids import NodeId, is_client, is_server
-from smrkit.core.messages import ClientRequest, Message
+from smrkit.core.messages import ClientRequest, Message, RelayedRequest
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Op, Value
 from smrkit.net.codec import CodecError, encode
@@ -549,6 +553,9 @@ class ReplicaServer:
             for request in frame[3]:
                 self.stats["requests_in"] += 1
                 self._route_client(request.client, channel)
+                if (request.client, self.id) in self.blocked:
+                    self.stats["dropped_by_nemesis"] += 1
+                    continue
                 await self._deliver(request.client, request)
 
     def _register_sessions(self, channel: Channel, ids: object) -> None:
@@ -573,8 +580,16 @@ class ReplicaServer:
         """Queue an input for the node. Timers and the peers' messages go first, in the
         order they came; client requests wait behind them, at most ``inbox_max``
         (beyond that, reading from clients pauses): a burst of requests must not delay
-        the protocol's own traffic — a heartbeat handled late is a false suspicion."""
-        if isinstance(msg, ClientRequest) and src == msg.client:
+        the protocol's own traffic — a heartbeat handled late is a false suspicion. A
+        request a backup relays for a client waits there too; if there is no room it is
+        dropped and counted (its client retries): a peer's reader never pauses."""
+        if isinstance(msg, RelayedRequest):
+            if len(self._requests) >= self.config.inbox_max:
+                self.stats["relayed_dropped"] += 1
+                return
+            self._requests.append(("m", src, msg))
+            self._wake.set()
+        elif isinstance(msg, ClientRequest) and src == msg.client:
             self._requests.append(("m", src, msg))
             self._wake.set()
             if len(self._requests) >= self.config.inbox_max:
@@ -630,7 +645,17 @@ class ReplicaServer:
             "blocked": sorted(self.blocked),
             "stats": {**self.stats, "timers_late": self.out.late},
             "anomalies": dict(getattr(node, "anomalies", {})),
+            "relayed": _relayed(node),
         }
+
+
+def _relayed(node: object) -> dict[str, int]:
+    """What this replica relayed for clients whose link to the primary fails
+    (:mod:`smrkit.protocols.primary_backup.client_relay`): requests and replies."""
+    relay = getattr(node, "client_relay", None)
+    if relay is None:
+        return {"requests": 0, "replies": 0}
+    return {"requests": relay.requests, "replies": relay.replies}
 
 
 def _is_value(value: object, depth: int = 0) -> bool:

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 RETRY = "retry"
 THINK = "think"
+ROTATE_AFTER = 3
+"""Time-outs in a row after which the standard client tries the next server."""
 
 
 class OpSource(Protocol):
@@ -62,7 +64,7 @@ class StandardClient(ClientNode):
         *,
         timeout_s: float,
         think_s: float = 0.0,
-        rotate_after: int = 3,
+        rotate_after: int = ROTATE_AFTER,
     ) -> None:
         super().__init__(node_id)
         if not servers:

@@ -66,6 +66,18 @@ class ProtocolSpec:
     """A replica started again with what it saved (``out.saved``) rejoins safely."""
     timings: tuple[str, ...] = ("synchronous",)
     """The timing models the protocol is built for; the first is its default."""
+    untrusted_claims: Callable[[int, float, float, int], Claims] | None = None
+    """``(f, delta_s, tau_s, clients) -> claims`` when clients are untrusted
+    (``ProtocolConfig.clients_trusted`` off), for a protocol that otherwise takes a
+    client's word; ``None``: the protocol never does, and claims the same either way."""
+
+    def claims_for(
+        self, f: int, delta_s: float, tau_s: float, *, clients: int, clients_trusted: bool
+    ) -> Claims:
+        """The protocol's claims for a run with ``clients`` clients, trusted or not."""
+        if clients_trusted or self.untrusted_claims is None:
+            return self.claims(f, delta_s, tau_s)
+        return self.untrusted_claims(f, delta_s, tau_s, clients)
 
     def timing_problem(self, timing: str) -> str | None:
         """Why running under ``timing`` is outside what the protocol is built for."""

@@ -62,6 +62,7 @@ def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, 
         "delta_min_s": run.delta_min_s,
         "tau_s": config.tau_s,
         "clients": config.clients,
+        "clients_trusted": config.clients_trusted,
         "faults": list(run.plan.specs),
         "admissible": not run.admissibility,
         "admissibility": run.admissibility,
@@ -82,6 +83,10 @@ def _timing(timing: str) -> str:
     return "" if timing == "synchronous" else f", {timing} timing"
 
 
+def _untrusted(clients_trusted: bool) -> str:
+    return "" if clients_trusted else " (untrusted: their requests relayed, their word ignored)"
+
+
 def _s(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f} s"
 
@@ -92,7 +97,8 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
     console.print(
         f"[bold]{run.protocol.name}[/bold] — {run.protocol.title}\n"
         f"n = {run.n} servers (tolerates f = {run.f} {run.protocol.failure_model.value} "
-        f"failures), {config.clients} clients, δ = {config.delta_s} s, τ = {config.tau_s} s, "
+        f"failures), {config.clients} clients{_untrusted(config.clients_trusted)}, "
+        f"δ = {config.delta_s} s, τ = {config.tau_s} s, "
         f"seed {config.seed}{_timing(config.timing)}\nfaults: {faults}; trace {trace_hash[:16]}"
     )
     for problem in run.admissibility:

@@ -54,6 +54,7 @@ def sweep_json(result: SweepResult) -> dict[str, Any]:
         "seeds": {"first": result.first_seed, "last": result.last_seed},
         "horizon_s": result.horizon_s,
         "clients": base.clients,
+        "clients_trusted": base.clients_trusted,
         "ops_per_run": base.ops,
         "delta_s": base.delta_s,
         "tau_s": base.tau_s,
@@ -104,7 +105,8 @@ def print_sweep(console: Console, result: SweepResult, *, examples: int) -> None
     console.print(
         f"[bold]{base.protocol}[/bold] — {result.title}\n"
         f"n = {result.replicas} servers (tolerates f = {result.f}), plans of up to "
-        f"{result.faults_max} {model}, {base.clients} clients × {base.ops} ops, "
+        f"{result.faults_max} {model}, {base.clients} clients × {base.ops} ops"
+        f"{'' if base.clients_trusted else ' (clients untrusted)'}, "
         f"δ = {base.delta_s} s, τ = {base.tau_s} s\n"
         f"seeds {result.first_seed}..{result.last_seed}, faults in "
         f"[0, {result.horizon_s:.3f} s), {result.workers} worker(s)"

@@ -364,14 +364,20 @@ _ALLOWED: dict[FailureModel, frozenset[str]] = {
 }
 
 
+def allowed_kinds(model: FailureModel) -> frozenset[str]:
+    """The fault kinds within ``model``."""
+    return _ALLOWED[model]
+
+
 def admissibility_problems(plan: FaultPlan, model: FailureModel, f: int) -> list[str]:
     """Why ``plan`` is outside ``model`` with at most ``f`` failures ([] if admissible).
 
     Failures are counted per faulty component (seed 001 §3): a server counts once however
     many faults name it; for crash+link, faulty servers and faulty links share the bound.
     Clients are assumed correct by every model of Table 1, and by the Byzantine model
-    (a Byzantine node may also crash or omit: it counts once). Links are reliable in the
-    Byzantine model (seed 002's synchronous model: no communication failures).
+    (a Byzantine node may also crash or omit: it counts once); a server's omissions
+    towards a client are the server's failure, not the client's. Links are reliable in
+    the Byzantine model (seed 002's synchronous model: no communication failures).
     """
     problems: list[str] = []
     allowed = _ALLOWED[model]
@@ -381,7 +387,10 @@ def admissibility_problems(plan: FaultPlan, model: FailureModel, f: int) -> list
             problems.append(f"{fault.spec}: in seed 001's models a crashed server stays down")
         elif fault.kind not in allowed:
             problems.append(f"{fault.spec}: {fault.kind} is outside the {model.value} model")
-        if any(is_client(node) for node in fault.nodes()):
+        # The faulty component: an omission's server (omitting to a client is the
+        # server's failure), both ends of a link, the node of any other fault.
+        faulty = fault.nodes()[:2] if fault.kind == "link" else (fault.node,)
+        if any(is_client(node) for node in faulty):
             problems.append(f"{fault.spec}: the {model.value} model assumes correct clients")
         if fault.kind == "link":
             faulty_links.add(frozenset(fault.nodes()))

@@ -30,7 +30,8 @@ from smrkit import __version__
 from smrkit.core.ids import NodeId, client_ids, server_ids
 from smrkit.core.node import Node
 from smrkit.protocols.claims import Claims, PrimaryBackupClaims
-from smrkit.protocols.client import StandardClient
+from smrkit.protocols.client import ROTATE_AFTER, StandardClient
+from smrkit.protocols.primary_backup.client_relay import RELAY_ROTATE_AFTER
 from smrkit.protocols.registry import (
     MESSAGE_BYTES_MAX_DEFAULT,
     TIMINGS,
@@ -90,6 +91,10 @@ class SimConfig:
     delay_cap_s: float | None = None
     schedule: str = "random"
     script: tuple[str, ...] = ()
+    clients_trusted: bool = True
+    """Whether the servers take a client's word (``ClientRequest.previous``) as
+    evidence, as seed 001's models of correct clients allow; off, they relay instead
+    (:mod:`smrkit.protocols.primary_backup.client_relay`), as the TCP runtime does."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -244,12 +249,34 @@ def build_simulator(
         )
     except WorkloadError as error:
         raise ConfigError(str(error)) from None
+    relaying = not config.clients_trusted
+    if relaying and spec.untrusted_claims is None:
+        raise ConfigError(
+            f"{spec.name} never takes a client's word, so untrusted clients change nothing "
+            "in it; run it without --untrusted-clients (the omission protocols relay)"
+        )
     protocol_config = ProtocolConfig(
-        servers, clients, config.app, config.delta_s, config.tau_s, message_bytes_max
+        servers,
+        clients,
+        config.app,
+        config.delta_s,
+        config.tau_s,
+        message_bytes_max,
+        clients_trusted=config.clients_trusted,
     )
     nodes: list[Node] = list(spec.build(protocol_config))
+    # Where no client's word counts, a client routes around its own faulty link: it
+    # turns to another server at its first time-out (client_relay's bounds).
+    rotate_after = RELAY_ROTATE_AFTER if relaying else ROTATE_AFTER
     nodes.extend(
-        StandardClient(client, servers, workload, timeout_s=timeout, think_s=config.think_s)
+        StandardClient(
+            client,
+            servers,
+            workload,
+            timeout_s=timeout,
+            think_s=config.think_s,
+            rotate_after=rotate_after,
+        )
         for client in clients
     )
     nodes.extend(extra_nodes)
@@ -312,7 +339,13 @@ def build_simulator(
         nodes=simulator.world.nodes,  # adversaries in place; a restart's new incarnation
         steps=0,
         wall_s=0.0,
-        claims=spec.claims(f, config.delta_s, config.tau_s),
+        claims=spec.claims_for(
+            f,
+            config.delta_s,
+            config.tau_s,
+            clients=config.clients,
+            clients_trusted=config.clients_trusted,
+        ),
     )
     return simulator, run
 

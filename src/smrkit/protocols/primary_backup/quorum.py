@@ -133,10 +133,26 @@ client that lies — and no word of a client's can be made sound: seed 000's arg
 that a server cannot tell its own omission from a client's, and a client that omits
 on purpose is one. Nothing a correct server observes of its links to clients can
 confirm the word either; only servers can corroborate, and they see nothing of those
-links. So with ``clients_trusted`` off (the TCP runtime, whose clients hold only a
-shared token) the engine takes no client's word, and a lone client cannot halt a
-correct replica; server-to-server omissions are still detected by the leases, and on
-TCP a correct replica does not silently lose a client's message on a live connection.
+links.
+
+Untrusted clients. With ``clients_trusted`` off (the TCP runtime, whose clients hold
+only a shared token; ``smrkit sim --untrusted-clients``) the engine takes no client's
+word, so a lone client cannot halt a correct replica; server-to-server omissions are
+still found out by the leases. A primary's omissions towards a client are not found
+out at all: the client routes around them instead. A backup relays its requests to the
+primary over the server-to-server link (:mod:`.client_relay`: it does so once the
+client names a server that left it unanswered, and for the rest of the epoch), and the
+standard client turns to the next server at its first time-out (``RELAY_ROTATE_AFTER``).
+A client whose link to the primary fails at t sent its last unanswered attempt at t
+at the latest: its retry, a time-out T = 8δ later, reaches a backup within δ, the
+primary within 2δ, is committed within 2δ and its reply is back within 2δ more — the
+client is answered by t + T + 6δ < t + 2T, before its next time-out, and stays relayed.
+So the outage it sees is one unanswered send; a client pays each faulty server at most
+once (a faulty relay costs it one more time-out and the next server), and the service
+is a (k, Δ)-bofo server with k = f·(C + 1) for C clients (f outages of the servers'
+failures, and at most f per client) and Δ = failover + 14δ + T, the failover term of
+the trusted claims with one time-out where the client's word needed three. A lying
+client makes only its own requests travel one hop more.
 
 Desertion is for one round. A follower deserts its primary for the round in which it
 missed the heartbeat, and does not vote for it in that round (a late heartbeat does
@@ -152,11 +168,18 @@ from typing import Any
 
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId, rank
-from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
+from smrkit.core.messages import (
+    ClientReply,
+    ClientRequest,
+    Message,
+    PrimaryHint,
+    RelayedRequest,
+)
 from smrkit.core.node import SAME_INSTANT_S, Out, Replica, Timer
 from smrkit.core.ops import Command
 from smrkit.core.sizes import encoded_bytes_bound
 from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.primary_backup.client_relay import RELAY_ROTATE_AFTER, ClientRelay
 from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec
 from smrkit.protocols.service import Freshness, ReplicatedService
 
@@ -384,6 +407,9 @@ class QuorumReplica(Replica):
         commands)``: spliced in, they would shorten this log before the whole arrived."""
         self._saved = (0, 0, 0, 0)
         self._changed_from = 0
+        self.client_relay = None if config.clients_trusted else ClientRelay(config.sessions_max)
+        """Where clients are untrusted: the requests this backup relays to the primary
+        (:mod:`.client_relay`)."""
 
     # --- roles --------------------------------------------------------------------------
 
@@ -669,6 +695,10 @@ class QuorumReplica(Replica):
             self._on_committed(src, msg, out)
         elif isinstance(msg, Unanswered):
             self._on_unanswered(msg, out)
+        elif isinstance(msg, RelayedRequest):
+            self._on_relayed(src, msg, out)
+        elif isinstance(msg, ClientReply):
+            self._on_relayed_reply(msg, out)
         else:
             self.note(f"unexpected {type(msg).__name__}")
 
@@ -963,7 +993,10 @@ class QuorumReplica(Replica):
 
     def _on_request(self, src: NodeId, request: ClientRequest, out: Out) -> None:
         if not self.is_primary:
-            if self.primary is not None:
+            relay = self.client_relay
+            if self.primary is not None and relay is not None and relay.wants(request, self.epoch):
+                relay.relay(src, self.primary, self.epoch, request, out)  # Pb3: not enqueued here
+            elif self.primary is not None:
                 out.send(src, PrimaryHint(self.primary, self.epoch))
                 if request.previous == self.primary and self.config.clients_trusted:
                     out.send(self.primary, Unanswered(request.client, request.seq))
@@ -973,10 +1006,8 @@ class QuorumReplica(Replica):
             return
         freshness = self.service.freshness(request.client, request.seq)
         key = (request.client, request.seq)
-        if freshness is Freshness.DUPLICATE and any(
-            (r.client, r.seq) == key for _, r in self.waiting.values()
-        ):
-            return  # still waiting for its quorum; the reply follows
+        if freshness is Freshness.DUPLICATE and self._reroute_waiting(src, key):
+            return  # still waiting for its quorum; the reply follows, by the latest path
         if request.previous == self.id and self.config.clients_trusted:
             evidence = self._omission_evidence(key, freshness, out.now, hops=1)
             if evidence is not None:
@@ -997,6 +1028,27 @@ class QuorumReplica(Replica):
             self._commit_to(index, out)
         else:
             out.set_timer((COMMIT_BY, index), 2 * self.config.delta_s)
+
+    def _reroute_waiting(self, src: NodeId, key: tuple[NodeId, int]) -> bool:
+        """If ``key`` waits for its quorum, send its reply where its latest copy came
+        from (the client, or a backup relaying for it); ``False`` if it does not wait."""
+        for index, (_, request) in self.waiting.items():
+            if (request.client, request.seq) == key:
+                self.waiting[index] = (src, request)
+                return True
+        return False
+
+    def _on_relayed(self, src: NodeId, relayed: RelayedRequest, out: Out) -> None:
+        """A backup passes on a client's request (:mod:`.client_relay`): the primary
+        serves it and answers the backup; any other server drops it (Pb3)."""
+        if self.client_relay is None or not self.is_primary:
+            self.note("relayed request while not primary")
+            return
+        self._on_request(src, relayed.request, out)
+
+    def _on_relayed_reply(self, reply: ClientReply, out: Out) -> None:
+        if self.client_relay is None or not self.client_relay.pass_reply(reply, out):
+            self.note("reply for a client I do not relay for")
 
     def _omission_evidence(
         self, key: tuple[NodeId, int], freshness: Freshness, now: float, *, hops: int
@@ -1100,6 +1152,20 @@ def claims(f: int, delta_s: float, tau_s: float) -> PrimaryBackupClaims:
     )
 
 
+def untrusted_claims(f: int, delta_s: float, tau_s: float, clients: int) -> PrimaryBackupClaims:
+    """The claims where no client's word counts (see "Untrusted clients" in the module
+    docstring): a primary's omissions towards a client are not found out, and each
+    client pays each faulty server once, one time-out, before it is relayed."""
+    return PrimaryBackupClaims(
+        failover_s=failover_target(f, delta_s, tau_s),
+        blocking_s=2 * delta_s,
+        outage_count=f * (clients + 1),
+        outage_s=failover_target(f, delta_s, tau_s)
+        + 14 * delta_s
+        + RELAY_ROTATE_AFTER * client_timeout(delta_s, tau_s),
+    )
+
+
 def quorum_spec(name: str, title: str, model: FailureModel) -> ProtocolSpec:
     """The registry entry of the engine under one failure model's name."""
     return ProtocolSpec(
@@ -1113,4 +1179,5 @@ def quorum_spec(name: str, title: str, model: FailureModel) -> ProtocolSpec:
         claims=claims,
         client_timeout_s=client_timeout,
         restartable=True,
+        untrusted_claims=untrusted_claims,
     )

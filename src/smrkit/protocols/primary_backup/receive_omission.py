@@ -16,8 +16,11 @@ Bounds. n = 2f + 1, blocking 2δ (the target of the issue is 2δ + τ), failover
 that plus 38δ
 (a primary that drops one client's messages is found out only when that client turns to
 another server, after three time-outs of 8δ, and a backup tells the primary — on the
-client's word, which counts only where clients are correct, as the model assumes: the
-TCP runtime takes no client's word, see :mod:`.quorum`).
+client's word, which counts only where clients are correct, as the model assumes).
+With untrusted clients (the TCP runtime, ``--untrusted-clients``) no client's word
+counts and a backup relays such a client's requests instead (:mod:`.client_relay`):
+at most f·(C + 1) outages for C clients, of at most the failover plus 22δ (see
+"Untrusted clients" in :mod:`.quorum`).
 """
 
 from __future__ import annotations
