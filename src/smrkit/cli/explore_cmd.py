@@ -17,6 +17,7 @@ from smrkit.explore.symmetry import Symmetry
 from smrkit.report.explore import (
     describe_move,
     explore_json,
+    is_fault_move,
     path_section_html,
     print_explore,
 )
@@ -230,18 +231,10 @@ def html_summary(
         f"move {number}: {line}"
         for number, move in enumerate(moves or [], start=1)
         for line in [describe_move(move)]
-        if _is_fault(move)
+        if is_fault_move(move)
     ]
     summary["failure_model"] = _failure_model(model)
     return summary
-
-
-def _is_fault(move: dict[str, Any]) -> bool:
-    return (
-        move["kind"] == "crash"
-        or move.get("sends_before_crash") is not None
-        or bool(move.get("crashes"))
-    )
 
 
 def _failure_model(model: str) -> str | None:

@@ -148,6 +148,16 @@ def print_explore(console: Console, data: dict[str, Any]) -> None:
         console.print(f"{ref['source']}: unique={ref['unique']:,} — {verdict}")
 
 
+def is_fault_move(move: dict[str, Any]) -> bool:
+    """Whether a path's move crashes a node: a crash between steps, one during a step
+    after some of its sends, or a lock-step round's crashes."""
+    return (
+        move["kind"] == "crash"
+        or move.get("sends_before_crash") is not None
+        or bool(move.get("crashes"))
+    )
+
+
 def path_section_html(data: dict[str, Any], name: str) -> str:
     """The search's figures and the drawn path, move by move, for the HTML page: the
     moves that crash a node in red, the move that breaks an invariant (or reaches an
@@ -171,7 +181,7 @@ def path_section_html(data: dict[str, Any], name: str) -> str:
     items = []
     for number, move in enumerate(moves, start=1):
         classes = []
-        if move["kind"] == "crash" or move.get("sends_before_crash") is not None:
+        if is_fault_move(move):
             classes.append("fault")
         if number == len(moves):
             classes.append("last")
