@@ -1,21 +1,35 @@
 """``smrkit test``: a Jepsen-style test of a running cluster (:mod:`smrkit.net.jepsen`).
 
-Exit status: 0 the history is linearizable and no acknowledged write was lost or
-applied twice; 1 otherwise (or the checker ran out of time); 2 bad usage.
+Exit status, as ``check-history``'s: 0 the history is linearizable and no acknowledged
+write was lost or applied twice; 1 a violation; 3 unknown (nothing acknowledged, the
+checker ran out of time, or a final read never answered); 2 bad usage, or a cluster
+that is down or has fewer live replicas than its protocol needs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from smrkit.cli.cluster_cmd import load
 from smrkit.cli.errors import UserError
 from smrkit.net.auth import SecretError
+
+EXIT_CODES = {"linearizable": 0, "violation": 1, "unknown": 3}
+SPARK = " ▁▂▃▄▅▆▇█"
+SPARK_WIDTH_MAX = 60
+EXAMPLE = (
+    "Example: smrkit test --cluster /tmp/c --time 30 --rate 300 "
+    "--nemesis kill,partition --html /tmp/c/report.html"
+)
 
 
 def _nemeses(text: str) -> tuple[str, ...]:
@@ -30,16 +44,62 @@ def _nemeses(text: str) -> tuple[str, ...]:
     return kinds
 
 
-@click.command("test")
-@click.option("--cluster", "directory", type=click.Path(path_type=Path), required=True)
-@click.option("--time", "time_s", type=click.FloatRange(min=1), default=30.0, show_default=True)
-@click.option("--rate", type=click.FloatRange(min=1), default=500.0, show_default=True)
-@click.option("--nemesis", default="kill,partition", show_default=True, help="kill,partition,omit")
-@click.option("--clients", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--keys", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.command("test", epilog=EXAMPLE)
+@click.option(
+    "--cluster",
+    "directory",
+    type=click.Path(path_type=Path),
+    required=True,
+    metavar="DIR",
+    help="The cluster directory (of 'smrkit cluster init'); the cluster must be up.",
+)
+@click.option(
+    "--time",
+    "time_s",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    metavar="S",
+    help="Seconds of load.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=1),
+    default=500.0,
+    show_default=True,
+    metavar="OPS/S",
+    help="Offered load, operations per second, issued on schedule whatever the latency.",
+)
+@click.option(
+    "--nemesis",
+    default="kill,partition",
+    show_default=True,
+    help="Faults, comma-separated: kill, partition, omit ('' or none: no faults).",
+)
+@click.option(
+    "--clients",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Client processes at the start; more start when all are busy.",
+)
+@click.option(
+    "--keys",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Registers and as many append-only logs (fresh ones each run).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the workload.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--quiet", is_flag=True, help="No progress bar on standard error.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="OUT",
+    help="Also write an HTML report: availability and latency over time, faults, witness.",
+)
 def test(
     directory: Path,
     time_s: float,
@@ -49,13 +109,20 @@ def test(
     keys: int,
     seed: int,
     as_json: bool,
+    quiet: bool,
     html_path: Path | None,
 ) -> None:
-    """Run a workload against the cluster while a nemesis injects faults; check the
-    history for linearizability and lost writes. A killed replica is restarted after
-    half a slot if the protocol is restartable; a crash-stop one's stays down."""
+    """Run a workload against a cluster while a nemesis injects faults; check the
+    history for linearizability and lost writes.
+
+    The load is open-loop: RATE × TIME operations offered, each issued on schedule;
+    availability is the share of them acknowledged. A killed replica is restarted half
+    a slot later if the protocol is restartable; a crash-stop one's stays down (at most
+    f replicas down at once, counting those already down). Exit 0 linearizable, 1
+    violation, 3 unknown, 2 a cluster that cannot serve.
+    """
     from smrkit.net.files import open_private, private_dir
-    from smrkit.net.jepsen import JepsenPlan, latency_timeline, run_test
+    from smrkit.net.jepsen import ClusterUnfitError, JepsenPlan, latency_timeline, run_test
 
     config = load(directory)
     plan = JepsenPlan(
@@ -63,7 +130,10 @@ def test(
     )
     out_dir = private_dir(config.base / "tests") / time.strftime("%Y%m%dT%H%M%S")
     try:
-        result = asyncio.run(run_test(config, plan, out_dir))
+        with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+            result = asyncio.run(run_test(config, plan, out_dir, progress=progress))
+    except ClusterUnfitError as error:
+        raise UserError(f"cannot test {config.base}: {error}") from None
     except SecretError as error:
         raise UserError(str(error)) from None
     summary = result.to_json()
@@ -86,27 +156,122 @@ def test(
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        ops = summary["ops"]
-        lat = summary["latency_ms"]
-        click.echo(f"verdict: {summary['verdict']}")
-        click.echo(
-            f"ops: {ops['total']} (ok {ops['ok']}, fail {ops['fail']}, info {ops['info']}); "
-            f"availability {summary['availability'] * 100:.2f} %"
-            if summary["availability"] is not None
-            else f"ops: {ops['total']}"
-        )
-        click.echo(
-            f"acknowledged writes lost: {summary['lost_writes']}; applied twice: "
-            f"{summary['duplicated_writes']}"
-        )
-        if lat["p50"] is not None:
-            click.echo(f"latency: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms")
-        for fault in summary["faults"]:
-            healed = "restarted" if fault["kind"] == "kill" else "healed"
-            end = "not healed" if fault["end"] is None else f"{healed} at {fault['end']:.2f} s"
-            click.echo(f"fault: {fault['kind']} {fault['target']} at {fault['start']:.2f} s, {end}")
-        click.echo(f"history: {summary['history']}")
+        for line in summary_lines(summary):
+            click.echo(line)
         if html_path is not None:
             click.echo(f"report: {html_path}")
-    if not summary["valid"]:
-        raise SystemExit(1)
+    raise SystemExit(EXIT_CODES[summary["verdict"]])
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """What ``smrkit test`` prints for ``JepsenResult.to_json()``."""
+    ops = summary["ops"]
+    lat = summary["latency_ms"]
+    lines = [f"verdict: {summary['verdict']}"]
+    lines.extend(f"  unknown: {reason}" for reason in summary["unknown_reasons"])
+    timing = summary.get("timing")
+    if timing and (late := timing["late_messages"] + timing["late_timers"]):
+        lines.append(
+            f"δ exceeded {late:,} times ({timing['late_messages']:,} late messages, "
+            f"{timing['late_timers']:,} late timers): the protocol's guarantees did not apply"
+        )
+    availability = summary["availability"]
+    shown = "–" if availability is None else f"{availability * 100:.2f} %"
+    lines.append(
+        f"ops: offered {ops['offered']}, invoked {ops['invoked']}: ok {ops['ok']}, "
+        f"fail {ops['fail']}, info {ops['info']}; availability {shown} of offered"
+    )
+    lines.append(
+        f"acknowledged writes lost: {summary['lost_writes']}; applied twice: "
+        f"{summary['duplicated_writes']}"
+    )
+    if lat["p50"] is not None:
+        lines.append(
+            f"latency: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, max {lat['max']:.2f} ms"
+        )
+    lines.extend(timeline_lines(summary))
+    gap = summary["longest_gap"]
+    lines.append(
+        f"longest stretch with no acknowledged op: {gap['seconds']:.2f} s "
+        f"({gap['start']:.2f}–{gap['end']:.2f} s)"
+    )
+    for fault in summary["faults"]:
+        lines.append(fault_line(fault))
+    for outage in summary["outages"]:
+        lines.append(
+            f"outage: {outage['seconds']:.2f} s with no acknowledged op "
+            f"({outage['start']:.2f}–{outage['end']:.2f} s)"
+        )
+    after = ", ".join(f"{r} {info['health']}" for r, info in summary["replicas"].items())
+    lines.append(f"replicas after: {after}")
+    lines.append(f"history: {summary['history']}")
+    return lines
+
+
+def fault_line(fault: dict[str, Any]) -> str:
+    healed = "restarted" if fault["kind"] == "kill" else "healed"
+    end = "not healed" if fault["end"] is None else f"{healed} at {fault['end']:.2f} s"
+    text = f"fault: {fault['kind']} {fault['target']} at {fault['start']:.2f} s, {end}"
+    outage = fault.get("outage")
+    if outage is not None:
+        text += f"; longest stretch without an ack {outage['seconds']:.2f} s"
+    if fault["end"] is not None:
+        recover = fault.get("recover_s")
+        text += "; no ack after it" if recover is None else f"; next ack {recover:.2f} s after it"
+    return text
+
+
+def timeline_lines(summary: dict[str, Any]) -> list[str]:
+    """Acknowledged ops per second as a sparkline scaled to the offered rate, with the
+    fault windows marked under it (k kill, p partition, o omit)."""
+    per_second: list[int] = summary["acked_per_second"]
+    if not per_second:
+        return []
+    group = max(1, -(-len(per_second) // SPARK_WIDTH_MAX))
+    cells = [per_second[i : i + group] for i in range(0, len(per_second), group)]
+    full = summary["rate"] * group
+    spark = ""
+    for cell in cells:
+        share = min(1.0, sum(cell) / full) if full else 0.0
+        spark += SPARK[0] if sum(cell) == 0 else SPARK[max(1, round(share * (len(SPARK) - 1)))]
+    marks = []
+    for i in range(len(cells)):
+        lo, hi = i * group, i * group + len(cells[i])
+        kinds = [
+            f["kind"][0]
+            for f in summary["faults"]
+            if f["start"] < hi and (f["end"] is None or f["end"] > lo)
+        ]
+        marks.append(kinds[-1] if kinds else "·")
+    unit = "s" if group == 1 else f"{group} s"
+    return [
+        f"acked per {unit}: |{spark}| (█ = {summary['rate'] * group:g} offered, blank = none)",
+        f"faults:{' ' * (len(unit) + 5)}|{''.join(marks)}| (k kill, p partition, o omit)",
+    ]
+
+
+@contextmanager
+def _progress_bar(*, enabled: bool) -> Iterator[Any]:
+    """A progress callback drawing a rich bar on standard error (``None`` if off)."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("load", total=1.0, counts="")
+
+    def update(phase: str, done: float, counts: dict[str, int]) -> None:
+        text = f"ok {counts['ok']}  fail {counts['fail']}  info {counts['info']}"
+        bar.update(task, description=phase, completed=done, counts=text)
+
+    with bar:
+        yield update

@@ -1,9 +1,12 @@
 """The HTML report of ``smrkit test`` (a Jepsen-style test of a real cluster).
 
 One self-contained page, in the style of :mod:`smrkit.report.html` (inline CSS and SVG,
-no scripts): the verdict and the figures, then latency over time — one dot per op at
-its call time, height its latency on a log scale, ops of unknown outcome as marks
-along the top — with the fault windows shaded and labelled, then the fault schedule.
+no scripts): the verdict and the figures; availability over time — acknowledged ops per
+second against the offered rate, the fault windows shaded and labelled; latency over
+time — one dot per op at its call time, height its latency on a log scale, ops of
+unknown outcome as marks along the top, the slowest ops labelled with their value;
+the fault schedule with each fault's outage and recovery; the linearizability witness
+as ``check-history`` prints it, and the acknowledged writes that were lost.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ _H = 320.0
 _LEFT = 56.0
 _RIGHT = 16.0
 _TOP = 26.0
-_BOTTOM = 34.0
+_BOTTOM = 40.0
+_OUTLIERS = 5
+"""The slowest ops, labelled with their latency."""
 _POINTS_MAX = 20_000
 _COLOURS = {"ok": "#1f77b4", "fail": "#ff7f0e", "info": "#d62728"}
 _FAULT_COLOURS = {"kill": "#d62728", "partition": "#f28e2b", "omit": "#9467bd"}
@@ -53,16 +58,7 @@ def _plot(summary: dict[str, Any], timeline: list[tuple[float, float | None, str
         f'<svg class="st" xmlns="http://www.w3.org/2000/svg" width="{_W:.0f}" '
         f'height="{_H:.0f}" viewBox="0 0 {_W:.0f} {_H:.0f}">'
     ]
-    for fault in summary.get("faults", []):
-        start = float(fault["start"])
-        end = span if fault["end"] is None else float(fault["end"])
-        colour = _FAULT_COLOURS.get(fault["kind"], "#999")
-        parts.append(
-            f'<rect x="{x(start):.1f}" y="{_TOP:.1f}" width="{max(1.0, x(end) - x(start)):.1f}" '
-            f'height="{plot_h:.1f}" fill="{colour}" opacity=".13"/>'
-            f'<text x="{x(start) + 3:.1f}" y="{_TOP - 6:.1f}">{_e(fault["kind"])} '
-            f"{_e(fault['target'])}</text>"
-        )
+    parts.extend(_faults(summary, x, span))
     step = max(1, len(timeline) // _POINTS_MAX)
     for t, lat, status in timeline[::step]:
         colour = _COLOURS.get(status, "#333")
@@ -81,11 +77,143 @@ def _plot(summary: dict[str, Any], timeline: list[tuple[float, float | None, str
                 f'<line class="sep" x1="{_LEFT}" y1="{y(value):.1f}" x2="{_W - _RIGHT}" '
                 f'y2="{y(value):.1f}"/>'
             )
-    ticks = 10
-    for i in range(ticks + 1):
-        t = span * i / ticks
-        parts.append(f'<text class="tick" x="{x(t):.1f}" y="{_H - 14:.1f}">{t:.0f} s</text>')
+    outliers = sorted(((lat, t) for t, lat, _ in timeline if lat is not None), reverse=True)[
+        :_OUTLIERS
+    ]
+    for lat, t in outliers:
+        parts.append(
+            f'<text class="unit" x="{x(t) + 3:.1f}" y="{y(lat) - 3:.1f}" '
+            f'style="text-anchor: start">{lat:,.0f} ms</text>'
+        )
+    parts.extend(_time_axis(span, x))
+    parts.append(_y_title("latency (ms, log scale)"))
     parts.append("</svg>")
+    return "".join(parts)
+
+
+def _time_axis(span: float, x: Any) -> list[str]:
+    """Ticks and title of the time axis (seconds since the start of the load)."""
+    ticks = 10
+    parts = [
+        f'<text class="tick" x="{x(span * i / ticks):.1f}" y="{_H - 18:.1f}">'
+        f"{span * i / ticks:.0f}</text>"
+        for i in range(ticks + 1)
+    ]
+    parts.append(
+        f'<text class="tick" x="{_LEFT + (_W - _LEFT - _RIGHT) / 2:.1f}" y="{_H - 3:.1f}">'
+        "time since the start of the load (s)</text>"
+    )
+    return parts
+
+
+def _y_title(text: str) -> str:
+    mid = _TOP + (_H - _TOP - _BOTTOM) / 2
+    return f'<text class="tick" transform="translate(12 {mid:.1f}) rotate(-90)">{_e(text)}</text>'
+
+
+def _faults(summary: dict[str, Any], x: Any, span: float) -> list[str]:
+    parts = []
+    plot_h = _H - _TOP - _BOTTOM
+    for fault in summary.get("faults", []):
+        start = float(fault["start"])
+        end = span if fault["end"] is None else float(fault["end"])
+        colour = _FAULT_COLOURS.get(fault["kind"], "#999")
+        parts.append(
+            f'<rect x="{x(start):.1f}" y="{_TOP:.1f}" width="{max(1.0, x(end) - x(start)):.1f}" '
+            f'height="{plot_h:.1f}" fill="{colour}" opacity=".13"/>'
+            f'<text x="{x(start) + 3:.1f}" y="{_TOP - 6:.1f}">{_e(fault["kind"])} '
+            f"{_e(fault['target'])}</text>"
+        )
+    return parts
+
+
+def _availability_plot(summary: dict[str, Any]) -> str:
+    """Acknowledged ops per second, one bar per second, against the offered rate."""
+    per_second: list[int] = summary.get("acked_per_second") or []
+    rate = float(summary.get("rate") or 1.0)
+    span = float(len(per_second) or 1)
+    top = max([rate, *per_second]) * 1.1
+    plot_w = _W - _LEFT - _RIGHT
+    plot_h = _H - _TOP - _BOTTOM
+
+    def x(t: float) -> float:
+        return _LEFT + plot_w * t / span
+
+    def y(count: float) -> float:
+        return _TOP + plot_h * (1 - count / top)
+
+    parts = [
+        f'<svg class="st" xmlns="http://www.w3.org/2000/svg" width="{_W:.0f}" '
+        f'height="{_H:.0f}" viewBox="0 0 {_W:.0f} {_H:.0f}">',
+        *_faults(summary, x, span),
+    ]
+    bar_w = max(1.0, plot_w / span - 1)
+    for second, count in enumerate(per_second):
+        colour = _COLOURS["ok"] if count else _COLOURS["info"]
+        height = max(1.0, _TOP + plot_h - y(count)) if count else 2.0
+        parts.append(
+            f'<rect x="{x(second):.1f}" y="{_TOP + plot_h - height:.1f}" width="{bar_w:.1f}" '
+            f'height="{height:.1f}" fill="{colour}"><title>{second}–{second + 1} s: {count} '
+            "acknowledged</title></rect>"
+        )
+    parts.append(
+        f'<line class="sep" x1="{_LEFT}" y1="{y(rate):.1f}" x2="{_W - _RIGHT}" '
+        f'y2="{y(rate):.1f}" stroke-dasharray="4 3"/>'
+        f'<text class="unit" x="{_W - _RIGHT}" y="{y(rate) - 3:.1f}">offered {rate:g}/s</text>'
+        f'<line class="axis" x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{_W - _RIGHT}" '
+        f'y2="{_TOP + plot_h}"/><line class="axis" x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" '
+        f'y2="{_TOP + plot_h}"/>'
+    )
+    for i in range(5):
+        value = top * i / 5
+        parts.append(
+            f'<text class="unit" x="{_LEFT - 4}" y="{y(value) + 3:.1f}">{value:.0f}</text>'
+        )
+    parts.extend(_time_axis(span, x))
+    parts.append(_y_title("acknowledged ops per second"))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _seconds(value: object) -> str:
+    return "–" if not isinstance(value, int | float) else f"{value:.2f} s"
+
+
+def _fault_rows(summary: dict[str, Any]) -> str:
+    rows = []
+    for f in summary.get("faults", []):
+        outage = f.get("outage")
+        end = "never healed" if f["end"] is None else _seconds(f["end"])
+        recover = "–" if f["end"] is None else _seconds(f.get("recover_s"))
+        if f["end"] is not None and f.get("recover_s") is None:
+            recover = '<span class="bad">no ack after it</span>'
+        rows.append(
+            f"<tr><td>{_e(f['kind'])}</td><td>{_e(f['target'])}</td>"
+            f'<td class="num">{_seconds(f["start"])}</td><td class="num">{end}</td>'
+            f'<td class="num">{_seconds(outage and outage["seconds"])}</td>'
+            f'<td class="num">{recover}</td></tr>'
+        )
+    return "".join(rows) or '<tr><td colspan="6">no faults</td></tr>'
+
+
+def _lost_html(summary: dict[str, Any]) -> str:
+    lost = summary.get("lost") or []
+    twice = summary.get("duplicated") or []
+    if not lost and not twice:
+        return ""
+    parts = []
+    for title, items, count in (
+        ("Acknowledged writes lost", lost, summary.get("lost_writes")),
+        ("Writes applied twice", twice, summary.get("duplicated_writes")),
+    ):
+        if not items:
+            continue
+        shown = f" (the first {len(items)})" if count and count > len(items) else ""
+        rows = "".join(f"<tr><td>{_e(key)}</td><td>{_e(value)}</td></tr>" for key, value in items)
+        parts.append(
+            f"<h2>{title}: {_e(count)}{shown}</h2>"
+            f"<table><thead><tr><th>key</th><th>appended value</th></tr></thead>{rows}</table>"
+        )
     return "".join(parts)
 
 
@@ -98,47 +226,73 @@ def render_test_report(
     ops = summary.get("ops", {})
     latency = summary.get("latency_ms", {})
     availability = summary.get("availability")
+    gap = summary.get("longest_gap") or {}
+    verdict = f'<span class="{verdict_class}">{_e(summary.get("verdict"))}</span>'
+    for reason in summary.get("unknown_reasons", []):
+        verdict += f"<br>{_e(reason)}"
+    timing = summary.get("timing")
+    if timing and (late := timing["late_messages"] + timing["late_timers"]):
+        verdict += (
+            f'<br><span class="bad">δ exceeded {late:,} times</span>: the protocol\'s '
+            "guarantees did not apply"
+        )
     rows = [
-        ("verdict", f'<span class="{verdict_class}">{_e(summary.get("verdict"))}</span>'),
+        ("verdict", verdict),
         (
             "ops",
-            f"{ops.get('total', 0)} (ok {ops.get('ok', 0)}, fail {ops.get('fail', 0)}, "
-            f"info {ops.get('info', 0)})",
+            f"offered {ops.get('offered', 0)}, invoked {ops.get('invoked', 0)}: ok "
+            f"{ops.get('ok', 0)}, fail {ops.get('fail', 0)}, info {ops.get('info', 0)}",
         ),
         ("acknowledged writes lost", _e(summary.get("lost_writes"))),
         ("writes applied twice", _e(summary.get("duplicated_writes"))),
-        ("availability", "–" if availability is None else f"{availability * 100:.2f} %"),
-        ("latency p50 / p99", f"{_ms(latency.get('p50'))} / {_ms(latency.get('p99'))}"),
+        (
+            "availability (of offered)",
+            "–" if availability is None else f"{availability * 100:.2f} %",
+        ),
+        (
+            "longest stretch with no ack",
+            f"{_seconds(gap.get('seconds'))} (from {_seconds(gap.get('start'))} to "
+            f"{_seconds(gap.get('end'))})",
+        ),
+        (
+            "latency p50 / p99 / max",
+            f"{_ms(latency.get('p50'))} / {_ms(latency.get('p99'))} / {_ms(latency.get('max'))}",
+        ),
         (
             "workload",
-            f"{summary.get('clients')} clients, {summary.get('keys')} keys, offered "
-            f"{summary.get('rate')} ops/s for {summary.get('time_s')} s",
+            f"{summary.get('clients')} client processes at the start, {summary.get('keys')} "
+            f"keys (run {_e(summary.get('run_id'))}), offered {summary.get('rate')} ops/s for "
+            f"{summary.get('time_s')} s",
+        ),
+        (
+            "replicas after",
+            ", ".join(
+                f"{_e(r)} {_e(info.get('health'))}"
+                for r, info in (summary.get("replicas") or {}).items()
+            ),
         ),
         ("history", f"<code>{_e(summary.get('history'))}</code>"),
     ]
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    faults = (
-        "".join(
-            f"<tr><td>{_e(f['kind'])}</td><td>{_e(f['target'])}</td>"
-            f'<td class="num">{f["start"]:.2f} s</td><td class="num">'
-            f"{'never healed' if f['end'] is None else format(f['end'], '.2f') + ' s'}</td></tr>"
-            for f in summary.get("faults", [])
-        )
-        or '<tr><td colspan="4">no faults</td></tr>'
-    )
-    witness = summary.get("witness")
+    witness = summary.get("witness_text")
     witness_html = (
         "" if witness is None else f"<h2>Linearizability witness</h2><pre>{_e(witness)}</pre>"
     )
     body = (
         f"<header><h1>{_e(title)}</h1></header>"
         f'<table class="kv">{table}</table>'
+        "<h2>Availability over time</h2>"
+        '<p class="note">Acknowledged ops in each second of the load, against the offered '
+        "rate (dashed); red: a second with none. Shaded: fault windows.</p>"
+        f'<div class="diagram">{_availability_plot(summary)}</div>'
         "<h2>Latency over time</h2>"
         '<p class="note">One dot per op at its call time; blue ok, orange fail, red (along '
-        "the top) unknown outcome. Shaded: fault windows.</p>"
+        f"the top) unknown outcome; the {_OUTLIERS} slowest labelled. Shaded: fault "
+        "windows.</p>"
         f'<div class="diagram">{_plot(summary, timeline)}</div>'
         "<h2>Faults</h2><table><thead><tr><th>kind</th><th>target</th><th>from</th>"
-        f"<th>to</th></tr></thead>{faults}</table>{witness_html}"
+        "<th>to</th><th>longest stretch without an ack</th><th>next ack after the heal</th>"
+        f"</tr></thead>{_fault_rows(summary)}</table>{witness_html}{_lost_html(summary)}"
         "<footer>Generated by smrkit test.</footer>"
     )
     return (
