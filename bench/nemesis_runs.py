@@ -6,9 +6,9 @@ cluster init`` (3 replicas, ``--protocol``, default pb-general-omission) and ``u
 a temporary directory, ``smrkit test --time T --nemesis N --seed S --json``, then
 ``smrkit cluster status --json`` and ``smrkit kv get k0`` — the end state: which
 replica is primary, and whether a client is served — and ``cluster down``. Prints a
-line per run (verdict, ops, availability as ``smrkit test`` prints it, lost and
-duplicated writes, the primary at the end, the read) and, last, one JSON line with
-every run. Figures, not assertions; the runs take about ``T + 15`` s each.
+line per run (verdict, ops, availability of the offered ops as ``smrkit test``
+prints it, lost and duplicated writes, the primary at the end, the read) and, last,
+one JSON line with every run. Figures, not assertions; the runs take about ``T + 15`` s each.
 
     python bench/nemesis_runs.py [--runs 5] [--time 30] [--nemesis kill,partition]
 """
@@ -74,9 +74,10 @@ def line(run: dict[str, Any]) -> str:
     shown = "—" if availability is None else f"{availability * 100:.2f} %"
     read = "ok" if run["read_at_end"] else "FAILED"
     return (
-        f"{run['nemesis']:9} seed {run['seed']}: {run['verdict']}, ops {ops.get('total')} "
-        f"(ok {ops.get('ok')}, fail {ops.get('fail')}, info {ops.get('info')}), "
-        f"availability {shown}, lost {run['lost_writes']}, twice {run['duplicated_writes']}; "
+        f"{run['nemesis']:9} seed {run['seed']}: {run['verdict']}, ops offered "
+        f"{ops.get('offered')} (ok {ops.get('ok')}, fail {ops.get('fail')}, "
+        f"info {ops.get('info')}), availability {shown} of offered, "
+        f"lost {run['lost_writes']}, twice {run['duplicated_writes']}; "
         f"at the end primary {','.join(run['primary_at_end']) or 'NONE'}, "
         f"serving {','.join(run['serving_at_end'])}, kv get {read}"
     )

@@ -363,13 +363,17 @@ def _is_live(status: dict[str, Any]) -> bool:
     return bool(status.get("ok") and status.get("serving"))
 
 
-def replica_health(status: dict[str, Any]) -> str:
-    """``live``, ``halted: <why>`` or ``dead: <why>`` for one replica's status answer."""
+def replica_health(config: ClusterConfig, replica: str, status: dict[str, Any]) -> str:
+    """``live``, ``halted: <why>``, ``not answering: …`` (its process runs: between a
+    halt and its restart, or stuck) or ``dead: …`` (no process) for one replica."""
     if _is_live(status):
         return "live"
     if status.get("ok"):
         return f"halted: {status.get('halted') or 'not serving yet'}"
-    return f"dead: {status.get('error', 'no answer')}"
+    pid = replica_pid(config, replica)
+    if pid is not None:
+        return f"not answering: process {pid} runs (restarting after a halt, or stuck)"
+    return f"dead: no process ({status.get('error', 'no answer')})"
 
 
 def needed_replicas(config: ClusterConfig) -> int:
@@ -388,17 +392,23 @@ async def check_health(config: ClusterConfig) -> dict[str, str]:
     """Each replica's health; raises :class:`ClusterUnfitError` when fewer than the
     protocol needs are live."""
     statuses = await status_all(config)
-    health = {r: replica_health(s) for r, s in statuses.items()}
+    health = {r: replica_health(config, r, s) for r, s in statuses.items()}
     live = [r for r, h in health.items() if h == "live"]
     need = needed_replicas(config)
     if len(live) < need:
         down = ", ".join(f"{r} {h.split(':')[0]}" for r, h in health.items() if h != "live")
-        fix = (
-            f"run 'smrkit cluster up {config.base}'"
-            if not live
-            else f"restart them ('smrkit nemesis --cluster {config.base} restart …') or "
-            f"run 'smrkit cluster down {config.base}' then 'up'"
-        )
+        if not live:
+            fix = f"run 'smrkit cluster up {config.base}'"
+        elif get_protocol(config.protocol).restartable:
+            fix = (
+                "wait for halted replicas to restart, and restart dead ones "
+                f"('smrkit nemesis --cluster {config.base} restart REPLICA')"
+            )
+        else:
+            fix = (
+                f"{config.protocol} is crash-stop: start the cluster anew "
+                f"('smrkit cluster down {config.base}', then 'up')"
+            )
         raise ClusterUnfitError(
             f"{len(live)} of {len(config.servers)} replicas live ({down}); {config.protocol} "
             f"needs {need} to serve; {fix}"
@@ -602,7 +612,7 @@ async def run_test(
     statuses = await status_all(config)
     replicas = {
         r: {
-            "health": replica_health(s),
+            "health": replica_health(config, r, s),
             **(
                 {k: s.get(k) for k in ("is_primary", "applied", "incarnation")}
                 if s.get("ok")

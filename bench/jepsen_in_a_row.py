@@ -1,0 +1,127 @@
+"""``smrkit test`` several times in a row on one cluster: issue 9's "Done when".
+
+One cluster (``smrkit cluster init --protocol P --replicas 3`` and ``up`` in a temporary
+directory), then ``--runs`` runs of ``smrkit test --time T --rate R --nemesis N --json``
+on it, one after the other, then ``cluster status --json`` and ``cluster down``. Each
+run must be linearizable with no acknowledged write lost or applied twice, and have at
+least ``--min-availability`` of its *offered* operations acknowledged. Prints one row
+per run (verdict, offered/ok/info, availability, lost, twice, longest stretch without
+an acknowledged op, each fault's outage), the replicas at the end, one JSON line with
+everything, and exits 1 if any run misses a target (2 if the cluster does not start).
+
+    python bench/jepsen_in_a_row.py [--runs 5] [--time 30] [--rate 300]
+        [--nemesis kill,partition] [--protocol pb-general-omission]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def smrkit(*argv: str, timeout_s: float = 900.0) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "smrkit", *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+def misses(run: dict[str, Any], min_availability: float) -> list[str]:
+    """The targets a run missed (empty: it met them all)."""
+    found = []
+    if run.get("verdict") != "linearizable":
+        found.append(f"verdict {run.get('verdict')}")
+    if run.get("lost_writes") != 0:
+        found.append(f"lost {run.get('lost_writes')}")
+    if run.get("duplicated_writes") != 0:
+        found.append(f"twice {run.get('duplicated_writes')}")
+    availability = run.get("availability")
+    if availability is None or availability < min_availability:
+        found.append(f"availability below {min_availability * 100:.0f} %")
+    return found
+
+
+def row(index: int, run: dict[str, Any], missed: list[str]) -> str:
+    if "error" in run:
+        return f"run {index}: exit {run.get('exit')}: {run['error']}"
+    ops = run["ops"]
+    gap = run["longest_gap"]
+    faults = ", ".join(
+        f"{f['kind']} {f['target'].split()[0]} {f['outage']['seconds']:.1f} s"
+        if f.get("outage")
+        else f"{f['kind']} {f['target'].split()[0]} –"
+        for f in run["faults"]
+    )
+    return (
+        f"{index:>3}  {run['verdict']:12}  {ops['offered']:>7}  {ops['ok']:>6}  {ops['info']:>5}"
+        f"  {run['availability'] * 100:>6.2f} %  {run['lost_writes']:>4}  "
+        f"{run['duplicated_writes']:>5}  {gap['seconds']:>6.2f} s  "
+        f"{'ok' if not missed else 'MISSED: ' + '; '.join(missed)}  [{faults}]"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--protocol", default="pb-general-omission")
+    parser.add_argument("--nemesis", default="kill,partition")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--time", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=300.0)
+    parser.add_argument("--min-availability", type=float, default=0.80)
+    args = parser.parse_args(argv)
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="smrkit-in-a-row-") as tmp:
+        directory = str(Path(tmp) / "cluster")
+        init = smrkit("cluster", "init", "--protocol", args.protocol, "--dir", directory)
+        up = smrkit("cluster", "up", directory)
+        if init.returncode != 0 or up.returncode != 0:
+            print(f"cluster did not start: {init.stderr.strip()} {up.stderr.strip()}")
+            return 2
+        try:
+            print(
+                f"{args.runs} runs of smrkit test --time {args.time:g} --rate {args.rate:g} "
+                f"--nemesis {args.nemesis} on one {args.protocol} cluster of 3"
+            )
+            print(
+                "run  verdict        offered      ok   info  availab.  lost  twice  "
+                "no-ack max  targets  [each fault's longest stretch without an ack]"
+            )
+            for index in range(1, args.runs + 1):
+                test = smrkit(
+                    "test", "--cluster", directory, "--time", str(args.time),
+                    "--rate", str(args.rate), "--nemesis", args.nemesis,
+                    "--seed", str(index), "--json", "--quiet",
+                )  # fmt: skip
+                try:
+                    run: dict[str, Any] = json.loads(test.stdout)
+                except json.JSONDecodeError:
+                    run = {"error": test.stderr.strip()[-300:] or "no output"}
+                run["exit"] = test.returncode
+                missed = ["no result"] if "error" in run else misses(run, args.min_availability)
+                run["missed"] = missed
+                runs.append(run)
+                print(row(index, run, missed), flush=True)
+            status = json.loads(smrkit("cluster", "status", directory, "--json").stdout or "{}")
+        finally:
+            smrkit("cluster", "down", directory)
+    print(
+        "replicas at the end: "
+        + ", ".join(
+            f"{r} {'primary' if s.get('is_primary') else 'backup'}"
+            if s.get("ok") and s.get("serving")
+            else f"{r} {'halted' if s.get('ok') else 'dead'}"
+            for r, s in status.items()
+        )
+    )
+    failed = sum(1 for run in runs if run["missed"])
+    print(f"{len(runs) - failed} of {len(runs)} runs met every target")
+    slim = [{k: v for k, v in run.items() if k not in ("final", "witness")} for run in runs]
+    print(json.dumps({"runs": slim, "met": len(runs) - failed}))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

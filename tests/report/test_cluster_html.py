@@ -1,0 +1,61 @@
+"""The HTML report of ``smrkit test``: availability per second with the fault windows,
+latency with axis titles and the outliers' values, the witness as ``check-history``
+prints it, and the lost writes listed."""
+
+from __future__ import annotations
+
+from smrkit.report.cluster_html import render_test_report
+
+WITNESS = "Not linearizable on key 'r1.log0.0': no order of the ops explains every output."
+
+
+def _summary() -> dict[str, object]:
+    return {
+        "verdict": "violation",
+        "valid": False,
+        "unknown_reasons": [],
+        "run_id": "r1",
+        "ops": {"offered": 8, "invoked": 8, "total": 8, "ok": 5, "fail": 0, "info": 3},
+        "lost_writes": 2,
+        "duplicated_writes": 0,
+        "availability": 5 / 8,
+        "acked_per_second": [3, 0, 0, 2],
+        "longest_gap": {"start": 0.9, "end": 3.1, "seconds": 2.2},
+        "outages": [{"start": 0.9, "end": 3.1, "seconds": 2.2}],
+        "latency_ms": {"p50": 1.5, "p99": 2400.0, "max": 2400.0},
+        "faults": [
+            {
+                "kind": "kill",
+                "target": "p1",
+                "start": 1.0,
+                "end": 2.0,
+                "outage": {"start": 0.9, "end": 3.1, "seconds": 2.2},
+                "recover_s": 1.1,
+            }
+        ],
+        "time_s": 4.0,
+        "rate": 2.0,
+        "clients": 1,
+        "keys": 1,
+        "timing": {"late_messages": 7, "late_timers": 0},
+        "witness": {"raw": "dict"},
+        "witness_text": WITNESS,
+        "lost": [["r1.log0.0", "[0.1]"], ["r1.log0.0", "[0.2]"]],
+        "duplicated": [],
+        "replicas": {"p1": {"health": "halted: no quorum"}, "p2": {"health": "live"}},
+        "history": "h.jsonl",
+    }
+
+
+def test_the_report_shows_what_went_wrong() -> None:
+    timeline = [(0.1, 1.5, "ok"), (0.2, 2400.0, "ok"), (1.5, None, "info")]
+    page = render_test_report(_summary(), timeline, title="t")
+    assert "Not linearizable on key &#x27;r1.log0.0&#x27;" in page
+    assert "{&#x27;raw&#x27;" not in page  # not the raw dict
+    assert "Acknowledged writes lost: 2" in page and "[0.2]" in page
+    assert "acknowledged ops per second" in page and "offered 2/s" in page
+    assert "latency (ms, log scale)" in page and "time since the start of the load (s)" in page
+    assert "2,400 ms" in page  # the outlier, labelled with its value
+    assert "δ exceeded 7 times" in page
+    assert "62.50 %" in page and "halted: no quorum" in page
+    assert page.count("<rect") >= 1 + 4  # the fault window and one bar per second
