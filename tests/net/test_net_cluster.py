@@ -76,7 +76,7 @@ def test_kill_9_of_the_primary_under_load(tmp_path: Path) -> None:
         o for o in result.workload_ops if o.call > kills[0].start + 1.5 and o.status.value == "ok"
     ]
     assert served  # a new primary took over and answered
-    assert len(result.final) == 2 * plan.keys  # the final reads were answered
+    assert result.final and result.unread_keys == []  # every final read was answered
     assert result.history_path is not None and result.history_path.stat().st_size > 0
 
 

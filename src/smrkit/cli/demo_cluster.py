@@ -61,10 +61,12 @@ def run_cluster_demo(console: Console) -> bool:
         console.print(f"t = {fault.start:.2f} s: {fault.kind} {fault.target}{back}")
     ops = summary["ops"]
     lat = summary["latency_ms"]
+    gap = summary["longest_gap"]
     console.print(
-        f"ops {ops['total']}: ok {ops['ok']}, fail {ops['fail']}, info {ops['info']}; "
-        f"availability {summary['availability'] * 100:.2f} %; latency p50 {lat['p50']:.2f} ms, "
-        f"p99 {lat['p99']:.2f} ms, max {lat['max']:.0f} ms (the failover)"
+        f"ops offered {ops['offered']}: ok {ops['ok']}, fail {ops['fail']}, info {ops['info']}; "
+        f"availability {summary['availability'] * 100:.2f} % of offered; longest stretch with "
+        f"no acknowledged op {gap['seconds']:.2f} s (the failover); latency p50 "
+        f"{lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, max {lat['max']:.0f} ms"
     )
     valid = bool(summary["valid"])
     style = "green" if valid else "red"

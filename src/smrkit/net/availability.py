@@ -9,8 +9,9 @@ op's return):
 * acknowledged operations per second, one bin per second of the run;
 * the stretches with no acknowledged operation: the longest one, and every one of at
   least ``OUTAGE_MIN_S`` (an *outage*), from the start of the load to its end;
-* per fault window: the longest stretch without an acknowledgement that overlaps it,
-  and, once healed, how long until the next acknowledgement (time to recover).
+* per fault window (up to its heal, or the next fault): the longest stretch without
+  an acknowledgement that overlaps it, and, once healed, how long until the next
+  acknowledgement (time to recover).
 
 Pure functions of the acknowledgement instants and the fault windows; no I/O.
 """
@@ -71,7 +72,7 @@ def outages(acks: Sequence[float], time_s: float, min_s: float = OUTAGE_MIN_S) -
 
 def outage_during(acks: Sequence[float], time_s: float, start: float, end: float) -> Gap | None:
     """The longest stretch with no acknowledgement that overlaps ``[start, end]``."""
-    overlapping = [g for g in gaps(acks, time_s) if g.start <= end and g.end >= start]
+    overlapping = [g for g in gaps(acks, time_s) if g.start < end and g.end > start]
     return overlapping[0] if overlapping else None
 
 

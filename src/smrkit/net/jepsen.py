@@ -193,9 +193,12 @@ class JepsenResult:
         acks = self.acks
         span = self.plan.time_s
         faults = []
+        starts = sorted(w.start for w in self.windows)
         for window in self.windows:
             entry = window.to_json()
-            outage = availability.outage_during(acks, span, window.start, window.end or span)
+            later = [t for t in starts if t > window.start]
+            until = min([window.end if window.end is not None else span, *later])
+            outage = availability.outage_during(acks, span, window.start, until)
             entry["outage"] = None if outage is None else outage.to_json()
             entry["recover_s"] = (
                 None if window.end is None else availability.recovery_s(acks, window.end)
@@ -373,7 +376,7 @@ def replica_health(config: ClusterConfig, replica: str, status: dict[str, Any]) 
     pid = replica_pid(config, replica)
     if pid is not None:
         return f"not answering: process {pid} runs (restarting after a halt, or stuck)"
-    return f"dead: no process ({status.get('error', 'no answer')})"
+    return "dead: no process"
 
 
 def needed_replicas(config: ClusterConfig) -> int:

@@ -26,6 +26,7 @@ _TOP = 26.0
 _BOTTOM = 40.0
 _OUTLIERS = 5
 """The slowest ops, labelled with their latency."""
+_LABEL_GAP = 60.0
 _POINTS_MAX = 20_000
 _COLOURS = {"ok": "#1f77b4", "fail": "#ff7f0e", "info": "#d62728"}
 _FAULT_COLOURS = {"kill": "#d62728", "partition": "#f28e2b", "omit": "#9467bd"}
@@ -77,10 +78,7 @@ def _plot(summary: dict[str, Any], timeline: list[tuple[float, float | None, str
                 f'<line class="sep" x1="{_LEFT}" y1="{y(value):.1f}" x2="{_W - _RIGHT}" '
                 f'y2="{y(value):.1f}"/>'
             )
-    outliers = sorted(((lat, t) for t, lat, _ in timeline if lat is not None), reverse=True)[
-        :_OUTLIERS
-    ]
-    for lat, t in outliers:
+    for lat, t in _outliers(timeline, x):
         parts.append(
             f'<text class="unit" x="{x(t) + 3:.1f}" y="{y(lat) - 3:.1f}" '
             f'style="text-anchor: start">{lat:,.0f} ms</text>'
@@ -89,6 +87,26 @@ def _plot(summary: dict[str, Any], timeline: list[tuple[float, float | None, str
     parts.append(_y_title("latency (ms, log scale)"))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _outliers(timeline: list[tuple[float, float | None, str]], x: Any) -> list[tuple[float, float]]:
+    """The ``_OUTLIERS`` slowest ops, ``(latency, call time)``, at least ``_LABEL_GAP``
+    px apart so that their labels do not overlap."""
+    chosen: list[tuple[float, float]] = []
+    ranked = sorted(((lat, t) for t, lat, _ in timeline if lat is not None), reverse=True)
+    for lat, t in ranked:
+        if all(abs(x(t) - x(other)) >= _LABEL_GAP for _, other in chosen):
+            chosen.append((lat, t))
+            if len(chosen) == _OUTLIERS:
+                break
+    return chosen
+
+
+def _nice_step(top: float, ticks: int = 5) -> float:
+    """A round step (1, 2 or 5 × 10^k) that cuts ``[0, top]`` into about ``ticks``."""
+    raw = max(top, 1e-9) / ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 def _time_axis(span: float, x: Any) -> list[str]:
@@ -164,11 +182,10 @@ def _availability_plot(summary: dict[str, Any]) -> str:
         f'y2="{_TOP + plot_h}"/><line class="axis" x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" '
         f'y2="{_TOP + plot_h}"/>'
     )
-    for i in range(5):
-        value = top * i / 5
-        parts.append(
-            f'<text class="unit" x="{_LEFT - 4}" y="{y(value) + 3:.1f}">{value:.0f}</text>'
-        )
+    step = _nice_step(top)
+    for i in range(int(top // step) + 1):
+        value = step * i
+        parts.append(f'<text class="unit" x="{_LEFT - 4}" y="{y(value) + 3:.1f}">{value:g}</text>')
     parts.extend(_time_axis(span, x))
     parts.append(_y_title("acknowledged ops per second"))
     parts.append("</svg>")
