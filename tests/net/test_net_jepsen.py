@@ -11,21 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from tests_net_support import run_cli as _cli
 from tests_net_support import running_cluster
 
-from smrkit.cli.main import main
 from smrkit.net import nemesis
 from smrkit.net.cluster import replica_pid
 from smrkit.net.config import ClusterConfig
 from smrkit.net.jepsen import JepsenPlan, run_test
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def _test(

@@ -13,9 +13,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from tests_net_support import running_cluster
+from tests_net_support import run_cli, running_cluster
 
-from smrkit.cli.main import main
 from smrkit.cli.test_cmd import summary_lines
 from smrkit.net.cluster import replica_pid
 from smrkit.net.jepsen import JepsenPlan, run_test
@@ -52,14 +51,12 @@ def test_a_frozen_cluster_counts_against_the_offered_load(
         try:
             for pid in pids[1:]:
                 os.kill(pid, signal.SIGSTOP)
-            with pytest.raises(SystemExit) as exit_info:
-                main(["test", "--cluster", str(config.base), "--time", "30"])
+            code, out, err = run_cli(capsys, "test", "--cluster", str(config.base), "--time", "30")
         finally:
             for pid in pids:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGCONT)
-        out, err = capsys.readouterr()
-        assert exit_info.value.code == 2 and out == "" and err.count("\n") == 1, err
+        assert code == 2 and out == "" and err.count("\n") == 1, err
         assert "1 of 3 replicas live (p2 not answering, p3 not answering)" in err
         assert "pb-general-omission needs 2 to serve" in err
     phases = [phase for phase, _ in seen]

@@ -10,8 +10,20 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from smrkit.cli.main import main
 from smrkit.net.cluster import down_cluster, init_cluster, replica_pid, up_cluster
 from smrkit.net.config import ClusterConfig
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``smrkit ARGV`` in-process: its exit status, stdout and stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 0), out, err
 
 
 @contextlib.contextmanager

@@ -609,10 +609,10 @@ async def run_test(
     ops = _renumber(sorted(recorder.ops, key=lambda op: op.call))
     history = History(ops=ops, model="kv", source="smrkit test")
     lost, duplicated = _lost_writes(history.ops, final)
+    statuses = await status_all(config)  # the cluster as the run left it
     if progress is not None:
         progress("checking", 1.0, _counts(recorder))
     lin = await asyncio.to_thread(check_linearizability, history, plan.check_timeout_s)
-    statuses = await status_all(config)
     replicas = {
         r: {
             "health": replica_health(config, r, s),
