@@ -8,6 +8,9 @@ least ``--min-availability`` of its *offered* operations acknowledged. Prints on
 per run (verdict, offered/ok/info, availability, lost, twice, longest stretch without
 an acknowledged op, each fault's outage), the replicas at the end, one JSON line with
 everything, and exits 1 if any run misses a target (2 if the cluster does not start).
+Before each run it waits (up to ``--wait`` s, and says how long) until every replica
+serves: a replica may be between a halt and its restart when the previous run ends,
+and ``smrkit test`` refuses a cluster with fewer live replicas than it needs.
 
     python bench/jepsen_in_a_row.py [--runs 5] [--time 30] [--rate 300]
         [--nemesis kill,partition] [--protocol pb-general-omission]
@@ -20,6 +23,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,18 @@ from typing import Any
 def smrkit(*argv: str, timeout_s: float = 900.0) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "smrkit", *argv]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+def wait_until_all_serve(directory: str, limit_s: float) -> float:
+    """Seconds waited until every replica serves (a replica may be between a halt and
+    its restart when a run ends); gives up after ``limit_s``."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        status = json.loads(smrkit("cluster", "status", directory, "--json").stdout or "{}")
+        if status and all(s.get("ok") and s.get("serving") for s in status.values()):
+            break
+        time.sleep(1.0)
+    return time.monotonic() - started
 
 
 def misses(run: dict[str, Any], min_availability: float) -> list[str]:
@@ -46,7 +62,7 @@ def misses(run: dict[str, Any], min_availability: float) -> list[str]:
 
 def row(index: int, run: dict[str, Any], missed: list[str]) -> str:
     if "error" in run:
-        return f"run {index}: exit {run.get('exit')}: {run['error']}"
+        return f"{index:>3}  exit {run.get('exit')}: {run['error']}"
     ops = run["ops"]
     gap = run["longest_gap"]
     faults = ", ".join(
@@ -59,7 +75,8 @@ def row(index: int, run: dict[str, Any], missed: list[str]) -> str:
         f"{index:>3}  {run['verdict']:12}  {ops['offered']:>7}  {ops['ok']:>6}  {ops['info']:>5}"
         f"  {run['availability'] * 100:>6.2f} %  {run['lost_writes']:>4}  "
         f"{run['duplicated_writes']:>5}  {gap['seconds']:>6.2f} s  "
-        f"{'ok' if not missed else 'MISSED: ' + '; '.join(missed)}  [{faults}]"
+        f"{'ok' if not missed else 'MISSED: ' + '; '.join(missed)}  [{faults}]; waited "
+        f"{run['waited_s']:.0f} s for every replica to serve"
     )
 
 
@@ -71,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--min-availability", type=float, default=0.80)
+    parser.add_argument(
+        "--wait", type=float, default=90.0, help="seconds to wait for every replica to serve"
+    )
     args = parser.parse_args(argv)
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="smrkit-in-a-row-") as tmp:
@@ -90,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 "no-ack max  targets  [each fault's longest stretch without an ack]"
             )
             for index in range(1, args.runs + 1):
+                waited = wait_until_all_serve(directory, args.wait)
                 test = smrkit(
                     "test", "--cluster", directory, "--time", str(args.time),
                     "--rate", str(args.rate), "--nemesis", args.nemesis,
@@ -98,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     run: dict[str, Any] = json.loads(test.stdout)
                 except json.JSONDecodeError:
-                    run = {"error": test.stderr.strip()[-300:] or "no output"}
+                    lines = test.stderr.strip().splitlines()
+                    run = {"error": lines[-1] if lines else "no output"}
                 run["exit"] = test.returncode
+                run["waited_s"] = waited
                 missed = ["no result"] if "error" in run else misses(run, args.min_availability)
                 run["missed"] = missed
                 runs.append(run)
