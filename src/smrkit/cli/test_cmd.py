@@ -81,6 +81,7 @@ def _nemeses(text: str) -> tuple[str, ...]:
     type=click.IntRange(min=1),
     default=10,
     show_default=True,
+    metavar="N",
     help="Client processes at the start; more start when all are busy.",
 )
 @click.option(
@@ -88,6 +89,7 @@ def _nemeses(text: str) -> tuple[str, ...]:
     type=click.IntRange(min=1),
     default=5,
     show_default=True,
+    metavar="N",
     help="Registers and as many append-only logs (fresh ones each run).",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the workload.")
