@@ -14,13 +14,11 @@ file alike.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from smrkit.sim.kernel.records import CRASH, DECIDED, DELIVERED, HALT, PROPOSED, ROUND, SEND, Record
-from smrkit.sim.trace import encode
+from smrkit.sim.trace import short_text
 
 
 @dataclass
@@ -66,7 +64,9 @@ def grid(
         if kind == ROUND:
             current = last = record.num
         elif kind == SEND:
-            cell(record.node, current).sends.setdefault(_text(record.data), []).append(record.other)
+            cell(record.node, current).sends.setdefault(short_text(record.data), []).append(
+                record.other
+            )
         elif kind in (CRASH, HALT):
             cell(record.node, current).crashed = str(record.data)
             crashed[record.node] = current
@@ -94,19 +94,6 @@ def grid(
     while last > 0 and not any(cells.get((p, last)) for p in processes):
         last -= 1  # the round in which the last decisions were taken shows as the one before
     return RoundGrid(list(processes), last, cells, set(byzantine), crashed)
-
-
-def _text(msg: Any) -> str:
-    """``Known([0,1])``: the message's type and its fields' values, shortened."""
-    data = encode(msg)
-    if isinstance(data, dict) and "type" in data:
-        fields = ", ".join(
-            json.dumps(v, separators=(",", ":")) for k, v in data.items() if k != "type"
-        )
-        text = f"{data['type']}({fields})"
-    else:
-        text = json.dumps(data, separators=(",", ":"))
-    return text if len(text) <= 80 else text[:77] + "…"
 
 
 def render(g: RoundGrid) -> str:
