@@ -65,6 +65,7 @@ from smrkit.sim.kernel.records import CRASH, DECIDED, DELIVERED, PROPOSED, SEND,
 from smrkit.sim.network import LockStepNetwork
 from smrkit.sim.simulator import Simulator
 from smrkit.sim.trace import short_text
+from smrkit.sim.user_code import UserCodeError, resolve, split_reference
 
 Make = Callable[[NodeId, RoundConfig], ConsensusProcess]
 Pattern = tuple[tuple[int, tuple[int, ...]], ...]
@@ -185,6 +186,40 @@ class RoundsResult:
         }
 
 
+class RoundsProtocolError(ValueError):
+    """A protocol that ``smrkit rounds`` cannot search; the message says what to change."""
+
+
+def resolve_round_protocol(ref: str) -> tuple[Make, bool]:
+    """The process class ``ref`` names — a built-in (:data:`~smrkit.protocols.agreement.
+    ROUND_PROTOCOLS`) or the user's ``module.path:Class``, a ``ConsensusProcess`` subclass
+    built as ``Class(node_id, RoundConfig)`` — and whether it is judged as terminating
+    reliable broadcast (``trb``) rather than consensus."""
+    from smrkit.protocols.agreement import ROUND_PROTOCOLS, TerminatingBroadcast
+
+    fix = (
+        f"write --protocol {' | '.join(ROUND_PROTOCOLS)}, or module.path:Class (a "
+        "ConsensusProcess subclass built as Class(node_id, RoundConfig))"
+    )
+    if ":" not in ref:
+        make = ROUND_PROTOCOLS.get(ref)
+        if make is None:
+            raise RoundsProtocolError(f"unknown lock-step protocol {ref!r}; {fix}")
+        return make, make is TerminatingBroadcast
+    parts = split_reference(ref)
+    if parts is None:
+        raise RoundsProtocolError(f"bad protocol reference {ref!r}; {fix}")
+    try:
+        target = resolve(*parts, f"class {parts[1]}(ConsensusProcess)")
+    except UserCodeError as error:
+        raise RoundsProtocolError(str(error)) from None
+    if not (isinstance(target, type) and issubclass(target, ConsensusProcess)):
+        raise RoundsProtocolError(
+            f"{ref} is a {type(target).__name__}, not a ConsensusProcess subclass; {fix}"
+        )
+    return target, issubclass(target, TerminatingBroadcast)
+
+
 class _SearchOverError(Exception):
     """The exhaustive search is over early: a violation, or the state bound."""
 
@@ -234,6 +269,13 @@ class RoundsSearch:
         self.processes = list(server_ids(replicas))
         self.horizon = rounds + f + 2
         """The last round a run may take: R, then relays, with room to spare."""
+        try:
+            self.nodes()
+        except Exception as error:
+            raise RoundsProtocolError(
+                f"building {name}'s processes as Class(node_id, RoundConfig) raised "
+                f"{type(error).__name__}: {error}; give the class that constructor"
+            ) from None
 
     def nodes(self) -> list[ConsensusProcess]:
         sender = SENDER if self.trb else None

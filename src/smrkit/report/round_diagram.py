@@ -96,14 +96,16 @@ def grid(
     return RoundGrid(list(processes), last, cells, set(byzantine), crashed)
 
 
-def render(g: RoundGrid) -> str:
-    """The diagram, as an HTML table (with the legend above it)."""
+def render(g: RoundGrid, flagged: Iterable[str] = ()) -> str:
+    """The diagram, as an HTML table (with the legend above it); the decisions of the
+    ``flagged`` processes (those a violated property names) are marked."""
+    bad = set(flagged)
     head = "".join(f"<th>{'start' if r == 0 else f'round {r}'}</th>" for r in range(g.rounds + 1))
     rows = []
     for p in g.processes:
         mark = ' <span class="byz">Byzantine</span>' if p in g.byzantine else ""
         status = ' <span class="crash-tag">crashed</span>' if p in g.crashed else ""
-        tds = "".join(_cell(g, p, r) for r in range(g.rounds + 1))
+        tds = "".join(_cell(g, p, r, p in bad) for r in range(g.rounds + 1))
         rows.append(f'<tr><th class="proc">{html.escape(p)}{mark}{status}</th>{tds}</tr>')
     legend = (
         '<div class="legend"><span><span class="sw s-send"></span>messages sent</span>'
@@ -117,7 +119,7 @@ def render(g: RoundGrid) -> str:
     )
 
 
-def _cell(g: RoundGrid, p: str, r: int) -> str:
+def _cell(g: RoundGrid, p: str, r: int, flagged: bool) -> str:
     c = g.cells.get((p, r))
     down = p in g.crashed and g.crashed[p] < r
     if c is None:
@@ -140,7 +142,8 @@ def _cell(g: RoundGrid, p: str, r: int) -> str:
     for text in c.delivered:
         parts.append(f'<div class="deliv">delivers {html.escape(text)}</div>')
     if c.decided is not None:
-        parts.append(f'<div class="decide">decides {html.escape(c.decided)}</div>')
+        cls = "decide bad" if flagged else "decide"
+        parts.append(f'<div class="{cls}">decides {html.escape(c.decided)}</div>')
     return f"<td>{''.join(parts)}</td>"
 
 
@@ -157,6 +160,7 @@ table.rounds td.down { background: repeating-linear-gradient(45deg, #f3f3f5, #f3
 .crash { color: #a31515; font-weight: 700; margin: 2px 0; }
 .decide { background: #d9f2dc; color: #1b5e20; font-weight: 700; padding: 1px 4px;
   border-radius: 3px; display: inline-block; margin-top: 2px; }
+.decide.bad { background: #fbd9d9; color: #a31515; border: 1px solid #a31515; }
 .got.chain { color: #b34700; font-weight: 600; }
 .prop { color: #555; }
 .deliv { color: #4a148c; }

@@ -24,6 +24,7 @@ def round_page(
     processes: Sequence[str],
     byzantine: Sequence[str] = (),
     notes: Sequence[str] = (),
+    notes_title: str = "",
 ) -> str:
     """A page: ``facts`` (label, text), the checks' verdicts, ``notes`` (paragraphs of
     plain text) and the round diagram of ``records``."""
@@ -41,9 +42,14 @@ def round_page(
                 f"{html.escape(str(detail))}</td></tr>"
             )
         body.append("</table>")
+    if notes_title:
+        body.append(f"<h2>{html.escape(notes_title)}</h2>")
     body += [f'<p class="note">{html.escape(note)}</p>' for note in notes]
     body.append("<h2>Rounds</h2>")
-    body.append(render(grid(records, processes, byzantine)))
+    flagged = {
+        p for check in checks.values() if not check["ok"] for p in check.get("processes", [])
+    }
+    body.append(render(grid(records, processes, byzantine), flagged))
     return document(title, _CSS + DIAGRAM_CSS, body)
 
 
