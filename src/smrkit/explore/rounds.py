@@ -19,7 +19,8 @@ at all (termination) — judged by :mod:`smrkit.check.agreement`.
    steps memoized), one move per round and crash pattern of that round. States met
    again are not searched again, but the number of patterns below them is counted, so
    ``patterns_explored`` is the exact number of distinct crash patterns whose runs were
-   judged. ``states_max`` bounds the search.
+   judged (the chains tried are among them; a violation found by a chain counts the
+   chains tried). ``states_max`` bounds the search.
 
 A violation found either way is replayed on the kernel (:class:`~smrkit.sim.simulator.
 Simulator`, the plan's ``crash:p2@r3/p1`` faults): the verdict and the chain reported
@@ -381,6 +382,14 @@ class RoundsSearch:
         return result
 
 
+def decision_rounds(search: RoundsSearch) -> dict[tuple[int, int | None], int]:
+    """For an early-stopping protocol: the number of crash patterns that end with f'
+    crashes and every correct decision taken by round d, keyed ``(f', d)`` — the
+    distribution of decision rounds over every crash pattern."""
+    result = RoundsResult(search.name, search.n, search.f, search.rounds)
+    return _Exhaustive(search, result).outcomes()
+
+
 class _Exhaustive:
     """The depth-first search over crash patterns (see the module docstring)."""
 
@@ -406,10 +415,10 @@ class _Exhaustive:
         try:
             self._count(self.space.initial())
         except _SearchOverError:
-            self.result.patterns_explored += self.accounted
+            self.result.patterns_explored = self.accounted
             self.result.states = len(self.counts) + len(self.leaf_verdicts)
             return
-        self.result.patterns_explored += self.accounted
+        self.result.patterns_explored = self.accounted
         self.result.states = len(self.counts) + len(self.leaf_verdicts)
         self.result.exhausted = True
 
@@ -433,6 +442,41 @@ class _Exhaustive:
             self.path.pop()
         self.counts[state] = total
         return total
+
+    def outcomes(self, state: State | None = None) -> dict[tuple[int, int | None], int]:
+        """Over every crash pattern from ``state`` (the initial one by default): how many
+        patterns end with f' crashes and the last correct decision in round d, keyed
+        ``(f', d)`` (``d`` read from the processes' ``decided_in``; ``None`` if one of
+        them never decided or does not say)."""
+        memo: dict[State, dict[tuple[int, int | None], int]] = {}
+
+        def walk(current: State) -> dict[tuple[int, int | None], int]:
+            found = memo.get(current)
+            if found is not None:
+                return found
+            if self._finished(current):
+                found = {self._outcome(current): 1}
+            else:
+                found = {}
+                r = current[CLOCK] + 1
+                for pattern in self._patterns(current):
+                    child = walk(self.space.after_round(current, r, pattern))
+                    for key, count in child.items():
+                        found[key] = found.get(key, 0) + count
+            memo[current] = found
+            return found
+
+        return walk(self.space.initial() if state is None else state)
+
+    def _outcome(self, state: State) -> tuple[int, int | None]:
+        crashes = sum(1 for d in state[DOWN] if d != LIVE)
+        last: int | None = 0
+        for i, snap in enumerate(state[NODES]):
+            if state[DOWN][i] != LIVE:
+                continue
+            decided_in = getattr(self.space.thawed(i, snap), "decided_in", None)
+            last = None if decided_in is None or last is None else max(last, decided_in)
+        return crashes, last
 
     def _finished(self, state: State) -> bool:
         space = self.space

@@ -75,6 +75,9 @@ class EarlyFloodSet(ConsensusProcess):
         self.known: frozenset[Value] = frozenset()
         self.heard: frozenset[NodeId] | None = None
         """The processes heard from in the last round (``None`` before round 1's)."""
+        self.decided_in: int | None = None
+        """The round of its decision (the seeds' numbering), for the early-stopping
+        figures of a search, which sees states, not records."""
 
     def on_start(self, out: Out) -> None:
         self.propose(self.config.value)
@@ -85,6 +88,8 @@ class EarlyFloodSet(ConsensusProcess):
             return
         if r > 1 and not self.decided:
             self._receive(r - 1, inbox)
+            if self.decided:
+                self.decided_in = r - 1
         others = self.config.others(self.id)
         if self.decided:  # tell everyone once, in the round after the decision; then stop
             out.send_all(others, Decided(self.decision))
