@@ -254,6 +254,7 @@ class RoundsSearch:
         trb: bool = False,
         states_max: int = STATES_MAX_DEFAULT,
         values: Sequence[Value] | None = None,
+        guided: bool = True,
     ) -> None:
         if replicas < 2:
             raise ValueError(f"consensus needs at least 2 processes, got {replicas}")
@@ -267,6 +268,8 @@ class RoundsSearch:
         self.trb = trb
         self.states_max = states_max
         self.values = values
+        self.guided = guided
+        """Try the dangerous chains before every pattern."""
         self.processes = list(server_ids(replicas))
         self.horizon = rounds + f + 2
         """The last round a run may take: R, then relays, with room to spare."""
@@ -369,7 +372,7 @@ class RoundsSearch:
         result = RoundsResult(
             self.name, self.n, self.f, self.rounds, processes=list(self.processes)
         )
-        for chain in self.chains():
+        for chain in self.chains() if self.guided else []:
             result.chains_tried += 1
             result.patterns_explored += 1
             found = self.violation(chain, "dangerous chain")
