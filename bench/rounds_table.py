@@ -44,8 +44,9 @@ def table(protocol: str) -> None:
             for r in (f, f + 1):
                 row = rounds_row(protocol, n, f, r)
                 violation = row["violation"]
+                why = " (n = f + 1)" if violation is None and r <= f and n < f + 2 else ""
                 found = (
-                    "none: whole space"
+                    f"none: whole space{why}"
                     if violation is None and row["exhausted"]
                     else "none: stopped by a bound"
                     if violation is None

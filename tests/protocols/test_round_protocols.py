@@ -66,7 +66,7 @@ def test_early_stopping_claim_goes_red_when_a_run_decides_late() -> None:
     late = evaluate_agreement(run.trace, ConsensusClaims(decides_by_round=4, early_stopping=True))
     check = late.checks["decides_by_round"]
     assert not check.ok
-    assert check.detail.startswith("the claim is round min(f' + 2, f + 1) = 2 (0 crashed), but p1")
+    assert check.detail.startswith("the claim is round 2 = min(f' + 2, f + 1), f' = 0, but p1")
     early = sim("floodset-early", "crash:p1@r1/p2")
     assert isinstance(early.claims, ConsensusClaims)
     assert evaluate_agreement(early.trace, early.claims).decided_round_max == 3  # f' + 2

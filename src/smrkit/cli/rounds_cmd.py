@@ -108,9 +108,10 @@ def describe(result: RoundsResult) -> list[str]:
     lines = [head]
     v = result.violation
     plural = "" if result.patterns_explored == 1 else "s"
+    chains = "" if result.chains_tried == 1 else "s"
     searched = (
         f"{result.patterns_explored:,} crash pattern{plural} explored "
-        f"({result.chains_tried} dangerous chains, {result.states:,} states) "
+        f"({result.chains_tried} dangerous chain{chains} tried, {result.states:,} states) "
         f"in {result.seconds:.2f} s"
     )
     if v is not None:
@@ -128,6 +129,11 @@ def describe(result: RoundsResult) -> list[str]:
 
 
 def _relation(result: RoundsResult) -> str:
+    if result.rounds <= result.f and result.replicas < result.f + 2:
+        return (
+            "R <= f, but n = f + 1: the f + 1 bound holds for n >= f + 2; "
+            "min(f + 1, n - 1) rounds suffice"
+        )
     if result.rounds <= result.f:
         return "R <= f: below the f + 1 bound"
     if result.rounds == result.f + 1:
