@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
 from smrkit.check.evaluate import Evaluation, evaluate_run
 from smrkit.cli.errors import UserError
@@ -235,14 +237,31 @@ def sim(
     trace_hash = run.trace.trace_hash()
     summary = run_json(run, evaluation, trace_hash)
     written = _write_outputs(run, evaluation, summary, trace_path, history_path, html_path)
-    if as_json:
+    _finish(
+        summary if as_json else None,
+        lambda console: print_run(console, run, evaluation, trace_hash),
+        written,
+        ok=evaluation.ok,
+    )
+
+
+def _finish(
+    summary: dict[str, Any] | None,
+    show: Callable[[Console], None],
+    written: list[tuple[str, Path]],
+    *,
+    ok: bool,
+) -> None:
+    """Print ``summary`` as JSON, or ``show`` the run and what was written; exit 0 if
+    every check held, else 1."""
+    if summary is not None:
         click.echo(json.dumps(summary))
     else:
         console = make_console()
-        print_run(console, run, evaluation, trace_hash)
+        show(console)
         for what, path in written:
             console.print(f"{what} written to {path}")
-    click.get_current_context().exit(0 if evaluation.ok else 1)
+    click.get_current_context().exit(0 if ok else 1)
 
 
 def _agreement_run(
@@ -268,14 +287,12 @@ def _agreement_run(
             written.append(("report", html_path))
     except OSError as error:
         raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
-    if as_json:
-        click.echo(json.dumps(summary))
-    else:
-        console = make_console()
-        print_agreement_run(console, run, evaluation, trace_hash)
-        for what, path in written:
-            console.print(f"{what} written to {path}")
-    click.get_current_context().exit(0 if evaluation.ok else 1)
+    _finish(
+        summary if as_json else None,
+        lambda console: print_agreement_run(console, run, evaluation, trace_hash),
+        written,
+        ok=evaluation.ok,
+    )
 
 
 def _schedule(value: str) -> tuple[str, tuple[str, ...]]:

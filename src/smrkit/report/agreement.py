@@ -9,25 +9,19 @@ from rich.console import Console
 from rich.table import Table
 
 from smrkit.check.agreement_run import AgreementEvaluation
-from smrkit.report.summary import target_json
+from smrkit.report.summary import (
+    print_admissibility,
+    print_checks,
+    run_facts_json,
+    target_json,
+)
 from smrkit.sim.kernel.records import DECIDED
 from smrkit.sim.world import SimRun
 
 
 def agreement_json(run: SimRun, evaluation: AgreementEvaluation, trace_hash: str) -> dict[str, Any]:
-    config = run.config
     return {
-        "protocol": run.protocol.name,
-        "replicas": run.n,
-        "f": run.f,
-        "seed": config.seed,
-        "failure_model": run.protocol.failure_model.value,
-        "timing": config.timing,
-        "faults": list(run.plan.specs),
-        "admissible": not run.admissibility,
-        "admissibility": run.admissibility,
-        "trace_hash": trace_hash,
-        "events": len(run.trace.events),
+        **run_facts_json(run, trace_hash),
         "rounds": _rounds(run),
         "wall_s": run.wall_s,
         "ok": evaluation.ok,
@@ -64,9 +58,7 @@ def print_agreement_run(
         f"failures), {config.timing} timing, seed {config.seed}\n"
         f"faults: {faults}; trace {trace_hash[:16]}"
     )
-    for problem in run.admissibility:
-        model = "timing" if problem == run.timing_problem else "failure"
-        console.print(f"[yellow]outside the protocol's {model} model:[/yellow] {problem}")
+    print_admissibility(console, run)
     console.print(
         f"{len(run.trace.events)} events over {_rounds(run)} rounds ({run.wall_s:.3f} s wall)"
     )
@@ -86,14 +78,7 @@ def print_agreement_run(
             "—" if found is None else str(found["round"]),
         )
     console.print(table)
-    checks = Table(title="Checks (seed 002)", title_justify="left", show_edge=False)
-    checks.add_column("check")
-    checks.add_column("verdict")
-    checks.add_column("detail", overflow="fold")
-    for name, check in evaluation.checks.items():
-        mark = "[green]ok[/green]" if check.ok else "[red]VIOLATED[/red]"
-        checks.add_row(name, mark, check.detail)
-    console.print(checks)
+    print_checks(console, "Checks (seed 002)", evaluation.checks)
     verdict = (
         "[green]all checks hold[/green]"
         if evaluation.ok
