@@ -5,6 +5,7 @@ it does, and each verdict goes red where the theory says it must."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from smrkit.check.agreement import SF, consensus_checks, correct_processes, trb_
 from smrkit.check.agreement_run import evaluate_agreement
 from smrkit.cli.main import main
 from smrkit.protocols import ConsensusClaims
+from smrkit.report.round_diagram import grid, render
 from smrkit.sim.world import SimConfig, SimRun, run_simulation
 
 
@@ -106,16 +108,63 @@ def test_sim_json_reports_the_checks_and_the_last_decision_round(
 
 
 def test_sim_html_draws_the_rounds_and_history_is_refused(
-    capsys: pytest.CaptureFixture[str], tmp_path: pytest.TempPathFactory
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    page = tmp_path / "run.html"  # type: ignore[operator]
+    page = tmp_path / "run.html"
     argv = ["sim", "--protocol", "floodset", "--timing", "lock-step", "--replicas", "3"]
     with pytest.raises(SystemExit) as exit_info:
         main([*argv, "--fault", "crash:p1@r1/p2", "--html", str(page)])
     assert exit_info.value.code == 0
-    text = page.read_text()  # type: ignore[attr-defined]
+    text = page.read_text()
     assert "round 3" in text and "hidden from p3" in text and "decides 0" in text
     with pytest.raises(SystemExit) as exit_info:
-        main([*argv, "--history", str(tmp_path / "h.jsonl")])  # type: ignore[operator]
+        main([*argv, "--history", str(tmp_path / "h.jsonl")])
     assert exit_info.value.code == 2
     assert "serves no clients" in capsys.readouterr().err
+
+
+def test_a_trace_replays_and_is_judged_again(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for protocol, n, code in (("floodset", 3, 0), ("consensus-naive", 3, 1)):
+        trace = tmp_path / f"{protocol}.jsonl"
+        argv = ["sim", "--protocol", protocol, "--timing", "lock-step", "--replicas", str(n)]
+        with pytest.raises(SystemExit):
+            main([*argv, "--fault", "crash:p1@r1/p2", "--trace", str(trace)])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(["replay", str(trace), "--json"])
+        assert exit_info.value.code == code
+        summary = json.loads(capsys.readouterr().out)
+        assert summary["replay"]["identical"] and summary["checks"]["agreement"]["ok"] == (
+            code == 0
+        )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["worlds", "--protocol", "floodset"], "floodset serves no clients"),
+        (["explore", "--model", "trb"], "trb is an agreement protocol in lock-step rounds"),
+    ],
+)
+def test_the_service_commands_refuse_an_agreement_protocol(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_round_diagram_marks_byzantine_processes_and_chains() -> None:
+    run = sim("floodset", "byzantine:p3=silent", "crash:p1@r1/p2")
+    assert isinstance(run.claims, ConsensusClaims)
+    evaluation = evaluate_agreement(run.trace, run.claims)
+    assert evaluation.correct == ["p2", "p4"] and evaluation.ok
+    g = grid(run.trace.events, run.trace.servers, sorted(run.trace.byzantine))
+    assert g.byzantine == {"p3"} and g.crashed == {"p1": 1}
+    crash = g.cells[("p1", 1)]
+    assert crash.chain and crash.hidden_from == ["p3", "p4"]
+    assert g.cells[("p2", 1)].chain_from == ["p1"]
+    page = render(g)
+    assert "Byzantine" in page and "hidden from p3, p4" in page

@@ -16,9 +16,10 @@ import click
 from smrkit.check.evaluate import evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
+from smrkit.protocols import ConsensusClaims
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.trace import Trace, TraceFormatError, read_trace
-from smrkit.sim.world import ConfigError, SimConfig, run_simulation
+from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
 
 EXIT_DIVERGED = 3
 
@@ -62,6 +63,9 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
         run = run_simulation(config)
     except (ConfigError, ProtocolRefError, TypeError) as error:
         raise UserError(f"cannot replay {trace_path}: {error}") from None
+    if isinstance(run.claims, ConsensusClaims):
+        _replay_agreement(trace_path, recorded, run, as_json, html_path)
+        return
     evaluation = evaluate_run(run)
     trace_hash = run.trace.trace_hash()
     identical = trace_hash == recorded.trace_hash()
@@ -85,6 +89,36 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
             console.print(f"replay DIFFERS from {trace_path}: another smrkit version wrote it?")
         if html_path is not None:
             console.print(f"report written to {html_path}")
+    code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
+    click.get_current_context().exit(code)
+
+
+def _replay_agreement(
+    trace_path: Path, recorded: Trace, run: SimRun, as_json: bool, html_path: Path | None
+) -> None:
+    """An agreement protocol's run (seed 002), replayed: judged by its specification."""
+    from smrkit.check.agreement_run import evaluate_agreement
+    from smrkit.report.agreement import agreement_json, print_agreement_run
+    from smrkit.report.round_page import write_round_report
+
+    assert isinstance(run.claims, ConsensusClaims)
+    evaluation = evaluate_agreement(run.trace, run.claims)
+    trace_hash = run.trace.trace_hash()
+    identical = trace_hash == recorded.trace_hash()
+    summary = agreement_json(run, evaluation, trace_hash)
+    summary["replay"] = {"trace": str(trace_path), "identical": identical}
+    if html_path is not None:
+        try:
+            write_round_report(html_path, summary, run.trace)
+        except OSError as error:
+            raise UserError(f"cannot write {html_path}: {error.strerror}") from None
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        console = make_console()
+        print_agreement_run(console, run, evaluation, trace_hash)
+        same = "identical to" if identical else "DIFFERS from"
+        console.print(f"replay {same} {trace_path} (trace hash {trace_hash[:16]}…)")
     code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
     click.get_current_context().exit(code)
 

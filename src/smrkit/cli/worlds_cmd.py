@@ -75,6 +75,12 @@ def worlds(
     """
     try:
         resolved = resolve_protocol(protocol)
+        if not resolved.spec.serves_clients:
+            raise UserError(
+                f"{protocol} serves no clients: seed 000's worlds are about a replicated "
+                "service and its clients",
+                f"'smrkit rounds --protocol {protocol}' runs seed 002's bound on it",
+            )
         result = demonstrate(
             resolved.spec,
             declared=resolved.declared,

@@ -354,6 +354,11 @@ def pb_model(
         spec = resolve_protocol(protocol).spec
     except ProtocolRefError as error:
         raise ModelError(str(error)) from None
+    if not spec.serves_clients:
+        raise ModelError(
+            f"{protocol} is an agreement protocol in lock-step rounds, not a service with "
+            f"clients; 'smrkit rounds --protocol {protocol}' searches its crash patterns"
+        )
     problem = spec.replicas_problem(servers)
     if problem is not None:
         raise ModelError(problem)

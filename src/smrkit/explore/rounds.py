@@ -13,7 +13,8 @@ at all (termination) — judged by :mod:`smrkit.check.agreement`.
    c1 → c2 → … → c(k+1); ci crashes in round i and its round-i message reaches only
    c(i+1); the last is correct. With k = min(f, R, n − 2) the chain spans R rounds when
    R ≤ f, and its last process learns in round R a value the other correct processes
-   never see. Every ordered chain is tried (the holder of the least value first).
+   never see. Every ordered chain is tried, in the order of the process ids (p1, which
+   proposes the least value, starts the first).
 2. **Then every pattern**: a depth-first search over the protocol's lock-step states
    (:class:`~smrkit.explore.space.Space`: each process's state frozen and interned, its
    steps memoized), one move per round and crash pattern of that round. States met
