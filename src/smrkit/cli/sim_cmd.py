@@ -95,9 +95,8 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 @click.option(
     "--timing",
     type=click.Choice(TIMINGS),
-    default="synchronous",
-    show_default=True,
-    help="The timing model (see below).",
+    help="The timing model (see below) [default: the protocol's own: synchronous, "
+    "lock-step for seed 002's round protocols].",
 )
 @click.option(
     "--gst",
@@ -169,7 +168,7 @@ def sim(
     keys: int,
     mix: str | None,
     faults: tuple[str, ...],
-    timing: str,
+    timing: str | None,
     gst: float | None,
     delay_cap: float | None,
     schedule: str,
@@ -190,9 +189,10 @@ def sim(
     Example: smrkit sim --protocol pb-crash --replicas 3 --fault crash:p1@1.0 --seed 7
     """
     try:
-        ensure_registered(protocol)
+        resolved = ensure_registered(protocol)
     except ProtocolRefError as error:
         raise UserError(str(error)) from None
+    timing = resolved.spec.timings[0] if timing is None else timing
     try:
         weights = None if mix is None else tuple(sorted(parse_mix(mix).items()))
     except WorkloadError as error:
