@@ -48,3 +48,12 @@ class FloodMax(ConsensusProcess):
 
 class NotAProcess:
     """Not a ConsensusProcess: ``smrkit rounds`` refuses it with one line."""
+
+
+class Raises(FloodMax):
+    """A protocol with a bug: it raises in round 2."""
+
+    def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
+        if r == 2:
+            raise RuntimeError("round 2 is not implemented")
+        super().on_round(r, inbox, out)

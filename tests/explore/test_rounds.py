@@ -117,6 +117,10 @@ def test_the_command_prints_the_chain_and_writes_the_diagram(
             ["--protocol", "tests.explore.rounds_user_protocol:NotAProcess"],
             "not a ConsensusProcess",
         ),
+        (
+            ["--protocol", "tests.explore.rounds_user_protocol:Raises", "--rounds", "3"],
+            "during the search: p2 raised RuntimeError in on_round",
+        ),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(

@@ -86,7 +86,15 @@ def rounds(
         )
     except RoundsProtocolError as error:
         raise UserError(str(error)) from None
-    result = search.search()
+    try:
+        result = search.search()
+    except Exception as error:
+        if ":" not in protocol:
+            raise  # a bug in smrkit's own protocol: the traceback is the report
+        raise UserError(
+            f"{protocol} raised {type(error).__name__} during the search: {error}",
+            "fix the protocol (every handler must run on any round's inbox)",
+        ) from None
     if html_path is not None:
         _write_html(html_path, search, result)
     if as_json:
