@@ -95,6 +95,9 @@ def test_byzantine_version_binds_only_the_honest_and_ignores_their_proposals() -
     assert "every process proposed 1" in honest["validity"].detail
     given = consensus_checks(run[3:], ["p1", "p2"], values={"p1": 2, "p2": 2})
     assert not given["validity"].ok and not given["integrity"].ok
+    anonymous = consensus_checks(run[3:5], ["p1", "p2"], values=[1])
+    assert anonymous["validity"].ok and anonymous["integrity"].ok
+    assert not consensus_checks(run[3:5], ["p1", "p2"], values=[2])["validity"].ok
 
 
 def test_reliable_broadcast_and_its_uniform_variant() -> None:

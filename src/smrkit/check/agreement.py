@@ -180,19 +180,22 @@ def consensus_checks(
     records: Iterable[Record],
     correct: Collection[str],
     *,
-    values: Mapping[str, Any] | None = None,
+    values: Mapping[str, Any] | Collection[Any] | None = None,
     byzantine: Collection[str] = (),
 ) -> dict[str, PropertyCheck]:
     """Termination, validity, agreement and integrity of consensus over ``records``,
-    binding the ``correct`` processes. ``values`` maps each process to its proposal when
-    the records do not hold them (a run from elsewhere); otherwise the ``proposed``
-    records say, less those of the ``byzantine`` processes."""
+    binding the ``correct`` processes. The proposals that validity and integrity judge
+    by are the ``proposed`` records, less those of the ``byzantine`` processes — or
+    ``values`` when given: each process's proposal (a mapping), or just the values
+    proposed (any other collection), for runs whose records do not hold them."""
     run = _read(records)
-    proposals: dict[str, list[_Event]] = (
-        {p: [_Event(p, None, v)] for p, v in values.items()}
-        if values is not None
-        else {p: e for p, e in run.proposed.items() if p not in byzantine}
-    )
+    proposals: dict[str, list[_Event]]
+    if values is None:
+        proposals = {p: e for p, e in run.proposed.items() if p not in byzantine}
+    elif isinstance(values, Mapping):
+        proposals = {p: [_Event(p, None, v)] for p, v in values.items()}
+    else:
+        proposals = {"?": [_Event("?", None, v) for v in values]}
     bound = list(correct)
     return {
         "termination": _termination(run.decided, bound, "decided", "decide"),
