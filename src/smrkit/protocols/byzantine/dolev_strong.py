@@ -1,0 +1,220 @@
+"""Dolev-Strong: authenticated Byzantine broadcast in f + 1 lock-step rounds, any f < n.
+
+**The algorithm** (seed 002, "Reliable Broadcast for arbitrary failures with message
+authentication"). A designated sender broadcasts a value; every process ends with one
+value, or ``SF`` ("sender faulty"). A message carries a value and a *signature chain*:
+link k is the k-th signer's signature of the value and of the signers before it, so a
+chain cannot be cut, reordered or moved to another value. A chain is *valid in round
+r* when it has exactly r links by r distinct processes, the first one the sender.
+
+* Round 1: the sender signs its value and sends the one-link chain to every other process
+  (and extracts the value itself).
+* Round r = 2 … f + 1: a process that received, in the previous round, a chain valid for
+  that round on a value it has not extracted yet extracts it and, if it has extracted at
+  most two values, relays the chain with its own link appended to every process not on
+  it (a third value changes nothing: two already prove the sender faulty).
+* After round f + 1 (in ``on_round(f + 2)``) a process that extracted exactly one value
+  decides it; otherwise (none, or two and more) it decides ``SF``.
+
+**Failure and timing model.** Lock-step rounds; up to f Byzantine processes for any
+f < n, sender included, who may do anything with what they know but cannot forge a
+correct process's signature (kernel signatures, :mod:`smrkit.core.signatures`). No bound
+on n is needed: authentication replaces the n > 3f of the unauthenticated world.
+
+**Why it is correct, and its bounds.** If a correct process extracts v in round r ≤ f,
+it relays a chain valid in round r + 1 and every correct process extracts v by then. If
+it extracts v only from a chain of f + 1 links received after round f + 1, one of those
+f + 1 distinct signers is correct and extracted v earlier, and relayed it to everyone:
+every correct process extracts the same set of (up to two) values, so they agree
+(*agreement*); a correct sender signs only its value, which is all anyone can extract
+(*validity*). f + 1 rounds are necessary even for crash failures (the dangerous-chain
+argument of seed 002), so the bound is tight; each correct process sends at most
+2·(n − 1) messages of at most f + 1 signatures.
+
+Adversaries built for it, named in a fault plan as ``byzantine:p1=MODULE:Class`` with
+``MODULE`` this module, or by the short names of :data:`ADVERSARIES`:
+``equivocate`` (the built-in: a sender that signs one value for half the processes and
+another for the rest — every value-carrying field twisted, its own links re-signed),
+:class:`LateRelay` (holds every chain it gets back and releases it, signed, only in round
+f + 1 and only to some processes) and ``silent`` (the built-in: a sender that never sends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from smrkit.core.byzantine import ByzantineNode
+from smrkit.core.ids import NodeId
+from smrkit.core.messages import Message
+from smrkit.core.node import ConsensusProcess, Out
+from smrkit.core.ops import Value
+from smrkit.core.signatures import Signed
+
+SF = "SF"
+"""The decision of a process that could not tell the sender's value (seed 002's SF)."""
+
+EXTRACT_MAX = 2
+"""Values a process relays at most: two already prove the sender faulty."""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What the k-th signer of a chain signs: the value and the signers before it."""
+
+    value: Value
+    before: tuple[NodeId, ...]
+    instance: int = 0
+    """Which broadcast this is (an SMR slot), so a chain of one cannot serve another."""
+
+    equivocal_fields = ("value",)
+
+
+@dataclass(frozen=True, slots=True)
+class Chain(Message):
+    """A value and its signature chain."""
+
+    value: Value
+    links: tuple[Signed[Link], ...]
+    instance: int = 0
+
+    equivocal_fields = ("value", "links")
+
+    @property
+    def signers(self) -> tuple[NodeId, ...]:
+        return tuple(link.signer for link in self.links)
+
+
+def chain_valid(chain: Chain, length: int, sender: NodeId, instance: int, out: Out) -> bool:
+    """Whether ``chain`` has exactly ``length`` links by distinct processes, the sender's
+    first, each a genuine signature of the value and of the signers before it."""
+    links = chain.links
+    if chain.instance != instance or len(links) != length or not links:
+        return False
+    signers = chain.signers
+    if signers[0] != sender or len(set(signers)) != len(signers):
+        return False
+    for k, link in enumerate(links):
+        payload = link.value
+        if not isinstance(payload, Link) or not out.verify(link):
+            return False
+        if (payload.value, payload.before, payload.instance) != (chain.value, signers[:k], instance):
+            return False
+    return True
+
+
+def extend(chain: Chain, out: Out, me: NodeId) -> Chain:
+    """``chain`` with ``me``'s link appended."""
+    link = out.sign(Link(chain.value, chain.signers, chain.instance))
+    return Chain(chain.value, (*chain.links, link), chain.instance)
+
+
+def start_chain(value: Value, out: Out, instance: int = 0) -> Chain:
+    """The sender's one-link chain on ``value``."""
+    return Chain(value, (out.sign(Link(value, (), instance)),), instance)
+
+
+@dataclass(frozen=True)
+class DolevStrongConfig:
+    processes: tuple[NodeId, ...]
+    sender: NodeId
+    f: int
+    instance: int = 0
+
+
+class DolevStrong(ConsensusProcess):
+    """One process of a Dolev-Strong broadcast; ``value`` matters only at the sender."""
+
+    def __init__(
+        self,
+        node_id: NodeId,
+        processes: Sequence[NodeId],
+        sender: NodeId,
+        f: int,
+        value: Value = None,
+        instance: int = 0,
+    ) -> None:
+        super().__init__(node_id)
+        if not 0 <= f < len(processes):
+            raise ValueError(f"Dolev-Strong needs 0 <= f < n, got f = {f}, n = {len(processes)}")
+        self.config = DolevStrongConfig(tuple(processes), sender, f, instance)
+        self.input = value
+        self.extracted: list[Value] = []
+        self.rejected = 0
+        """Messages dropped as invalid (counted, never fatal)."""
+
+    def on_start(self, out: Out) -> None:
+        if self.id == self.config.sender:
+            self.propose(self.input)
+
+    def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
+        config = self.config
+        if self.decided:
+            return
+        if r == 1 and self.id == config.sender:
+            self.extracted.append(self.input)
+            out.send_all(self._others(), start_chain(self.input, out, config.instance))
+        relays: list[Chain] = []
+        for _, msg in inbox:
+            if not isinstance(msg, Chain) or not chain_valid(
+                msg, r - 1, config.sender, config.instance, out
+            ):
+                self.rejected += 1
+                continue
+            if msg.value in self.extracted or len(self.extracted) >= EXTRACT_MAX:
+                continue
+            self.extracted.append(msg.value)
+            if r - 1 <= config.f:
+                relays.append(msg)
+        if r <= config.f + 1:
+            for chain in relays:
+                out.send_all(
+                    [p for p in self._others() if p not in chain.signers],
+                    extend(chain, out, self.id),
+                )
+            return
+        decision = self.extracted[0] if len(self.extracted) == 1 else SF
+        self.deliver(config.sender, decision)
+        self.decide(decision)
+        self.done = True
+
+    def _others(self) -> list[NodeId]:
+        return [p for p in self.config.processes if p != self.id]
+
+
+class LateRelay(ByzantineNode):
+    """A faulty relay: keeps every valid chain it receives to itself and releases each,
+    with its own link, only in the last round (f + 1) and only to the first half of the
+    others. A chain it got in round r has r links; released in round f + 1 it has r + 1 —
+    valid only if r = f, when the chain already passed f faulty processes."""
+
+    strategy = "late-relay"
+
+    def __init__(self, honest: DolevStrong, config: object) -> None:
+        super().__init__(honest, config)  # type: ignore[arg-type]
+        self.held: list[Chain] = []
+
+    def on_start(self, out: Out) -> None:
+        pass
+
+    def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
+        honest = self.honest
+        assert isinstance(honest, DolevStrong)
+        dsc = honest.config
+        for _, msg in inbox:
+            if isinstance(msg, Chain) and self.id not in msg.signers and msg not in self.held:
+                self.held.append(msg)
+        if r != dsc.f + 1:
+            return
+        others = self.peers
+        some = others[: max(1, len(others) // 2)]
+        for chain in self.held:
+            out.send_all([p for p in some if p not in chain.signers], extend(chain, out, self.id))
+
+
+ADVERSARIES: dict[str, str] = {
+    "equivocate": "equivocate",
+    "late-relay": f"{__name__}:LateRelay",
+    "silent": "silent",
+}
+"""The adversaries the issue names, as fault-plan strategies."""
