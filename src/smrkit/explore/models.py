@@ -423,6 +423,10 @@ def model_from_parameters(parameters: dict[str, Any]) -> Model:
             return paxos_model(int(values["servers"]), int(values["clients"]))
         if name == "2pc":
             return tpc_model(int(values["servers"]))
+        if name in ("dolev-strong", "eig"):
+            from smrkit.explore.byzantine_models import byzantine_model
+
+            return byzantine_model(name, int(values["servers"]), int(values["f"]), values["byzantine"])
         if isinstance(name, str):
             ops = tuple(Op(f, key, value) for f, key, value in values.pop("ops"))
             return pb_model(name, ops=ops, **values)

@@ -36,18 +36,21 @@ Adversaries built for it, named in a fault plan as ``byzantine:p1=MODULE:Class``
 ``equivocate`` (the built-in: a sender that signs one value for half the processes and
 another for the rest — every value-carrying field twisted, its own links re-signed),
 :class:`LateRelay` (holds every chain it gets back and releases it, signed, only in round
-f + 1 and only to some processes) and ``silent`` (the built-in: a sender that never sends).
+f + 1 and only to some processes), ``silent`` (the built-in: a sender that never sends)
+and :class:`Whisper` (a sender that signs for one process only: with a late relay behind
+it, a dangerous chain). :class:`ChainAdversary` is the model checker's: every chain it
+can make valid, to anyone, in any round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from smrkit.core.byzantine import ByzantineNode
+from smrkit.core.byzantine import AdversaryConfig, ByzantineNode
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
-from smrkit.core.node import ConsensusProcess, Out
+from smrkit.core.node import ConsensusProcess, Node, Out
 from smrkit.core.ops import Value
 from smrkit.core.signatures import Signed
 
@@ -190,8 +193,8 @@ class LateRelay(ByzantineNode):
 
     strategy = "late-relay"
 
-    def __init__(self, honest: DolevStrong, config: object) -> None:
-        super().__init__(honest, config)  # type: ignore[arg-type]
+    def __init__(self, honest: Node, config: AdversaryConfig) -> None:
+        super().__init__(honest, config)
         self.held: list[Chain] = []
 
     def on_start(self, out: Out) -> None:
@@ -206,15 +209,99 @@ class LateRelay(ByzantineNode):
                 self.held.append(msg)
         if r != dsc.f + 1:
             return
-        others = self.peers
-        some = others[: max(1, len(others) // 2)]
         for chain in self.held:
-            out.send_all([p for p in some if p not in chain.signers], extend(chain, out, self.id))
+            others = [p for p in self.peers if p not in chain.signers]
+            out.send_all(others[: max(1, len(others) // 2)], extend(chain, out, self.id))
+
+
+class Whisper(ByzantineNode):
+    """A faulty sender that signs its value for the next process only (by the order of
+    the run): the head of a dangerous chain, if that process is faulty too."""
+
+    strategy = "whisper"
+
+    def on_start(self, out: Out) -> None:
+        pass
+
+    def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
+        honest = self.honest
+        assert isinstance(honest, DolevStrong)
+        if r == 1:
+            out.send(self.peers[0], start_chain(honest.input, out, honest.config.instance))
+
+
+DOMAIN: tuple[Value, ...] = (0, 1)
+"""The values a :class:`ChainAdversary` may sign as a faulty sender."""
+
+ChainMove = tuple[NodeId, Value, tuple[NodeId, ...]]
+"""``(destination, value, signers before)``: send the chain on ``value`` signed by those
+signers, with this node's link appended (``()``: the sender's fresh one-link chain)."""
+
+
+class ChainAdversary(ByzantineNode):
+    """The bounded adversary the model checker explores: between rounds it may send any
+    chain it can make valid for the round, to any process — signing a value of
+    :data:`DOMAIN` if it is the sender, or appending its link to a chain it holds — each
+    at most once per round. Moves come in one canonical order (each one greater than the
+    last it took this round), so that each *set* of sends is one path of the search."""
+
+    strategy = "any-chain"
+
+    def __init__(self, honest: Node, config: AdversaryConfig) -> None:
+        super().__init__(honest, config)
+        self.round = 0
+        self.held: list[Chain] = []
+        self.sent: list[ChainMove] = []
+
+    def on_start(self, out: Out) -> None:
+        pass
+
+    def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
+        self.round = r
+        self.sent = []
+        for _, msg in inbox:
+            if isinstance(msg, Chain) and msg not in self.held:
+                self.held.append(msg)
+
+    def _config(self) -> DolevStrongConfig:
+        honest = self.honest
+        assert isinstance(honest, DolevStrong)
+        return honest.config
+
+    def moves(self) -> Sequence[Hashable]:
+        config, r = self._config(), self.round
+        if not 1 <= r <= config.f + 1:
+            return ()
+        bases: list[tuple[Value, tuple[NodeId, ...]]] = []
+        if self.id == config.sender and r == 1:
+            bases.extend((value, ()) for value in DOMAIN)
+        bases.extend(
+            (chain.value, chain.signers)
+            for chain in self.held
+            if len(chain.links) == r - 1 and self.id not in chain.signers
+        )
+        last = self.sent[-1] if self.sent else None
+        moves = sorted(
+            {(dst, value, before) for dst in self.peers for value, before in bases}, key=repr
+        )
+        return tuple(m for m in moves if last is None or repr(m) > repr(last))
+
+    def on_move(self, move: Hashable, out: Out) -> None:
+        dst, value, before = move  # type: ignore[misc]
+        config = self._config()
+        if not before:
+            chain = start_chain(value, out, config.instance)
+        else:
+            base = next(c for c in self.held if (c.value, c.signers) == (value, before))
+            chain = extend(base, out, self.id)
+        out.send(dst, chain)
+        self.sent.append((dst, value, before))
 
 
 ADVERSARIES: dict[str, str] = {
     "equivocate": "equivocate",
     "late-relay": f"{__name__}:LateRelay",
     "silent": "silent",
+    "whisper": f"{__name__}:Whisper",
 }
 """The adversaries the issue names, as fault-plan strategies."""
