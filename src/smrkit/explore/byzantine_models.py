@@ -58,9 +58,7 @@ def _wrap(
     return [adversary(node, config) if node.id in bad else node for node in nodes]
 
 
-def _properties(
-    correct: Sequence[NodeId], expected: Any, last_round: int
-) -> tuple[Any, ...]:
+def _properties(correct: Sequence[NodeId], expected: Any, last_round: int) -> tuple[Any, ...]:
     def decisions(view: View) -> list[Any]:
         out = []
         for p in correct:
@@ -86,9 +84,7 @@ def _properties(
     )
 
 
-def dolev_strong_model(
-    n: int = 4, f: int = 2, byzantine: Sequence[NodeId] | None = None
-) -> Model:
+def dolev_strong_model(n: int = 4, f: int = 2, byzantine: Sequence[NodeId] | None = None) -> Model:
     if not 0 <= f < n:
         raise ModelError(f"dolev-strong needs 0 <= f < n; got n = {n}, f = {f}")
     ids = server_ids(n)

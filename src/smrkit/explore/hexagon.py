@@ -68,7 +68,7 @@ Factory = Callable[[NodeId, tuple[NodeId, ...], int, Value], Node]
 """How a protocol's process is built: ``Class(node_id, processes, f, value)``."""
 
 SEED = 0
-INPUTS = (0, 1)
+INPUTS: tuple[Value, Value] = (0, 1)
 """What the first three ring copies propose, and what the primed ones do."""
 
 
@@ -153,9 +153,7 @@ class Ring:
     groups: tuple[tuple[NodeId, ...], ...]
     copies: dict[tuple[int, NodeId], Node]
     views: dict[tuple[int, NodeId], list[ViewEntry]] = field(default_factory=dict)
-    sent: dict[tuple[int, NodeId, int], list[tuple[NodeId, Message]]] = field(
-        default_factory=dict
-    )
+    sent: dict[tuple[int, NodeId, int], list[tuple[NodeId, Message]]] = field(default_factory=dict)
     """``(position, process, round)`` → what that copy sent in that round, in order."""
     rounds: int = 0
 
@@ -282,7 +280,9 @@ class Scenario:
         return all(c.identical for c in self.comparisons)
 
     def decisions(self) -> dict[NodeId, Value]:
-        return {r.node: r.data for r in self.records if r.kind == DECIDED and r.node in self.correct}
+        return {
+            r.node: r.data for r in self.records if r.kind == DECIDED and r.node in self.correct
+        }
 
 
 @dataclass
@@ -317,12 +317,18 @@ def _ordered(view: list[ViewEntry]) -> list[ViewEntry]:
     rank = {"recv": 0, "send": 1, "decide": 2}
     keyed = sorted(
         enumerate(view),
-        key=lambda item: (item[1][1] + (1 if item[1][0] == "decide" else 0), rank[item[1][0]], item[0]),
+        key=lambda item: (
+            item[1][1] + (1 if item[1][0] == "decide" else 0),
+            rank[item[1][0]],
+            item[0],
+        ),
     )
     return [entry for _, entry in keyed]
 
 
-def compare(process: NodeId, copy: str, ring_view: list[ViewEntry], other: list[ViewEntry]) -> ViewComparison:
+def compare(
+    process: NodeId, copy: str, ring_view: list[ViewEntry], other: list[ViewEntry]
+) -> ViewComparison:
     left, right = _ordered(ring_view), _ordered(other)
     for k in range(max(len(left), len(right))):
         a = left[k] if k < len(left) else None
@@ -339,7 +345,9 @@ def run_scenario(factory: Factory, ring: Ring, plan: ScenarioPlan, f: int) -> Sc
     bad_group = next(k for k in range(3) if k not in positions)
     correct = tuple(p for k in sorted(positions) for p in groups[k])
     byzantine = groups[bad_group]
-    proposals = {p: INPUTS[positions[k] // 3] for k in positions for p in groups[k]}
+    proposals: dict[NodeId, Value] = {
+        p: INPUTS[positions[k] // 3] for k in positions for p in groups[k]
+    }
     nodes: list[Node] = []
     stands_for: dict[NodeId, dict[NodeId, str]] = {}
     config = AdversaryConfig(processes, RingScript.strategy)

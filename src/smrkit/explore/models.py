@@ -426,7 +426,9 @@ def model_from_parameters(parameters: dict[str, Any]) -> Model:
         if name in ("dolev-strong", "eig"):
             from smrkit.explore.byzantine_models import byzantine_model
 
-            return byzantine_model(name, int(values["servers"]), int(values["f"]), values["byzantine"])
+            return byzantine_model(
+                name, int(values["servers"]), int(values["f"]), values["byzantine"]
+            )
         if isinstance(name, str):
             ops = tuple(Op(f, key, value) for f, key, value in values.pop("ops"))
             return pb_model(name, ops=ops, **values)

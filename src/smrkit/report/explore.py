@@ -12,7 +12,6 @@ The JSON object is a contract: ``model`` (with its ``parameters``), ``search`` (
 from __future__ import annotations
 
 import json
-
 from typing import Any
 
 from rich.console import Console

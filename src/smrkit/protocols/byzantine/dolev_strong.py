@@ -101,7 +101,11 @@ def chain_valid(chain: Chain, length: int, sender: NodeId, instance: int, out: O
         payload = link.value
         if not isinstance(payload, Link) or not out.verify(link):
             return False
-        if (payload.value, payload.before, payload.instance) != (chain.value, signers[:k], instance):
+        if (payload.value, payload.before, payload.instance) != (
+            chain.value,
+            signers[:k],
+            instance,
+        ):
             return False
     return True
 
@@ -287,7 +291,10 @@ class ChainAdversary(ByzantineNode):
         return tuple(m for m in moves if last is None or repr(m) > repr(last))
 
     def on_move(self, move: Hashable, out: Out) -> None:
-        dst, value, before = move  # type: ignore[misc]
+        assert isinstance(move, tuple)
+        dst: NodeId = move[0]
+        value: Value = move[1]
+        before: tuple[NodeId, ...] = move[2]
         config = self._config()
         if not before:
             chain = start_chain(value, out, config.instance)

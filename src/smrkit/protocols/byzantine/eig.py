@@ -127,9 +127,7 @@ class Eig(ConsensusProcess):
         """The value the tree resolves ``label`` to (the module docstring's ``newval``)."""
         if len(label) == self.config.f + 1:
             return self.val.get(label, NU)
-        children = [
-            self.newval((*label, p)) for p in self.config.processes if p not in label
-        ]
+        children = [self.newval((*label, p)) for p in self.config.processes if p not in label]
         for candidate in dict.fromkeys(children):
             if children.count(candidate) * 2 > len(children):
                 return candidate
@@ -179,9 +177,12 @@ class AnyLevel(ByzantineNode):
         )
 
     def on_move(self, move: Hashable, out: Out) -> None:
-        dst, values = move  # type: ignore[misc]
+        assert isinstance(move, tuple)
+        dst: NodeId = move[0]
+        values: tuple[Value, ...] = move[1]
         labels = [
-            lab for lab in labels_of(self._config().processes, self.round - 1, None)
+            lab
+            for lab in labels_of(self._config().processes, self.round - 1, None)
             if self.id not in lab
         ]
         out.send(dst, Level(tuple(labels), tuple(values)))
