@@ -8,13 +8,13 @@ from smrkit.protocols import (
     PartialSyncClaims,
     PrimaryBackupClaims,
     get_protocol,
-    protocol_names,
+    service_protocols,
 )
 from smrkit.report.summary import target_json
 
 
 def test_every_primary_backup_protocol_claims_its_figures_for_synchronous_timing() -> None:
-    for name in protocol_names():
+    for name in service_protocols():
         spec = get_protocol(name)
         claims = spec.claims(1, 0.01, 0.05)
         assert isinstance(claims, PrimaryBackupClaims) and claims.family == "primary-backup"
@@ -34,5 +34,6 @@ def test_the_other_families_say_what_they_promise() -> None:
         "specification": "consensus",
         "decides_by_round": 2,
         "uniform": False,
+        "early_stopping": False,
     }
     assert target_json(raft)["replicas_min"] == 3 and target_json(raft)["live_after_gst"]

@@ -44,15 +44,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
+from smrkit.core.agreement import NU, SF
 from smrkit.sim.kernel.records import CRASH, DECIDED, DELIVERED, HALT, PROPOSED, Record
 
-NU: Final = "NU"
-"""The consensus value "no decision" (seed 002): deciding it needs no proposal."""
-
-SF: Final = "SF"
-"""The TRB value "sender faulty" (seed 002): delivering it needs no broadcast."""
+__all__ = [
+    "NU",
+    "SF",
+    "PropertyCheck",
+    "consensus_checks",
+    "correct_processes",
+    "reliable_broadcast_checks",
+    "trb_checks",
+]
 
 CONSENSUS_PROPERTIES = ("termination", "validity", "agreement", "integrity")
 BROADCAST_PROPERTIES = ("validity", "agreement", "integrity")

@@ -46,12 +46,17 @@ class ConsensusClaims:
     ``specification`` is ``consensus``, ``reliable-broadcast`` or
     ``terminating-reliable-broadcast``; ``uniform`` binds faulty processes too;
     ``decides_by_round`` bounds the round of every correct process's decision under
-    ``lock-step`` (the seeds' numbering: the round whose messages it decided on)."""
+    ``lock-step`` (the seeds' numbering: the round whose messages it decided on);
+    ``early_stopping`` promises more, in a run where f' processes crash: every correct
+    process decides by round min(f' + 2, ``decides_by_round``). ``sender`` is the
+    broadcaster of a (terminating) reliable broadcast."""
 
     family: ClassVar[str] = "consensus"
     specification: str = "consensus"
     decides_by_round: int | None = None
     uniform: bool = False
+    early_stopping: bool = False
+    sender: str | None = None
 
 
 @dataclass(frozen=True)

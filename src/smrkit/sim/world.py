@@ -229,7 +229,7 @@ def build_simulator(
     spec, n = _check(config)
     f = spec.tolerated(n)
     servers = server_ids(n)
-    clients = client_ids(config.clients)
+    clients = client_ids(config.clients if spec.serves_clients else 0)
     try:
         plan = FaultPlan.parse(config.faults)
         plan.validate([*servers, *clients])
@@ -316,7 +316,7 @@ def build_simulator(
             time_limit_s=config.time_limit_s,
             settle_until_s=plan.last_change() + settle,
             drain_s=2 * config.delta_s,
-            stop_when_clients_done=True,
+            stop_when_clients_done=spec.serves_clients,
             chooser=_chooser(config),
             rebuild=_server_builder(spec, protocol_config),
         )
