@@ -47,6 +47,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+from smrkit.core import agreement
 from smrkit.core.byzantine import AdversaryConfig, ByzantineNode
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
@@ -54,7 +55,7 @@ from smrkit.core.node import ConsensusProcess, Node, Out
 from smrkit.core.ops import Value
 from smrkit.core.signatures import Signed
 
-SF = "SF"
+SF = agreement.SF
 """The decision of a process that could not tell the sender's value (seed 002's SF)."""
 
 EXTRACT_MAX = 2
@@ -121,6 +122,32 @@ def start_chain(value: Value, out: Out, instance: int = 0) -> Chain:
     return Chain(value, (out.sign(Link(value, (), instance)),), instance)
 
 
+def extract(
+    extracted: list[Value], chain: Message, links: int, sender: NodeId, instance: int, out: Out
+) -> bool | None:
+    """Take one received message of a broadcast in the round where valid chains have
+    ``links`` links: ``None`` if it is not a valid chain (count it and drop it), ``True``
+    if it brings a new value — appended to ``extracted``: relay it while ``links <= f`` —
+    and ``False`` if it brings nothing new."""
+    if not isinstance(chain, Chain) or not chain_valid(chain, links, sender, instance, out):
+        return None
+    if chain.value in extracted or len(extracted) >= EXTRACT_MAX:
+        return False
+    extracted.append(chain.value)
+    return True
+
+
+def relay(chain: Chain, processes: Sequence[NodeId], me: NodeId, out: Out) -> None:
+    """Send ``chain`` with ``me``'s link to every process not on it."""
+    signers = chain.signers
+    out.send_all([p for p in processes if p != me and p not in signers], extend(chain, out, me))
+
+
+def outcome(extracted: Sequence[Value]) -> Value:
+    """What a broadcast delivers after round f + 1: the one value extracted, or SF."""
+    return extracted[0] if len(extracted) == 1 else SF
+
+
 @dataclass(frozen=True)
 class DolevStrongConfig:
     processes: tuple[NodeId, ...]
@@ -161,26 +188,16 @@ class DolevStrong(ConsensusProcess):
         if r == 1 and self.id == config.sender:
             self.extracted.append(self.input)
             out.send_all(self._others(), start_chain(self.input, out, config.instance))
-        relays: list[Chain] = []
         for _, msg in inbox:
-            if not isinstance(msg, Chain) or not chain_valid(
-                msg, r - 1, config.sender, config.instance, out
-            ):
+            new = extract(self.extracted, msg, r - 1, config.sender, config.instance, out)
+            if new is None:
                 self.rejected += 1
-                continue
-            if msg.value in self.extracted or len(self.extracted) >= EXTRACT_MAX:
-                continue
-            self.extracted.append(msg.value)
-            if r - 1 <= config.f:
-                relays.append(msg)
+            elif new and r - 1 <= config.f:
+                assert isinstance(msg, Chain)
+                relay(msg, config.processes, self.id, out)
         if r <= config.f + 1:
-            for chain in relays:
-                out.send_all(
-                    [p for p in self._others() if p not in chain.signers],
-                    extend(chain, out, self.id),
-                )
             return
-        decision = self.extracted[0] if len(self.extracted) == 1 else SF
+        decision = outcome(self.extracted)
         self.deliver(config.sender, decision)
         self.decide(decision)
         self.done = True

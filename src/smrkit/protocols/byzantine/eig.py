@@ -36,13 +36,14 @@ import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+from smrkit.core import agreement
 from smrkit.core.byzantine import AdversaryConfig, ByzantineNode
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.node import ConsensusProcess, Node, Out
 from smrkit.core.ops import Value
 
-NU = "NU"
+NU = agreement.NU
 """The default decision: no strict majority (seed 002's "no decision" value)."""
 
 Label = tuple[NodeId, ...]
