@@ -15,6 +15,7 @@ class Inventor(ByzantineNode):
         for dst, msg in out.sends:
             if isinstance(msg, Chain) and msg.signers == (self.id,):
                 assert isinstance(msg.value, tuple)
-                msg = start_chain((*msg.value, FORGED), out, msg.instance)
-            sends.append((dst, msg))
+                sends.append((dst, start_chain((*msg.value, FORGED), out, msg.instance)))
+            else:
+                sends.append((dst, msg))
         out.sends[:] = sends

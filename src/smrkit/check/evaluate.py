@@ -146,7 +146,10 @@ def _answered(trace: Trace, history: History, claims: ActiveReplicationClaims) -
     )
     answered = counts["ok"] + counts["fail"]
     votes = "" if claims.votes is None else f" by a vote of {claims.votes} alike"
-    summary = f"{answered} of {counts['invoked']} ops answered{votes}; {outvoted} replies that differ from the verdict"
+    summary = (
+        f"{answered} of {counts['invoked']} ops answered{votes}; "
+        f"{outvoted} replies differed from the verdict"
+    )
     if counts["invoked"] == 0:
         summary = "no op was invoked: the service served nothing"
     return Verdict(
