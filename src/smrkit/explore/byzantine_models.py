@@ -21,12 +21,13 @@ run up to f + 2 (the decision round), so a search is complete.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from smrkit.core.byzantine import AdversaryConfig, ByzantineNode
 from smrkit.core.ids import NodeId, server_ids
 from smrkit.core.node import ConsensusProcess, Node
+from smrkit.core.ops import Value
 from smrkit.explore.models import Model, ModelError
 from smrkit.explore.properties import View, always
 from smrkit.explore.space import LOCK_STEP, SpaceConfig
@@ -108,37 +109,55 @@ def dolev_strong_model(n: int = 4, f: int = 2, byzantine: Sequence[NodeId] | Non
     )
 
 
-def eig_model(n: int = 4, f: int = 1, byzantine: Sequence[NodeId] | None = None) -> Model:
+def eig_model(
+    n: int = 4,
+    f: int = 1,
+    byzantine: Sequence[NodeId] | None = None,
+    inputs: Sequence[Value] | None = None,
+) -> Model:
+    """``inputs``: each process's proposal (default 0, 1, 0, 1, …)."""
     if n < 1 or f < 0:
         raise ModelError(f"eig needs n >= 1 and f >= 0; got n = {n}, f = {f}")
     ids = server_ids(n)
     bad = _byzantine_set(ids, f, byzantine, ids[n - f :])
     correct = [p for p in ids if p not in bad]
-    inputs = {p: i % 2 for i, p in enumerate(ids)}
+    if inputs is not None and len(inputs) != n:
+        raise ModelError(f"{len(inputs)} inputs for {n} processes")
+    proposals = [i % 2 for i in range(n)] if inputs is None else list(inputs)
+    inputs_of = dict(zip(ids, proposals, strict=True))
 
     def nodes() -> list[Node]:
-        honest: list[Node] = [eig.Eig(p, ids, f, inputs[p]) for p in ids]
+        honest: list[Node] = [eig.Eig(p, ids, f, inputs_of[p]) for p in ids]
         return _wrap(honest, bad, eig.AnyLevel, eig.AnyLevel.strategy)
 
-    proposed = {inputs[p] for p in correct}
+    proposed = {inputs_of[p] for p in correct}
     expected = next(iter(proposed)) if len(proposed) == 1 else None
     return Model(
         "eig",
         nodes,
         SpaceConfig(timing=LOCK_STEP, horizon_s=float(f + 2)),
         _properties(correct, expected, f + 2),
-        parameters={"model": "eig", "servers": n, "f": f, "byzantine": list(bad)},
+        parameters={
+            "model": "eig",
+            "servers": n,
+            "f": f,
+            "byzantine": list(bad),
+            "inputs": proposals,
+        },
     )
-
-
-BUILDERS: dict[str, Callable[..., Model]] = {"dolev-strong": dolev_strong_model, "eig": eig_model}
 
 
 def byzantine_model(
-    name: str, n: int | None, f: int | None, byzantine: Sequence[NodeId] | None
+    name: str,
+    n: int | None,
+    f: int | None,
+    byzantine: Sequence[NodeId] | None,
+    inputs: Sequence[Value] | None = None,
 ) -> Model:
-    """The model ``name`` (one of :data:`BYZANTINE_MODELS`) with its defaults filled in."""
-    defaults = {"dolev-strong": (4, 2), "eig": (4, 1)}[name]
-    return BUILDERS[name](
-        defaults[0] if n is None else n, defaults[1] if f is None else f, byzantine
-    )
+    """The model ``name`` (one of :data:`BYZANTINE_MODELS`) with its defaults filled in;
+    ``inputs`` (EIG only) the proposals."""
+    n = 4 if n is None else n
+    f = {"dolev-strong": 2, "eig": 1}[name] if f is None else f
+    if name == "eig":
+        return eig_model(n, f, byzantine, inputs)
+    return dolev_strong_model(n, f, byzantine)

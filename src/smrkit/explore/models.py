@@ -426,9 +426,8 @@ def model_from_parameters(parameters: dict[str, Any]) -> Model:
         if name in ("dolev-strong", "eig"):
             from smrkit.explore.byzantine_models import byzantine_model
 
-            return byzantine_model(
-                name, int(values["servers"]), int(values["f"]), values["byzantine"]
-            )
+            n, f = int(values["servers"]), int(values["f"])
+            return byzantine_model(name, n, f, values["byzantine"], values.get("inputs"))
         if isinstance(name, str):
             ops = tuple(Op(f, key, value) for f, key, value in values.pop("ops"))
             return pb_model(name, ops=ops, **values)

@@ -99,7 +99,7 @@ def verdict_text(result: HexagonResult) -> str:
 
 
 def _values(values: dict[str, Any]) -> str:
-    return ", ".join(f"{p} {v!r}" for p, v in values.items()) or "—"
+    return ", ".join(f"{p} {v}" for p, v in values.items()) or "—"
 
 
 def print_hexagon(console: Console, result: HexagonResult) -> None:
@@ -112,29 +112,29 @@ def print_hexagon(console: Console, result: HexagonResult) -> None:
     if ring is not None:
         console.print(
             f"ring of six copies ({', '.join(POSITIONS[:3])} propose 0; "
-            f"{', '.join(POSITIONS[3:])} propose 1), {ring.rounds} rounds; decisions: "
+            f"{', '.join(POSITIONS[3:])} propose 1), {ring.rounds} rounds\nring decisions: "
             + _values(ring.decisions()),
             markup=False,
         )
         table = Table(title="Scenarios", title_justify="left", show_edge=False)
-        for column in ("scenario", "correct (proposes)", "Byzantine plays", "decisions", "views"):
+        for column in ("scenario", "correct: proposes", "Byzantine: plays", "decisions", "views"):
             table.add_column(column, overflow="fold")
         table.add_column("lost")
         for s in result.scenarios:
             plays = "; ".join(
-                f"{b}: " + ", ".join(f"{copy} to {q}" for q, copy in towards.items())
+                f"{b}: " + ", ".join(f"{copy}→{q}" for q, copy in towards.items())
                 for b, towards in s.stands_for.items()
             )
             same = sum(c.identical for c in s.comparisons)
             lost = [name for name, check in s.checks.items() if not check.ok]
             table.add_row(
                 s.plan.name,
-                ", ".join(f"{p} ({v!r})" for p, v in s.proposals.items()),
+                ", ".join(f"{p}: {v}" for p, v in s.proposals.items()),
                 plays,
                 _values(s.decisions()),
-                f"identical ({same} of {len(s.comparisons)})"
+                f"identical ({same}/{len(s.comparisons)})"
                 if s.views_identical
-                else f"[red]differ ({len(s.comparisons) - same} of {len(s.comparisons)})[/red]",
+                else f"[red]differ ({len(s.comparisons) - same}/{len(s.comparisons)})[/red]",
                 ", ".join(lost) or "nothing",
             )
         console.print(table)
