@@ -13,7 +13,6 @@ from smrkit.protocols import (
 from smrkit.protocols.claims import ActiveReplicationClaims
 from smrkit.report.summary import target_json
 
-
 ACTIVE = ["smr-active", "smr-active-crash", "smr-active-server-vote"]
 
 
