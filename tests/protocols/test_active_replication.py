@@ -6,12 +6,14 @@ at a server breaks with one faulty voter; an invented request is skipped everywh
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from smrkit.check.evaluate import evaluate_run
+from smrkit.check.evaluate import evaluate_active, evaluate_run
 from smrkit.protocols.active_replication import LIE, ActiveReplica
+from smrkit.protocols.claims import ActiveReplicationClaims
 from smrkit.sim.world import SimConfig, run_simulation
 
 HERE = Path(__file__).parent
@@ -90,3 +92,17 @@ def test_an_invented_request_is_skipped_by_every_correct_replica(
 def test_a_service_that_served_nothing_is_not_green() -> None:
     _, evaluation = _run("smr-active", ops=0)
     assert not evaluation.checks["answered"].ok
+
+
+def test_the_round_bound_is_met_tightly_and_says_so_when_missed() -> None:
+    """n = 4 under crashes (f = 3): three senders in a row crashed, the fourth orders the
+    request, f + 1 = 4 rounds to decide: 2f + 3 = 9 rounds, the claim exactly."""
+    run, evaluation = _run(
+        "smr-active-crash", "crash:p1@r1", "crash:p2@r2", "crash:p3@r3", replicas=4, ops=40
+    )
+    assert evaluation.checks["latency"].ok
+    assert evaluation.checks["latency"].details == {"rounds_max": 9, "claim": 9}
+    claims = replace(run.claims, answered_within_rounds=8)
+    assert isinstance(claims, ActiveReplicationClaims)
+    again = evaluate_active(run.trace, claims, replicas=4)
+    assert not again.checks["latency"].ok

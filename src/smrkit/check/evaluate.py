@@ -124,6 +124,7 @@ def evaluate_active(
         "linearizable": _linearizable(lin, history, linearizability_timeout_s),
         "log_agreement": check_log_agreement(trace),
         "answered": _answered(trace, history, claims),
+        "latency": _latency(trace, history, claims),
         "replicas": _replicas(replicas, claims),
     }
     return Evaluation(checks, history, lin, analyze(trace, tail_s=0.0, merge_gap_s=0.0))
@@ -145,7 +146,7 @@ def _answered(trace: Trace, history: History, claims: ActiveReplicationClaims) -
         and msg.result != verdicts[(node, msg.seq)]
     )
     answered = counts["ok"] + counts["fail"]
-    votes = "" if claims.votes is None else f" by a vote of {claims.votes} alike"
+    votes = "" if claims.votes is None else f" by a vote of {claims.votes} alike at {claims.voter}"
     summary = (
         f"{answered} of {counts['invoked']} ops answered{votes}; "
         f"{outvoted} replies differed from the verdict"
@@ -156,6 +157,24 @@ def _answered(trace: Trace, history: History, claims: ActiveReplicationClaims) -
         counts["invoked"] > 0 and counts["info"] == 0,
         summary,
         {"invoked": counts["invoked"], "answered": answered, "outvoted": outvoted},
+    )
+
+
+def _latency(trace: Trace, history: History, claims: ActiveReplicationClaims) -> Verdict:
+    """The most lock-step rounds an answered op waited, against the claim."""
+    round_s = float(trace.header.get("delta_s", 1.0))
+    rounds = [
+        round((op.ret - op.call) / round_s)
+        for op in history.ops
+        if op.status.value != "info" and op.ret != float("inf")
+    ]
+    most = max(rounds, default=0)
+    bound = claims.answered_within_rounds
+    target = "" if bound is None else f" (claim: within {bound})"
+    return Verdict(
+        bound is None or most <= bound,
+        f"the longest op waited {most} rounds{target}",
+        {"rounds_max": most, "claim": bound},
     )
 
 

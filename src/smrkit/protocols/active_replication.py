@@ -34,9 +34,12 @@ to feed clients lies: the vote belongs with the client, who shares its fate.
 **Failure and timing model.** Lock-step rounds (requests sent in round r arrive in round
 r + 1); up to f faulty servers — crashes for ``smr-active-crash`` (f = n − 1), Byzantine
 for the others (f = ⌊(n − 1)/2⌋), who cannot forge signatures; correct clients.
-**Bounds**: a request sent in round r is ordered in a slot opened by round r + n (some
-correct sender opens one within n rounds), decided f + 1 rounds later: answered within
-n + f + 2 rounds; messages per slot as Dolev-Strong's.
+**Bounds**: a request sent in round t reaches every replica in round t + 1; of the
+slots opened in rounds t + 1 … t + f + 1 one has a correct sender, who puts the request
+in its batch (up to :data:`BATCH_MAX` clients at a time); that slot is decided and
+applied f + 1 rounds later and the reply arrives a round after: every op is answered
+within 2f + 3 rounds (one more with the vote at a server), whatever n; messages per slot
+as Dolev-Strong's.
 """
 
 from __future__ import annotations
@@ -331,6 +334,8 @@ def _spec(
         return ActiveReplicationClaims(
             replicas_min=2 * f + 1 if byzantine else f + 1,
             votes=f + 1 if byzantine else 1,
+            voter="p1" if server_vote else "client",
+            answered_within_rounds=2 * f + 3 + (1 if server_vote else 0),
         )
 
     def problem(n: int) -> str | None:
@@ -357,21 +362,21 @@ def _spec(
 
 SMR_ACTIVE = _spec(
     "smr-active",
-    "active replication: Dolev-Strong orders each slot, clients vote f + 1 (seed 002)",
+    "active replication: Dolev-Strong order, clients vote f + 1",
     FailureModel.BYZANTINE,
     _half,
     server_vote=False,
 )
 SMR_ACTIVE_CRASH = _spec(
     "smr-active-crash",
-    "active replication under crashes: Dolev-Strong order, clients take the first reply",
+    "active replication: Dolev-Strong order, clients take the first reply",
     FailureModel.CRASH,
     _all_but_one,
     server_vote=False,
 )
 SMR_ACTIVE_SERVER_VOTE = _spec(
     "smr-active-server-vote",
-    "active replication with the vote at server p1, not at the client (seed 002's conundrum)",
+    "active replication, the vote at server p1 (seed 002's conundrum)",
     FailureModel.BYZANTINE,
     _half,
     server_vote=True,

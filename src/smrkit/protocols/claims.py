@@ -86,6 +86,8 @@ class ActiveReplicationClaims:
     family: ClassVar[str] = "active replication"
     replicas_min: int | None = None
     votes: int | None = None
+    voter: str = "client"
+    """Where the vote runs: at each ``client``, or at the named server."""
     answered_within_rounds: int | None = None
 
 
