@@ -146,11 +146,8 @@ def _answered(trace: Trace, history: History, claims: ActiveReplicationClaims) -
         and msg.result != verdicts[(node, msg.seq)]
     )
     answered = counts["ok"] + counts["fail"]
-    votes = "" if claims.votes is None else f" by a vote of {claims.votes} alike at {claims.voter}"
-    summary = (
-        f"{answered} of {counts['invoked']} ops answered{votes}; "
-        f"{outvoted} replies differed from the verdict"
-    )
+    votes = "" if claims.votes is None else f" (vote: {claims.votes} alike, at {claims.voter})"
+    summary = f"{answered} of {counts['invoked']} ops answered{votes}; {outvoted} replies overruled"
     if counts["invoked"] == 0:
         summary = "no op was invoked: the service served nothing"
     return Verdict(

@@ -178,19 +178,14 @@ class ActiveReplica(Replica):
         self.pending = [
             p for p in self.pending if (p.client, p.seq) != (request.client, request.seq)
         ]
-        service = self.service
-        freshness = service.freshness(request.client, request.seq)
+        if self.service.freshness(request.client, request.seq) is not Freshness.NEW:
+            return  # ordered again by another sender: applied and answered already
         result: Value = None
         error: str | None = None
-        if freshness is Freshness.NEW:
-            try:
-                result = service.execute(Command(request.client, request.seq, request.op))
-            except InvalidOperationError as rejected:
-                error = str(rejected)
-        elif freshness is Freshness.DUPLICATE:
-            result = service.cached_result(request.client, request.seq)
-        else:
-            return
+        try:
+            result = self.service.execute(Command(request.client, request.seq, request.op))
+        except InvalidOperationError as rejected:
+            error = str(rejected)
         self._answer(request.client, request.seq, result, error, out)
 
     def _answer(self, client: NodeId, seq: int, result: Value, error: str | None, out: Out) -> None:
