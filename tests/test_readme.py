@@ -141,3 +141,23 @@ def test_the_untrusted_clients_example_prints_what_the_readme_shows(
         m = data["measured"]
         shown = f"{round(m['failover_s_max'], 4)} {round(m['outage_s_max'], 4)}"
         assert f"{shown} {m['relayed_replies']}" == expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "code"),
+    [
+        ("    $ smrkit hexagon --protocol eig\n", 0),
+        ("    $ smrkit hexagon --protocol eig --replicas 4", 1),
+        ("    $ smrkit sim --protocol smr-active --timing lock-step", 0),
+        ("    $ smrkit sim --protocol smr-active-server-vote --timing lock-step", 1),
+    ],
+)
+def test_the_seed_002_examples_print_what_the_readme_shows(
+    prefix: str, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv, expected = _block(prefix)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:])
+    assert exit_info.value.code == code
+    actual = capsys.readouterr().out.splitlines()
+    assert _normalise(actual) == _normalise(expected)
