@@ -3,8 +3,11 @@ and EIG hold where the theory says, and lose agreement where it says they must."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from smrkit.cli.main import main
 from smrkit.core.byzantine import AdversaryConfig
 from smrkit.core.ids import server_ids
 from smrkit.core.node import Node
@@ -71,3 +74,37 @@ def test_dolev_strong_cut_to_f_rounds_loses_agreement_to_f_plus_one_traitors() -
     )
     result = search(model.build_space(), model.properties)
     assert "agreement" in result.discoveries
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--model", "eig", "--byzantine", "p9"], "--byzantine names p9"),
+        (["--model", "dolev-strong", "--byzantine", "p1,p2,p3"], "at most f = 2"),
+        (["--model", "eig", "--crashes", "1"], "do not apply to eig"),
+        (["--model", "paxos", "--f", "1"], "apply to dolev-strong, eig only"),
+    ],
+)
+def test_bad_byzantine_model_options_are_one_line_and_exit_2(
+    args: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["explore", *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_command_line_explores_dolev_strong_and_exits_0(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["explore", "--model", "dolev-strong", "--servers", "4", "--f", "1", "--json"])
+    assert exit_info.value.code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["unique"] == 139 and data["complete"]
+    assert {p["name"]: p["verdict"] for p in data["properties"]} == {
+        "agreement": "holds",
+        "validity": "holds",
+        "termination": "holds",
+    }

@@ -9,6 +9,8 @@ serves clients.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.node import Node
 from smrkit.protocols.byzantine.dolev_strong import DolevStrong
@@ -39,37 +41,49 @@ def _build_eig(config: ProtocolConfig) -> list[Node]:
     return [Eig(p, ids, _third(len(ids)), i % 2) for i, p in enumerate(ids)]
 
 
-DOLEV_STRONG = register(
-    ProtocolSpec(
-        name="dolev-strong",
-        title="Dolev-Strong: authenticated broadcast from p1 in f + 1 rounds, any f < n",
-        failure_model=FailureModel.BYZANTINE,
-        replicas_default=4,
-        build=_build_dolev_strong,
-        tolerated=_any_but_one,
-        replicas_problem=lambda n: None if n >= 2 else "broadcast needs at least 2 processes",
-        claims=lambda f, delta_s, tau_s: ConsensusClaims(
-            specification="terminating-reliable-broadcast", decides_by_round=f + 1, sender=SENDER
-        ),
-        client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
-        timings=("lock-step",),
-        serves_clients=False,
+def _spec(
+    name: str,
+    title: str,
+    build: Callable[[ProtocolConfig], list[Node]],
+    tolerated: Callable[[int], int],
+    least: int,
+    claims: Callable[[int], ConsensusClaims],
+) -> ProtocolSpec:
+    """A lock-step Byzantine agreement protocol without clients, for ``smrkit sim``."""
+    return register(
+        ProtocolSpec(
+            name=name,
+            title=title,
+            failure_model=FailureModel.BYZANTINE,
+            replicas_default=4,
+            build=build,
+            tolerated=tolerated,
+            replicas_problem=lambda n: None if n >= least else f"{name} needs n >= {least}",
+            claims=lambda f, delta_s, tau_s: claims(f),
+            client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
+            timings=("lock-step",),
+            serves_clients=False,
+        )
     )
+
+
+DOLEV_STRONG = _spec(
+    "dolev-strong",
+    "Dolev-Strong: authenticated broadcast from p1 in f + 1 rounds, any f < n",
+    _build_dolev_strong,
+    _any_but_one,
+    2,
+    lambda f: ConsensusClaims(
+        specification="terminating-reliable-broadcast", decides_by_round=f + 1, sender=SENDER
+    ),
 )
-EIG = register(
-    ProtocolSpec(
-        name="eig",
-        title="EIG: Byzantine consensus without signatures, n > 3f, f + 1 rounds",
-        failure_model=FailureModel.BYZANTINE,
-        replicas_default=4,
-        build=_build_eig,
-        tolerated=_third,
-        replicas_problem=lambda n: None if n >= 4 else "EIG needs n > 3f with f >= 1: n >= 4",
-        claims=lambda f, delta_s, tau_s: ConsensusClaims(decides_by_round=f + 1),
-        client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
-        timings=("lock-step",),
-        serves_clients=False,
-    )
+EIG = _spec(
+    "eig",
+    "EIG: Byzantine consensus without signatures, n > 3f, f + 1 rounds",
+    _build_eig,
+    _third,
+    4,  # n > 3f with f >= 1
+    lambda f: ConsensusClaims(decides_by_round=f + 1),
 )
 
 __all__ = ["DOLEV_STRONG", "EIG"]
