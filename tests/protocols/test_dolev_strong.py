@@ -3,8 +3,11 @@ protocol is cut short of f + 1 rounds."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from smrkit.cli.main import main
 from smrkit.core.ids import server_ids
 from smrkit.explore.agreement_runs import run_rounds
 from smrkit.protocols.byzantine.dolev_strong import ADVERSARIES, SF, DolevStrong
@@ -46,3 +49,25 @@ def test_more_faults_than_f_break_agreement_through_a_dangerous_chain() -> None:
     assert not run.checks["agreement"].ok
     assert run.decisions() == {"p3": 7, "p4": SF}
     assert "p4" in run.checks["agreement"].detail
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        [],
+        ["byzantine:p1=equivocate"],
+        ["byzantine:p1=replay"],  # a faulty sender that sends one value: it broadcast it
+        ["byzantine:p1=" + ADVERSARIES["whisper"], "byzantine:p2=" + ADVERSARIES["late-relay"]],
+    ],
+)
+def test_smrkit_sim_judges_dolev_strong_as_trb(
+    faults: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["sim", "--protocol", "dolev-strong", "--timing", "lock-step", "--replicas", "4"]
+    for fault in faults:
+        argv += ["--fault", fault]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert exit_info.value.code == 0, data["checks"]
+    assert set(data["checks"]) >= {"termination", "validity", "agreement", "integrity"}

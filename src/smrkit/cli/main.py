@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("replay_cmd:replay", "re-run a saved trace and check it again"),
     "demo": ("demo_cmd:demo", "a one-minute tour"),
     "worlds": ("worlds_cmd:worlds", "seed 000's impossibility proof run for a protocol"),
+    "rounds": ("rounds_cmd:rounds", "seed 002's f + 1 round bound: crash patterns searched"),
     "explore": ("explore_cmd:explore", "model-check a protocol's world (Stateright's terms)"),
     "hexagon": ("hexagon_cmd:hexagon", "n <= 3f: no Byzantine agreement, run for a protocol"),
     "cluster": ("cluster_cmd:cluster", "a real cluster of replica processes: init, up, down"),

@@ -820,6 +820,15 @@ class Space:
                 found.append((Move("act", i, move), new))
         return found
 
+    def after_round(
+        self, state: State, r: int, pattern: tuple[tuple[int, tuple[int, ...]], ...]
+    ) -> State:
+        """``state`` after lock-step round ``r`` in which the processes of ``pattern``
+        crash, each reaching only the receivers listed with it (indices in the world's
+        order): what a search that makes its own round moves calls
+        (:mod:`smrkit.explore.rounds`)."""
+        return self._round(state, r, pattern)
+
     def _round(
         self, state: State, r: int, pattern: tuple[tuple[int, tuple[int, ...]], ...]
     ) -> State:

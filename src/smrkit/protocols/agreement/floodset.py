@@ -38,22 +38,19 @@ from __future__ import annotations
 
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
-from smrkit.core.node import ConsensusProcess, Out
+from smrkit.core.node import Out
 from smrkit.core.ops import Value
-from smrkit.protocols.agreement.rounds import Decided, Known, RoundConfig, least
+from smrkit.protocols.agreement.rounds import (
+    Decided,
+    Known,
+    RoundConfig,
+    ValueSetProcess,
+    least,
+)
 
 
-class FloodSet(ConsensusProcess):
+class FloodSet(ValueSetProcess):
     """Relay every value known for R = ``config.rounds`` rounds, then decide the least."""
-
-    def __init__(self, node_id: NodeId, config: RoundConfig) -> None:
-        super().__init__(node_id)
-        self.config = config
-        self.known: frozenset[Value] = frozenset()
-
-    def on_start(self, out: Out) -> None:
-        self.propose(self.config.value)
-        self.known = frozenset([self.config.value])
 
     def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
         for _, msg in inbox:
@@ -66,25 +63,24 @@ class FloodSet(ConsensusProcess):
             self.done = True
 
 
-class EarlyFloodSet(ConsensusProcess):
+class EarlyFloodSet(ValueSetProcess):
     """Floodset that decides once two consecutive rounds brought the same senders."""
 
     def __init__(self, node_id: NodeId, config: RoundConfig) -> None:
-        super().__init__(node_id)
-        self.config = config
-        self.known: frozenset[Value] = frozenset()
+        super().__init__(node_id, config)
         self.heard: frozenset[NodeId] | None = None
         """The processes heard from in the last round (``None`` before round 1's)."""
-
-    def on_start(self, out: Out) -> None:
-        self.propose(self.config.value)
-        self.known = frozenset([self.config.value])
+        self.decided_in: int | None = None
+        """The round of its decision (the seeds' numbering), for the early-stopping
+        figures of a search, which sees states, not records."""
 
     def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
         if self.done:
             return
         if r > 1 and not self.decided:
             self._receive(r - 1, inbox)
+            if self.decided:
+                self.decided_in = r - 1
         others = self.config.others(self.id)
         if self.decided:  # tell everyone once, in the round after the decision; then stop
             out.send_all(others, Decided(self.decision))

@@ -17,22 +17,12 @@ from __future__ import annotations
 
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
-from smrkit.core.node import ConsensusProcess, Out
-from smrkit.core.ops import Value
-from smrkit.protocols.agreement.rounds import Known, RoundConfig, least
+from smrkit.core.node import Out
+from smrkit.protocols.agreement.rounds import Known, ValueSetProcess, least
 
 
-class NaiveConsensus(ConsensusProcess):
+class NaiveConsensus(ValueSetProcess):
     """Send your value to all in round 1; decide the least value seen."""
-
-    def __init__(self, node_id: NodeId, config: RoundConfig) -> None:
-        super().__init__(node_id)
-        self.config = config
-        self.known: frozenset[Value] = frozenset()
-
-    def on_start(self, out: Out) -> None:
-        self.propose(self.config.value)
-        self.known = frozenset([self.config.value])
 
     def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
         if r == 1:

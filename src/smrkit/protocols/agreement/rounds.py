@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
-from smrkit.core.node import ConsensusProcess
+from smrkit.core.node import ConsensusProcess, Out
 from smrkit.core.ops import Value
 
 
@@ -55,6 +55,20 @@ class Decided(Message):
     """The sender decided ``value`` (early stopping: the receiver adopts it)."""
 
     value: Value
+
+
+class ValueSetProcess(ConsensusProcess):
+    """A process that proposes its configured value and keeps the set W of values it
+    knows (``known``), starting from its own: what the flooding protocols share."""
+
+    def __init__(self, node_id: NodeId, config: RoundConfig) -> None:
+        super().__init__(node_id)
+        self.config = config
+        self.known: frozenset[Value] = frozenset()
+
+    def on_start(self, out: Out) -> None:
+        self.propose(self.config.value)
+        self.known = frozenset([self.config.value])
 
 
 def least(values: frozenset[Value]) -> Value:

@@ -50,6 +50,7 @@ class TerminatingBroadcast(EarlyFloodSet):
             self.propose(self.config.value)  # broadcast(m), as the checkers read it
             self.known = frozenset([self.config.value])
             self.conclude(self.config.value)
+            self.decided_in = 0
 
     def _receive(self, round_: int, inbox: tuple[tuple[NodeId, Message], ...]) -> None:
         super()._receive(round_, inbox)
