@@ -151,6 +151,11 @@ def test_the_untrusted_clients_example_prints_what_the_readme_shows(
         ("    $ smrkit rounds --protocol floodset --replicas 4 --f 2\n", 1),
         ("    $ smrkit rounds --protocol floodset --replicas 4 --f 2 --rounds 3", 0),
         ("    $ smrkit rounds --protocol tests.explore.rounds_user_protocol:FloodMax", 1),
+        ("    $ smrkit sim --protocol dolev-strong --timing lock-step", 0),
+        ("    $ smrkit hexagon --protocol eig\n", 0),
+        ("    $ smrkit hexagon --protocol eig --replicas 4", 1),
+        ("    $ smrkit sim --protocol smr-active --timing lock-step", 0),
+        ("    $ smrkit sim --protocol smr-active-server-vote --timing lock-step", 1),
     ],
 )
 def test_the_seed_002_examples_print_what_the_readme_shows(

@@ -10,11 +10,16 @@ from smrkit.protocols import (
     get_protocol,
     service_protocols,
 )
+from smrkit.protocols.claims import ActiveReplicationClaims
 from smrkit.report.summary import target_json
+
+ACTIVE = ["smr-active", "smr-active-crash", "smr-active-server-vote"]
 
 
 def test_every_primary_backup_protocol_claims_its_figures_for_synchronous_timing() -> None:
     for name in service_protocols():
+        if name in ACTIVE:
+            continue
         spec = get_protocol(name)
         claims = spec.claims(1, 0.01, 0.05)
         assert isinstance(claims, PrimaryBackupClaims) and claims.family == "primary-backup"
@@ -24,6 +29,22 @@ def test_every_primary_backup_protocol_claims_its_figures_for_synchronous_timing
         assert set(spec.timings) <= set(TIMINGS)
         problem = spec.timing_problem("async")
         assert problem == f"{name} is built for synchronous timing; this run is async"
+
+
+def test_the_active_replication_protocols_claim_votes_in_lock_step() -> None:
+    active = [
+        name
+        for name in service_protocols()
+        if isinstance(get_protocol(name).claims(1, 0.01, 0.05), ActiveReplicationClaims)
+    ]
+    assert active == ACTIVE
+    for name in active:
+        spec = get_protocol(name)
+        claims = spec.claims(1, 0.01, 0.05)
+        assert isinstance(claims, ActiveReplicationClaims)
+        assert claims.family == "active replication" and spec.timings == ("lock-step",)
+        byzantine = spec.failure_model.value == "byzantine"
+        assert (claims.replicas_min, claims.votes) == ((3, 2) if byzantine else (2, 1))
 
 
 def test_the_other_families_say_what_they_promise() -> None:

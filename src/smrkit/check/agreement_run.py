@@ -12,6 +12,7 @@ Byzantine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from smrkit.check.agreement import (
     trb_checks,
 )
 from smrkit.protocols.claims import ConsensusClaims
-from smrkit.sim.kernel.records import CRASH, DECIDED
+from smrkit.sim.kernel.records import CRASH, DECIDED, DELIVERED, PROPOSED, Record
 from smrkit.sim.trace import Trace
 
 TRB = "terminating-reliable-broadcast"
@@ -74,6 +75,8 @@ def evaluate_agreement(
     if claims.specification == TRB:
         if claims.sender is None:
             raise ValueError("terminating reliable broadcast claims name no sender")
+        if claims.sender in byzantine:
+            events = [*events, *byzantine_broadcasts(events, claims.sender)]
         checks = trb_checks(events, correct, claims.sender)
     else:
         checks = consensus_checks(events, correct, byzantine=byzantine)
@@ -85,6 +88,17 @@ def evaluate_agreement(
     if claims.decides_by_round is not None:
         checks["decides_by_round"] = _decides_by(evaluation, claims)
     return evaluation
+
+
+def byzantine_broadcasts(events: Sequence[Record], sender: str) -> list[Record]:
+    """A Byzantine sender broadcasts whatever it chooses, and no observer records it: each
+    value a process delivered from it counts as its broadcast (a ``proposed`` record), so
+    integrity binds the correct processes to deliver at most one message, as the
+    Byzantine specification asks."""
+    values = list(
+        dict.fromkeys(r.data for r in events if r.kind == DELIVERED and r.other == sender)
+    )
+    return [Record(0.0, PROPOSED, sender, None, 0, value) for value in values]
 
 
 def _decides_by(evaluation: AgreementEvaluation, claims: ConsensusClaims) -> PropertyCheck:

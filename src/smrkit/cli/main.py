@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worlds": ("worlds_cmd:worlds", "seed 000's impossibility proof run for a protocol"),
     "rounds": ("rounds_cmd:rounds", "seed 002's f + 1 round bound: crash patterns searched"),
     "explore": ("explore_cmd:explore", "model-check a protocol's world (Stateright's terms)"),
+    "hexagon": ("hexagon_cmd:hexagon", "n <= 3f: no Byzantine agreement, run for a protocol"),
     "cluster": ("cluster_cmd:cluster", "a real cluster of replica processes: init, up, down"),
     "serve": ("cluster_cmd:serve", "run one replica (for a replica on its own host)"),
     "kv": ("kv_cmd:kv", "one command against a cluster (put, get, append, cas)"),

@@ -268,6 +268,7 @@ def build_simulator(
     # Where no client's word counts, a client routes around its own faulty link: it
     # turns to another server at its first time-out (client_relay's bounds).
     rotate_after = RELAY_ROTATE_AFTER if relaying else ROTATE_AFTER
+    make_client = spec.client
     nodes.extend(
         StandardClient(
             client,
@@ -277,6 +278,8 @@ def build_simulator(
             think_s=config.think_s,
             rotate_after=rotate_after,
         )
+        if make_client is None
+        else make_client(client, protocol_config, workload)
         for client in clients
     )
     nodes.extend(extra_nodes)
