@@ -41,7 +41,7 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
     3 the replay differs from the trace (another smrkit version?).
     """
     if not trace_path.is_file():
-        raise UserError(f"no such trace file: {trace_path}", "give the path of a .jsonl trace")
+        raise UserError(f"no such trace file: {trace_path}", "give the path of a .jsonl or .jsonl.gz trace")
     try:
         recorded = read_trace(trace_path)
     except (OSError, TraceFormatError, ValueError) as error:

@@ -350,7 +350,7 @@ def below_bound(
 
 def _save_trace(config: SimConfig, model: FailureModel, f: int, n: int, trace_dir: Path) -> Path:
     trace_dir.mkdir(parents=True, exist_ok=True)
-    path = trace_dir / f"{model.value.replace('+', '-')}-f{f}-n{n}.jsonl"
+    path = trace_dir / f"{model.value.replace('+', '-')}-f{f}-n{n}.jsonl.gz"
     run_simulation(config).trace.write(path)
     return path
 

@@ -319,6 +319,7 @@ def build_simulator(
             stop_when_clients_done=True,
             chooser=_chooser(config),
             rebuild=_server_builder(spec, protocol_config),
+            dead_horizon_s=settle,
         )
     except AdversaryError as error:
         raise ConfigError(str(error)) from None
