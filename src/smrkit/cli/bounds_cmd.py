@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from smrkit.cli.errors import UserError
-from smrkit.cli.options import seconds_option
+from smrkit.cli.errors import UserError, file_error
+from smrkit.cli.options import output_path, seconds_option
 from smrkit.explore.bounds import reproduce_table
 from smrkit.report.bounds import render_html, table_lines
 
@@ -50,7 +50,7 @@ def _fs(text: str) -> list[int]:
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Write the table as a self-contained HTML page.",
 )
 def bounds(
@@ -75,9 +75,7 @@ def bounds(
     try:
         trace_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UserError(
-            f"cannot create {trace_dir}: {error.strerror}", "pick another --traces"
-        ) from None
+        raise UserError(file_error("create", trace_dir, error), "pick another --traces") from None
     rows = reproduce_table(
         fs,
         seeds=seeds,
@@ -91,7 +89,7 @@ def bounds(
         try:
             html_path.write_text(render_html(data, delta_s=delta, tau_s=tau), encoding="utf-8")
         except OSError as error:
-            raise UserError(f"cannot write {html_path}: {error.strerror}") from None
+            raise UserError(file_error("write", html_path, error)) from None
     if as_json:
         click.echo(json.dumps({"rows": data}))
     else:
