@@ -17,6 +17,7 @@ from smrkit.cli.options import (
     seconds_option,
     untrusted_clients_option,
 )
+from smrkit.cli.progress import ProgressBar, wanted
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.protocols import TIMINGS, protocol_names
 from smrkit.report.summary import make_console, print_run, run_json
@@ -147,6 +148,11 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 @untrusted_clients_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
+    "--quiet",
+    is_flag=True,
+    help="No progress bar for a long run (there is none when stderr is no terminal).",
+)
+@click.option(
     "--trace",
     "trace_path",
     type=output_path(),
@@ -186,6 +192,7 @@ def sim(
     time_limit: float,
     untrusted_clients: bool,
     as_json: bool,
+    quiet: bool,
     trace_path: Path | None,
     history_path: Path | None,
     html_path: Path | None,
@@ -230,7 +237,10 @@ def sim(
     )
     try:
         warn_short_timeout("smrkit sim", config)
-        run = run_simulation(config)
+        with ProgressBar(f"sim {protocol}", ops, show=wanted(quiet)) as bar:
+            run = run_simulation(
+                config, progress=lambda done, now: bar.update(done, note=f"t = {now:.2f} s")
+            )
     except ConfigError as error:
         raise UserError(str(error), "see 'smrkit sim --help'") from None
     evaluation = evaluate_run(run)

@@ -37,6 +37,7 @@ from smrkit.protocols.registry import (
     register,
 )
 from smrkit.sim.user_code import UserCodeError, resolve, split_reference
+from smrkit.sim.world import ConfigError
 
 FIX = "write --protocol NAME (a registered protocol) or --protocol module.path:ClassName"
 
@@ -93,10 +94,26 @@ def _spec_for_class(ref: str, replica: type[Replica]) -> ProtocolSpec:
     doc = (replica.__doc__ or "").strip()
     title = doc.splitlines()[0] if doc else f"the user's protocol {ref}"
 
+    own_init = replica.__init__ is not Replica.__init__
+
     def build(config: ProtocolConfig) -> list[Replica]:
-        # The contract is the subclass's (node_id, config), not Replica's own (node_id);
-        # a class that breaks it fails here and the caller says so.
-        return [replica(server, config) for server in config.servers]  # type: ignore[call-arg]
+        # The contract is the subclass's (node_id, config). A class with no __init__ of its
+        # own (the README's EchoPrimary) has Replica's (node_id): it is built with that,
+        # and finds the configuration in self.config as every replica does.
+        if own_init:
+            try:
+                return [replica(server, config) for server in config.servers]  # type: ignore[call-arg]
+            except TypeError as error:
+                raise ConfigError(
+                    f"{ref}({config.servers[0]!r}, config) failed: {error}; give "
+                    f"{replica.__name__} an __init__(self, node_id, config)"
+                ) from None
+        nodes: list[Replica] = []
+        for server in config.servers:
+            node = replica(server)
+            node.config = config  # type: ignore[attr-defined]
+            nodes.append(node)
+        return nodes
 
     return ProtocolSpec(
         name=ref,

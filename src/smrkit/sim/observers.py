@@ -138,6 +138,8 @@ class HistoryObserver(Observer):
         self.pending: set[NodeId] = set()
         """Clients neither done nor down: their requests and replies are recorded."""
         self.open: set[tuple[NodeId, int]] = set()
+        self.completed = 0
+        """Client commands answered so far (what a progress bar counts)."""
 
     def attach(self, world: World) -> None:
         self.pending = {n for n, node in world.nodes.items() if isinstance(node, ClientNode)}
@@ -151,6 +153,7 @@ class HistoryObserver(Observer):
             key = (dst, msg.seq)
             if key in self.open and msg.client == dst:
                 self.open.discard(key)
+                self.completed += 1
                 status = "ok" if msg.error is None else "fail"
                 result = (status, msg.result)
                 world.log.append(_new(Record, (world.now, COMPLETE, dst, None, msg.seq, result)))

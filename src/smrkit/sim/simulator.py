@@ -5,7 +5,8 @@ and the faults, and applies events; a chooser (:mod:`smrkit.sim.choosers`) — t
 model's adversary — picks each next event; observers (:mod:`smrkit.sim.observers`) turn
 what the nodes expose into records. This module only loops and decides when to stop: at
 the time limit, when nothing can happen any more, a bounded horizon after every server
-is down for good, or — with clients — once every client is done, the messages in flight have drained (``drain_s``) and the fault plan has settled
+is down for good (``dead_horizon_s``), or — with clients — once every client is done,
+the messages in flight have drained (``drain_s``) and the fault plan has settled
 (``settle_until_s``). Every source of randomness is a ``random.Random`` seeded from the
 run's seed and a fixed name, so a run is a pure function of (configuration, seed): same
 seed, same trace, same ``trace_hash``.
@@ -33,7 +34,10 @@ from smrkit.sim.network import ROUNDS, Network
 from smrkit.sim.observers import HistoryObserver, observers_for
 from smrkit.sim.trace import Trace
 
-__all__ = ["SimulationError", "Simulator", "default_chooser"]
+__all__ = ["PROGRESS_EVERY_STEPS", "SimulationError", "Simulator", "default_chooser"]
+
+PROGRESS_EVERY_STEPS = 20_000
+"""How often a run reports its progress: ~0.1 s of a run's wall time."""
 
 
 def default_chooser(network: Network) -> Chooser:
@@ -98,9 +102,11 @@ class Simulator:
     def steps(self) -> int:
         return self.world.steps
 
-    def run(self) -> Trace:
+    def run(self, progress: Callable[[int, float], None] | None = None) -> Trace:
         """Run until nothing is left, the time limit, or the clients are done and the
-        run has drained and settled."""
+        run has drained and settled. ``progress`` is told, every
+        :data:`PROGRESS_EVERY_STEPS` steps, how many client commands are answered and the
+        virtual time (it reads the run; it changes nothing in it)."""
         if self._ran:
             raise RuntimeError("a Simulator runs once")
         self._ran = True
@@ -110,6 +116,7 @@ class Simulator:
         watch_clients = self._stop_when_clients_done
         stopping = False
         down_seen = 0
+        every = PROGRESS_EVERY_STEPS if progress is not None else 0
         while True:
             choice = choose(world)
             if choice is None:
@@ -120,6 +127,9 @@ class Simulator:
                 world.now = limit
                 break
             advance(event, when)
+            if every and world.steps % every == 0:
+                assert progress is not None
+                progress(0 if history is None else history.completed, world.now)
             if watch_clients and (history is None or not history.pending):
                 watch_clients = False
                 self._settle_until = max(self._settle_until, world.now + self._drain_s)

@@ -370,12 +370,14 @@ def run_simulation(
     extra_nodes: Sequence[Node] = (),
     *,
     message_bytes_max: int = MESSAGE_BYTES_MAX_DEFAULT,
+    progress: Callable[[int, float], None] | None = None,
 ) -> SimRun:
-    """Build and run the world of ``config``."""
+    """Build and run the world of ``config``; ``progress`` hears ``(commands answered,
+    virtual time)`` now and then."""
     simulator, run = build_simulator(config, extra_nodes, message_bytes_max=message_bytes_max)
     started = time.perf_counter()
     try:
-        simulator.run()
+        simulator.run(progress)
     except ScheduleError as error:
         raise ConfigError(str(error)) from None
     run.wall_s = time.perf_counter() - started
