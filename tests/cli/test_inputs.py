@@ -215,3 +215,37 @@ def test_traces_read_back_gzipped_or_not_and_a_bad_one_is_named(tmp_path: Path) 
     broken.write_bytes(gzip.compress(b'{"format": "smrkit-trace"}\n')[:-6])
     with pytest.raises(TraceFormatError, match=str(broken)):
         read_trace(broken)
+
+
+def test_shell_completion_completes_commands() -> None:
+    """The README's completion set-up: click's own, through ``_SMRKIT_COMPLETE``."""
+    import subprocess
+    import sys
+
+    env = {"_SMRKIT_COMPLETE": "bash_complete", "COMP_WORDS": "smrkit che", "COMP_CWORD": "1"}
+    code = "from smrkit.cli.main import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.split() == ["plain,check-history"]
+
+
+@pytest.mark.parametrize(
+    ("command", "needles"),
+    [
+        ("kv", ["--timeout SECONDS", "Example", "smrkit kv --cluster /tmp/demo put x 1"]),
+        ("check-history", ["Examples:", "check-history - < run.jsonl", "S seconds"]),
+        ("test", ["--time SECONDS", "--rate OPS/S"]),
+    ],
+)
+def test_help_gives_units_and_an_example(
+    command: str, needles: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli([command, "--help"], capsys)
+    assert code == 0
+    for needle in needles:
+        assert needle in out, needle

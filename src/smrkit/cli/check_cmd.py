@@ -78,7 +78,13 @@ def check_history(
     Formats: smrkit's JSON Lines, Jepsen's etcd logs, EDN kv logs and EDN histories
     (Jepsen's and Maelstrom's history.edn: read, write and cas on registers, with
     jepsen.independent [key value] tuples). Prints linearizable (exit 0), violation with
-    a witness (exit 1) or unknown (exit 3).
+    a witness (exit 1) or unknown (exit 3); 2 is bad usage or an unreadable file.
+
+    \b
+    Examples:
+      smrkit check-history history.jsonl
+      smrkit check-history jepsen/history.edn --timeout 30 --html picture.html
+      smrkit sim --ops 500 --history run.jsonl && smrkit check-history - < run.jsonl
     """
     history = _read(file, fmt, model)
     try:

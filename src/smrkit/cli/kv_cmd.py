@@ -38,6 +38,18 @@ def kv(ctx: click.Context, directory: Path, timeout_s: float) -> None:
 
     \b
       smrkit kv --cluster DIR put k v | get k | append k v | cas k old new
+
+    \b
+    Example (a cluster made by 'smrkit cluster init --dir /tmp/demo' and 'up'):
+      $ smrkit kv --cluster /tmp/demo put x 1
+      null
+      $ smrkit kv --cluster /tmp/demo --timeout 2.5 get x
+      "1"
+
+    \b
+    Exit status: 0 the command took effect (its result printed), 1 no answer within
+    --timeout seconds (it may or may not have taken effect), 2 bad usage or the service
+    rejected the command (it did not take effect).
     """
     ctx.obj["cluster"] = directory
     ctx.obj["timeout_s"] = timeout_s
@@ -47,6 +59,14 @@ def _run(ctx: click.Context, op: Op) -> None:
     from smrkit.net.client import Client, CommandError, OutcomeUnknownError
 
     config = load(ctx.obj["cluster"])
+    round_trip = 2 * config.delta_s
+    if ctx.obj["timeout_s"] < round_trip:
+        click.echo(
+            f"smrkit kv: warning: --timeout {ctx.obj['timeout_s']:g} s is shorter than a round "
+            f"trip the cluster allows (2δ = {round_trip:g} s): the answer may come too late; "
+            f"use at least {round_trip:g}",
+            err=True,
+        )
 
     async def call() -> Value:
         async with Client(config, op_timeout_s=ctx.obj["timeout_s"]) as client:
