@@ -115,7 +115,7 @@ class Simulator:
         limit = self._time_limit
         watch_clients = self._stop_when_clients_done
         stopping = False
-        down_seen = 0
+        down, down_seen, last_change = world.down, 0, self._last_change
         every = PROGRESS_EVERY_STEPS if progress is not None else 0
         while True:
             choice = choose(world)
@@ -134,8 +134,8 @@ class Simulator:
                 watch_clients = False
                 self._settle_until = max(self._settle_until, world.now + self._drain_s)
                 stopping = True
-            if len(world.down) != down_seen and world.now >= self._last_change:
-                down_seen = len(world.down)
+            if len(down) != down_seen and when >= last_change:
+                down_seen = len(down)
                 if not stopping and self._dead_for_good():
                     assert self._dead_horizon is not None
                     watch_clients, stopping = False, True
