@@ -63,6 +63,7 @@ def test_the_protocol_snippet_runs() -> None:
     assert "EchoPrimary" in namespace
 
 
+@pytest.mark.usefixtures("restore_registry")
 def test_the_protocol_snippet_runs_as_the_readme_shows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ from cli_helpers import assert_usage_error, run_cli
 from smrkit.net.config import ClusterConfig, ConfigError, protocol_spec, validate_config
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("restore_registry")
 ECHO = """
 from smrkit.core import ClientReply, ClientRequest, Replica
 

@@ -8,7 +8,9 @@ must be either
 * a :class:`~smrkit.core.node.Replica` subclass, constructed for every server as
   ``Name(node_id, config)`` with ``config`` a
   :class:`~smrkit.protocols.registry.ProtocolConfig` — exactly how the built-in replicas
-  are built (``CrashReplica(node_id, config)``); or
+  are built (``CrashReplica(node_id, config)``) — or, for a subclass with no ``__init__``
+  of its own (the README's ``EchoPrimary``), as ``Name(node_id)`` with ``self.config``
+  set to that configuration; or
 * a :class:`~smrkit.protocols.registry.ProtocolSpec` (it need not be registered), for a
   protocol that wants to state its own failure model, its ``n`` and its client time-out.
 
@@ -72,6 +74,10 @@ def resolve_protocol(ref: str) -> ResolvedProtocol:
         raise ProtocolRefError(str(error)) from None
     if isinstance(target, ProtocolSpec):
         return ResolvedProtocol(target, declared=True)
+    if target is Replica:
+        raise ProtocolRefError(
+            f"{ref} is smrkit's Replica base class, which does nothing; name your subclass of it"
+        )
     if isinstance(target, type) and issubclass(target, Replica):
         return ResolvedProtocol(_spec_for_class(ref, target), declared=False)
     raise ProtocolRefError(
