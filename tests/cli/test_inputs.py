@@ -249,3 +249,18 @@ def test_help_gives_units_and_an_example(
     assert code == 0
     for needle in needles:
         assert needle in out, needle
+
+
+def test_kv_warns_when_its_timeout_is_shorter_than_the_clusters_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cluster made but not up: the command fails, and says first that 0.1 s could not
+    have been enough with δ = 0.25 s."""
+    from smrkit.net.cluster import init_cluster
+
+    init_cluster(tmp_path / "c", protocol="pb-crash", replicas=3)
+    code, _, err = run_cli(["kv", "--cluster", str(tmp_path / "c"), "--timeout", "0.1",
+                            "get", "x"], capsys)  # fmt: skip
+    assert code != 0
+    assert "warning: --timeout 0.1 s is shorter than a round trip" in err
+    assert "use at least 0.5" in err
