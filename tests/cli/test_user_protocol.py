@@ -80,3 +80,12 @@ def test_a_cluster_configuration_resolves_a_user_protocol(echo_dir: Path) -> Non
     validate_config(config)
     with pytest.raises(ConfigError, match="finite"):
         validate_config(replace(config, delta_s=math.nan))
+
+
+def test_an_undecodable_cluster_configuration_is_named(tmp_path: Path) -> None:
+    """Was a traceback: ``'utf-8' codec can't decode byte 0x92``, no file name."""
+    from smrkit.net.config import load_config
+
+    (tmp_path / "cluster.json").write_bytes(b"\x92\xff")
+    with pytest.raises(ConfigError, match=r"cluster\.json is not UTF-8 text"):
+        load_config(tmp_path)

@@ -96,7 +96,11 @@ def load_config(path: Path) -> ClusterConfig:
     if path.is_dir():
         path = path / CONFIG_NAME
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {error.start}): not an smrkit cluster configuration"
+        ) from None
     except OSError as error:
         raise ConfigError(
             f"cannot read {path}: {error.strerror}; run 'smrkit cluster init --dir DIR' first"
