@@ -89,3 +89,13 @@ def test_an_undecodable_cluster_configuration_is_named(tmp_path: Path) -> None:
     (tmp_path / "cluster.json").write_bytes(b"\x92\xff")
     with pytest.raises(ConfigError, match=r"cluster\.json is not UTF-8 text"):
         load_config(tmp_path)
+
+
+def test_an_undecodable_secret_is_named(tmp_path: Path) -> None:
+    from smrkit.net.auth import SecretError, read_secret
+
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"\x92\xff")
+    secret.chmod(0o600)
+    with pytest.raises(SecretError, match=f"the secret {secret} is not hex text"):
+        read_secret(secret, "SMRKIT_TEST_NO_SUCH_VARIABLE")
