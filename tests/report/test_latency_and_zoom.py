@@ -46,7 +46,7 @@ def test_commands_never_answered_are_counted_and_drawn() -> None:
     assert unanswered >= 1
     section = latency_section(run.trace, [], [])
     assert f"{unanswered} never answered" in section
-    assert section.count('class="noreply"') == unanswered
+    assert section.count('<g class="noreply">') == unanswered
 
 
 def test_the_diagram_fits_its_column_and_knows_where_the_fault_is() -> None:

@@ -912,7 +912,8 @@ svg.lat .noprim { fill: #d62728; opacity: .13; } svg.lat .fault-win { fill: #f28
 svg.lat .fault-edge { stroke: #f28e2b; stroke-dasharray: 3 3; }
 svg.lat .op { opacity: .7; } svg.lat .op.ok { fill: #2ca02c; } svg.lat .op.fail { fill: #d62728; }
 svg.lat .ring { fill: none; stroke: #c62828; stroke-width: 1.5; }
-svg.lat .noreply { stroke: #888; stroke-width: 1.2; }
+svg.lat .noreply path { stroke: #777; stroke-width: 1.5; stroke-dasharray: 4 2; }
+svg.lat .noreply circle { fill: #555; }
 svg.st text { font: 10px system-ui, sans-serif; fill: #222; }
 svg.st text.srv { font-weight: 700; } svg.st text.tick { text-anchor: middle; fill: #555; }
 svg.st text.unit { text-anchor: end; fill: #555; }

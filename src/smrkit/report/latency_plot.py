@@ -2,14 +2,15 @@
 long its answer took, against the faults.
 
 One dot per command at (its call time, its latency), green when it took effect, red when
-the service said it did not; a command never answered is a grey mark along the top,
-"no reply". Fault windows and crashes are drawn as on the space-time diagram, and the
-intervals with no primary are shaded, so an outage shows as a column of slow or missing
-answers over its cause. Both axes have titles and units, and the slowest commands are
-labelled with their latency and what they were — the outliers a reader looks for first.
-The y axis is linear from 0 ms; a handful of outliers far above the rest do not flatten
-the rest, as they are also listed. At most :data:`POINTS_MAX` dots are drawn (every k-th
-command, the outliers always): a page stays small for a run of any length, and says so.
+the service said it did not. Fault windows and crashes are drawn as on the space-time
+diagram and the intervals with no primary are shaded, so an outage shows as a column of
+slow or missing answers over its cause. A command never answered is a grey line along
+the top, from its call to the end of the run: how long it waited, in vain. Both axes have
+titles and units, and the slowest commands are labelled with their latency and listed
+with what they were — the outliers a reader looks for first. The y axis is linear from
+0 ms, so far outliers flatten the rest; the table keeps their values readable. At most
+:data:`POINTS_MAX` dots are drawn (every k-th command, the outliers always): the page
+stays small for a run of any length, and says so.
 """
 
 from __future__ import annotations
@@ -161,8 +162,9 @@ def latency_section(
         label = f"{c.client} #{c.seq} {c.what}: called at {c.call:.4f} s, "
         if c.latency is None:
             parts.append(
-                f'<path class="noreply" d="M{x(c.call):.1f} {_TOP - 2} v6">'
-                f"<title>{_e(label)}no reply</title></path>"
+                f'<g class="noreply"><title>{_e(label)}no reply by the end of the run</title>'
+                f'<path d="M{x(c.call):.1f} {_TOP - 3} H{x(end):.1f}"/>'
+                f'<circle cx="{x(c.call):.1f}" cy="{_TOP - 3}" r="2.5"/></g>'
             )
             continue
         parts.append(
@@ -185,7 +187,7 @@ def latency_section(
     drawn = len(_drawn(found, set(outliers)))
     note = (
         f"{len(found)} commands: {len(answered)} answered, {unanswered} never answered "
-        "(grey marks along the top). "
+        "(grey, along the top: from the call to the end of the run, still waiting). "
         + (
             ""
             if drawn == len(found)
