@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from smrkit.cli.errors import UserError
-from smrkit.cli.options import seconds_option
+from smrkit.cli.options import FiniteNumber, seconds_option
 from smrkit.net.auth import SecretError
 from smrkit.net.config import ClusterConfig, ConfigError, load_config
 from smrkit.net.storage import FSYNC_POLICIES
@@ -155,7 +155,7 @@ def down(directory: Path) -> None:
 @click.option("--id", "node_id", required=True, help="Which replica this is (p1, p2, …).")
 @click.option(
     "--start-at",
-    type=float,
+    type=FiniteNumber(0.0, unit="seconds"),
     required=True,
     help="The cluster's start instant, Unix seconds; the same for every replica.",
 )

@@ -1,6 +1,7 @@
 """The ``smrkit`` command. Thin: it parses arguments and calls the layers below it.
 
-Every error a user can cause prints exactly one line, ``smrkit <cmd>: error: …``, that
+``smrkit`` (or a group such as ``smrkit cluster``) with no command prints its help and
+exits 0. Every error a user can cause prints exactly one line, ``smrkit <cmd>: error: …``, that
 names the problem and the fix, and exits with code 2; ``--debug`` shows the traceback
 instead. Exit codes of the subcommands are a contract that scripts depend on.
 """
@@ -83,6 +84,13 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     try:
         code = cli.main(args=args, prog_name="smrkit", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:
+        # `smrkit` or `smrkit cluster` alone: the user asks what there is, so that is the
+        # answer (exit 0), not a usage error.
+        click.echo(
+            error.ctx.get_help() if error.ctx is not None else cli.get_help(click.Context(cli))
+        )
+        sys.exit(0)
     except click.UsageError as error:
         path = error.ctx.command_path if error.ctx is not None else "smrkit"
         hint = f"run '{path} --help' for the options"

@@ -11,6 +11,7 @@ message names the file, the problem and the fix.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from smrkit.core.ids import is_server
 from smrkit.net import auth
 from smrkit.net.frames import FRAME_BYTES_MAX_DEFAULT
 from smrkit.net.storage import FSYNC_POLICIES
-from smrkit.protocols.registry import get_protocol
+from smrkit.protocols.registry import ProtocolSpec, get_protocol
 
 CONFIG_NAME = "cluster.json"
 FORMAT = "smrkit-cluster"
@@ -95,7 +96,11 @@ def load_config(path: Path) -> ClusterConfig:
     if path.is_dir():
         path = path / CONFIG_NAME
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {error.start}): not an smrkit cluster configuration"
+        ) from None
     except OSError as error:
         raise ConfigError(
             f"cannot read {path}: {error.strerror}; run 'smrkit cluster init --dir DIR' first"
@@ -117,12 +122,30 @@ def load_config(path: Path) -> ClusterConfig:
     return config
 
 
+def protocol_spec(name: str) -> ProtocolSpec:
+    """The spec of a cluster's protocol: a registered name, or the user's own
+    ``module.path:Name`` (a Replica subclass or a ProtocolSpec, resolved as ``smrkit sim``
+    resolves it, the current directory searched first), registered in this process so
+    that ``get_protocol(name)`` finds it from then on. :class:`ConfigError` otherwise."""
+    if ":" in name:
+        from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
+
+        try:
+            return ensure_registered(name).spec
+        except ProtocolRefError as error:
+            raise ConfigError(str(error)) from None
+    try:
+        return get_protocol(name)
+    except KeyError as error:
+        raise ConfigError(str(error.args[0])) from None
+
+
 def validate_config(config: ClusterConfig) -> None:
     where = config.path
     try:
-        spec = get_protocol(config.protocol)
-    except KeyError as error:
-        raise ConfigError(f"{where}: {error.args[0]}") from None
+        spec = protocol_spec(config.protocol)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
     if not config.replicas or not all(is_server(r) for r in config.replicas):
         raise ConfigError(f"{where}: replicas must be named p1, p2, …")
     problem = spec.replicas_problem(len(config.replicas))
@@ -130,8 +153,8 @@ def validate_config(config: ClusterConfig) -> None:
         raise ConfigError(f"{where}: {problem}")
     if config.fsync not in FSYNC_POLICIES:
         raise ConfigError(f"{where}: fsync must be one of {', '.join(FSYNC_POLICIES)}")
-    if config.delta_s <= 0 or config.tau_s <= 0:
-        raise ConfigError(f"{where}: delta_s and tau_s must be positive")
+    if not (0 < config.delta_s < math.inf and 0 < config.tau_s < math.inf):
+        raise ConfigError(f"{where}: delta_s and tau_s must be positive, finite seconds")
     if config.frame_bytes_max < 1024 or config.outbound_queue_max < 1 or config.inbox_max < 1:
         raise ConfigError(f"{where}: frame_bytes_max >= 1024, queue limits >= 1")
     if not 1024 <= config.client_frame_bytes_max <= config.client_buffer_bytes_max:
