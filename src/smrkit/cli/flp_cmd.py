@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -44,8 +45,27 @@ EXIT_INCONCLUSIVE = 3
     help="Configurations one valency search visits before it answers 'unknown'.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Save the run (or the violation's) as a trace that 'smrkit replay' re-runs.",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the run as a space-time diagram with each configuration's valency.",
+)
 def flp(
-    protocol_name: str, replicas: int, adversary: str, steps: int, bound: int, as_json: bool
+    protocol_name: str,
+    replicas: int,
+    adversary: str,
+    steps: int,
+    bound: int,
+    as_json: bool,
+    trace_path: Path | None,
+    html_path: Path | None,
 ) -> None:
     """Run seed 004's FLP proof on a protocol: classify X_0 ... X_n, then build the run
     in which no correct node decides.
@@ -77,10 +97,31 @@ def flp(
         protocol, replicas, adversary, steps, bound=bound, progress=progress
     )
     summary = result_json(result)
+    shown = result.run if result.run is not None else result.violation_run
+    if trace_path is not None and shown is not None:
+        from smrkit.explore.replay import replay
+
+        trace = replay(shown.setup.model, shown.moves).trace
+        try:
+            trace.write(trace_path)
+        except OSError as error:
+            raise UserError(f"cannot write {trace_path}: {error.strerror}") from None
+        summary["trace"] = str(trace_path)
+    if html_path is not None:
+        from smrkit.report.flp import write_flp_page
+
+        try:
+            write_flp_page(html_path, summary, shown)
+        except OSError as error:
+            raise UserError(f"cannot write {html_path}: {error.strerror}") from None
+        summary["html"] = str(html_path)
     if as_json:
         click.echo(json.dumps(summary))
     else:
         print_result(result)
+        for what in ("trace", "html"):
+            if what in summary:
+                click.echo(f"{what} written to {summary[what]}")
     click.get_current_context().exit(exit_code(result))
 
 
@@ -192,6 +233,7 @@ def _print_run(run: Run | None) -> None:
         "steps": "the steps asked for",
         "blocked": "nothing left to deliver",
         BOUND: "the search bound",
+        "violation": "reaching the violation",
     }
     click.echo(
         f"run: {len(run.moves)} steps ({run.deliveries} deliveries, "

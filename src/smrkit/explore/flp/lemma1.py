@@ -34,8 +34,10 @@ class Lemma1:
     violation: int | None
     """The first i from which a safety violation is reachable."""
     pivot: int | None
-    """When no X_i is ambiguous and none breaks safety: the smallest i with X_i not a
-    0-configuration (the node whose input flips the outcome)."""
+    """When no X_i is ambiguous and none breaks safety: the smallest i ≥ 1 with X_i not
+    shown a 0-configuration (the node whose input flips the outcome; when the bound left
+    X_0 … X_(i−1) ``unknown`` this is where the walk's proof stops, and the pivot's run
+    is tried all the same: it shows the theorem only if it decides nothing)."""
 
     @property
     def setups(self) -> list[Setup]:
@@ -69,5 +71,6 @@ def lemma1(
             ambiguous = i
     pivot = None
     if ambiguous is None and violation is None:
-        pivot = next((i for i, v in enumerate(valencies) if v.label != "0-valent"), None)
+        later = (i for i in range(1, n + 1) if valencies[i].label != "0-valent")
+        pivot = next(later, n)
     return Lemma1(oracles, valencies, ambiguous, violation, pivot)

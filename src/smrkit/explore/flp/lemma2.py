@@ -65,6 +65,8 @@ class Run:
     waited in the pool), −1 for a crash."""
     lemma2_steps: list[int] = field(default_factory=list)
     """The indices of the moves that delivered Lemma 2's (r, m): reaching the C_i."""
+    decided_at: list[tuple[int, str, int]] = field(default_factory=list)
+    """``(move index, node, value)`` of each decision along the run."""
     end: str = STEPS
     decided: list[str] = field(default_factory=list)
     undelivered: int = 0
@@ -107,14 +109,18 @@ class _Builder:
 
     def apply(self, move: Move) -> None:
         as_json = self.setup.to_json(move)
-        self.state = dict(self.setup.moves(self.state))[move]
         event = kernel_event(self.world, as_json)
         now = len(self.run.moves)
         age = (
             -1 if isinstance(event, Crash) else now - self.entered.get(seq(self.world, event), now)
         )
+        before = self.setup.decisions(self.state)
+        self.state = dict(self.setup.moves(self.state))[move]
         step(self.world, event)
         run = self.run
+        for i, value in self.setup.decisions(self.state).items():
+            if i not in before:
+                run.decided_at.append((now, self.setup.ids[i], value))
         run.moves.append(as_json)
         run.events.append(event)
         run.ages.append(age)
@@ -163,11 +169,13 @@ def lemma2_step(oracle: Oracle, start: State, oldest: Json, bound: int) -> Lemma
         here, path = queue.popleft()
         visited += 1
         children = setup.moves(here)
-        for move, after in children:
-            if setup.to_json(move) != oldest:
-                continue
+        targets = [(m, after) for m, after in children if setup.to_json(m) == oldest]
+        if not targets and path and path[-1].kind == "crash":
+            # (r, m)'s receiver has just crashed: it is never delivered, and need not be.
+            targets = [(None, here)]
+        for move, after in targets:
             valency = oracle.classify(after)
-            schedule = [*path, move]
+            schedule = path if move is None else [*path, move]
             if valency.violation is not None:
                 problem, tail = valency.violation
                 return Lemma2Step(schedule, "violation", tail, problem)
