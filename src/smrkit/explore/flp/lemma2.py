@@ -169,7 +169,9 @@ def lemma2_step(oracle: Oracle, start: State, oldest: Json, bound: int) -> Lemma
         here, path = queue.popleft()
         visited += 1
         children = setup.moves(here)
-        targets = [(m, after) for m, after in children if setup.to_json(m) == oldest]
+        targets: list[tuple[Move | None, State]] = [
+            (m, after) for m, after in children if setup.to_json(m) == oldest
+        ]
         if not targets and path and path[-1].kind == "crash":
             # (r, m)'s receiver has just crashed: it is never delivered, and need not be.
             targets = [(None, here)]
