@@ -91,8 +91,11 @@ def test_a_user_protocol_blocks_when_its_coordinator_crashes() -> None:
 
 @pytest.mark.usefixtures("at_repo_root")
 def test_a_search_cut_short_says_so() -> None:
+    from smrkit.cli.flp_cmd import EXIT_INCONCLUSIVE, exit_code
+
     result = build_nondeciding_run(resolve_binary(f"{USER}:Coordinator"), 3, lemma2_bound=1)
     assert result.run is not None and result.run.end == BOUND
+    assert exit_code(result) == EXIT_INCONCLUSIVE
 
 
 @pytest.mark.usefixtures("at_repo_root")

@@ -53,7 +53,7 @@ def lemma1(
     n: int,
     adversary: str,
     bound: int,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Lemma1:
     """Walk X_0 … X_n (see the module docstring)."""
     oracles: list[Oracle] = []
@@ -61,7 +61,9 @@ def lemma1(
     ambiguous = violation = None
     for i in range(n + 1):
         setup = Setup(protocol, inputs_x(n, i), adversary)
-        oracle = Oracle(setup, bound=bound, progress=progress)
+        oracle = Oracle(setup, bound=bound)
+        if progress is not None:
+            oracle.progress = lambda k, i=i: progress(f"Lemma 1, X_{i}: {k} configurations")
         valency = oracle.classify(setup.initial(), thorough=True)
         oracles.append(oracle)
         valencies.append(valency)

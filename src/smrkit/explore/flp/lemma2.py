@@ -278,8 +278,7 @@ def build_nondeciding_run(
     with its run. ``bound`` limits each valency search (configurations), ``lemma2_bound``
     each Lemma 2 search."""
     began = time.perf_counter()
-    searching = None if progress is None else (lambda k: progress(f"{k} configurations"))
-    walk = lemma1(protocol, replicas, adversary, bound, searching)
+    walk = lemma1(protocol, replicas, adversary, bound, progress)
     run: Run | None = None
     violation: str | None = None
     violation_run: Run | None = None
