@@ -56,7 +56,7 @@ def test_paxos_single_run_replays_with_no_decision(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     trace, page = tmp_path / "px.jsonl", tmp_path / "px.html"
-    args = ["flp", "--protocol", "paxos-single", "--steps", "10", "--bound", "1000"]
+    args = ["flp", "--protocol", "paxos-single", "--steps", "10", "--bound", "300"]
     code, out, _ = run_cli([*args, "--trace", str(trace), "--html", str(page)], capsys)
     assert code == 0
     assert "decisions: none" in out and "ambiguous initial configuration: X_1 (100)" in out

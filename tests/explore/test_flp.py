@@ -50,14 +50,14 @@ def test_waiting_for_n_minus_1_breaks_agreement_and_the_run_replays(name: str) -
 
 
 def test_paxos_single_duels_forever_every_configuration_ambiguous() -> None:
-    result = build_nondeciding_run(BINARY_PROTOCOLS["paxos-single"], 3, steps=12, bound=1500)
+    result = build_nondeciding_run(BINARY_PROTOCOLS["paxos-single"], 3, steps=10, bound=300)
     assert result.violation is None and result.lemma1.ambiguous == 1
     run = result.run
-    assert run is not None and run.end == STEPS and len(run.moves) == 12
+    assert run is not None and run.end == STEPS and len(run.moves) == 10
     assert run.decided == [] and run.decided_at == []
     assert set(run.labels) == {"ambiguous"}
     assert run.lemma2_steps, "Lemma 2 delivered the oldest message at least once"
-    assert 0 < run.max_age < 12 and run.max_undelivered_age < 12
+    assert 0 < run.max_age < 10 and run.max_undelivered_age < 10
     # Every configuration's two witnesses really decide 0 and 1 (the oracle's proof).
     setup, oracle = run.setup, result.lemma1.oracles[1]
     state = setup.initial()
