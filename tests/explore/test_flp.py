@@ -125,3 +125,25 @@ def test_names_that_are_no_binary_protocol() -> None:
         resolve_binary("nope")
     with pytest.raises(FlpProtocolError, match="not a BinaryProcess subclass"):
         resolve_binary("smrkit.protocols.consensus.binary:BinaryConfig")
+
+
+@pytest.mark.usefixtures("at_repo_root")
+def test_the_byzantine_adversary_two_faced_node_breaks_validity_of_paxos() -> None:
+    result = build_nondeciding_run(BINARY_PROTOCOLS["paxos-single"], 3, "byzantine", bound=300)
+    assert result.violation is not None and result.violation.startswith("validity")
+    bad = result.violation_run
+    assert bad is not None and bad.setup.byzantine == "p1"
+    assert {"kind": "fire", "node": "p1", "timer": ["claim", 1]} in bad.moves
+    verdicts = {v.name: v.ok for v in path_verdicts(bad.setup.model, bad.moves)}
+    assert verdicts["validity"] is False
+
+
+@pytest.mark.usefixtures("at_repo_root")
+def test_a_protocol_safe_against_a_two_faced_node_is_blocked_by_it() -> None:
+    result = build_nondeciding_run(resolve_binary(f"{USER}:AllSame"), 3, "byzantine")
+    assert result.violation is None
+    run = result.run
+    assert run is not None and run.end == BLOCKED and run.decided == []
+    assert run.setup.byzantine == "p1" and run.setup.inputs == (0, 0, 0)
+    assert {"kind": "fire", "node": "p1", "timer": ["claim", 1]} in run.moves
+    assert all(v.ok for v in path_verdicts(run.setup.model, run.moves))

@@ -429,7 +429,8 @@ def model_from_parameters(parameters: dict[str, Any]) -> Model:
 
             try:
                 protocol = resolve_binary(str(values["protocol"]))
-                return flp_model(protocol, values["inputs"], values["adversary"])
+                byzantine = values.get("byzantine")
+                return flp_model(protocol, values["inputs"], values["adversary"], byzantine)
             except FlpProtocolError as error:
                 raise ModelError(str(error)) from None
         if isinstance(name, str):

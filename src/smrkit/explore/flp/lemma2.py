@@ -295,8 +295,14 @@ def build_nondeciding_run(
         run, violation = extend(oracle, steps, lemma2_bound, report)
         if violation is not None:
             violation_run, run = run, None
-    elif walk.pivot is not None:
+    elif walk.pivot is not None and adversary == CRASH:
         run = pivot_run(walk.oracles[walk.pivot], walk.pivot, steps)
+    else:  # no ambiguous X_i, no crash to hide the pivot's input: a schedule that blocks
+        blocking = [(o, v.blocked) for o, v in zip(walk.oracles, walk.valencies, strict=True)]
+        blocks = next(((o, b) for o, b in blocking if b is not None), None)
+        if blocks is not None:
+            run = replay_schedule(*blocks)
+            run.end = BLOCKED
     return FlpResult(
         protocol.name,
         replicas,
