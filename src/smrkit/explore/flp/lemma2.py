@@ -8,9 +8,10 @@ configuration X from which delivering (r, m) leads to an ambiguous configuration
 schedule to X, then (r, m), reaches C_(i+1). Lemma 2 proves X exists for a protocol that
 is safe and tolerates the adversary; the oracle (:mod:`~smrkit.explore.flp.valency`)
 proves each C_(i+1) ambiguous by its two witnesses. Repeating builds a run of any length
-in which every message that was in the pool at C_i is delivered by C_(i+1)... or, for
-the oldest, at C_(i+1) itself: the age of each message when delivered (steps between
-entering the pool and leaving it) is what the run reports.
+in which the oldest message is delivered at every C_(i+1), so every message is
+delivered once the finitely many older ones are: the run reports each message's age
+when delivered (the moves between entering the pool and leaving it), the maximum and
+the mean, and the oldest still waiting when it stops.
 
 Where the protocol lets the adversary *block* it instead (after delivering (r, m) a
 schedule reaches a configuration with nothing left to deliver and a live node
