@@ -8,6 +8,7 @@ arguments, so only the seconds vary; the median is quoted: the machine is shared
 Figures, not assertions. Prints a table, then one JSON line per row.
 
     .venv/bin/python bench/flp_runs.py [--replicas 3 4] [--steps 60] [--bound 20000]
+        [--adversary crash|byzantine] [--protocols NAME ...]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ PROTOCOLS = (
     "floodset-all",
     "floodset-n-1",
     "tests.explore.flp_protocols:Coordinator",
+    "tests.explore.flp_protocols:AllSame",
 )
 
 
@@ -34,6 +36,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--bound", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--adversary", choices=["crash", "byzantine"], default="crash")
     parser.add_argument("--protocols", nargs="+", default=list(PROTOCOLS))
     args = parser.parse_args()
     rows = []
@@ -43,7 +46,7 @@ def main() -> None:
             seconds = []
             for _ in range(args.repeats):
                 result = build_nondeciding_run(
-                    resolve_binary(name), n, steps=args.steps, bound=args.bound
+                    resolve_binary(name), n, args.adversary, steps=args.steps, bound=args.bound
                 )
                 seconds.append(result.seconds)
             run = result.run if result.run is not None else result.violation_run
@@ -52,6 +55,7 @@ def main() -> None:
             row = {
                 "protocol": name,
                 "replicas": n,
+                "adversary": args.adversary,
                 "outcome": outcome,
                 "violation": result.violation,
                 "configurations": result.explored,
