@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,8 +34,22 @@ from pathlib import Path
 from smrkit.core.ids import server_ids
 from smrkit.net import auth
 from smrkit.net.admin import status_all
-from smrkit.net.config import CONFIG_NAME, ClusterConfig, ConfigError, validate_config
+from smrkit.net.config import (
+    CONFIG_NAME,
+    DELTA_S_DEFAULT,
+    TAU_S_DEFAULT,
+    ClusterConfig,
+    ConfigError,
+    validate_config,
+)
 from smrkit.net.files import open_private, open_private_binary, private_dir
+from smrkit.net.supervisor import (
+    halt_path,
+    life_path,
+    pid_path,
+    read_life,
+    supervisor_pid_path,
+)
 from smrkit.protocols.registry import get_protocol, restartable_protocols
 
 HOST = "127.0.0.1"
@@ -72,8 +87,8 @@ def init_cluster(
     replicas: int,
     app: str = "kv",
     fsync: str = "batch",
-    delta_s: float = 0.25,
-    tau_s: float = 0.5,
+    delta_s: float = DELTA_S_DEFAULT,
+    tau_s: float = TAU_S_DEFAULT,
 ) -> ClusterConfig:
     """Create a cluster directory; refuses to overwrite one."""
     config_path = directory / CONFIG_NAME
@@ -107,34 +122,37 @@ def init_cluster(
 # --- processes ------------------------------------------------------------------------
 
 
-def pid_path(config: ClusterConfig, replica: str) -> Path:
-    return config.base / "run" / f"{replica}.pid"
-
-
 def log_path(config: ClusterConfig, replica: str) -> Path:
     return config.base / "logs" / f"{replica}.log"
 
 
-def replica_pid(config: ClusterConfig, replica: str) -> int | None:
-    """The pid of this replica's live ``smrkit serve`` process, if there is one."""
+def _our_process(config: ClusterConfig, path: Path, replica: str, *, child: bool) -> int | None:
+    """The pid in ``path`` if ``/proc`` says it is our ``smrkit serve`` of ``replica``:
+    an incarnation (``child``, its command line has ``--incarnation``) or its supervisor."""
     try:
-        pid = int(pid_path(config, replica).read_text().strip())
+        pid = int(path.read_text().strip())
     except (OSError, ValueError):
         return None
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         if not Path("/proc/self").exists():  # no /proc: trust a live pid
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                return None
-            return pid
+            return pid if _alive(pid) else None
         return None
     wanted = [b"serve", str(config.path.resolve()).encode(), replica.encode()]
-    if all(part in cmdline for part in wanted):
-        return pid
+    if all(part in cmdline for part in wanted) and (b"--incarnation" in cmdline) == child:
+        return pid if _alive(pid) else None
     return None
+
+
+def replica_pid(config: ClusterConfig, replica: str) -> int | None:
+    """The pid of this replica's live incarnation (the process the nemesis kills)."""
+    return _our_process(config, pid_path(config, replica), replica, child=True)
+
+
+def supervisor_pid(config: ClusterConfig, replica: str) -> int | None:
+    """The pid of this replica's live supervisor (:mod:`smrkit.net.supervisor`)."""
+    return _our_process(config, supervisor_pid_path(config, replica), replica, child=False)
 
 
 def start_at_path(config: ClusterConfig) -> Path:
@@ -153,6 +171,16 @@ def _has_saved_state(config: ClusterConfig) -> bool:
     return any((config.data_path(r) / "state.sqlite").exists() for r in config.servers)
 
 
+def wipe(config: ClusterConfig) -> None:
+    """Forget everything a run left: the replicas' data, the start instant, the
+    supervisors' records (``up --fresh``). The configuration and secrets stay."""
+    for replica in config.servers:
+        shutil.rmtree(config.data_path(replica), ignore_errors=True)
+        for path in (life_path(config, replica), halt_path(config, replica)):
+            path.unlink(missing_ok=True)
+    start_at_path(config).unlink(missing_ok=True)
+
+
 def serve_command(config: ClusterConfig, replica: str, start_at: float) -> list[str]:
     return [
         sys.executable,
@@ -169,40 +197,61 @@ def serve_command(config: ClusterConfig, replica: str, start_at: float) -> list[
 
 
 def up_cluster(
-    config: ClusterConfig, *, timeout_s: float = UP_TIMEOUT_S, start_delay_s: float = START_DELAY_S
+    config: ClusterConfig,
+    *,
+    timeout_s: float = UP_TIMEOUT_S,
+    start_delay_s: float = START_DELAY_S,
+    fresh: bool = False,
 ) -> dict[str, int]:
-    """Start every replica; return their pids once all serve."""
-    running = [r for r in config.servers if replica_pid(config, r) is not None]
+    """Start every replica under its supervisor; return the replicas' pids once all
+    serve. A crash-stop protocol cannot recover what an earlier run saved: unless
+    ``fresh`` (which wipes it first), its data refuses the start instead of being
+    silently replaced by an empty store."""
+    running = [
+        r
+        for r in config.servers
+        if replica_pid(config, r) is not None or supervisor_pid(config, r) is not None
+    ]
     if running:
         raise ClusterError(
             f"{', '.join(running)} already running; run 'smrkit cluster down {config.base}' first"
+        )
+    restartable = get_protocol(config.protocol).restartable
+    if fresh:
+        wipe(config)
+    elif not restartable and _has_saved_state(config):
+        raise ClusterError(
+            f"{config.base} holds the data of an earlier run, and {config.protocol} is "
+            "crash-stop: it cannot recover it and would start with an empty store; "
+            f"run 'smrkit cluster up --fresh {config.base}' to wipe it and start over"
         )
     config.secret()  # fail here, not in each process, if a secret is unreadable
     config.token()
     private_dir(config.base / "run")
     private_dir(config.base / "logs")
     start_at = saved_start_at(config)
-    if start_at is None or not (
-        get_protocol(config.protocol).restartable and _has_saved_state(config)
-    ):
+    if start_at is None or not (restartable and _has_saved_state(config)):
         start_at = time.time() + start_delay_s + 0.1 * len(config.servers)
         with open_private(start_at_path(config)) as handle:
             handle.write(f"{start_at!r}\n")
-    pids: dict[str, int] = {}
+    for replica in config.servers:  # a new cluster: incarnations count from 1 again
+        life_path(config, replica).unlink(missing_ok=True)
+    supervisors: dict[str, int] = {}
     try:
         for replica in config.servers:
-            pids[replica] = _spawn(config, replica, start_at)
-        _wait_serving(config, pids, max(start_at, time.time()) + timeout_s)
+            supervisors[replica] = _spawn(config, replica, start_at)
+        _wait_serving(config, supervisors, max(start_at, time.time()) + timeout_s)
     except BaseException:
-        for pid in pids.values():
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        for pid in supervisors.values():
+            _signal(pid, signal.SIGKILL)
         raise
-    return pids
+    return {r: replica_pid(config, r) or 0 for r in config.servers}
 
 
 def _spawn(config: ClusterConfig, replica: str, start_at: float) -> int:
-    """Start one ``smrkit serve`` process, detached; returns its pid."""
+    """Start one replica's supervisor (``smrkit serve``), detached in its own session;
+    returns its pid."""
+    pid_path(config, replica).unlink(missing_ok=True)
     with open_private_binary(log_path(config, replica)) as log_file:
         process = subprocess.Popen(
             serve_command(config, replica, start_at),
@@ -211,14 +260,17 @@ def _spawn(config: ClusterConfig, replica: str, start_at: float) -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    with open_private(pid_path(config, replica)) as handle:
+    with open_private(supervisor_pid_path(config, replica)) as handle:
         handle.write(f"{process.pid}\n")
     return process.pid
 
 
 def restart_replica(config: ClusterConfig, replica: str, *, timeout_s: float = UP_TIMEOUT_S) -> int:
-    """Start one stopped replica again, with the cluster's start instant; return its
-    pid once it serves. Only for a restartable protocol."""
+    """Bring back one replica that was killed or halted, with the cluster's start
+    instant; return its pid once it serves. Only for a restartable protocol. Its
+    supervisor, if alive, is told to cut its back-off short; if the supervisor has
+    already restarted it, that incarnation's pid is returned; one that never stopped
+    is an error ("still running")."""
     if replica not in config.replicas:
         raise ClusterError(
             f"unknown replica {replica}; the replicas are {', '.join(config.servers)}"
@@ -232,6 +284,9 @@ def restart_replica(config: ClusterConfig, replica: str, *, timeout_s: float = U
         )
     pid = replica_pid(config, replica)
     if pid is not None:
+        life = read_life(config, replica) or {}
+        if int(life.get("restarts", 0)) > 0:
+            return pid  # its supervisor was quicker
         raise ClusterError(
             f"{replica} is still running (pid {pid}); kill it first "
             f"('smrkit nemesis --cluster {config.base} kill {replica}')"
@@ -244,13 +299,22 @@ def restart_replica(config: ClusterConfig, replica: str, *, timeout_s: float = U
     config.secret()
     config.token()
     private_dir(config.base / "logs")
-    pid = _spawn(config, replica, start_at)
-    try:
-        _wait_serving(config, {replica: pid}, time.time() + timeout_s)
-    except BaseException:
+    supervisor = supervisor_pid(config, replica)
+    started = supervisor is None
+    if supervisor is None:
+        supervisor = _spawn(config, replica, start_at)
+    else:
         with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+            os.kill(supervisor, signal.SIGUSR1)
+    try:
+        _wait_serving(config, {replica: supervisor}, time.time() + timeout_s)
+    except BaseException:
+        if started:
+            _signal(supervisor, signal.SIGKILL)
         raise
+    pid = replica_pid(config, replica)
+    if pid is None:
+        raise ClusterError(f"{replica} stopped again at once; see {log_path(config, replica)}")
     return pid
 
 
@@ -318,26 +382,31 @@ def _log_tail(config: ClusterConfig, replica: str) -> str:
 
 
 def down_cluster(config: ClusterConfig, *, timeout_s: float = STOP_TIMEOUT_S) -> list[str]:
-    """Stop every running replica: SIGTERM, then SIGKILL to what still runs after
-    ``timeout_s``, then at most ``KILL_TIMEOUT_S`` more. Returns the replicas that were
-    running; raises :class:`ClusterError` naming any that survived SIGKILL."""
-    pids = {r: pid for r in config.servers if (pid := replica_pid(config, r)) is not None}
-    for pid in pids.values():
+    """Stop every running replica and its supervisor: SIGTERM, then SIGKILL to what
+    still runs after ``timeout_s``, then at most ``KILL_TIMEOUT_S`` more. Returns the
+    replicas that were running; raises :class:`ClusterError` naming any that survived
+    SIGKILL."""
+    pids: dict[str, list[int]] = {}
+    for replica in config.servers:
+        found = [supervisor_pid(config, replica), replica_pid(config, replica)]
+        if any(pid is not None for pid in found):
+            pids[replica] = [pid for pid in found if pid is not None]
+    every = [pid for group in pids.values() for pid in group]
+    for pid in every:
         _signal(pid, signal.SIGTERM)
-    stubborn = _wait_gone(list(pids.values()), timeout_s)
+    stubborn = _wait_gone(every, timeout_s)
     for pid in stubborn:
         _signal(pid, signal.SIGKILL)
     survivors = _wait_gone(stubborn, KILL_TIMEOUT_S)
-    for replica, pid in pids.items():
-        if pid not in survivors:
-            with contextlib.suppress(OSError):
-                pid_path(config, replica).unlink()
     for replica in config.servers:
-        if replica not in pids:
-            with contextlib.suppress(OSError):
-                pid_path(config, replica).unlink()
+        if not any(pid in survivors for pid in pids.get(replica, ())):
+            for path in (pid_path(config, replica), supervisor_pid_path(config, replica)):
+                with contextlib.suppress(OSError):
+                    path.unlink()
     if survivors:
-        named = ", ".join(f"{r} (pid {p})" for r, p in pids.items() if p in survivors)
+        named = ", ".join(
+            f"{r} (pid {p})" for r, group in pids.items() for p in group if p in survivors
+        )
         raise ClusterError(f"{named} still running after SIGKILL; check 'ps' for them")
     return list(pids)
 
@@ -347,5 +416,9 @@ def cluster_status(config: ClusterConfig) -> dict[str, dict[str, object]]:
     answers = asyncio.run(status_all(config))
     result: dict[str, dict[str, object]] = {}
     for replica in config.servers:
-        result[replica] = {"pid": replica_pid(config, replica), **answers[replica]}
+        result[replica] = {
+            "pid": replica_pid(config, replica),
+            **answers[replica],
+            "supervisor": read_life(config, replica),
+        }
     return result
