@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests_net_support import cli as _cli
 from tests_net_support import running_cluster
 
-from smrkit.cli.main import main
 from smrkit.net import nemesis
 from smrkit.net.admin import status_all
 from smrkit.net.client import BlockingClient
@@ -26,14 +26,6 @@ from smrkit.net.cluster import down_cluster, replica_pid, restart_replica, super
 from smrkit.net.config import ClusterConfig
 
 DEADLINE_S = 30.0
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def _until(config: ClusterConfig, what: str, check: Callable[[dict[str, Any]], bool]) -> None:

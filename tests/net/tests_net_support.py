@@ -10,6 +10,9 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from smrkit.cli.main import main
 from smrkit.net.cluster import (
     down_cluster,
     init_cluster,
@@ -48,3 +51,12 @@ def running_cluster(
                 os.kill(pid, signal.SIGKILL)
         assert all(replica_pid(config, r) is None for r in config.servers)
         assert all(supervisor_pid(config, r) is None for r in config.servers)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``smrkit ARGV`` in-process: its exit status, stdout and stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 0), out, err

@@ -3,16 +3,22 @@
 ``init`` writes a directory: ``cluster.json`` (:mod:`smrkit.net.config`), the cluster
 secret and the client token (mode 600), with a free port on 127.0.0.1 for each replica
 (found by binding port 0, all at once so no two collide). ``up`` starts one
-``smrkit serve`` process per replica, detached in its own session with its output in
-``logs/``, its pid in ``run/``, and a common start instant a little in the future;
-it returns once every replica serves, and stops them all if any does not. ``down``
-sends SIGTERM, then SIGKILL to what is still running after ``STOP_TIMEOUT_S``, and
-gives up (naming the survivors) ``KILL_TIMEOUT_S`` later: it never hangs.
+``smrkit serve`` process per replica — its supervisor (:mod:`smrkit.net.supervisor`),
+which runs the replica's incarnations as child processes and restarts a halted or
+killed one of a restartable protocol — detached in its own session with its output in
+``logs/``, the pids in ``run/``, and a common start instant a little in the future; it
+returns once every replica serves, and stops them all if any does not. ``up`` refuses a
+crash-stop protocol's data of an earlier run (it cannot recover it; starting would
+silently serve an empty store) unless ``fresh``, which wipes it. ``down`` sends SIGTERM
+to the supervisors and replicas, then SIGKILL to what is still running after
+``STOP_TIMEOUT_S``, and gives up (naming the survivors) ``KILL_TIMEOUT_S`` later: it
+never hangs.
 
-The start instant is kept in ``run/start-at``. ``restart`` starts one replica again
-with it (only for a ``restartable`` protocol: it recovers from what it saved and
-rejoins); ``up`` of a restartable cluster that has run before reuses it too, so the
-rounds, and the epochs numbered after them, keep growing across ``down``/``up``.
+The start instant is kept in ``run/start-at``. ``restart`` brings one replica back with
+it (only for a ``restartable`` protocol: it recovers from what it saved and rejoins),
+cutting its supervisor's back-off short; ``up`` of a restartable cluster that has run
+before reuses it too, so the rounds, and the epochs numbered after them, keep growing
+across ``down``/``up``.
 
 A pid file is only trusted if ``/proc`` says the process is our ``smrkit serve`` of
 this replica: a stale pid reused by another program is never signalled.
