@@ -43,6 +43,8 @@ from smrkit.net.cluster import down_cluster, init_cluster, up_cluster
 from smrkit.net.config import ClusterConfig
 
 OP_TIMEOUT_S = 2.0
+HEAL_WAIT_S = 30.0
+"""How long a killed replica may take to serve again before it counts as not healed."""
 
 
 class Acks:
@@ -89,7 +91,11 @@ async def _primary(config: ClusterConfig) -> str | None:
 async def _serving_again(config: ClusterConfig, replica: str, incarnation: int) -> float:
     while True:
         status = (await _statuses(config))[replica]
-        if status.get("ok") and status.get("serving") and status["incarnation"] > incarnation:
+        if (
+            status.get("ok")
+            and status.get("serving")
+            and status.get("incarnation", 1) > incarnation
+        ):
             return time.monotonic()
         await asyncio.sleep(0.05)
 
@@ -112,29 +118,41 @@ async def run(config: ClusterConfig, args: argparse.Namespace) -> list[dict[str,
                 faults.append({"kind": kind, "error": "no single primary to aim at"})
                 await asyncio.sleep(args.gap)
                 continue
-            incarnation = (await _statuses(config))[target]["incarnation"]
+            incarnation = (await _statuses(config))[target].get("incarnation", 1)
             start = time.monotonic()
+            healed: float | None
             if kind == "kill":
                 nemesis.kill(config, target)
-                healed = await asyncio.wait_for(_serving_again(config, target, incarnation), 60)
+                try:
+                    healed = await asyncio.wait_for(
+                        _serving_again(config, target, incarnation), HEAL_WAIT_S
+                    )
+                except TimeoutError:
+                    healed = None  # nothing brought it back
             else:
                 await nemesis.block(config, nemesis.partition_links(config, [target]))
                 await asyncio.sleep(args.hold)
                 await nemesis.heal(config)
                 healed = time.monotonic()
             await asyncio.sleep(args.gap)
-            after = acks.first_after(healed)
+            after = None if healed is None else acks.first_after(healed)
+            end = time.monotonic() if healed is None else min(time.monotonic(), healed + 10)
             fault = {
                 "kind": kind,
                 "target": target,
-                "outage_s": acks.outage(start, min(time.monotonic(), healed + 10)),
+                "outage_s": acks.outage(start, end),
                 "after_heal_s": after,
-                "healed_after_s": healed - start,
+                "healed_after_s": None if healed is None else healed - start,
             }
             faults.append(fault)
             print(
-                f"{kind} {target}: outage {fault['outage_s']:.2f} s, healed after "
-                f"{fault['healed_after_s']:.2f} s, served "
+                f"{kind} {target}: outage {fault['outage_s']:.2f} s, "
+                + (
+                    f"not healed within {HEAL_WAIT_S:.0f} s"
+                    if healed is None
+                    else f"healed after {healed - start:.2f} s"
+                )
+                + ", served "
                 + ("never" if after is None else f"{after:.3f} s")
                 + " after the heal",
                 flush=True,
@@ -171,19 +189,24 @@ def main() -> None:
     for kind in sorted({f["kind"] for f in done}):
         mine = [f for f in done if f["kind"] == kind]
         served = [f["after_heal_s"] for f in mine if f["after_heal_s"] is not None]
+        healed = [f["healed_after_s"] for f in mine if f["healed_after_s"] is not None]
         print(
             f"{kind}: {len(mine)} faults; outage median "
             f"{statistics.median(f['outage_s'] for f in mine):.2f} s (max "
-            f"{max(f['outage_s'] for f in mine):.2f}); healed after median "
-            f"{statistics.median(f['healed_after_s'] for f in mine):.2f} s; served after the "
+            f"{max(f['outage_s'] for f in mine):.2f}); healed {len(healed)} of {len(mine)}"
+            + (f", after median {statistics.median(healed):.2f} s" if healed else "")
+            + "; served after the "
             f"heal in {len(served)} of {len(mine)}, median "
             + (f"{statistics.median(served):.3f} s" if served else "–")
         )
     outages = [f["outage_s"] for f in done]
+    late = sum(
+        s.get("timing", {}).get("late_messages", 0) for s in statuses.values() if s.get("ok")
+    )
     print(
         f"all {len(done)} faults: outage median {statistics.median(outages):.2f} s; "
         f"config δ = {config.delta_s:g} s, τ = {config.tau_s:g} s; late messages "
-        f"{sum(s['timing']['late_messages'] for s in statuses.values() if s.get('ok'))}"
+        f"{late}"
     )
     print(json.dumps({"protocol": args.protocol, "faults": faults}))
 
