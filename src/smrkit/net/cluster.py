@@ -62,6 +62,8 @@ HOST = "127.0.0.1"
 UP_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
 KILL_TIMEOUT_S = 2.0
+SUPERVISOR_SETTLE_S = 2.0
+"""How long ``restart`` waits for a supervisor to notice that its replica ended."""
 START_DELAY_S = 3.0
 """How far in the future ``up`` puts the start instant: a replica process boots in
 ~0.3 s, but in several seconds on a loaded machine, and one that misses the instant
@@ -310,6 +312,13 @@ def restart_replica(config: ClusterConfig, replica: str, *, timeout_s: float = U
     if supervisor is None:
         supervisor = _spawn(config, replica, start_at)
     else:
+        # Until the supervisor has seen the end of the last incarnation (a kill a
+        # moment ago), its record still says "running": wait for it to say more.
+        settle_by = time.monotonic() + SUPERVISOR_SETTLE_S
+        while (read_life(config, replica) or {}).get("state") == "running":
+            if time.monotonic() > settle_by or replica_pid(config, replica) is not None:
+                break
+            time.sleep(0.02)
         with contextlib.suppress(OSError):
             os.kill(supervisor, signal.SIGUSR1)
     try:
@@ -324,14 +333,24 @@ def restart_replica(config: ClusterConfig, replica: str, *, timeout_s: float = U
     return pid
 
 
-def _wait_serving(config: ClusterConfig, pids: dict[str, int], deadline: float) -> None:
+def _halts(config: ClusterConfig, replica: str) -> int:
+    return len((read_life(config, replica) or {}).get("halts", []))
+
+
+def _wait_serving(config: ClusterConfig, supervisors: dict[str, int], deadline: float) -> None:
+    """Wait until every replica of ``supervisors`` (replica → its supervisor's pid)
+    serves; an incarnation that ends meanwhile, or a supervisor that exits, is an error
+    that says why (the supervisor's record, the log's last line)."""
     secret = config.secret()
+    halts = {replica: _halts(config, replica) for replica in supervisors}
     while True:
-        for replica, pid in pids.items():
-            if not _alive(pid):
+        for replica, pid in supervisors.items():
+            ended = (read_life(config, replica) or {}).get("halts", [])[halts[replica] :]
+            if ended or not _alive(pid):
+                why = f" ({ended[-1].get('reason')})" if ended else ""
                 tail = _log_tail(config, replica)
-                raise ClusterError(f"{replica} exited during start-up: {tail}")
-        statuses = asyncio.run(status_all(config, secret, only=list(pids)))
+                raise ClusterError(f"{replica} exited during start-up{why}: {tail}")
+        statuses = asyncio.run(status_all(config, secret, only=list(supervisors)))
         if all(s.get("ok") and s.get("serving") for s in statuses.values()):
             return
         if time.time() > deadline:
