@@ -94,10 +94,16 @@ def test_killed_primaries_come_back_and_the_service_survives_a_second_kill(
         assert "incarnation 2 (1 restart; last: killed by SIGKILL; recovered" in line, line
 
 
-def test_a_stalled_replica_counts_late_messages_and_late_timers(tmp_path: Path) -> None:
+def test_a_stalled_replica_counts_late_messages_and_late_timers_and_a_partition_outlives_a_restart(
+    tmp_path: Path,
+) -> None:
     """A replica stopped (SIGSTOP) for 4δ handles its peers' heartbeats more than δ
     after they were sent, and its own timers long after their instants: its status
-    says so. The counters sit where ``smrkit test`` reads them."""
+    says so. The counters sit where ``smrkit test`` reads them.
+
+    Then the primary is cut off: it halts, and its supervisor restarts it while the
+    partition holds — the new incarnation is still cut off (it used to start with
+    every link whole), and says why the last one ended."""
     with running_cluster(tmp_path / "c", protocol="pb-general-omission") as config:
         pid = replica_pid(config, "p3")
         assert pid is not None
@@ -117,6 +123,23 @@ def test_a_stalled_replica_counts_late_messages_and_late_timers(tmp_path: Path) 
                 and s["p3"]["timing"]["late_timers"] > before["late_timers"]
             ),
         )
+        asyncio.run(nemesis.block(config, nemesis.partition_links(config, ["p1"])))
+        _until(
+            config,
+            "p1 halted and came back, still cut off",
+            lambda s: bool(s["p1"].get("ok")) and s["p1"]["incarnation"] == 2,
+        )
+        p1 = asyncio.run(status_all(config))["p1"]
+        assert len(p1["blocked"]) == 4 and p1["last_halt"].startswith("halted: ")
+        asyncio.run(nemesis.heal(config))
+        _until(
+            config,
+            "p1 whole again",
+            lambda s: bool(s["p1"].get("ok")) and len(s["p1"]["blocked"]) == 0,
+        )
+        with BlockingClient(config) as client:
+            client.put("k", "after the partition")
+            assert client.get("k") == "after the partition"
 
 
 def test_a_crash_stop_cluster_with_data_is_not_started_empty(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -179,6 +180,20 @@ def _has_saved_state(config: ClusterConfig) -> bool:
     return any((config.data_path(r) / "state.sqlite").exists() for r in config.servers)
 
 
+def blocked_path(config: ClusterConfig) -> Path:
+    """The links the nemesis blocks now (until ``heal``), for replicas that start later."""
+    return config.base / "run" / "nemesis.json"
+
+
+def saved_blocks(config: ClusterConfig) -> set[tuple[str, str]]:
+    """The links in :func:`blocked_path` (none if it is missing or unreadable)."""
+    try:
+        links = json.loads(blocked_path(config).read_text())
+        return {(str(a), str(b)) for a, b in links}
+    except (OSError, ValueError, TypeError):
+        return set()
+
+
 def wipe(config: ClusterConfig) -> None:
     """Forget everything a run left: the replicas' data, the start instant, the
     supervisors' records (``up --fresh``). The configuration and secrets stay."""
@@ -187,6 +202,7 @@ def wipe(config: ClusterConfig) -> None:
         for path in (life_path(config, replica), halt_path(config, replica)):
             path.unlink(missing_ok=True)
     start_at_path(config).unlink(missing_ok=True)
+    blocked_path(config).unlink(missing_ok=True)
 
 
 def serve_command(config: ClusterConfig, replica: str, start_at: float) -> list[str]:
@@ -244,6 +260,7 @@ def up_cluster(
             handle.write(f"{start_at!r}\n")
     for replica in config.servers:  # a new cluster: incarnations count from 1 again
         life_path(config, replica).unlink(missing_ok=True)
+    blocked_path(config).unlink(missing_ok=True)  # and its links are whole
     supervisors: dict[str, int] = {}
     try:
         for replica in config.servers:

@@ -72,6 +72,7 @@ from smrkit.core.ids import NodeId, is_client, is_server
 from smrkit.core.messages import ClientRequest, Message, RelayedRequest
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Op, Value
+from smrkit.net.cluster import saved_blocks
 from smrkit.net.codec import CodecError, encode
 from smrkit.net.config import ClusterConfig
 from smrkit.net.files import open_private, private_dir
@@ -218,7 +219,9 @@ class ReplicaServer:
         self.recovered: dict[str, Any] | None = None
         """Set at start if there was saved state: the commands applied from it."""
         self.stats: collections.Counter[str] = collections.Counter()
-        self.blocked: set[tuple[str, str]] = set()
+        self.blocked: set[tuple[str, str]] = saved_blocks(config)
+        """Links whose messages are dropped (the nemesis): those in force when this
+        incarnation starts, then as the admin endpoint is told."""
         self.started = False
         self.halted: str | None = None
         self._control: collections.deque[tuple[Any, ...]] = collections.deque()
