@@ -24,7 +24,7 @@ from smrkit.net.config import (
     load_config,
 )
 from smrkit.net.storage import FSYNC_POLICIES
-from smrkit.protocols import protocol_names
+from smrkit.protocols import service_protocols
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,7 +84,7 @@ def cluster(ctx: click.Context) -> None:
 @cluster_directory
 @click.option(
     "--protocol",
-    type=click.Choice(protocol_names()),
+    type=click.Choice(service_protocols()),
     default=DEFAULT_PROTOCOL,
     show_default=True,
     help="A restartable one survives kill -9 and comes back; pb-crash does not.",

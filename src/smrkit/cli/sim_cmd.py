@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
 from smrkit.check.evaluate import Evaluation, evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.cli.options import seconds_option, untrusted_clients_option
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
-from smrkit.protocols import TIMINGS, protocol_names
+from smrkit.protocols import TIMINGS, ConsensusClaims, protocol_names
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.workload import WorkloadError, parse_mix
 from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
@@ -93,9 +95,8 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 @click.option(
     "--timing",
     type=click.Choice(TIMINGS),
-    default="synchronous",
-    show_default=True,
-    help="The timing model (see below).",
+    help="The timing model (see below) [default: the protocol's own: synchronous, "
+    "lock-step for seed 002's round protocols].",
 )
 @click.option(
     "--gst",
@@ -167,7 +168,7 @@ def sim(
     keys: int,
     mix: str | None,
     faults: tuple[str, ...],
-    timing: str,
+    timing: str | None,
     gst: float | None,
     delay_cap: float | None,
     schedule: str,
@@ -188,9 +189,10 @@ def sim(
     Example: smrkit sim --protocol pb-crash --replicas 3 --fault crash:p1@1.0 --seed 7
     """
     try:
-        ensure_registered(protocol)
+        resolved = ensure_registered(protocol)
     except ProtocolRefError as error:
         raise UserError(str(error)) from None
+    timing = resolved.spec.timings[0] if timing is None else timing
     try:
         weights = None if mix is None else tuple(sorted(parse_mix(mix).items()))
     except WorkloadError as error:
@@ -223,18 +225,74 @@ def sim(
         run = run_simulation(config)
     except ConfigError as error:
         raise UserError(str(error), "see 'smrkit sim --help'") from None
+    if isinstance(run.claims, ConsensusClaims):
+        if history_path is not None:
+            raise UserError(
+                f"{protocol} serves no clients, so its run has no history",
+                "drop --history (--trace writes the run's records)",
+            )
+        _agreement_run(run, as_json, trace_path, html_path)
+        return
     evaluation = evaluate_run(run)
     trace_hash = run.trace.trace_hash()
     summary = run_json(run, evaluation, trace_hash)
     written = _write_outputs(run, evaluation, summary, trace_path, history_path, html_path)
-    if as_json:
+    _finish(
+        summary if as_json else None,
+        lambda console: print_run(console, run, evaluation, trace_hash),
+        written,
+        ok=evaluation.ok,
+    )
+
+
+def _finish(
+    summary: dict[str, Any] | None,
+    show: Callable[[Console], None],
+    written: list[tuple[str, Path]],
+    *,
+    ok: bool,
+) -> None:
+    """Print ``summary`` as JSON, or ``show`` the run and what was written; exit 0 if
+    every check held, else 1."""
+    if summary is not None:
         click.echo(json.dumps(summary))
     else:
         console = make_console()
-        print_run(console, run, evaluation, trace_hash)
+        show(console)
         for what, path in written:
             console.print(f"{what} written to {path}")
-    click.get_current_context().exit(0 if evaluation.ok else 1)
+    click.get_current_context().exit(0 if ok else 1)
+
+
+def _agreement_run(
+    run: SimRun, as_json: bool, trace_path: Path | None, html_path: Path | None
+) -> None:
+    """An agreement protocol's run (seed 002): its specification's checks and rounds."""
+    from smrkit.check.agreement_run import evaluate_agreement
+    from smrkit.report.agreement import agreement_json, print_agreement_run
+
+    assert isinstance(run.claims, ConsensusClaims)
+    evaluation = evaluate_agreement(run.trace, run.claims)
+    trace_hash = run.trace.trace_hash()
+    summary = agreement_json(run, evaluation, trace_hash)
+    written: list[tuple[str, Path]] = []
+    try:
+        if trace_path is not None:
+            run.trace.write(trace_path)
+            written.append(("trace", trace_path))
+        if html_path is not None:
+            from smrkit.report.round_page import write_round_report
+
+            write_round_report(html_path, summary, run.trace)
+            written.append(("report", html_path))
+    except OSError as error:
+        raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
+    _finish(
+        summary if as_json else None,
+        lambda console: print_agreement_run(console, run, evaluation, trace_hash),
+        written,
+        ok=evaluation.ok,
+    )
 
 
 def _schedule(value: str) -> tuple[str, tuple[str, ...]]:

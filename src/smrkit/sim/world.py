@@ -229,7 +229,7 @@ def build_simulator(
     spec, n = _check(config)
     f = spec.tolerated(n)
     servers = server_ids(n)
-    clients = client_ids(config.clients)
+    clients = client_ids(config.clients if spec.serves_clients else 0)
     try:
         plan = FaultPlan.parse(config.faults)
         plan.validate([*servers, *clients])
@@ -268,6 +268,7 @@ def build_simulator(
     # Where no client's word counts, a client routes around its own faulty link: it
     # turns to another server at its first time-out (client_relay's bounds).
     rotate_after = RELAY_ROTATE_AFTER if relaying else ROTATE_AFTER
+    make_client = spec.client
     nodes.extend(
         StandardClient(
             client,
@@ -277,6 +278,8 @@ def build_simulator(
             think_s=config.think_s,
             rotate_after=rotate_after,
         )
+        if make_client is None
+        else make_client(client, protocol_config, workload)
         for client in clients
     )
     nodes.extend(extra_nodes)
@@ -316,7 +319,7 @@ def build_simulator(
             time_limit_s=config.time_limit_s,
             settle_until_s=plan.last_change() + settle,
             drain_s=2 * config.delta_s,
-            stop_when_clients_done=True,
+            stop_when_clients_done=spec.serves_clients,
             chooser=_chooser(config),
             rebuild=_server_builder(spec, protocol_config),
         )
