@@ -140,7 +140,13 @@ def nemesis(ctx: click.Context, directory: Path) -> None:
     ctx.obj["cluster"] = directory
 
 
-def _report(failed: dict[str, str], what: str) -> None:
+def _report(failed: dict[str, str], what: str, directory: Path) -> None:
+    """Say what was done; a fault that no replica could be told is not done at all."""
+    if failed and len(failed) == len(load(directory).servers):
+        raise UserError(
+            f"nothing was done: no replica answered ({next(iter(failed.values()))})",
+            f"is the cluster up? start it with 'smrkit cluster up {directory}'",
+        )
     for replica, why in failed.items():
         click.echo(f"note: {replica} not told ({why})", err=True)
     click.echo(what)
@@ -193,7 +199,7 @@ def partition(ctx: click.Context, replicas: tuple[str, ...]) -> None:
     except (NemesisError, SecretError) as error:
         raise UserError(str(error)) from None
     rest = [r for r in config.servers if r not in replicas]
-    _report(failed, f"partitioned {' '.join(replicas)} | {' '.join(rest)}")
+    _report(failed, f"partitioned {' '.join(replicas)} | {' '.join(rest)}", ctx.obj["cluster"])
 
 
 @nemesis.command("omit")
@@ -214,7 +220,7 @@ def omit(ctx: click.Context, link: str) -> None:
         failed = asyncio.run(block(config, {(src, dst)}, add=True))
     except (NemesisError, SecretError) as error:
         raise UserError(str(error)) from None
-    _report(failed, f"omitting {src}->{dst}")
+    _report(failed, f"omitting {src}->{dst}", ctx.obj["cluster"])
 
 
 @nemesis.command("heal")
@@ -228,4 +234,4 @@ def heal(ctx: click.Context) -> None:
         failed = asyncio.run(nem.heal(config))
     except SecretError as error:
         raise UserError(str(error)) from None
-    _report(failed, "healed")
+    _report(failed, "healed", ctx.obj["cluster"])

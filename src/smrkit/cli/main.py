@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explore": ("explore_cmd:explore", "model-check a protocol's world (Stateright's terms)"),
     "hexagon": ("hexagon_cmd:hexagon", "n <= 3f: no Byzantine agreement, run for a protocol"),
     "cluster": ("cluster_cmd:cluster", "a real cluster of replica processes: init, up, down"),
-    "serve": ("cluster_cmd:serve", "run one replica (for a replica on its own host)"),
+    "serve": ("cluster_cmd:serve", "run one replica under its supervisor (on its own host)"),
     "kv": ("kv_cmd:kv", "one command against a cluster (put, get, append, cas)"),
     "nemesis": ("kv_cmd:nemesis", "inject a fault into a cluster (kill, partition, heal…)"),
     "test": ("test_cmd:test", "a Jepsen-style test of a cluster: workload, faults, history"),

@@ -81,6 +81,7 @@ def test(
                 summary,
                 latency_timeline(result),
                 title=f"smrkit test: {config.protocol}, nemesis {nemesis or 'none'}",
+                cluster=config,
             )
         except OSError as error:
             raise UserError(

@@ -21,6 +21,21 @@ from smrkit.net.frames import FRAME_BYTES_MAX_DEFAULT
 from smrkit.net.storage import FSYNC_POLICIES
 from smrkit.protocols.registry import ProtocolSpec, get_protocol
 
+DEFAULT_PROTOCOL = "pb-general-omission"
+"""The protocol of ``cluster init`` unless told otherwise: it answers a client only once
+a majority holds the write, so a ``kill -9`` loses no acknowledged write, and its
+replicas are restartable (their supervisor brings them back from their disks).
+pb-crash answers at once, which TCP does not make safe under kill -9."""
+DELTA_S_DEFAULT = 0.25
+"""The message delay bound δ a real cluster's protocol assumes, seconds. The trade-off:
+failover and the time to recover after a fault grow with δ (the omission protocols
+suspect a primary after a few τ + δ), while a δ shorter than what the host can deliver
+breaks the synchronous model the protocols are proved in: the replicas then count late
+messages (``timing`` in their status), and pb-crash can end with two primaries. On
+loopback a message takes well under a millisecond, but a busy 2-core machine stalls a
+process for tens to hundreds of milliseconds (measured: ``bench/cluster_timing.py``)."""
+TAU_S_DEFAULT = 0.5
+"""The heartbeat period τ, seconds: twice δ, so that a round holds a message each way."""
 CONFIG_NAME = "cluster.json"
 FORMAT = "smrkit-cluster"
 FORMAT_VERSION = 1
@@ -36,9 +51,9 @@ class ClusterConfig:
     app: str
     replicas: dict[str, tuple[str, int]]
     """Replica id → (host, port), in rank order."""
-    delta_s: float = 0.25
-    """The message delay bound δ the protocol assumes (generous: loopback under load)."""
-    tau_s: float = 0.5
+    delta_s: float = DELTA_S_DEFAULT
+    """The message delay bound δ the protocol assumes (see :data:`DELTA_S_DEFAULT`)."""
+    tau_s: float = TAU_S_DEFAULT
     """The protocol's heartbeat period τ."""
     fsync: str = "batch"
     frame_bytes_max: int = FRAME_BYTES_MAX_DEFAULT
@@ -153,8 +168,13 @@ def validate_config(config: ClusterConfig) -> None:
         raise ConfigError(f"{where}: {problem}")
     if config.fsync not in FSYNC_POLICIES:
         raise ConfigError(f"{where}: fsync must be one of {', '.join(FSYNC_POLICIES)}")
-    if not (0 < config.delta_s < math.inf and 0 < config.tau_s < math.inf):
-        raise ConfigError(f"{where}: delta_s and tau_s must be positive, finite seconds")
+    if not all(
+        isinstance(x, int | float) and math.isfinite(x) and x > 0
+        for x in (config.delta_s, config.tau_s, config.connect_timeout_s)
+    ):
+        raise ConfigError(
+            f"{where}: delta_s, tau_s and connect_timeout_s must be positive, finite seconds"
+        )
     if config.frame_bytes_max < 1024 or config.outbound_queue_max < 1 or config.inbox_max < 1:
         raise ConfigError(f"{where}: frame_bytes_max >= 1024, queue limits >= 1")
     if not 1024 <= config.client_frame_bytes_max <= config.client_buffer_bytes_max:
