@@ -80,14 +80,41 @@ def cluster(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
+class ClusterProtocol(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """A service protocol's name, or a user protocol ``module.path:ClassName`` (resolved by
+    :func:`smrkit.net.cluster.init_cluster`, which says what is wrong with it)."""
+
+    name = "protocol"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if ":" in text or text in service_protocols():
+            return text
+        self.fail(
+            f"{text!r} is not a service protocol; choose from {', '.join(service_protocols())} "
+            "or write module.path:ClassName",
+            param,
+            ctx,
+        )
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(n) for n in service_protocols() if n.startswith(incomplete)]
+
+
 @cluster.command("init")
 @cluster_directory
 @click.option(
     "--protocol",
-    type=click.Choice(service_protocols()),
+    type=ClusterProtocol(),
     default=DEFAULT_PROTOCOL,
     show_default=True,
-    help="A restartable one survives kill -9 and comes back; pb-crash does not.",
+    help="A registered protocol or your own, module.path:ClassName (imported from the "
+    "current directory, as 'smrkit sim' does). A restartable one survives kill -9 and comes "
+    "back; pb-crash does not.",
 )
 @click.option("--replicas", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--app", type=click.Choice(["kv", "counter", "register"]), default="kv")

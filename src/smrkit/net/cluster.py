@@ -47,6 +47,7 @@ from smrkit.net.config import (
     TAU_S_DEFAULT,
     ClusterConfig,
     ConfigError,
+    protocol_spec,
     validate_config,
 )
 from smrkit.net.files import open_private, open_private_binary, private_dir
@@ -104,9 +105,14 @@ def init_cluster(
     if config_path.exists():
         raise ClusterError(f"{config_path} exists; pick another --dir or remove it")
     try:
-        get_protocol(protocol)
-    except KeyError as error:
-        raise ClusterError(error.args[0]) from None
+        spec = protocol_spec(protocol)
+    except ConfigError as error:
+        raise ClusterError(str(error)) from None
+    if not spec.serves_clients:
+        raise ClusterError(
+            f"{protocol} decides values, it does not serve clients; a cluster runs a "
+            "replicated service (see 'smrkit cluster init --help')"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     ports = free_ports(replicas)
     config = ClusterConfig(
@@ -116,6 +122,7 @@ def init_cluster(
         delta_s=delta_s,
         tau_s=tau_s,
         fsync=fsync,
+        protocol_path=os.getcwd() if ":" in protocol else None,
         path=config_path,
     )
     try:

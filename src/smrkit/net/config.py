@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,10 @@ class ClusterConfig:
     secret_file: str = "secret"
     token_file: str = "client-token"
     data_dir: str = "data"
+    protocol_path: str | None = None
+    """Where a user protocol (``module.path:Name``) is imported from: the directory that
+    was current at ``cluster init``, searched first by every replica process (they are
+    started elsewhere, by a supervisor). ``None`` for a registered protocol."""
     path: Path = field(default=Path(CONFIG_NAME), compare=False)
 
     @property
@@ -137,12 +142,15 @@ def load_config(path: Path) -> ClusterConfig:
     return config
 
 
-def protocol_spec(name: str) -> ProtocolSpec:
+def protocol_spec(name: str, search: str | None = None) -> ProtocolSpec:
     """The spec of a cluster's protocol: a registered name, or the user's own
     ``module.path:Name`` (a Replica subclass or a ProtocolSpec, resolved as ``smrkit sim``
     resolves it, the current directory searched first), registered in this process so
-    that ``get_protocol(name)`` finds it from then on. :class:`ConfigError` otherwise."""
+    that ``get_protocol(name)`` finds it from then on; ``search`` (a cluster's
+    ``protocol_path``) is put first on the import path. :class:`ConfigError` otherwise."""
     if ":" in name:
+        if search is not None and search not in sys.path:
+            sys.path.insert(0, search)
         from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 
         try:
@@ -158,7 +166,7 @@ def protocol_spec(name: str) -> ProtocolSpec:
 def validate_config(config: ClusterConfig) -> None:
     where = config.path
     try:
-        spec = protocol_spec(config.protocol)
+        spec = protocol_spec(config.protocol, config.protocol_path)
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
     if not config.replicas or not all(is_server(r) for r in config.replicas):
