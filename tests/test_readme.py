@@ -63,6 +63,23 @@ def test_the_protocol_snippet_runs() -> None:
     assert "EchoPrimary" in namespace
 
 
+@pytest.mark.usefixtures("restore_registry")
+def test_the_protocol_snippet_runs_as_the_readme_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saved as echo.py, the snippet runs under ``smrkit sim --protocol echo:EchoPrimary``
+    (it was a traceback: Replica's own __init__ takes no config) and fails as shown."""
+    text = README.read_text()
+    (tmp_path / "echo.py").write_text(text.split("```python\n", 1)[1].split("```", 1)[0])
+    monkeypatch.chdir(tmp_path)
+    argv, expected = _block("    $ smrkit sim --protocol echo:EchoPrimary")
+    assert argv[-2:] == ["tail", "-1"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:-3])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().out.splitlines()[-1:] == expected
+
+
 @pytest.mark.parametrize(
     "prefix",
     [
@@ -141,3 +158,33 @@ def test_the_untrusted_clients_example_prints_what_the_readme_shows(
         m = data["measured"]
         shown = f"{round(m['failover_s_max'], 4)} {round(m['outage_s_max'], 4)}"
         assert f"{shown} {m['relayed_replies']}" == expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "code"),
+    [
+        ("    $ smrkit sim --protocol consensus-naive --timing lock-step", 1),
+        ("    $ smrkit sim --protocol floodset-early --timing lock-step", 0),
+        ("    $ smrkit rounds --protocol floodset --replicas 4 --f 2\n", 1),
+        ("    $ smrkit rounds --protocol floodset --replicas 4 --f 2 --rounds 3", 0),
+        ("    $ smrkit rounds --protocol tests.explore.rounds_user_protocol:FloodMax", 1),
+        ("    $ smrkit sim --protocol dolev-strong --timing lock-step", 0),
+        ("    $ smrkit hexagon --protocol eig\n", 0),
+        ("    $ smrkit hexagon --protocol eig --replicas 4", 1),
+        ("    $ smrkit sim --protocol smr-active --timing lock-step", 0),
+        ("    $ smrkit sim --protocol smr-active-server-vote --timing lock-step", 1),
+    ],
+)
+def test_the_seed_002_examples_print_what_the_readme_shows(
+    prefix: str, code: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(README.parent)  # where tests.explore.rounds_user_protocol is importable
+    argv, expected = _block(prefix.rstrip("\n"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:])
+    assert exit_info.value.code == code
+
+    def seconds(lines: list[str]) -> list[str]:
+        return [re.sub(r"in [\d.]+ s$", "in … s", line) for line in _normalise(lines)]
+
+    assert seconds(capsys.readouterr().out.splitlines()) == seconds(expected)

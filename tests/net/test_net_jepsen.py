@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests_net_support import run_cli as _cli
+from tests_net_support import cli as _cli
 from tests_net_support import running_cluster
 
 from smrkit.net import nemesis

@@ -57,5 +57,5 @@ def test_the_report_shows_what_went_wrong() -> None:
     assert "latency (ms, log scale)" in page and "time since the start of the load (s)" in page
     assert "2,400 ms" in page  # the outlier, labelled with its value
     assert "δ exceeded 7 times" in page
-    assert "62.50 %" in page and "halted: no quorum" in page
+    assert "62.50 %" in page and "halted: no quorum" in page and "Replicas at the end" in page
     assert page.count("<rect") >= 1 + 4  # the fault window and one bar per second

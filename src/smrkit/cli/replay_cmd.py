@@ -9,16 +9,21 @@ saved by ``smrkit bounds`` shows its violation again, and ``--html`` draws it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
 
 from smrkit.check.evaluate import evaluate_run
-from smrkit.cli.errors import UserError
+from smrkit.cli.errors import UserError, file_error
+from smrkit.cli.options import output_path
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
+from smrkit.protocols import ConsensusClaims
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.trace import Trace, TraceFormatError, read_trace
-from smrkit.sim.world import ConfigError, SimConfig, run_simulation
+from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
 
 EXIT_DIVERGED = 3
 
@@ -29,7 +34,7 @@ EXIT_DIVERGED = 3
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Write a self-contained HTML report of the replayed run.",
 )
 def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
@@ -41,7 +46,9 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
     3 the replay differs from the trace (another smrkit version?).
     """
     if not trace_path.is_file():
-        raise UserError(f"no such trace file: {trace_path}", "give the path of a .jsonl trace")
+        raise UserError(
+            f"no such trace file: {trace_path}", "give the path of a .jsonl or .jsonl.gz trace"
+        )
     try:
         recorded = read_trace(trace_path)
     except (OSError, TraceFormatError, ValueError) as error:
@@ -62,31 +69,67 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
         run = run_simulation(config)
     except (ConfigError, ProtocolRefError, TypeError) as error:
         raise UserError(f"cannot replay {trace_path}: {error}") from None
-    evaluation = evaluate_run(run)
     trace_hash = run.trace.trace_hash()
     identical = trace_hash == recorded.trace_hash()
-    summary = run_json(run, evaluation, trace_hash)
+    agreement = isinstance(run.claims, ConsensusClaims)
+    judge = _agreement if agreement else _service
+    ok, summary, show, write_html = judge(run, trace_hash)
     summary["replay"] = {"trace": str(trace_path), "identical": identical}
     if html_path is not None:
-        from smrkit.report.html import write_report
-
         try:
-            write_report(html_path, summary, run.trace, evaluation.analysis.gaps)
+            write_html(html_path, summary)
         except OSError as error:
-            raise UserError(f"cannot write {html_path}: {error.strerror}") from None
+            raise UserError(file_error("write", html_path, error)) from None
     if as_json:
         click.echo(json.dumps(summary))
     else:
         console = make_console()
-        print_run(console, run, evaluation, trace_hash)
+        show(console)
         if identical:
             console.print(f"replay identical to {trace_path} (trace hash {trace_hash[:16]}…)")
         else:
             console.print(f"replay DIFFERS from {trace_path}: another smrkit version wrote it?")
         if html_path is not None:
             console.print(f"report written to {html_path}")
-    code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
+    code = EXIT_DIVERGED if not identical else (0 if ok else 1)
     click.get_current_context().exit(code)
+
+
+Judged = tuple[
+    bool, dict[str, Any], Callable[[Console], None], Callable[[Path, dict[str, Any]], object]
+]
+"""A replayed run's verdict, its JSON, how to print it and how to write its HTML."""
+
+
+def _service(run: SimRun, trace_hash: str) -> Judged:
+    """A replicated service's run: the primary-backup checks and linearizability."""
+    from smrkit.report.html import write_report
+
+    evaluation = evaluate_run(run)
+    summary = run_json(run, evaluation, trace_hash)
+    return (
+        evaluation.ok,
+        summary,
+        lambda console: print_run(console, run, evaluation, trace_hash),
+        lambda path, page: write_report(path, page, run.trace, evaluation.analysis.gaps),
+    )
+
+
+def _agreement(run: SimRun, trace_hash: str) -> Judged:
+    """An agreement protocol's run (seed 002): judged by its specification."""
+    from smrkit.check.agreement_run import evaluate_agreement
+    from smrkit.report.agreement import agreement_json, print_agreement_run
+    from smrkit.report.round_page import write_round_report
+
+    assert isinstance(run.claims, ConsensusClaims)
+    evaluation = evaluate_agreement(run.trace, run.claims)
+    summary = agreement_json(run, evaluation, trace_hash)
+    return (
+        evaluation.ok,
+        summary,
+        lambda console: print_agreement_run(console, run, evaluation, trace_hash),
+        lambda path, page: write_round_report(path, page, run.trace),
+    )
 
 
 def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Path | None) -> None:
@@ -127,7 +170,7 @@ def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Pa
         try:
             write_report(html_path, page, replayed.trace, [], title=f"smrkit replay: {model.name}")
         except OSError as error:
-            raise UserError(f"cannot write {html_path}: {error.strerror}") from None
+            raise UserError(file_error("write", html_path, error)) from None
     if as_json:
         click.echo(json.dumps(summary))
     else:

@@ -21,6 +21,7 @@ import click
 
 from smrkit.cli.cluster_cmd import load
 from smrkit.cli.errors import UserError
+from smrkit.cli.options import FiniteNumber, output_path
 from smrkit.net.auth import SecretError
 
 EXIT_CODES = {"linearizable": 0, "violation": 1, "unknown": 3}
@@ -56,7 +57,7 @@ def _nemeses(text: str) -> tuple[str, ...]:
 @click.option(
     "--time",
     "time_s",
-    type=click.FloatRange(min=1),
+    type=FiniteNumber(1.0, unit="seconds"),
     default=30.0,
     show_default=True,
     metavar="S",
@@ -64,7 +65,7 @@ def _nemeses(text: str) -> tuple[str, ...]:
 )
 @click.option(
     "--rate",
-    type=click.FloatRange(min=1),
+    type=FiniteNumber(1.0, unit="ops/s"),
     default=500.0,
     show_default=True,
     metavar="OPS/S",
@@ -98,7 +99,7 @@ def _nemeses(text: str) -> tuple[str, ...]:
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=output_path(),
     metavar="OUT",
     help="Also write an HTML report: availability and latency over time, faults, witness.",
 )
@@ -150,6 +151,7 @@ def test(
                 summary,
                 latency_timeline(result),
                 title=f"smrkit test: {config.protocol}, nemesis {nemesis or 'none'}",
+                cluster=config,
             )
         except OSError as error:
             raise UserError(
@@ -174,7 +176,8 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     timing = summary.get("timing")
     if timing and (late := timing["late_messages"] + timing["late_timers"]):
         lines.append(
-            f"δ exceeded {late:,} times ({timing['late_messages']:,} late messages, "
+            f"δ exceeded {late:,} {'time' if late == 1 else 'times'} "
+            f"({timing['late_messages']:,} late messages, "
             f"{timing['late_timers']:,} late timers): the protocol's guarantees did not apply"
         )
     availability = summary["availability"]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from smrkit.cli.errors import UserError
+from smrkit.cli.errors import UserError, file_error
 from smrkit.cli.options import seconds_option
 from smrkit.explore.protocol_ref import ProtocolRefError, resolve_protocol
 from smrkit.explore.worlds import WorldsError, WorldsResult, demonstrate
-from smrkit.protocols import protocol_names
+from smrkit.protocols import service_protocols
 from smrkit.report.summary import make_console
 from smrkit.report.worlds import print_worlds, worlds_json
 
@@ -35,7 +35,7 @@ identical are, and the protocol lost safety or liveness); 1 it does not
     show_default=True,
     metavar="NAME|module.path:ClassName",
     help=(
-        f"A registered protocol ({', '.join(protocol_names())}), or your own: a Replica "
+        f"A registered protocol ({', '.join(service_protocols())}), or your own: a Replica "
         "subclass built as ClassName(node_id, config), or a ProtocolSpec."
     ),
 )
@@ -75,6 +75,12 @@ def worlds(
     """
     try:
         resolved = resolve_protocol(protocol)
+        if not resolved.spec.serves_clients:
+            raise UserError(
+                f"{protocol} serves no clients: seed 000's worlds are about a replicated "
+                "service and its clients",
+                f"'smrkit rounds --protocol {protocol}' runs seed 002's bound on it",
+            )
         result = demonstrate(
             resolved.spec,
             declared=resolved.declared,
@@ -103,10 +109,15 @@ def _write_traces(result: WorldsResult, trace_dir: Path | None) -> list[Path]:
     written: list[Path] = []
     try:
         trace_dir.mkdir(parents=True, exist_ok=True)
-        for name, run in result.runs.items():
-            path = trace_dir / f"{name}.jsonl"
-            run.trace.write(path)
-            written.append(path)
     except OSError as error:
-        raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
+        raise UserError(
+            file_error("create", trace_dir, error), "pick another --trace-dir"
+        ) from None
+    for name, run in result.runs.items():
+        path = trace_dir / f"{name}.jsonl"
+        try:
+            run.trace.write(path)
+        except OSError as error:
+            raise UserError(file_error("write", path, error)) from None
+        written.append(path)
     return written

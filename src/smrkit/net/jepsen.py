@@ -25,8 +25,9 @@ The nemesis injects faults on a fixed schedule: ``2 × kinds`` slots spread even
 the run, the kinds taking turns, each aimed at the primary of the moment:
 
 * ``kill`` — SIGKILL it, only if fewer than ``min(f, n − 1)`` replicas are down. With a
-  crash-stop protocol it stays down; with a ``restartable`` one it is restarted after
-  half a slot (it recovers from its disk and rejoins);
+  crash-stop protocol it stays down; with a ``restartable`` one its supervisor starts
+  it again (it recovers from its disk and rejoins), and the nemesis does if it has not
+  served again half a slot later;
 * ``partition`` — cut it off from the other replicas, healed after half a slot;
 * ``omit`` — drop its messages to one backup, healed after half a slot.
 
@@ -81,6 +82,7 @@ IN_FLIGHT_MAX = 4000
 """Operations under way at once, at most (each holds a client session)."""
 FINAL_READ_S = 30.0
 FINAL_READS_AT_ONCE = 64
+RETURN_POLL_S = 0.1
 WRITES_PER_KEY = 8
 """Writes a key takes before its slot moves to a fresh key (Jepsen's *independent*
 keys): the checker's search on a key grows with the factorial of its concurrent
@@ -127,7 +129,10 @@ class FaultWindow:
     start: float
     end: float | None = None
     """``None``: never healed (a kill of a crash-stop replica); for a kill, when the
-    replica was restarted and served again."""
+    replica served again (restarted by its supervisor, or by the nemesis half a slot
+    later)."""
+    pid: int | None = None
+    """The process a kill ended."""
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "target": self.target, "start": self.start, "end": self.end}
@@ -484,12 +489,12 @@ async def _nemesis(
             if replica_pid(config, target) is None:
                 continue
             kills_left -= 1
-            nem.kill(config, target)
-            window = FaultWindow("kill", target, recorder.now())
+            window = FaultWindow("kill", target, recorder.now(), pid=nem.kill(config, target))
             windows.append(window)
             if restartable:
-                await asyncio.sleep(slot_s / 2)
-                await _restart(config, window, recorder)
+                await _await_return(config, window, recorder, slot_s / 2)
+                if window.end is None:
+                    await _restart(config, window, recorder)
             continue
         if kind == "partition":
             links = nem.partition_links(config, [target])
@@ -506,6 +511,21 @@ async def _nemesis(
         await asyncio.sleep(slot_s / 2)
         await nem.heal(config)
         window.end = recorder.now()
+
+
+async def _await_return(
+    config: ClusterConfig, window: FaultWindow, recorder: _Recorder, limit_s: float
+) -> None:
+    """Wait up to ``limit_s`` for a killed replica to serve again by itself (its
+    supervisor restarts it); the window ends when it does."""
+    deadline = recorder.now() + limit_s
+    await asyncio.sleep(RETURN_POLL_S)
+    while recorder.now() < deadline:
+        status = (await status_all(config, only=[window.target]))[window.target]
+        if _is_live(status) and status.get("pid") != window.pid:
+            window.end = recorder.now()
+            return
+        await asyncio.sleep(RETURN_POLL_S)
 
 
 async def _restart(config: ClusterConfig, window: FaultWindow, recorder: _Recorder) -> None:
@@ -617,7 +637,7 @@ async def run_test(
         r: {
             "health": replica_health(config, r, s),
             **(
-                {k: s.get(k) for k in ("is_primary", "applied", "incarnation")}
+                {k: s.get(k) for k in ("is_primary", "applied", "incarnation", "timing")}
                 if s.get("ok")
                 else {}
             ),

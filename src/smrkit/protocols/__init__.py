@@ -12,6 +12,7 @@ from smrkit.protocols.registry import (
     ProtocolSpec,
     get_protocol,
     protocol_names,
+    service_protocols,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "ProtocolSpec",
     "get_protocol",
     "protocol_names",
+    "service_protocols",
 ]

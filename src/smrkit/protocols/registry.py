@@ -17,6 +17,7 @@ from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId
 from smrkit.core.node import Node
 from smrkit.protocols.claims import Claims
+from smrkit.protocols.client import OpSource
 from smrkit.protocols.service import CLIENTS_MAX_DEFAULT
 
 MESSAGE_BYTES_MAX_DEFAULT = 4 * 1024 * 1024
@@ -66,6 +67,12 @@ class ProtocolSpec:
     """A replica started again with what it saved (``out.saved``) rejoins safely."""
     timings: tuple[str, ...] = ("synchronous",)
     """The timing models the protocol is built for; the first is its default."""
+    client: Callable[[NodeId, ProtocolConfig, OpSource], Node] | None = None
+    """Builds the protocol's own client (a voting one), ``(client_id, config, ops)``;
+    ``None``: the standard client (:mod:`smrkit.protocols.client`)."""
+    serves_clients: bool = True
+    """Whether the protocol replicates a service for clients; an agreement protocol
+    (seed 002's rounds) does not, and a run builds no clients for it."""
     untrusted_claims: Callable[[int, float, float, int], Claims] | None = None
     """``(f, delta_s, tau_s, clients) -> claims`` when clients are untrusted
     (``ProtocolConfig.clients_trusted`` off), for a protocol that otherwise takes a
@@ -102,6 +109,12 @@ def protocol_names() -> list[str]:
     return sorted(_PROTOCOLS)
 
 
+def service_protocols() -> list[str]:
+    """The registered protocols that replicate a service for clients (``serves_clients``),
+    as opposed to seed 002's agreement protocols."""
+    return [name for name in protocol_names() if _PROTOCOLS[name].serves_clients]
+
+
 def restartable_protocols() -> list[str]:
     """The registered protocols whose replicas may be restarted (``restartable``)."""
     return [name for name in protocol_names() if _PROTOCOLS[name].restartable]
@@ -119,6 +132,9 @@ def get_protocol(name: str) -> ProtocolSpec:
 
 
 def _load_builtins() -> None:
+    from smrkit.protocols import active_replication  # noqa: F401 - registers smr-active
+    from smrkit.protocols.agreement import specs  # noqa: F401 - importing registers them
+    from smrkit.protocols.byzantine import specs as byzantine_specs  # noqa: F401
     from smrkit.protocols.primary_backup import (  # noqa: F401 - importing registers them
         crash,
         general_omission,

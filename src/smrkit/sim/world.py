@@ -171,6 +171,20 @@ def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
     return spec, n
 
 
+def round_trip_s(config: SimConfig) -> float | None:
+    """The longest a fault-free command takes under synchronous timing: the request's δ,
+    the protocol's blocking target, the reply's δ. A client time-out shorter than that
+    retries commands whose answer is still on its way — the omission protocols take the
+    retry as evidence of an omission — and fault-free runs break Pb4. ``None`` under the
+    other timings (no δ bounds a delay there)."""
+    if config.timing != "synchronous":
+        return None
+    spec, n = _check(config)
+    claims = spec.claims(spec.tolerated(n), config.delta_s, config.tau_s)
+    blocking = getattr(claims, "blocking_s", None)
+    return 2 * config.delta_s + (blocking or 0.0)
+
+
 def _network(config: SimConfig, delta_min: float) -> Network:
     rng = random.Random(f"{config.seed}/net")
     if config.timing == "synchronous":
@@ -229,7 +243,7 @@ def build_simulator(
     spec, n = _check(config)
     f = spec.tolerated(n)
     servers = server_ids(n)
-    clients = client_ids(config.clients)
+    clients = client_ids(config.clients if spec.serves_clients else 0)
     try:
         plan = FaultPlan.parse(config.faults)
         plan.validate([*servers, *clients])
@@ -268,6 +282,7 @@ def build_simulator(
     # Where no client's word counts, a client routes around its own faulty link: it
     # turns to another server at its first time-out (client_relay's bounds).
     rotate_after = RELAY_ROTATE_AFTER if relaying else ROTATE_AFTER
+    make_client = spec.client
     nodes.extend(
         StandardClient(
             client,
@@ -277,6 +292,8 @@ def build_simulator(
             think_s=config.think_s,
             rotate_after=rotate_after,
         )
+        if make_client is None
+        else make_client(client, protocol_config, workload)
         for client in clients
     )
     nodes.extend(extra_nodes)
@@ -316,9 +333,10 @@ def build_simulator(
             time_limit_s=config.time_limit_s,
             settle_until_s=plan.last_change() + settle,
             drain_s=2 * config.delta_s,
-            stop_when_clients_done=True,
+            stop_when_clients_done=spec.serves_clients,
             chooser=_chooser(config),
             rebuild=_server_builder(spec, protocol_config),
+            dead_horizon_s=settle,
         )
     except AdversaryError as error:
         raise ConfigError(str(error)) from None
@@ -355,12 +373,14 @@ def run_simulation(
     extra_nodes: Sequence[Node] = (),
     *,
     message_bytes_max: int = MESSAGE_BYTES_MAX_DEFAULT,
+    progress: Callable[[int, float], None] | None = None,
 ) -> SimRun:
-    """Build and run the world of ``config``."""
+    """Build and run the world of ``config``; ``progress`` hears ``(commands answered,
+    virtual time)`` now and then."""
     simulator, run = build_simulator(config, extra_nodes, message_bytes_max=message_bytes_max)
     started = time.perf_counter()
     try:
-        simulator.run()
+        simulator.run(progress)
     except ScheduleError as error:
         raise ConfigError(str(error)) from None
     run.wall_s = time.perf_counter() - started
