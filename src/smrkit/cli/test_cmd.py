@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ import click
 from smrkit.cli.cluster_cmd import load
 from smrkit.cli.errors import UserError
 from smrkit.cli.options import FiniteNumber, output_path
+from smrkit.cli.progress import ProgressBar, wanted
 from smrkit.net.auth import SecretError
 
 EXIT_CODES = {"linearizable": 0, "violation": 1, "unknown": 3}
@@ -133,7 +131,12 @@ def test(
     )
     out_dir = private_dir(config.base / "tests") / time.strftime("%Y%m%dT%H%M%S")
     try:
-        with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+        with ProgressBar("load", plan.offered, show=wanted(quiet)) as bar:
+
+            def progress(phase: str, done: float, counts: dict[str, int]) -> None:
+                note = f"ok {counts['ok']}  fail {counts['fail']}  info {counts['info']}"
+                bar.update(round(done * plan.offered), note=note, description=phase)
+
             result = asyncio.run(run_test(config, plan, out_dir, progress=progress))
     except ClusterUnfitError as error:
         raise UserError(f"cannot test {config.base}: {error}") from None
@@ -253,30 +256,3 @@ def timeline_lines(summary: dict[str, Any]) -> list[str]:
         f"acked per {unit}: |{spark}| (█ = {summary['rate'] * group:g} offered, blank = none)",
         f"faults:{' ' * (len(unit) + 5)}|{''.join(marks)}| (k kill, p partition, o omit)",
     ]
-
-
-@contextmanager
-def _progress_bar(*, enabled: bool) -> Iterator[Any]:
-    """A progress callback drawing a rich bar on standard error (``None`` if off)."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[counts]}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = bar.add_task("load", total=1.0, counts="")
-
-    def update(phase: str, done: float, counts: dict[str, int]) -> None:
-        text = f"ok {counts['ok']}  fail {counts['fail']}  info {counts['info']}"
-        bar.update(task, description=phase, completed=done, counts=text)
-
-    with bar:
-        yield update
