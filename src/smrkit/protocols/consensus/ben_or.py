@@ -1,0 +1,155 @@
+"""Ben-Or's randomized binary consensus (1983) for crash failures, n > 2f: what escapes
+FLP by flipping coins.
+
+Algorithm. Each process p holds a binary estimate x (its input at first) and runs
+rounds r = 1, 2, …, each of two phases:
+
+1. *Report*: p sends ``Report(r, x)`` to every process (itself included) and waits for
+   n − f reports of round r. If more than n/2 of those carry the same value v, p sends
+   ``Proposal(r, v)`` to everyone, otherwise ``Proposal(r, None)`` (no preference).
+2. *Proposal*: p waits for n − f proposals of round r. If at least f + 1 of them carry
+   the same value v, p decides v. If at least one carries a value v, p adopts it
+   (x := v); otherwise p flips a fair coin (x := 0 or 1). Then p goes to round r + 1.
+
+A process that decided in round r still runs round r + 1 (its estimate is its decision),
+so that the others, which all adopted that value in round r, hear n − f reports in
+round r + 1; it stops after sending its round-(r + 1) proposal.
+
+Why it is safe. Two values cannot both gather more than n/2 reports of one round, so
+the non-empty proposals of a round all carry the same value. If p decides v in round r,
+f + 1 proposals carry v, and every n − f proposals another process waits for include
+one of them (n − f + f + 1 > n): every process leaves round r with x = v, all reports of
+round r + 1 are v, and every process decides v by round r + 1 (agreement). If every
+input is v, every report is v and every process decides v in round 1 (validity).
+
+Failure and timing model. Crash failures of f < n/2 processes, an asynchronous network
+that delivers every message between correct processes eventually, in any order; no
+clock (the protocol sets no timer). The coin comes from ``out.rng``, the node's own
+seeded generator, so a simulated run remains a pure function of its seed.
+
+Bounds. Safe in every run; terminates with probability 1 against an adversary that
+cannot see coins before they are flipped: in each round where the estimates leave the
+adversary no majority to steer, all coins agree with probability 2^-(n-1), so the
+expected number of rounds is at most exponential in n (constant when f = O(√n), Ben-Or
+§3); each round costs 2n² messages. FLP (seed 004) does not apply: the protocol is not
+deterministic. Its guarantee is probabilistic: runs in which it never decides exist,
+with probability 0.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from smrkit.core.ids import NodeId
+from smrkit.core.messages import Message
+from smrkit.core.node import ConsensusProcess, Out
+
+NO_PREFERENCE = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report(Message):
+    round: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal(Message):
+    round: int
+    value: int | None
+    """The value more than n/2 reports carried, or ``None``: no majority."""
+
+
+@dataclass(frozen=True)
+class BenOrConfig:
+    peers: tuple[NodeId, ...]
+    """Every process, this one included, in rank order."""
+    faults: int
+
+    @property
+    def quorum(self) -> int:
+        """n − f: how many messages of a phase a process waits for."""
+        return len(self.peers) - self.faults
+
+
+class BenOr(ConsensusProcess):
+    """One process of Ben-Or's protocol, proposing ``value`` (0 or 1)."""
+
+    def __init__(self, node_id: NodeId, peers: tuple[NodeId, ...], faults: int, value: int):
+        super().__init__(node_id)
+        if value not in (0, 1):
+            raise ValueError(f"Ben-Or is binary consensus: input {value!r} is not 0 or 1")
+        if not 2 * faults < len(peers):
+            raise ValueError(f"Ben-Or needs n > 2f, got n = {len(peers)}, f = {faults}")
+        self.config = BenOrConfig(peers, faults)
+        self.input = value
+        self.estimate = value
+        self.round = 1
+        self.phase = 1
+        self.reports: dict[int, dict[NodeId, int]] = {}
+        self.proposals: dict[int, dict[NodeId, int | None]] = {}
+        self.decided_round = 0
+        self.coins = 0
+
+    def on_start(self, out: Out) -> None:
+        self.propose(self.input)
+        out.send_all(self.config.peers, Report(1, self.estimate))
+
+    def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
+        if self.done:
+            return
+        match msg:
+            case Report(round=r, value=v) if r >= self.round and v in (0, 1):
+                self.reports.setdefault(r, {})[src] = v
+            case Proposal(round=r, value=v) if r >= self.round and v in (0, 1, None):
+                self.proposals.setdefault(r, {})[src] = v
+            case _:
+                return
+        self._advance(out)
+
+    def _advance(self, out: Out) -> None:
+        """Take every phase whose n − f messages are in (messages of later rounds wait)."""
+        quorum = self.config.quorum
+        while not self.done:
+            if self.phase == 1:
+                reports = self.reports.get(self.round, {})
+                if len(reports) < quorum:
+                    return
+                value, count = _most_common(list(reports.values()))
+                preferred = value if 2 * count > len(self.config.peers) else NO_PREFERENCE
+                out.send_all(self.config.peers, Proposal(self.round, preferred))
+                self.phase = 2
+                if self.decided and self.round > self.decided_round:
+                    self.done = True  # the round after its decision: the others can finish
+                continue
+            proposals = self.proposals.get(self.round, {})
+            if len(proposals) < quorum:
+                return
+            values = [v for v in proposals.values() if v is not None]
+            if values:
+                value, count = _most_common(values)
+                self.estimate = value
+                if count >= self.config.faults + 1 and not self.decided:
+                    self.decide(value)
+                    self.decided_round = self.round
+            else:
+                self.estimate = out.rng.getrandbits(1)
+                self.coins += 1
+            self.reports.pop(self.round, None)
+            self.proposals.pop(self.round, None)
+            self.round += 1
+            self.phase = 1
+            out.send_all(self.config.peers, Report(self.round, self.estimate))
+
+
+def _most_common(values: list[int]) -> tuple[int, int]:
+    """The most frequent value and its count (ties: the smaller value)."""
+    counts = Counter(values)
+    return min(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def ben_or_processes(inputs: tuple[int, ...], faults: int) -> list[BenOr]:
+    """Processes ``p1 … pn`` with the given inputs, tolerating ``faults`` crashes."""
+    peers = tuple(f"p{i}" for i in range(1, len(inputs) + 1))
+    return [BenOr(p, peers, faults, v) for p, v in zip(peers, inputs, strict=True)]
