@@ -108,9 +108,10 @@ class TimedPaxos(ConsensusProcess):
         self.leading: Ballot = (0, 0)
         self.promises: dict[NodeId, tuple[Ballot, int] | None] = {}
         self.accepts: list[NodeId] = []
-        self.proposed: int | None = None
+        self.offered: int | None = None
         """The value this process sent ``Accept`` for in the ballot it leads."""
         self.ballots_led = 0
+        self.chosen: int | None = None
 
     def on_start(self, out: Out) -> None:
         self.propose(self.input)
@@ -127,15 +128,15 @@ class TimedPaxos(ConsensusProcess):
         self.leading = (max(self.promised[0], self.leading[0]) + 1, rank(self.id))
         self.promises = {}
         self.accepts = []
-        self.proposed = None
+        self.offered = None
         self.ballots_led += 1
         out.send_all(self.config.peers, Prepare(self.leading))
         out.set_timer(LeaderTimeout(), self.config.timeout_s)
 
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if self.decided:
-            if isinstance(msg, Prepare):
-                out.send(src, Decided(self.decision))
+            if isinstance(msg, Prepare) and self.chosen is not None:
+                out.send(src, Decided(self.chosen))
             return
         peers = self.config.peers
         match msg:
@@ -144,13 +145,13 @@ class TimedPaxos(ConsensusProcess):
                 out.send(src, Promise(b, self.accepted))
                 if src != self.id:
                     out.set_timer(LeaderTimeout(), self.config.timeout_s)
-            case Promise(ballot=b, accepted=last) if b == self.leading and self.proposed is None:
+            case Promise(ballot=b, accepted=last) if b == self.leading and self.offered is None:
                 self.promises[src] = last
                 self.promises = dict(sorted(self.promises.items()))
                 if len(self.promises) >= self.config.majority:
                     prior = [a for a in self.promises.values() if a is not None]
                     value = max(prior)[1] if prior else self.input
-                    self.proposed = value
+                    self.offered = value
                     out.send_all(peers, Accept(b, value))
             case Accept(ballot=b, value=v) if b >= self.promised:
                 self.promised = b
@@ -158,18 +159,19 @@ class TimedPaxos(ConsensusProcess):
                 out.send(src, Accepted(b))
                 if src != self.id:
                     out.set_timer(LeaderTimeout(), self.config.timeout_s)
-            case Accepted(ballot=b) if b == self.leading and self.proposed is not None:
+            case Accepted(ballot=b) if b == self.leading and self.offered is not None:
                 if src not in self.accepts:
                     self.accepts = sorted([*self.accepts, src])
                 if len(self.accepts) >= self.config.majority:
-                    self._decide(self.proposed, out)
-                    out.send_all([p for p in peers if p != self.id], Decided(self.decision))
+                    self._decide(self.offered, out)
+                    out.send_all([p for p in peers if p != self.id], Decided(self.offered))
             case Decided(value=v):
                 self._decide(v, out)
             case _:
                 pass
 
     def _decide(self, value: int, out: Out) -> None:
+        self.chosen = value
         self.decide(value)
         self.done = True
         out.cancel_timer(LeaderTimeout())
