@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from smrkit.check.claims import Decisions, decisions, judge_claims, validity
 from smrkit.check.history import History
 from smrkit.check.linearizability import LinearizabilityResult, check_linearizability
 from smrkit.check.logs import check_log_agreement
@@ -97,6 +98,43 @@ def evaluate(
     checks["log_agreement"] = check_log_agreement(trace)
     ordered = {name: checks[name] for name in CHECK_ORDER}
     return Evaluation(ordered, history, lin, analysis)
+
+
+@dataclass
+class ConsensusEvaluation:
+    """A consensus run judged: the claims' verdicts (termination or liveness after GST,
+    agreement) and validity, from the consensus records."""
+
+    checks: dict[str, Verdict]
+    decisions: Decisions
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks.values())
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, check in self.checks.items() if not check.ok]
+
+    def measured(self) -> dict[str, Any]:
+        """How many processes decided what, and when (the last decision's time: virtual
+        seconds, or steps under ``async``)."""
+        first = self.decisions.first
+        return {
+            "processes": len(self.decisions.processes),
+            "correct": len(self.decisions.correct),
+            "decided": len(first),
+            "values": sorted({repr(value) for _, _, value in first.values()}),
+            "last_decision_at": max((t for t, _, _ in first.values()), default=None),
+        }
+
+
+def evaluate_consensus_run(run: SimRun) -> ConsensusEvaluation:
+    """Judge a run of consensus processes (``ProtocolSpec.consensus``)."""
+    gst = (run.config.gst_s or 0.0) if run.config.timing == "partial-sync" else 0.0
+    checks = judge_claims(run.trace, run.claims, replicas=run.n, gst_s=gst)
+    checks["validity"] = validity(run.trace)
+    return ConsensusEvaluation(checks, decisions(run.trace))
 
 
 def evaluate_run(run: SimRun, **kwargs: Any) -> Evaluation:

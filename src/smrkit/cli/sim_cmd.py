@@ -8,12 +8,18 @@ from typing import Any
 
 import click
 
-from smrkit.check.evaluate import Evaluation, evaluate_run
+from smrkit.check.evaluate import Evaluation, evaluate_consensus_run, evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.cli.options import seconds_option, untrusted_clients_option
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.protocols import TIMINGS, protocol_names
-from smrkit.report.summary import make_console, print_run, run_json
+from smrkit.report.summary import (
+    consensus_run_json,
+    make_console,
+    print_consensus_run,
+    print_run,
+    run_json,
+)
 from smrkit.sim.workload import WorkloadError, parse_mix
 from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
 
@@ -47,6 +53,12 @@ t arrives by min(t + cap, max(t, GST) + delta), within delta after GST), lock-st
 message or timer, --schedule random, oldest or a file of 'start p1' / 'deliver 7' /
 'fire p1 "retry"' / 'crash p2' lines; fault times count steps). A protocol run under a
 timing it is not built for still runs, and the run says so.
+
+\b
+\b
+Consensus protocols (ben-or, initially-dead, paxos-timeouts) run processes with
+--inputs (default 0,1,0,1,...) and no clients, and are judged by termination (or
+liveness after GST), agreement and validity.
 
 \b
 Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
@@ -93,9 +105,8 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 @click.option(
     "--timing",
     type=click.Choice(TIMINGS),
-    default="synchronous",
-    show_default=True,
-    help="The timing model (see below).",
+    help="The timing model (see below) [default: the protocol's first, synchronous for "
+    "primary-backup].",
 )
 @click.option(
     "--gst",
@@ -116,6 +127,11 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     help="async: who picks the next event — a seeded adversary, oldest first, or a file.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--inputs",
+    metavar="V,V,...",
+    help="Consensus protocols: the processes' inputs, p1 first [default: 0,1,0,1,...].",
+)
 @click.option(
     "--client-timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -167,11 +183,12 @@ def sim(
     keys: int,
     mix: str | None,
     faults: tuple[str, ...],
-    timing: str,
+    timing: str | None,
     gst: float | None,
     delay_cap: float | None,
     schedule: str,
     seed: int,
+    inputs: str | None,
     client_timeout: float | None,
     think: float,
     time_limit: float,
@@ -188,9 +205,11 @@ def sim(
     Example: smrkit sim --protocol pb-crash --replicas 3 --fault crash:p1@1.0 --seed 7
     """
     try:
-        ensure_registered(protocol)
+        resolved = ensure_registered(protocol)
     except ProtocolRefError as error:
         raise UserError(str(error)) from None
+    if timing is None:
+        timing = resolved.spec.timings[0]
     try:
         weights = None if mix is None else tuple(sorted(parse_mix(mix).items()))
     except WorkloadError as error:
@@ -218,11 +237,15 @@ def sim(
         schedule=schedule,
         script=script,
         clients_trusted=not untrusted_clients,
+        inputs=None if inputs is None else _inputs(inputs),
     )
     try:
         run = run_simulation(config)
     except ConfigError as error:
         raise UserError(str(error), "see 'smrkit sim --help'") from None
+    if run.protocol.consensus:
+        _consensus_outputs(run, as_json, trace_path, history_path, html_path)
+        return
     evaluation = evaluate_run(run)
     trace_hash = run.trace.trace_hash()
     summary = run_json(run, evaluation, trace_hash)
@@ -234,6 +257,46 @@ def sim(
         print_run(console, run, evaluation, trace_hash)
         for what, path in written:
             console.print(f"{what} written to {path}")
+    click.get_current_context().exit(0 if evaluation.ok else 1)
+
+
+def _inputs(text: str) -> tuple[int, ...]:
+    """``--inputs 0,1,1``: one integer per process."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise UserError(
+            f"--inputs {text!r} is not a list of integers", "write it as 0,1,1 (p1 first)"
+        ) from None
+
+
+def _consensus_outputs(
+    run: SimRun,
+    as_json: bool,
+    trace_path: Path | None,
+    history_path: Path | None,
+    html_path: Path | None,
+) -> None:
+    """Judge and print a consensus run (it has a trace, but no client history)."""
+    if history_path is not None or html_path is not None:
+        raise UserError(
+            f"{run.protocol.name} is a consensus protocol: it has no client history or HTML report",
+            "drop --history and --html (--trace works)",
+        )
+    evaluation = evaluate_consensus_run(run)
+    trace_hash = run.trace.trace_hash()
+    if trace_path is not None:
+        try:
+            run.trace.write(trace_path)
+        except OSError as error:
+            raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
+    if as_json:
+        click.echo(json.dumps(consensus_run_json(run, evaluation, trace_hash)))
+    else:
+        console = make_console()
+        print_consensus_run(console, run, evaluation, trace_hash)
+        if trace_path is not None:
+            console.print(f"trace written to {trace_path}")
     click.get_current_context().exit(0 if evaluation.ok else 1)
 
 

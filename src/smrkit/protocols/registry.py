@@ -45,6 +45,9 @@ class ProtocolConfig:
     """Whether clients are correct, as every failure model of seed 001 assumes — so that
     a client's word (``ClientRequest.previous``) is evidence. A real deployment cannot
     assume it and turns it off."""
+    inputs: tuple[int, ...] = ()
+    """A consensus protocol's inputs, one per server in rank order (``ProtocolSpec.
+    consensus``); empty for a replicated service."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ class ProtocolSpec:
     """``(f, delta_s, tau_s, clients) -> claims`` when clients are untrusted
     (``ProtocolConfig.clients_trusted`` off), for a protocol that otherwise takes a
     client's word; ``None``: the protocol never does, and claims the same either way."""
+    consensus: bool = False
+    """The servers are consensus processes (:class:`~smrkit.core.node.ConsensusProcess`)
+    built from ``ProtocolConfig.inputs``: a run has no clients and is judged by the
+    consensus records (termination, agreement, validity), not by a client history."""
 
     def claims_for(
         self, f: int, delta_s: float, tau_s: float, *, clients: int, clients_trusted: bool
@@ -119,6 +126,11 @@ def get_protocol(name: str) -> ProtocolSpec:
 
 
 def _load_builtins() -> None:
+    from smrkit.protocols.consensus import (  # noqa: F401 - importing registers them
+        ben_or,
+        initially_dead,
+        paxos_timeouts,
+    )
     from smrkit.protocols.primary_backup import (  # noqa: F401 - importing registers them
         crash,
         general_omission,

@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from smrkit.check.evaluate import Evaluation
+from smrkit.check.evaluate import ConsensusEvaluation, Evaluation
 from smrkit.core.failure_models import FailureModel, lower_bounds
 from smrkit.protocols.claims import Claims, PrimaryBackupClaims
 from smrkit.sim.world import SimRun
@@ -148,6 +148,80 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
     if witness is not None:
         console.print("[bold]linearizability witness[/bold]")
         console.print(witness.render(), markup=False, highlight=False)
+    verdict = (
+        "[green]all checks hold[/green]"
+        if evaluation.ok
+        else ("[red]violated: " + ", ".join(evaluation.failed) + "[/red]")
+    )
+    console.print(verdict)
+
+
+def consensus_run_json(
+    run: SimRun, evaluation: ConsensusEvaluation, trace_hash: str
+) -> dict[str, Any]:
+    """A consensus run (no clients, no history): its inputs, checks and decisions."""
+    config = run.config
+    return {
+        "protocol": run.protocol.name,
+        "replicas": run.n,
+        "f": run.f,
+        "seed": config.seed,
+        "failure_model": run.protocol.failure_model.value,
+        "timing": config.timing,
+        "delta_s": config.delta_s,
+        "gst_s": config.gst_s,
+        "schedule": config.schedule if config.timing == "async" else None,
+        "inputs": run.trace.header.get("inputs"),
+        "faults": list(run.plan.specs),
+        "admissible": not run.admissibility,
+        "admissibility": run.admissibility,
+        "trace_hash": trace_hash,
+        "events": len(run.trace.events),
+        "virtual_s": run.trace.end_time,
+        "wall_s": run.wall_s,
+        "ok": evaluation.ok,
+        "checks": {name: check.to_json() for name, check in evaluation.checks.items()},
+        "measured": evaluation.measured(),
+        "decisions": {
+            p: {"at": t, "value": repr(v)} for p, (t, _, v) in evaluation.decisions.first.items()
+        },
+        "target": target_json(run.claims),
+    }
+
+
+def print_consensus_run(
+    console: Console, run: SimRun, evaluation: ConsensusEvaluation, trace_hash: str
+) -> None:
+    config = run.config
+    faults = ", ".join(run.plan.specs) or "none"
+    inputs = " ".join(str(v) for v in run.trace.header.get("inputs", []))
+    clock = "steps" if config.timing == "async" else "virtual s"
+    gst = f", GST = {config.gst_s or 0.0} s" if config.timing == "partial-sync" else ""
+    console.print(
+        f"[bold]{run.protocol.name}[/bold] — {run.protocol.title}\n"
+        f"n = {run.n} processes (tolerates f = {run.f} {run.protocol.failure_model.value} "
+        f"failures), inputs {inputs}, seed {config.seed}{_timing(config.timing)}{gst}\n"
+        f"faults: {faults}; trace {trace_hash[:16]}"
+    )
+    for problem in run.admissibility:
+        model = "timing" if problem == run.timing_problem else "failure"
+        console.print(f"[yellow]outside the protocol's {model} model:[/yellow] {problem}")
+    measured = evaluation.measured()
+    last = measured["last_decision_at"]
+    console.print(
+        f"{len(run.trace.events)} events over {run.trace.end_time:g} {clock} "
+        f"({run.wall_s:.2f} s wall); {measured['decided']} of {measured['processes']} "
+        f"processes decided {', '.join(measured['values']) or 'nothing'}"
+        + ("" if last is None else f", the last at {last:g} {clock}")
+    )
+    table = Table(title="Checks", title_justify="left", show_edge=False)
+    table.add_column("check")
+    table.add_column("verdict")
+    table.add_column("detail", overflow="fold")
+    for name, check in evaluation.checks.items():
+        mark = "[green]ok[/green]" if check.ok else "[red]VIOLATED[/red]"
+        table.add_row(name, mark, check.summary)
+    console.print(table)
     verdict = (
         "[green]all checks hold[/green]"
         if evaluation.ok

@@ -95,12 +95,16 @@ class SimConfig:
     """Whether the servers take a client's word (``ClientRequest.previous``) as
     evidence, as seed 001's models of correct clients allow; off, they relay instead
     (:mod:`smrkit.protocols.primary_backup.client_relay`), as the TCP runtime does."""
+    inputs: tuple[int, ...] | None = None
+    """A consensus protocol's inputs, p1 first; ``None``: 0, 1, 0, 1, … (split, so that
+    no majority decides the outcome in advance). A consensus run has no clients."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["faults"] = list(self.faults)
         data["mix"] = None if self.mix is None else dict(self.mix)
         data["script"] = list(self.script)
+        data["inputs"] = None if self.inputs is None else list(self.inputs)
         return data
 
     @classmethod
@@ -108,6 +112,8 @@ class SimConfig:
         values = dict(data)
         values["faults"] = tuple(values.get("faults", ()))
         values["script"] = tuple(values.get("script", ()))
+        inputs = values.get("inputs")
+        values["inputs"] = None if inputs is None else tuple(inputs)
         mix = values.get("mix")
         values["mix"] = None if mix is None else tuple(sorted(dict(mix).items()))
         known = set(cls.__dataclass_fields__)
@@ -168,7 +174,16 @@ def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
         raise ConfigError("--schedule belongs to --timing async")
     if config.schedule not in ("random", "oldest", "script"):
         raise ConfigError(f"unknown schedule {config.schedule!r}: random, oldest or a file")
+    if config.inputs is not None and not spec.consensus:
+        raise ConfigError(f"--inputs belongs to consensus protocols; {spec.name} has clients")
+    if config.inputs is not None and len(config.inputs) != n:
+        raise ConfigError(f"{len(config.inputs)} inputs for {n} processes: give one per process")
     return spec, n
+
+
+def consensus_inputs(config: SimConfig, n: int) -> tuple[int, ...]:
+    """The inputs of a consensus run: as configured, or 0, 1, 0, 1, … (p1 first)."""
+    return config.inputs if config.inputs is not None else tuple(i % 2 for i in range(n))
 
 
 def _network(config: SimConfig, delta_min: float) -> Network:
@@ -229,7 +244,8 @@ def build_simulator(
     spec, n = _check(config)
     f = spec.tolerated(n)
     servers = server_ids(n)
-    clients = client_ids(config.clients)
+    clients = () if spec.consensus else client_ids(config.clients)
+    inputs = consensus_inputs(config, n) if spec.consensus else ()
     try:
         plan = FaultPlan.parse(config.faults)
         plan.validate([*servers, *clients])
@@ -263,8 +279,12 @@ def build_simulator(
         config.tau_s,
         message_bytes_max,
         clients_trusted=config.clients_trusted,
+        inputs=inputs,
     )
-    nodes: list[Node] = list(spec.build(protocol_config))
+    try:
+        nodes: list[Node] = list(spec.build(protocol_config))
+    except ValueError as error:
+        raise ConfigError(f"{spec.name}: {error}") from None
     # Where no client's word counts, a client routes around its own faulty link: it
     # turns to another server at its first time-out (client_relay's bounds).
     rotate_after = RELAY_ROTATE_AFTER if relaying else ROTATE_AFTER
@@ -295,6 +315,8 @@ def build_simulator(
         "tau_s": config.tau_s,
         "faults": list(plan.specs),
     }
+    if spec.consensus:
+        header["inputs"] = list(inputs)
     # After the last fault, leave time for a failover (at most f·δ + τ here), for the
     # clients to hear of it and retry, twice over: the run shows what the faults did.
     settle = 2 * (config.tau_s + (n + 2) * config.delta_s) + timeout
@@ -316,7 +338,7 @@ def build_simulator(
             time_limit_s=config.time_limit_s,
             settle_until_s=plan.last_change() + settle,
             drain_s=2 * config.delta_s,
-            stop_when_clients_done=True,
+            stop_when_clients_done=not spec.consensus,
             chooser=_chooser(config),
             rebuild=_server_builder(spec, protocol_config),
         )

@@ -41,9 +41,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.node import ConsensusProcess, Out
+from smrkit.protocols.claims import ConsensusClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 
 NO_PREFERENCE = None
 
@@ -153,3 +156,28 @@ def ben_or_processes(inputs: tuple[int, ...], faults: int) -> list[BenOr]:
     """Processes ``p1 … pn`` with the given inputs, tolerating ``faults`` crashes."""
     peers = tuple(f"p{i}" for i in range(1, len(inputs) + 1))
     return [BenOr(p, peers, faults, v) for p, v in zip(peers, inputs, strict=True)]
+
+
+def _build(config: ProtocolConfig) -> list[BenOr]:
+    faults = (len(config.servers) - 1) // 2
+    return [
+        BenOr(p, config.servers, faults, v)
+        for p, v in zip(config.servers, config.inputs, strict=True)
+    ]
+
+
+SPEC = register(
+    ProtocolSpec(
+        name="ben-or",
+        title="Ben-Or's randomized binary consensus, n > 2f crash failures (escapes FLP)",
+        failure_model=FailureModel.CRASH,
+        replicas_default=3,
+        build=_build,
+        tolerated=lambda n: (n - 1) // 2,
+        replicas_problem=lambda n: None if n >= 1 else "ben-or needs at least 1 process",
+        claims=lambda f, delta_s, tau_s: ConsensusClaims(),
+        client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
+        timings=("async",),
+        consensus=True,
+    )
+)

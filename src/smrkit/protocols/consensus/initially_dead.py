@@ -37,9 +37,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.node import ConsensusProcess, Out
+from smrkit.protocols.claims import ConsensusClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +146,27 @@ def initially_dead_processes(inputs: tuple[int, ...]) -> list[InitiallyDeadConse
     """Processes ``p1 … pn`` with the given inputs."""
     peers = tuple(f"p{i}" for i in range(1, len(inputs) + 1))
     return [InitiallyDeadConsensus(p, peers, v) for p, v in zip(peers, inputs, strict=True)]
+
+
+def _build(config: ProtocolConfig) -> list[InitiallyDeadConsensus]:
+    return [
+        InitiallyDeadConsensus(p, config.servers, v)
+        for p, v in zip(config.servers, config.inputs, strict=True)
+    ]
+
+
+SPEC = register(
+    ProtocolSpec(
+        name="initially-dead",
+        title="FLP §4: consensus with n > 2t processes dead from the start (escapes FLP)",
+        failure_model=FailureModel.CRASH,
+        replicas_default=3,
+        build=_build,
+        tolerated=lambda n: (n - 1) // 2,
+        replicas_problem=lambda n: None if n >= 1 else "initially-dead needs at least 1 process",
+        claims=lambda f, delta_s, tau_s: ConsensusClaims(),
+        client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
+        timings=("async",),
+        consensus=True,
+    )
+)

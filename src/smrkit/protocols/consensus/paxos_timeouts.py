@@ -38,9 +38,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import Message
 from smrkit.core.node import ConsensusProcess, Out, Timer
+from smrkit.protocols.claims import PartialSyncClaims
+from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 
 Ballot: TypeAlias = tuple[int, int]
 """``(round, rank of the leader)``; ``(0, 0)`` before any."""
@@ -181,3 +184,27 @@ def timed_paxos_processes(inputs: tuple[int, ...], delta_s: float) -> list[Timed
     """Processes ``p1 … pn`` with the given inputs and the delay bound ``delta_s``."""
     peers = tuple(f"p{i}" for i in range(1, len(inputs) + 1))
     return [TimedPaxos(p, peers, v, delta_s) for p, v in zip(peers, inputs, strict=True)]
+
+
+def _build(config: ProtocolConfig) -> list[TimedPaxos]:
+    return [
+        TimedPaxos(p, config.servers, v, config.delta_s)
+        for p, v in zip(config.servers, config.inputs, strict=True)
+    ]
+
+
+SPEC = register(
+    ProtocolSpec(
+        name="paxos-timeouts",
+        title="single-decree Paxos with proposer time-outs, n = 2f + 1 (live after GST)",
+        failure_model=FailureModel.CRASH,
+        replicas_default=3,
+        build=_build,
+        tolerated=lambda n: (n - 1) // 2,
+        replicas_problem=lambda n: None if n >= 1 else "paxos-timeouts needs at least 1 process",
+        claims=lambda f, delta_s, tau_s: PartialSyncClaims(replicas_min=2 * f + 1),
+        client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
+        timings=("partial-sync", "synchronous"),
+        consensus=True,
+    )
+)
