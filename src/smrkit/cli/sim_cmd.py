@@ -50,7 +50,7 @@ Timing models (--timing): synchronous (seed 001: delays in [delta-min, delta], F
 partial-sync (before --gst, delays up to --delay-cap and reordering; a message sent at
 t arrives by min(t + cap, max(t, GST) + delta), within delta after GST), lock-step
 (rounds; fault times are rounds, r3), async (no clock: the adversary picks the next
-message or timer, --schedule random, oldest or a file of 'start p1' / 'deliver 7' /
+message or timer, --schedule random, oldest, split (ben-or) or a file of 'start p1' / 'deliver 7' /
 'fire p1 "retry"' / 'crash p2' lines; fault times count steps). A protocol run under a
 timing it is not built for still runs, and the run says so.
 
@@ -123,8 +123,9 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     "schedule",
     default="random",
     show_default=True,
-    metavar="random|oldest|FILE",
-    help="async: who picks the next event — a seeded adversary, oldest first, or a file.",
+    metavar="random|oldest|split|FILE",
+    help="async: who picks the next event — a seeded adversary, oldest first, one that "
+    "keeps a consensus protocol's values split (ben-or), or a file.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -302,12 +303,12 @@ def _consensus_outputs(
 
 def _schedule(value: str) -> tuple[str, tuple[str, ...]]:
     """``--schedule``: a policy name, or a file whose lines are the schedule."""
-    if value in ("random", "oldest"):
+    if value in ("random", "oldest", "split"):
         return value, ()
     path = Path(value)
     if not path.is_file():
         raise UserError(
-            f"--schedule {value!r} is neither random, oldest nor a file",
+            f"--schedule {value!r} is neither random, oldest, split nor a file",
             "give a schedule file, one event per line ('deliver 7')",
         )
     try:

@@ -10,7 +10,7 @@ model or a fault plan outside what it is built for is allowed, and flagged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from smrkit.core.failure_models import FailureModel
@@ -77,6 +77,9 @@ class ProtocolSpec:
     """The servers are consensus processes (:class:`~smrkit.core.node.ConsensusProcess`)
     built from ``ProtocolConfig.inputs``: a run has no clients and is judged by the
     consensus records (termination, agreement, validity), not by a client history."""
+    carried_value: Callable[[object], tuple[Hashable, Hashable] | None] | None = None
+    """``(phase, value)`` a message carries, ``None`` for one that carries no value: what
+    the ``split`` schedule reads to keep values split (``None``: not offered)."""
 
     def claims_for(
         self, f: int, delta_s: float, tau_s: float, *, clients: int, clients_trusted: bool

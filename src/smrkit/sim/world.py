@@ -11,8 +11,11 @@ trace file is enough to replay its run. ``timing`` picks the timing model — a 
 * ``lock-step`` — rounds of δ (round r starts at r·δ; fault times may count rounds:
   ``crash:p2@r3/p1,p4``);
 * ``async`` — no clock; the adversary picks any in-flight message or pending timer next:
-  ``schedule`` ``random`` (seeded), ``oldest`` (fair) or ``script`` (the lines of
-  ``script``, see :func:`smrkit.sim.choosers.parse_schedule`); times count steps.
+  ``schedule`` ``random`` (seeded), ``oldest`` (fair), ``split`` (an adversary that
+  keeps the values a consensus protocol's messages carry split, for the protocols that
+  say which value a message carries: ``ProtocolSpec.carried_value``) or ``script``
+  (the lines of ``script``, see :func:`smrkit.sim.choosers.parse_schedule`); times
+  count steps.
 
 A protocol run under a timing model it is not built for still runs, and the run says so
 (:attr:`SimRun.admissibility`), as it does for a fault plan outside its failure model.
@@ -48,6 +51,7 @@ from smrkit.sim.choosers import (
     RandomOrder,
     ScheduleError,
     Scripted,
+    SplitKeeping,
     parse_schedule,
 )
 from smrkit.sim.faults import FaultPlan, FaultSpecError, admissibility_problems
@@ -172,8 +176,13 @@ def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
         raise ConfigError("--gst and --delay-cap belong to --timing partial-sync")
     if config.timing != "async" and (config.schedule != "random" or config.script):
         raise ConfigError("--schedule belongs to --timing async")
-    if config.schedule not in ("random", "oldest", "script"):
-        raise ConfigError(f"unknown schedule {config.schedule!r}: random, oldest or a file")
+    if config.schedule not in ("random", "oldest", "split", "script"):
+        raise ConfigError(f"unknown schedule {config.schedule!r}: random, oldest, split or a file")
+    if config.schedule == "split" and spec.carried_value is None:
+        raise ConfigError(
+            f"--schedule split reads the values a protocol's messages carry; {spec.name} "
+            "does not say (ben-or does): use random or oldest"
+        )
     if config.inputs is not None and not spec.consensus:
         raise ConfigError(f"--inputs belongs to consensus protocols; {spec.name} has clients")
     if config.inputs is not None and len(config.inputs) != n:
@@ -201,13 +210,16 @@ def _network(config: SimConfig, delta_min: float) -> Network:
     return AsyncNetwork()
 
 
-def _chooser(config: SimConfig) -> Chooser:
+def _chooser(config: SimConfig, spec: ProtocolSpec) -> Chooser:
     if config.timing == "lock-step":
         return LockStep()
     if config.timing != "async":
         return EarliestFirst()
     if config.schedule == "oldest":
         return OldestFirst()
+    if config.schedule == "split":
+        assert spec.carried_value is not None, "checked by _check"
+        return SplitKeeping(config.seed, spec.carried_value)
     if config.schedule == "script":
         try:
             return Scripted(parse_schedule(config.script))
@@ -339,7 +351,7 @@ def build_simulator(
             settle_until_s=plan.last_change() + settle,
             drain_s=2 * config.delta_s,
             stop_when_clients_done=not spec.consensus,
-            chooser=_chooser(config),
+            chooser=_chooser(config, spec),
             rebuild=_server_builder(spec, protocol_config),
         )
     except AdversaryError as error:

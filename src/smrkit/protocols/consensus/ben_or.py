@@ -146,6 +146,16 @@ class BenOr(ConsensusProcess):
             out.send_all(self.config.peers, Report(self.round, self.estimate))
 
 
+def carried_value(msg: object) -> tuple[tuple[str, int], int | None] | None:
+    """``((phase, round), value)`` of a report or proposal: what the ``split`` schedule
+    reads to deliver first the value its receiver has heard least of."""
+    if isinstance(msg, Report):
+        return ("report", msg.round), msg.value
+    if isinstance(msg, Proposal):
+        return ("proposal", msg.round), msg.value
+    return None
+
+
 def _most_common(values: list[int]) -> tuple[int, int]:
     """The most frequent value and its count (ties: the smaller value)."""
     counts = Counter(values)
@@ -179,5 +189,6 @@ SPEC = register(
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
         timings=("async",),
         consensus=True,
+        carried_value=carried_value,
     )
 )
