@@ -50,8 +50,9 @@ Timing models (--timing): synchronous (seed 001: delays in [delta-min, delta], F
 partial-sync (before --gst, delays up to --delay-cap and reordering; a message sent at
 t arrives by min(t + cap, max(t, GST) + delta), within delta after GST), lock-step
 (rounds; fault times are rounds, r3), async (no clock: the adversary picks the next
-message or timer, --schedule random, oldest, split (ben-or) or a file of 'start p1' / 'deliver 7' /
-'fire p1 "retry"' / 'crash p2' lines; fault times count steps). A protocol run under a
+message or timer, --schedule random, oldest, split (keeps ben-or's values split) or
+a file of 'start p1' / 'deliver 7' / 'fire p1 "retry"' / 'crash p2' lines; fault
+times count steps). A protocol run under a
 timing it is not built for still runs, and the run says so.
 
 \b
