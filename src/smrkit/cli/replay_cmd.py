@@ -13,12 +13,18 @@ from pathlib import Path
 
 import click
 
-from smrkit.check.evaluate import evaluate_run
+from smrkit.check.evaluate import evaluate_consensus_run, evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
-from smrkit.report.summary import make_console, print_run, run_json
+from smrkit.report.summary import (
+    consensus_run_json,
+    make_console,
+    print_consensus_run,
+    print_run,
+    run_json,
+)
 from smrkit.sim.trace import Trace, TraceFormatError, read_trace
-from smrkit.sim.world import ConfigError, SimConfig, run_simulation
+from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
 
 EXIT_DIVERGED = 3
 
@@ -62,6 +68,9 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
         run = run_simulation(config)
     except (ConfigError, ProtocolRefError, TypeError) as error:
         raise UserError(f"cannot replay {trace_path}: {error}") from None
+    if run.protocol.consensus:
+        _replay_consensus(trace_path, recorded, run, as_json, html_path)
+        return
     evaluation = evaluate_run(run)
     trace_hash = run.trace.trace_hash()
     identical = trace_hash == recorded.trace_hash()
@@ -85,6 +94,32 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
             console.print(f"replay DIFFERS from {trace_path}: another smrkit version wrote it?")
         if html_path is not None:
             console.print(f"report written to {html_path}")
+    code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
+    click.get_current_context().exit(code)
+
+
+def _replay_consensus(
+    trace_path: Path, recorded: Trace, run: SimRun, as_json: bool, html_path: Path | None
+) -> None:
+    """A consensus run's trace, replayed and judged by the consensus checks."""
+    if html_path is not None:
+        raise UserError(
+            f"{run.protocol.name} is a consensus protocol: no HTML report", "drop --html"
+        )
+    evaluation = evaluate_consensus_run(run)
+    trace_hash = run.trace.trace_hash()
+    identical = trace_hash == recorded.trace_hash()
+    summary = consensus_run_json(run, evaluation, trace_hash)
+    summary["replay"] = {"trace": str(trace_path), "identical": identical}
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        console = make_console()
+        print_consensus_run(console, run, evaluation, trace_hash)
+        if identical:
+            console.print(f"replay identical to {trace_path} (trace hash {trace_hash[:16]}…)")
+        else:
+            console.print(f"replay DIFFERS from {trace_path}: another smrkit version wrote it?")
     code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
     click.get_current_context().exit(code)
 

@@ -51,6 +51,10 @@ Ballot: TypeAlias = tuple[int, int]
 TIMEOUT_DELAYS = 6
 """A time-out is this many δ per rank: one ballot (5δ) and a δ of slack."""
 
+LEAD = "lead"
+"""The timer after which an undecided process leads a new ballot (a plain string, so
+that traces carry it)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Prepare(Message):
@@ -77,11 +81,6 @@ class Accepted(Message):
 @dataclass(frozen=True, slots=True)
 class Decided(Message):
     value: int
-
-
-@dataclass(frozen=True)
-class LeaderTimeout:
-    """The time-out after which an undecided process leads a new ballot."""
 
 
 @dataclass(frozen=True)
@@ -121,10 +120,10 @@ class TimedPaxos(ConsensusProcess):
         if rank(self.id) == 1:
             self._lead(out)
         else:
-            out.set_timer(LeaderTimeout(), self.config.timeout_s)
+            out.set_timer(LEAD, self.config.timeout_s)
 
     def on_timer(self, timer: Timer, out: Out) -> None:
-        if isinstance(timer, LeaderTimeout) and not self.decided:
+        if timer == LEAD and not self.decided:
             self._lead(out)
 
     def _lead(self, out: Out) -> None:
@@ -134,7 +133,7 @@ class TimedPaxos(ConsensusProcess):
         self.offered = None
         self.ballots_led += 1
         out.send_all(self.config.peers, Prepare(self.leading))
-        out.set_timer(LeaderTimeout(), self.config.timeout_s)
+        out.set_timer(LEAD, self.config.timeout_s)
 
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         if self.decided:
@@ -147,7 +146,7 @@ class TimedPaxos(ConsensusProcess):
                 self.promised = b
                 out.send(src, Promise(b, self.accepted))
                 if src != self.id:
-                    out.set_timer(LeaderTimeout(), self.config.timeout_s)
+                    out.set_timer(LEAD, self.config.timeout_s)
             case Promise(ballot=b, accepted=last) if b == self.leading and self.offered is None:
                 self.promises[src] = last
                 self.promises = dict(sorted(self.promises.items()))
@@ -161,7 +160,7 @@ class TimedPaxos(ConsensusProcess):
                 self.accepted = (b, v)
                 out.send(src, Accepted(b))
                 if src != self.id:
-                    out.set_timer(LeaderTimeout(), self.config.timeout_s)
+                    out.set_timer(LEAD, self.config.timeout_s)
             case Accepted(ballot=b) if b == self.leading and self.offered is not None:
                 if src not in self.accepts:
                     self.accepts = sorted([*self.accepts, src])
@@ -177,7 +176,7 @@ class TimedPaxos(ConsensusProcess):
         self.chosen = value
         self.decide(value)
         self.done = True
-        out.cancel_timer(LeaderTimeout())
+        out.cancel_timer(LEAD)
 
 
 def timed_paxos_processes(inputs: tuple[int, ...], delta_s: float) -> list[TimedPaxos]:
