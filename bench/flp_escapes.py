@@ -207,7 +207,8 @@ def dead_runs(n: int, t: int, seeds: int) -> dict[str, Any]:
         )
         for name in evaluate_consensus_run(run).failed:
             failed[name] = failed.get(name, 0) + 1
-    return {"n": n, "t": t, "runs": seeds, "failed_checks": failed}
+    wall = time.perf_counter() - started
+    return {"n": n, "t": t, "runs": seeds, "failed_checks": failed, "wall_s": wall}
 
 
 def _v(value: Any, unit: str = "") -> str:
