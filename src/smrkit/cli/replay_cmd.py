@@ -64,7 +64,7 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
     try:
         config = SimConfig.from_json(config_data)
         if ":" in config.protocol:
-            ensure_registered(config.protocol)  # the user's own module.path:Name
+            ensure_registered(config.protocol, consensus=True)  # the user's own module.path:Name
         run = run_simulation(config)
     except (ConfigError, ProtocolRefError, TypeError) as error:
         raise UserError(f"cannot replay {trace_path}: {error}") from None

@@ -12,7 +12,7 @@ from smrkit.check.evaluate import Evaluation, evaluate_consensus_run, evaluate_r
 from smrkit.cli.errors import UserError
 from smrkit.cli.options import seconds_option, untrusted_clients_option
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
-from smrkit.protocols import TIMINGS, protocol_names
+from smrkit.protocols import TIMINGS, consensus_protocol_names, protocol_names
 from smrkit.report.summary import (
     consensus_run_json,
     make_console,
@@ -71,7 +71,8 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     "--protocol",
     default="pb-crash",
     show_default=True,
-    help=f"One of {', '.join(protocol_names())}, or your own as module.path:ClassName.",
+    help=f"One of {', '.join(protocol_names() + consensus_protocol_names())}, or your own "
+    "as module.path:ClassName.",
 )
 @click.option(
     "--replicas", type=click.IntRange(min=1), help="Number of servers [default: the protocol's]."
@@ -207,7 +208,7 @@ def sim(
     Example: smrkit sim --protocol pb-crash --replicas 3 --fault crash:p1@1.0 --seed 7
     """
     try:
-        resolved = ensure_registered(protocol)
+        resolved = ensure_registered(protocol, consensus=True)
     except ProtocolRefError as error:
         raise UserError(str(error)) from None
     if timing is None:

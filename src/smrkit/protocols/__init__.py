@@ -10,6 +10,7 @@ from smrkit.protocols.registry import (
     TIMINGS,
     ProtocolConfig,
     ProtocolSpec,
+    consensus_protocol_names,
     get_protocol,
     protocol_names,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "PrimaryBackupClaims",
     "ProtocolConfig",
     "ProtocolSpec",
+    "consensus_protocol_names",
     "get_protocol",
     "protocol_names",
 ]

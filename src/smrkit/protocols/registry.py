@@ -108,8 +108,22 @@ def register(spec: ProtocolSpec) -> ProtocolSpec:
 
 
 def protocol_names() -> list[str]:
+    """The registered replicated services (clients, histories): what sweeps, worlds,
+    the cluster and every per-protocol check run over."""
     _load_builtins()
-    return sorted(_PROTOCOLS)
+    return sorted(name for name, spec in _PROTOCOLS.items() if not spec.consensus)
+
+
+def consensus_protocol_names() -> list[str]:
+    """The registered consensus protocols (``ProtocolSpec.consensus``): ``smrkit sim``
+    runs them too, judged by the consensus checks."""
+    _load_builtins()
+    return sorted(name for name, spec in _PROTOCOLS.items() if spec.consensus)
+
+
+def is_registered(name: str) -> bool:
+    _load_builtins()
+    return name in _PROTOCOLS
 
 
 def restartable_protocols() -> list[str]:
