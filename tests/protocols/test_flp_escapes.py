@@ -99,13 +99,12 @@ class HastyBenOr(BenOr):
 
 
 def test_the_checks_go_red_on_a_broken_ben_or_and_on_too_many_crashes() -> None:
+    from smrkit.check.claims import judge_claims
+    from smrkit.protocols.claims import ConsensusClaims
     from smrkit.sim.choosers import RandomOrder
     from smrkit.sim.faults import FaultPlan
     from smrkit.sim.network import AsyncNetwork
     from smrkit.sim.simulator import Simulator
-
-    from smrkit.check.claims import judge_claims
-    from smrkit.protocols.claims import ConsensusClaims
 
     peers = ("p1", "p2", "p3")
     broken = 0
