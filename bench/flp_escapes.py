@@ -12,9 +12,10 @@ processes that can only be dead from the start.
    1 s): the time from GST to the last process's decision, over seeds; a run whose
    processes all decided before GST counts as ``before GST`` (its figure is negative).
 3. ``initially-dead`` — FLP §4's protocol, model-checked: every schedule of every case
-   (inputs × processes dead from the start, at most t) for n = 3, t = 1 and n = 5,
-   t = 2; cases whose search exceeds ``--max-states`` unique states are reported as
-   ``holds so far``. Then ``--seeds`` simulated runs of n = 5 with a random set of at
+   (binary inputs × processes dead from the start, at most t) for n = 3, t = 1 and for
+   n = 5, t = 2 with two dead; with one or none dead (n = 5), one case per class up to
+   renaming processes. A case whose search exceeds ``--max-states`` unique states is
+   reported as ``holds so far``. Then ``--seeds`` simulated runs of n = 5 with a random set of at
    most two dead processes under the random order.
 4. With ``--flp`` (when the FLP engine is present), the FLP adversary run on ``ben-or``.
 
@@ -153,9 +154,13 @@ def paxos_row(
     }
 
 
-def dead_exploration(n: int, t: int, max_states: int) -> dict[str, Any]:
+def dead_exploration(
+    n: int, t: int, max_states: int, dead_counts: tuple[int, ...], up_to_renaming: bool
+) -> dict[str, Any]:
     started = time.perf_counter()
-    exploration = explore_initially_dead(n, t, max_states=max_states)
+    exploration = explore_initially_dead(
+        n, t, max_states=max_states, dead_counts=dead_counts, up_to_renaming=up_to_renaming
+    )
     by_dead: dict[int, dict[str, Any]] = {}
     for case in exploration.cases:
         row = by_dead.setdefault(
@@ -171,6 +176,8 @@ def dead_exploration(n: int, t: int, max_states: int) -> dict[str, Any]:
     return {
         "n": n,
         "t": t,
+        "dead_counts": list(dead_counts),
+        "up_to_renaming": up_to_renaming,
         "max_states": max_states,
         "cases": len(exploration.cases),
         "complete": exploration.complete,
@@ -277,16 +284,19 @@ def main() -> None:
 
     if "dead" not in args.skip:
         explored = [
-            dead_exploration(3, 1, args.max_states),
-            dead_exploration(5, 2, args.max_states),
+            dead_exploration(3, 1, args.max_states, (0, 1), False),
+            dead_exploration(5, 2, args.max_states, (2,), False),
+            dead_exploration(5, 2, args.max_states, (1, 0), True),
         ]
         figures["initially_dead_explored"] = explored
         print(
-            "initially-dead, model-checked: every binary input vector × every set of at most "
-            f"t dead processes, BFS, at most {args.max_states:,} unique states per case"
+            "initially-dead, model-checked: binary inputs × processes dead from the start, "
+            f"BFS, at most {args.max_states:,} unique states per case; cases: all, or one per "
+            "class up to renaming processes (the protocol uses ids only as names)"
         )
         print(
-            f"{'n':>2} {'t':>2} {'dead':>4} {'cases':>5} {'complete':>8} {'unique':>10} "
+            f"{'n':>2} {'t':>2} {'dead':>4} {'cases of':>8} {'cases':>5} {'complete':>8} "
+            f"{'unique':>10} "
             f"{'states':>11} {'depth':>5} {'search s':>8} {'violations':>10}"
         )
         for result in explored:
@@ -294,7 +304,8 @@ def main() -> None:
                 complete = row["complete"] == row["cases"]
                 violations = sum(1 for v in result["violations"] if len(v["dead"]) == dead)
                 print(
-                    f"{result['n']:>2} {result['t']:>2} {dead:>4} {row['cases']:>5} "
+                    f"{result['n']:>2} {result['t']:>2} {dead:>4} "
+                    f"{'renaming' if result['up_to_renaming'] else 'all':>8} {row['cases']:>5} "
                     f"{row['complete']:>8} {row['unique']:>10,} {row['states']:>11,} "
                     f"{row['max_depth']:>5} {row['sec']:>8.1f} "
                     f"{violations:>10}{'' if complete else '  (holds so far)'}"

@@ -27,7 +27,6 @@ from smrkit.core.node import ConsensusProcess, Node
 from smrkit.explore.properties import Property, View, always, eventually
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.space import ASYNC, NONDUPLICATING, Space, SpaceConfig
-from smrkit.explore.symmetry import Symmetry
 from smrkit.protocols.consensus.initially_dead import InitiallyDeadConsensus
 
 
@@ -108,11 +107,8 @@ def search_case(
     dead: tuple[NodeId, ...],
     build: Callable[[NodeId, tuple[NodeId, ...], int], Node] = InitiallyDeadConsensus,
     max_states: int | None = None,
-    symmetric: bool = False,
 ) -> SearchResult:
-    """Search every schedule of the processes with ``inputs``, ``dead`` dead from the start;
-    ``symmetric``: visit one state of each class equal up to renaming live processes (the
-    protocol uses ids only as names: sound for it, not for any ``build``)."""
+    """Search every schedule of the processes with ``inputs``, ``dead`` dead from the start."""
     peers = server_ids(len(inputs))
     nodes: list[Node] = [
         DeadProcess(p) if p in dead else build(p, peers, v)
@@ -121,8 +117,7 @@ def search_case(
     live = tuple(p for p in peers if p not in dead)
     space = Space(nodes, SpaceConfig(timing=ASYNC, network=NONDUPLICATING))
     properties = case_properties(live, dict(zip(peers, inputs, strict=True)))
-    reduce = Symmetry(space, live) if symmetric else None
-    return search(space, properties, bfs=True, max_states=max_states, symmetry=reduce)
+    return search(space, properties, bfs=True, max_states=max_states)
 
 
 def explore_initially_dead(
@@ -131,15 +126,33 @@ def explore_initially_dead(
     *,
     build: Callable[[NodeId, tuple[NodeId, ...], int], Node] = InitiallyDeadConsensus,
     max_states: int | None = None,
+    dead_counts: tuple[int, ...] | None = None,
+    up_to_renaming: bool = False,
 ) -> Exploration:
-    """Search every case of ``n`` processes, ``t`` of them at most dead from the start."""
-    if not t >= 0 or not 2 * t < n:
+    """Search every case of ``n`` processes, ``t`` of them at most dead from the start
+    (``dead_counts``: only cases with that many dead). ``up_to_renaming``: one case per
+    class of cases equal up to renaming processes — the dead ones last, the live ones'
+    inputs sorted — which covers them all for a protocol that uses ids only as names
+    (FLP §4's does: it sorts ids, and decides on the clique's values alone)."""
+    if t < 0 or not 2 * t < n:
         raise ValueError(f"the protocol needs n > 2t, got n = {n}, t = {t}")
     exploration = Exploration(n, t)
     peers = server_ids(n)
-    for inputs in itertools.product((0, 1), repeat=n):
-        for k in range(t + 1):
-            for dead in itertools.combinations(peers, k):
-                result = search_case(inputs, dead, build, max_states)
-                exploration.cases.append(Case(inputs, dead, result))
+    counts = tuple(range(t + 1)) if dead_counts is None else dead_counts
+    for k in counts:
+        if up_to_renaming:
+            last = peers[n - k :]
+            cases = [
+                ((0,) * zeros + (1,) * (n - k - zeros) + (0,) * k, last)
+                for zeros in range(n - k + 1)
+            ]
+        else:
+            cases = [
+                (inputs, dead)
+                for inputs in itertools.product((0, 1), repeat=n)
+                for dead in itertools.combinations(peers, k)
+            ]
+        for inputs, dead in cases:
+            result = search_case(inputs, dead, build, max_states)
+            exploration.cases.append(Case(inputs, dead, result))
     return exploration
