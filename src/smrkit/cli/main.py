@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kv": ("kv_cmd:kv", "one command against a cluster (put, get, append, cas)"),
     "nemesis": ("kv_cmd:nemesis", "inject a fault into a cluster (kill, partition, heal…)"),
     "test": ("test_cmd:test", "a Jepsen-style test of a cluster: workload, faults, history"),
+    "flp": ("flp_cmd:flp", "seed 004's FLP proof run on a protocol: the run that never decides"),
 }
 
 

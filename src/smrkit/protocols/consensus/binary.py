@@ -1,0 +1,95 @@
+"""Binary consensus in seed 004's asynchronous model: the process interface the FLP
+engine (:mod:`smrkit.explore.flp`) runs, and the registry of such protocols.
+
+Seed 004's model: a pool M of undelivered messages, one dummy message (r, ⊥) per node to
+begin with (the kernel's ``Start``), and an adversary that picks which message is
+delivered next, under eventual delivery. A node knows only its private input and the
+sequence of messages it has received; what it sends is a function of those. A
+:class:`BinaryProcess` is such a node: it is built from the processes' ids and its input
+(0 or 1), proposes its input when it starts, and decides through
+:meth:`~smrkit.core.node.ConsensusProcess.decide`, where the consensus observer and the
+FLP engine see it. It counts the messages it has received, so that delivering a message
+always changes its state — as receiving a message changes the seed's configuration —
+and a delivery the protocol ignores is still a step a path can name.
+
+A protocol module subclasses :class:`BinaryProcess` (``begin`` on start, ``receive`` on
+each message; timers through ``on_timer``, which under ``async`` fire whenever the
+adversary likes: a time-out is a dummy message) and registers the class here, in
+:data:`BINARY_PROTOCOLS`, under the name ``smrkit flp --protocol`` takes. A user's own
+protocol, ``module.path:Class``, is any such subclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smrkit.core.ids import NodeId, server_ids
+from smrkit.core.messages import Message
+from smrkit.core.node import ConsensusProcess, Out
+
+
+@dataclass(frozen=True)
+class BinaryConfig:
+    """Every process of the run (in order) and this process's private input."""
+
+    processes: tuple[NodeId, ...]
+    input: int
+
+    @property
+    def n(self) -> int:
+        return len(self.processes)
+
+
+class BinaryProcess(ConsensusProcess):
+    """A process of binary consensus under ``async`` (see the module docstring)."""
+
+    def __init__(self, node_id: NodeId, processes: tuple[NodeId, ...], value: int) -> None:
+        super().__init__(node_id)
+        if value not in (0, 1):
+            raise ValueError(f"{node_id}'s input must be 0 or 1, not {value!r}")
+        self.config = BinaryConfig(tuple(processes), value)
+        self.received = 0
+
+    @property
+    def others(self) -> tuple[NodeId, ...]:
+        return tuple(p for p in self.config.processes if p != self.id)
+
+    def on_start(self, out: Out) -> None:
+        self.propose(self.config.input)
+        self.begin(out)
+
+    def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
+        self.received += 1
+        self.receive(src, msg, out)
+
+    def begin(self, out: Out) -> None:
+        """The node starts (its dummy message (r, ⊥) is delivered)."""
+
+    def receive(self, src: NodeId, msg: Message, out: Out) -> None:
+        """``msg`` from ``src`` is delivered."""
+
+
+@dataclass(frozen=True)
+class BinaryProtocol:
+    """A registered protocol: its name, its process class and one line on what FLP's
+    search shows about it."""
+
+    name: str
+    process: type[BinaryProcess]
+    summary: str
+
+    def build(self, inputs: tuple[int, ...]) -> list[BinaryProcess]:
+        """The processes p1 … pn with these inputs (``inputs[i]`` is p(i+1)'s)."""
+        ids = server_ids(len(inputs))
+        return [self.process(node, ids, value) for node, value in zip(ids, inputs, strict=True)]
+
+
+BINARY_PROTOCOLS: dict[str, BinaryProtocol] = {}
+"""The binary consensus protocols by name (filled by :func:`register_binary`)."""
+
+
+def register_binary(protocol: BinaryProtocol) -> BinaryProtocol:
+    if protocol.name in BINARY_PROTOCOLS:
+        raise ValueError(f"binary protocol {protocol.name!r} is registered twice")
+    BINARY_PROTOCOLS[protocol.name] = protocol
+    return protocol

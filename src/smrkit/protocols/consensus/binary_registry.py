@@ -1,0 +1,39 @@
+"""The binary consensus protocols ``smrkit flp`` knows by name (one line each; a module
+of protocols adds its own here)."""
+
+from __future__ import annotations
+
+from smrkit.protocols.consensus.binary import BINARY_PROTOCOLS, BinaryProtocol, register_binary
+from smrkit.protocols.consensus.paxos_single import PaxosSingle
+from smrkit.protocols.consensus.wait_values import FloodsetAll, FloodsetNMinus1, WaitMajority
+
+register_binary(
+    BinaryProtocol(
+        "wait-majority",
+        WaitMajority,
+        "wait for n - 1 values, decide the majority: terminates, so FLP's search breaks agreement",
+    )
+)
+register_binary(
+    BinaryProtocol(
+        "paxos-single",
+        PaxosSingle,
+        "single-decree Paxos, fixed proposer order: safe, so the search builds dueling proposers",
+    )
+)
+register_binary(
+    BinaryProtocol(
+        "floodset-all",
+        FloodsetAll,
+        "floodset in asynchrony waiting for all n values: blocks once one process crashes",
+    )
+)
+register_binary(
+    BinaryProtocol(
+        "floodset-n-1",
+        FloodsetNMinus1,
+        "floodset in asynchrony waiting for n - 1 values: disagrees",
+    )
+)
+
+__all__ = ["BINARY_PROTOCOLS"]
