@@ -62,7 +62,7 @@ def test_paxos_timeouts_defaults_to_partial_sync_and_replays(
     ("args", "needle"),
     [
         (["--protocol", "ben-or", "--inputs", "0,x"], "--inputs '0,x' is not a list of integers"),
-        (["--protocol", "ben-or", "--inputs", "0,2,1"], "input 2 is not 0 or 1"),
+        (["--protocol", "ben-or", "--inputs", "0,2,1"], "input must be 0 or 1, not 2"),
         (["--protocol", "ben-or", "--inputs", "0,1"], "2 inputs for 3 processes"),
         (["--protocol", "pb-crash", "--inputs", "0,1"], "--inputs belongs to consensus"),
         (["--protocol", "initially-dead", "--schedule", "split"], "--schedule split reads"),

@@ -25,7 +25,14 @@ input is v, every report is v and every process decides v in round 1 (validity).
 Failure and timing model. Crash failures of f < n/2 processes, an asynchronous network
 that delivers every message between correct processes eventually, in any order; no
 clock (the protocol sets no timer). The coin comes from ``out.rng``, the node's own
-seeded generator, so a simulated run remains a pure function of its seed.
+seeded generator, so a simulated run remains a pure function of its seed. f is the
+most the processes can tolerate, ⌊(n − 1)/2⌋.
+
+Coins the adversary can read. :class:`BenOrFixedCoins` draws each coin from a hash of
+the process and the round instead — a coin table fixed before the run, which the FLP
+engine (:mod:`smrkit.explore.flp`, whose searches model no randomness) can search. That
+protocol is deterministic, so FLP's theorem applies to it: Ben-Or's guarantee needs an
+adversary that does not know the coins before they are flipped.
 
 Bounds. Safe in every run; terminates with probability 1 against an adversary that
 cannot see coins before they are flipped: in each round where the estimates leave the
@@ -38,14 +45,16 @@ with probability 0.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
 from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
-from smrkit.core.node import ConsensusProcess, Out
+from smrkit.core.node import Out
 from smrkit.protocols.claims import ConsensusClaims
+from smrkit.protocols.consensus.binary import BinaryProcess, BinaryProtocol
 from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 
 NO_PREFERENCE = None
@@ -64,29 +73,12 @@ class Proposal(Message):
     """The value more than n/2 reports carried, or ``None``: no majority."""
 
 
-@dataclass(frozen=True)
-class BenOrConfig:
-    peers: tuple[NodeId, ...]
-    """Every process, this one included, in rank order."""
-    faults: int
+class BenOr(BinaryProcess):
+    """One process of Ben-Or's protocol, proposing ``value`` (0 or 1), among
+    ``processes`` (itself included), tolerating f = ⌊(n − 1)/2⌋ crashes."""
 
-    @property
-    def quorum(self) -> int:
-        """n − f: how many messages of a phase a process waits for."""
-        return len(self.peers) - self.faults
-
-
-class BenOr(ConsensusProcess):
-    """One process of Ben-Or's protocol, proposing ``value`` (0 or 1)."""
-
-    def __init__(self, node_id: NodeId, peers: tuple[NodeId, ...], faults: int, value: int):
-        super().__init__(node_id)
-        if value not in (0, 1):
-            raise ValueError(f"Ben-Or is binary consensus: input {value!r} is not 0 or 1")
-        if not 2 * faults < len(peers):
-            raise ValueError(f"Ben-Or needs n > 2f, got n = {len(peers)}, f = {faults}")
-        self.config = BenOrConfig(peers, faults)
-        self.input = value
+    def __init__(self, node_id: NodeId, processes: tuple[NodeId, ...], value: int) -> None:
+        super().__init__(node_id, processes, value)
         self.estimate = value
         self.round = 1
         self.phase = 1
@@ -95,11 +87,19 @@ class BenOr(ConsensusProcess):
         self.decided_round = 0
         self.coins = 0
 
-    def on_start(self, out: Out) -> None:
-        self.propose(self.input)
-        out.send_all(self.config.peers, Report(1, self.estimate))
+    @property
+    def faults(self) -> int:
+        return (self.config.n - 1) // 2
 
-    def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
+    @property
+    def quorum(self) -> int:
+        """n − f: how many messages of a phase a process waits for."""
+        return self.config.n - self.faults
+
+    def begin(self, out: Out) -> None:
+        out.send_all(self.config.processes, Report(1, self.estimate))
+
+    def receive(self, src: NodeId, msg: Message, out: Out) -> None:
         if self.done:
             return
         match msg:
@@ -113,15 +113,15 @@ class BenOr(ConsensusProcess):
 
     def _advance(self, out: Out) -> None:
         """Take every phase whose n − f messages are in (messages of later rounds wait)."""
-        quorum = self.config.quorum
+        quorum = self.quorum
         while not self.done:
             if self.phase == 1:
                 reports = self.reports.get(self.round, {})
                 if len(reports) < quorum:
                     return
                 value, count = _most_common(list(reports.values()))
-                preferred = value if 2 * count > len(self.config.peers) else NO_PREFERENCE
-                out.send_all(self.config.peers, Proposal(self.round, preferred))
+                preferred = value if 2 * count > self.config.n else NO_PREFERENCE
+                out.send_all(self.config.processes, Proposal(self.round, preferred))
                 self.phase = 2
                 if self.decided and self.round > self.decided_round:
                     self.done = True  # the round after its decision: the others can finish
@@ -133,17 +133,30 @@ class BenOr(ConsensusProcess):
             if values:
                 value, count = _most_common(values)
                 self.estimate = value
-                if count >= self.config.faults + 1 and not self.decided:
+                if count >= self.faults + 1 and not self.decided:
                     self.decide(value)
                     self.decided_round = self.round
             else:
-                self.estimate = out.rng.getrandbits(1)
+                self.estimate = self.coin(out)
                 self.coins += 1
             self.reports.pop(self.round, None)
             self.proposals.pop(self.round, None)
             self.round += 1
             self.phase = 1
-            out.send_all(self.config.peers, Report(self.round, self.estimate))
+            out.send_all(self.config.processes, Report(self.round, self.estimate))
+
+    def coin(self, out: Out) -> int:
+        """A fair coin, from the node's own seeded generator."""
+        return out.rng.getrandbits(1)
+
+
+class BenOrFixedCoins(BenOr):
+    """Ben-Or whose coin for round r is a hash of (process, r): fixed before the run and
+    readable by the adversary (see the module docstring). What the FLP engine runs."""
+
+    def coin(self, out: Out) -> int:
+        digest = hashlib.blake2b(f"{self.id}/{self.round}".encode(), digest_size=1).digest()
+        return digest[0] & 1
 
 
 def carried_value(msg: object) -> tuple[tuple[str, int], int | None] | None:
@@ -162,18 +175,16 @@ def _most_common(values: list[int]) -> tuple[int, int]:
     return min(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def ben_or_processes(inputs: tuple[int, ...], faults: int) -> list[BenOr]:
-    """Processes ``p1 … pn`` with the given inputs, tolerating ``faults`` crashes."""
-    peers = tuple(f"p{i}" for i in range(1, len(inputs) + 1))
-    return [BenOr(p, peers, faults, v) for p, v in zip(peers, inputs, strict=True)]
+BEN_OR_FIXED_COINS = BinaryProtocol(
+    "ben-or-fixed-coins",
+    BenOrFixedCoins,
+    "Ben-Or with its coins fixed in advance (a hash of process and round): deterministic, "
+    "so FLP applies",
+)
 
 
 def _build(config: ProtocolConfig) -> list[BenOr]:
-    faults = (len(config.servers) - 1) // 2
-    return [
-        BenOr(p, config.servers, faults, v)
-        for p, v in zip(config.servers, config.inputs, strict=True)
-    ]
+    return [BenOr(p, config.servers, v) for p, v in zip(config.servers, config.inputs, strict=True)]
 
 
 SPEC = register(
