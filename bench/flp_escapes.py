@@ -17,7 +17,15 @@ processes that can only be dead from the start.
    renaming processes. A case whose search exceeds ``--max-states`` unique states is
    reported as ``holds so far``. Then ``--seeds`` simulated runs of n = 5 with a random set of at
    most two dead processes under the random order.
-4. With ``--flp`` (when the FLP engine is present), the FLP adversary run on ``ben-or``.
+4. With ``--flp``, FLP's adversary (:func:`smrkit.explore.flp.lemma2.
+   build_nondeciding_run`: Lemma 1 over X_0 … X_n, then Lemma 2's run of ``--flp-steps``
+   moves) run on ben-or. Its searches model no randomness, so it runs
+   :class:`~smrkit.protocols.consensus.ben_or.BenOrFixedCoins`, whose coins are a hash
+   of (process, round): coins the adversary can read. It reports each X_i's valency, and
+   the run it built — its length, the decisions in it, the messages' ages — or the
+   violation it found. Then the adversary's schedule is replayed, event for event, on
+   ben-or with coins it cannot read (the seeded ``out.rng``, ``--seeds`` seeds): how
+   many of those runs decide within the schedule, and at which move.
 
 Figures, not assertions: a row that falls short says so in its columns. Prints tables,
 then one JSON line with every figure.
@@ -35,9 +43,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from smrkit.check.evaluate import evaluate_consensus_run
+from smrkit.core.ids import server_ids
 from smrkit.explore.initially_dead import explore_initially_dead
-from smrkit.protocols.consensus.ben_or import BenOr
+from smrkit.protocols.consensus.ben_or import BEN_OR_FIXED_COINS, BenOr
 from smrkit.protocols.consensus.paxos_timeouts import TimedPaxos
+from smrkit.sim.kernel import Crash, Deliver, Event, Start, World, enabled, step
+from smrkit.sim.network import AsyncNetwork
+from smrkit.sim.observers import observers_for
 from smrkit.sim.world import SimConfig, run_simulation
 
 
@@ -218,6 +230,89 @@ def dead_runs(n: int, t: int, seeds: int) -> dict[str, Any]:
     return {"n": n, "t": t, "runs": seeds, "failed_checks": failed, "wall_s": wall}
 
 
+def _key(event: Event) -> tuple[str, object] | None:
+    """What names an event across runs whose messages differ only in content."""
+    if isinstance(event, Deliver):
+        return "deliver", event.id
+    if isinstance(event, Crash):
+        return "crash", event.fault.node
+    if isinstance(event, Start):
+        return "start", event.node
+    return None
+
+
+def _matching(events: Sequence[Event], wanted: Event) -> Event | None:
+    key = _key(wanted)
+    return next((event for event in events if _key(event) == key), None)
+
+
+def hidden_coins(schedule: Sequence[Event], inputs: tuple[int, ...], seeds: int) -> dict[str, Any]:
+    """``schedule`` (the adversary's, built against coins it could read) replayed on
+    ben-or whose coins come from the seeded ``out.rng``: message ids follow the send
+    order, which the coins' values do not change, so each event names the same message
+    slot; a replay stops where the schedule names an event that is not enabled."""
+    ids = server_ids(len(inputs))
+    decided_within: list[int] = []
+    followed_all = 0
+    for seed in range(seeds):
+        nodes = [BenOr(p, ids, v) for p, v in zip(ids, inputs, strict=True)]
+        world = World(
+            nodes,
+            seed=seed,
+            network=AsyncNetwork(),
+            observers=observers_for(nodes),
+            crash_budget=1,
+        )
+        first: int | None = None
+        taken = 0
+        for index, wanted in enumerate(schedule):
+            event = _matching(enabled(world), wanted)
+            if event is None:
+                break
+            step(world, event)
+            taken += 1
+            if first is None and any(node.decided for node in nodes):
+                first = index + 1
+        followed_all += taken == len(schedule)
+        if first is not None:
+            decided_within.append(first)
+    return {
+        "seeds": seeds,
+        "decided_within_schedule": len(decided_within),
+        "first_decision_move_median": statistics.median(decided_within) if decided_within else None,
+        "first_decision_move_max": max(decided_within, default=None),
+        "followed_whole_schedule": followed_all,
+    }
+
+
+def flp_on_ben_or(replicas: int, steps: int, seeds: int) -> dict[str, Any]:
+    from smrkit.explore.flp.lemma2 import build_nondeciding_run
+
+    result = build_nondeciding_run(BEN_OR_FIXED_COINS, replicas, steps=steps)
+    run = result.run or result.violation_run
+    replayed = None if run is None else hidden_coins(run.events, run.setup.inputs, seeds)
+    return {
+        "protocol": BEN_OR_FIXED_COINS.name,
+        "replicas": replicas,
+        "steps_asked": steps,
+        "valencies": [v.text() for v in result.lemma1.valencies],
+        "ambiguous_initial": result.lemma1.ambiguous,
+        "violation": result.violation,
+        "run_end": None if run is None else run.end,
+        "run_moves": None if run is None else len(run.moves),
+        "run_deliveries": None if run is None else run.deliveries,
+        "decided": None if run is None else run.decided,
+        "first_decision_move": None if run is None or not run.decided_at else run.decided_at[0][0],
+        "max_message_age": None if run is None else run.max_age,
+        "mean_message_age": None if run is None else run.mean_age,
+        "undelivered_at_end": None if run is None else run.undelivered,
+        "configurations": result.explored,
+        "seconds": result.seconds,
+        "inputs": None if run is None else list(run.setup.inputs),
+        "hidden_coins": replayed,
+    }
+
+
 def _v(value: Any, unit: str = "") -> str:
     if value is None:
         return "—"
@@ -231,6 +326,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1000)
     parser.add_argument("--max-states", type=int, default=100_000)
     parser.add_argument("--skip", nargs="*", default=[], choices=["ben-or", "paxos", "dead"])
+    parser.add_argument("--flp", action="store_true", help="Run FLP's adversary on ben-or.")
+    parser.add_argument("--flp-replicas", type=int, default=3)
+    parser.add_argument("--flp-steps", type=int, default=60)
     args = parser.parse_args()
     figures: dict[str, Any] = {"seeds": args.seeds}
 
@@ -316,6 +414,32 @@ def main() -> None:
             f"initially-dead, simulated: {runs['runs']} runs of n = 5 under the random order, "
             f"random inputs, 0–2 dead: {sum(runs['failed_checks'].values())} failed checks"
         )
+        print()
+
+    if args.flp:
+        flp = flp_on_ben_or(args.flp_replicas, args.flp_steps, args.seeds)
+        figures["flp_on_ben_or"] = flp
+        print(f"FLP's adversary on {flp['protocol']}, n = {flp['replicas']}")
+        for i, text in enumerate(flp["valencies"]):
+            print(f"  X_{i}: {text}")
+        print(
+            f"  run: {flp['run_end']}, {flp['run_moves']} moves, {flp['run_deliveries']} "
+            f"deliveries, decided: {', '.join(flp['decided']) or 'none'} (first decision at "
+            f"move {_v(flp['first_decision_move'])}), max message age {flp['max_message_age']}, "
+            f"{flp['undelivered_at_end']} undelivered at the end; violation: "
+            f"{flp['violation'] or 'none'}; {flp['configurations']:,} configurations in "
+            f"{flp['seconds']:.0f} s"
+        )
+        hidden = flp["hidden_coins"]
+        if hidden is not None:
+            print(
+                f"  its schedule replayed on ben-or with coins it cannot read "
+                f"(inputs {flp['inputs']}, {hidden['seeds']} seeds): "
+                f"{hidden['decided_within_schedule']} runs decided within the schedule "
+                f"(first decision: median move {_v(hidden['first_decision_move_median'])}, "
+                f"max {_v(hidden['first_decision_move_max'])}); "
+                f"{hidden['followed_whole_schedule']} followed it to the end"
+            )
         print()
     print(json.dumps(figures))
 
