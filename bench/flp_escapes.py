@@ -15,8 +15,10 @@ processes that can only be dead from the start.
    (binary inputs × processes dead from the start, at most t) for n = 3, t = 1 and for
    n = 5, t = 2 with two dead; with one or none dead (n = 5), one case per class up to
    renaming processes. A case whose search exceeds ``--max-states`` unique states is
-   reported as ``holds so far``. Then ``--seeds`` simulated runs of n = 5 with a random set of at
-   most two dead processes under the random order.
+   reported as ``holds so far``. ``--one-case`` searches one n = 5 case with one dead
+   process, inputs 0,1,0,1,1 and p5 dead, to the end (symmetry reduction over the live
+   processes; about 2 million states). Then ``--seeds`` simulated runs of n = 5 with a
+   random set of at most two dead processes under the random order.
 4. With ``--flp``, FLP's adversary (:func:`smrkit.explore.flp.lemma2.
    build_nondeciding_run`: Lemma 1 over X_0 … X_n, then Lemma 2's run of ``--flp-steps``
    moves) run on ben-or. Its searches model no randomness, so it runs
@@ -44,7 +46,7 @@ from typing import Any
 
 from smrkit.check.evaluate import evaluate_consensus_run
 from smrkit.core.ids import server_ids
-from smrkit.explore.initially_dead import explore_initially_dead
+from smrkit.explore.initially_dead import explore_initially_dead, search_case
 from smrkit.protocols.consensus.ben_or import BEN_OR_FIXED_COINS, BenOr
 from smrkit.protocols.consensus.paxos_timeouts import TimedPaxos
 from smrkit.sim.kernel import Crash, Deliver, Event, Start, World, enabled, step
@@ -327,6 +329,7 @@ def main() -> None:
     parser.add_argument("--max-states", type=int, default=100_000)
     parser.add_argument("--skip", nargs="*", default=[], choices=["ben-or", "paxos", "dead"])
     parser.add_argument("--flp", action="store_true", help="Run FLP's adversary on ben-or.")
+    parser.add_argument("--one-case", action="store_true", help="One n = 5 case, unbounded.")
     parser.add_argument("--flp-replicas", type=int, default=3)
     parser.add_argument("--flp-steps", type=int, default=60)
     args = parser.parse_args()
@@ -413,6 +416,26 @@ def main() -> None:
         print(
             f"initially-dead, simulated: {runs['runs']} runs of n = 5 under the random order, "
             f"random inputs, 0–2 dead: {sum(runs['failed_checks'].values())} failed checks"
+        )
+        print()
+
+    if args.one_case:
+        result = search_case((0, 1, 0, 1, 1), ("p5",), symmetric=True)
+        figures["initially_dead_one_case"] = {
+            "inputs": [0, 1, 0, 1, 1],
+            "dead": ["p5"],
+            "complete": result.complete,
+            "unique": result.unique,
+            "states": result.states,
+            "max_depth": result.max_depth,
+            "sec": result.sec,
+            "violations": sorted(result.discoveries),
+        }
+        print(
+            f"initially-dead, n = 5, inputs 0,1,0,1,1, p5 dead, up to renaming: "
+            f"{'complete' if result.complete else 'cut'}, {result.unique:,} unique states "
+            f"({result.states:,} generated), depth {result.max_depth}, {result.sec:.0f} s, "
+            f"violations: {', '.join(sorted(result.discoveries)) or 'none'}"
         )
         print()
 

@@ -27,6 +27,7 @@ from smrkit.core.node import ConsensusProcess, Node
 from smrkit.explore.properties import Property, View, always, eventually
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.space import ASYNC, NONDUPLICATING, Space, SpaceConfig
+from smrkit.explore.symmetry import Symmetry
 from smrkit.protocols.consensus.initially_dead import InitiallyDeadConsensus
 
 
@@ -107,8 +108,12 @@ def search_case(
     dead: tuple[NodeId, ...],
     build: Callable[[NodeId, tuple[NodeId, ...], int], Node] = InitiallyDeadConsensus,
     max_states: int | None = None,
+    symmetric: bool = False,
 ) -> SearchResult:
-    """Search every schedule of the processes with ``inputs``, ``dead`` dead from the start."""
+    """Search every schedule of the processes with ``inputs``, ``dead`` dead from the start;
+    ``symmetric``: visit one state of each class equal up to renaming the live processes
+    (:mod:`smrkit.explore.symmetry`; sound for a protocol that uses ids only as names,
+    as FLP §4's does — not for any ``build``)."""
     peers = server_ids(len(inputs))
     nodes: list[Node] = [
         DeadProcess(p) if p in dead else build(p, peers, v)
@@ -117,7 +122,8 @@ def search_case(
     live = tuple(p for p in peers if p not in dead)
     space = Space(nodes, SpaceConfig(timing=ASYNC, network=NONDUPLICATING))
     properties = case_properties(live, dict(zip(peers, inputs, strict=True)))
-    return search(space, properties, bfs=True, max_states=max_states)
+    reduce = Symmetry(space, live) if symmetric else None
+    return search(space, properties, bfs=True, max_states=max_states, symmetry=reduce)
 
 
 def explore_initially_dead(
