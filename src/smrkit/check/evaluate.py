@@ -35,12 +35,10 @@ CHECK_ORDER = (
 LINEARIZABILITY_TIMEOUT_S = 60.0
 
 
-@dataclass
-class Evaluation:
+class Judged:
+    """What every judged run answers: do all its checks hold, and which failed."""
+
     checks: dict[str, Verdict]
-    history: History
-    linearizability: LinearizabilityResult
-    analysis: PrimaryBackupAnalysis
 
     @property
     def ok(self) -> bool:
@@ -49,6 +47,14 @@ class Evaluation:
     @property
     def failed(self) -> list[str]:
         return [name for name, check in self.checks.items() if not check.ok]
+
+
+@dataclass
+class Evaluation(Judged):
+    checks: dict[str, Verdict]
+    history: History
+    linearizability: LinearizabilityResult
+    analysis: PrimaryBackupAnalysis
 
     def measured(self) -> dict[str, Any]:
         """The figures of the run. ``outage_periods`` is what Pb4 judges: how many
@@ -101,20 +107,12 @@ def evaluate(
 
 
 @dataclass
-class ConsensusEvaluation:
+class ConsensusEvaluation(Judged):
     """A consensus run judged: the claims' verdicts (termination or liveness after GST,
     agreement) and validity, from the consensus records."""
 
     checks: dict[str, Verdict]
     decisions: Decisions
-
-    @property
-    def ok(self) -> bool:
-        return all(check.ok for check in self.checks.values())
-
-    @property
-    def failed(self) -> list[str]:
-        return [name for name, check in self.checks.items() if not check.ok]
 
     def measured(self) -> dict[str, Any]:
         """How many processes decided what, and when (the last decision's time: virtual

@@ -88,14 +88,17 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
     else:
         console = make_console()
         print_run(console, run, evaluation, trace_hash)
-        if identical:
-            console.print(f"replay identical to {trace_path} (trace hash {trace_hash[:16]}…)")
-        else:
-            console.print(f"replay DIFFERS from {trace_path}: another smrkit version wrote it?")
+        console.print(_sameness(trace_path, trace_hash, identical))
         if html_path is not None:
             console.print(f"report written to {html_path}")
     code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
     click.get_current_context().exit(code)
+
+
+def _sameness(trace_path: Path, trace_hash: str, identical: bool) -> str:
+    if identical:
+        return f"replay identical to {trace_path} (trace hash {trace_hash[:16]}…)"
+    return f"replay DIFFERS from {trace_path}: another smrkit version wrote it?"
 
 
 def _replay_consensus(
@@ -116,10 +119,7 @@ def _replay_consensus(
     else:
         console = make_console()
         print_consensus_run(console, run, evaluation, trace_hash)
-        if identical:
-            console.print(f"replay identical to {trace_path} (trace hash {trace_hash[:16]}…)")
-        else:
-            console.print(f"replay DIFFERS from {trace_path}: another smrkit version wrote it?")
+        console.print(_sameness(trace_path, trace_hash, identical))
     code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
     click.get_current_context().exit(code)
 

@@ -49,20 +49,22 @@ def table1_json(model: FailureModel, f: int, delta_s: float) -> dict[str, Any]:
     }
 
 
-def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, Any]:
-    config = run.config
+def _run_head(run: SimRun) -> dict[str, Any]:
+    """The keys every run's JSON opens with."""
     return {
         "protocol": run.protocol.name,
         "replicas": run.n,
         "f": run.f,
-        "seed": config.seed,
+        "seed": run.config.seed,
         "failure_model": run.protocol.failure_model.value,
-        "timing": config.timing,
-        "delta_s": config.delta_s,
-        "delta_min_s": run.delta_min_s,
-        "tau_s": config.tau_s,
-        "clients": config.clients,
-        "clients_trusted": config.clients_trusted,
+        "timing": run.config.timing,
+        "delta_s": run.config.delta_s,
+    }
+
+
+def _run_tail(run: SimRun, trace_hash: str) -> dict[str, Any]:
+    """Faults, admissibility and the trace's size and cost, in every run's JSON."""
+    return {
         "faults": list(run.plan.specs),
         "admissible": not run.admissibility,
         "admissibility": run.admissibility,
@@ -70,6 +72,18 @@ def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, 
         "events": len(run.trace.events),
         "virtual_s": run.trace.end_time,
         "wall_s": run.wall_s,
+    }
+
+
+def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, Any]:
+    config = run.config
+    return {
+        **_run_head(run),
+        "delta_min_s": run.delta_min_s,
+        "tau_s": config.tau_s,
+        "clients": config.clients,
+        "clients_trusted": config.clients_trusted,
+        **_run_tail(run, trace_hash),
         "ops": evaluation.history.counts(),
         "ok": evaluation.ok,
         "checks": {name: check.to_json() for name, check in evaluation.checks.items()},
@@ -162,23 +176,11 @@ def consensus_run_json(
     """A consensus run (no clients, no history): its inputs, checks and decisions."""
     config = run.config
     return {
-        "protocol": run.protocol.name,
-        "replicas": run.n,
-        "f": run.f,
-        "seed": config.seed,
-        "failure_model": run.protocol.failure_model.value,
-        "timing": config.timing,
-        "delta_s": config.delta_s,
+        **_run_head(run),
         "gst_s": config.gst_s,
         "schedule": config.schedule if config.timing == "async" else None,
         "inputs": run.trace.header.get("inputs"),
-        "faults": list(run.plan.specs),
-        "admissible": not run.admissibility,
-        "admissibility": run.admissibility,
-        "trace_hash": trace_hash,
-        "events": len(run.trace.events),
-        "virtual_s": run.trace.end_time,
-        "wall_s": run.wall_s,
+        **_run_tail(run, trace_hash),
         "ok": evaluation.ok,
         "checks": {name: check.to_json() for name, check in evaluation.checks.items()},
         "measured": evaluation.measured(),
