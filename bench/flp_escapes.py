@@ -5,8 +5,9 @@ processes that can only be dead from the start.
    seeds per row, under three adversaries: the seeded random order, oldest first (fair),
    and ``split`` (delivers to each process first the value it has heard least of, to
    keep reports split and force coin flips); with f crashes at seeded steps in some
-   rows. Every run is judged by smrkit's consensus checks (termination, agreement,
-   validity); the table gives the distribution of the round of the last decision.
+   rows. Every run is judged by seed 002's consensus checks (termination, validity,
+   agreement, integrity: what ``smrkit sim`` prints); the table gives the distribution
+   of the round of the last decision.
 2. ``paxos-timeouts`` — single-decree Paxos with proposer time-outs under
    ``partial-sync`` timing (δ = 10 ms, delays up to 10δ and reordering before GST =
    1 s): the time from GST to the last process's decision, over seeds; a run whose
@@ -44,15 +45,36 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from smrkit.check.evaluate import evaluate_consensus_run
+from smrkit.check.agreement_run import AgreementEvaluation, evaluate_agreement
 from smrkit.core.ids import server_ids
 from smrkit.explore.initially_dead import explore_initially_dead, search_case
+from smrkit.protocols.claims import ConsensusClaims
 from smrkit.protocols.consensus.ben_or import BEN_OR_FIXED_COINS, BenOr
 from smrkit.protocols.consensus.paxos_timeouts import TimedPaxos
 from smrkit.sim.kernel import Crash, Deliver, Event, Start, World, enabled, step
+from smrkit.sim.kernel.records import DECIDED
 from smrkit.sim.network import AsyncNetwork
 from smrkit.sim.observers import observers_for
-from smrkit.sim.world import SimConfig, run_simulation
+from smrkit.sim.world import SimConfig, SimRun, run_simulation
+
+
+def judge(run: SimRun) -> AgreementEvaluation:
+    """Seed 002's consensus checks over the run's records (what ``smrkit sim`` prints)."""
+    assert isinstance(run.claims, ConsensusClaims)
+    return evaluate_agreement(run.trace, run.claims)
+
+
+def decided(run: SimRun) -> dict[str, tuple[float, object]]:
+    """Each process's first decision: (time, value); times are steps under ``async``."""
+    found: dict[str, tuple[float, object]] = {}
+    for record in run.trace.events:
+        if record.kind == DECIDED and record.node not in found:
+            found[record.node] = (record.t, record.data)
+    return found
+
+
+def last_decision(run: SimRun) -> float | None:
+    return max((t for t, _ in decided(run).values()), default=None)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -87,7 +109,7 @@ def ben_or_row(n: int, schedule: str, crashes: int, seeds: int) -> dict[str, Any
                 time_limit_s=1_000_000,
             )
         )
-        evaluation = evaluate_consensus_run(run)
+        evaluation = judge(run)
         for name in evaluation.failed:
             failed[name] = failed.get(name, 0) + 1
         processes = [node for node in run.nodes.values() if isinstance(node, BenOr)]
@@ -96,7 +118,7 @@ def ben_or_row(n: int, schedule: str, crashes: int, seeds: int) -> dict[str, Any
             undecided += 1
         if decided:
             rounds.append(max(node.decided_round for node in decided))
-            steps.append(evaluation.measured()["last_decision_at"])
+            steps.append(last_decision(run))
         coins.append(sum(node.coins for node in processes))
     return {
         "protocol": "ben-or",
@@ -139,10 +161,10 @@ def paxos_row(
                 time_limit_s=gst + 60.0,
             )
         )
-        evaluation = evaluate_consensus_run(run)
+        evaluation = judge(run)
         for name in evaluation.failed:
             failed[name] = failed.get(name, 0) + 1
-        last = evaluation.measured()["last_decision_at"]
+        last = last_decision(run)
         if evaluation.ok and last is not None:
             after.append(last - gst)
             before_gst += last < gst
@@ -226,7 +248,7 @@ def dead_runs(n: int, t: int, seeds: int) -> dict[str, Any]:
                 time_limit_s=1_000_000,
             )
         )
-        for name in evaluate_consensus_run(run).failed:
+        for name in judge(run).failed:
             failed[name] = failed.get(name, 0) + 1
     wall = time.perf_counter() - started
     return {"n": n, "t": t, "runs": seeds, "failed_checks": failed, "wall_s": wall}

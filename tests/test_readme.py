@@ -160,3 +160,33 @@ def test_the_flp_escape_examples_print_what_the_readme_shows(
     assert exit_info.value.code == 0
     actual = capsys.readouterr().out.splitlines()
     assert _normalise(actual) == _normalise(expected)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "code"),
+    [
+        ("    $ smrkit sim --protocol consensus-naive --timing lock-step", 1),
+        ("    $ smrkit sim --protocol floodset-early --timing lock-step", 0),
+        ("    $ smrkit rounds --protocol floodset --replicas 4 --f 2\n", 1),
+        ("    $ smrkit rounds --protocol floodset --replicas 4 --f 2 --rounds 3", 0),
+        ("    $ smrkit rounds --protocol tests.explore.rounds_user_protocol:FloodMax", 1),
+        ("    $ smrkit sim --protocol dolev-strong --timing lock-step", 0),
+        ("    $ smrkit hexagon --protocol eig\n", 0),
+        ("    $ smrkit hexagon --protocol eig --replicas 4", 1),
+        ("    $ smrkit sim --protocol smr-active --timing lock-step", 0),
+        ("    $ smrkit sim --protocol smr-active-server-vote --timing lock-step", 1),
+    ],
+)
+def test_the_seed_002_examples_print_what_the_readme_shows(
+    prefix: str, code: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(README.parent)  # where tests.explore.rounds_user_protocol is importable
+    argv, expected = _block(prefix.rstrip("\n"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:])
+    assert exit_info.value.code == code
+
+    def seconds(lines: list[str]) -> list[str]:
+        return [re.sub(r"in [\d.]+ s$", "in … s", line) for line in _normalise(lines)]
+
+    assert seconds(capsys.readouterr().out.splitlines()) == seconds(expected)

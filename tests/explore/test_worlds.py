@@ -28,7 +28,7 @@ from smrkit.explore.worlds import (
     split_servers,
     view,
 )
-from smrkit.protocols.registry import get_protocol, protocol_names
+from smrkit.protocols.registry import get_protocol, service_protocols
 
 
 def test_the_worlds_are_the_posts() -> None:
@@ -75,7 +75,7 @@ def test_two_server_primary_backup_gives_up_safety(name: str) -> None:
 def test_every_registered_two_server_protocol_loses_one_property() -> None:
     """The theorem, for whatever the registry holds when the test runs."""
     checked = 0
-    for name in protocol_names():
+    for name in service_protocols():
         spec = get_protocol(name)
         if spec.replicas_problem(2) is not None:
             continue

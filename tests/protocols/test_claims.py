@@ -8,13 +8,18 @@ from smrkit.protocols import (
     PartialSyncClaims,
     PrimaryBackupClaims,
     get_protocol,
-    protocol_names,
+    service_protocols,
 )
+from smrkit.protocols.claims import ActiveReplicationClaims
 from smrkit.report.summary import target_json
+
+ACTIVE = ["smr-active", "smr-active-crash", "smr-active-server-vote"]
 
 
 def test_every_primary_backup_protocol_claims_its_figures_for_synchronous_timing() -> None:
-    for name in protocol_names():
+    for name in service_protocols():
+        if name in ACTIVE:
+            continue
         spec = get_protocol(name)
         claims = spec.claims(1, 0.01, 0.05)
         assert isinstance(claims, PrimaryBackupClaims) and claims.family == "primary-backup"
@@ -26,6 +31,22 @@ def test_every_primary_backup_protocol_claims_its_figures_for_synchronous_timing
         assert problem == f"{name} is built for synchronous timing; this run is async"
 
 
+def test_the_active_replication_protocols_claim_votes_in_lock_step() -> None:
+    active = [
+        name
+        for name in service_protocols()
+        if isinstance(get_protocol(name).claims(1, 0.01, 0.05), ActiveReplicationClaims)
+    ]
+    assert active == ACTIVE
+    for name in active:
+        spec = get_protocol(name)
+        claims = spec.claims(1, 0.01, 0.05)
+        assert isinstance(claims, ActiveReplicationClaims)
+        assert claims.family == "active replication" and spec.timings == ("lock-step",)
+        byzantine = spec.failure_model.value == "byzantine"
+        assert (claims.replicas_min, claims.votes) == ((3, 2) if byzantine else (2, 1))
+
+
 def test_the_other_families_say_what_they_promise() -> None:
     floodset = ConsensusClaims(decides_by_round=2)  # f + 1 for f = 1
     raft = PartialSyncClaims(replicas_min=3)  # 2f + 1 for f = 1
@@ -34,5 +55,6 @@ def test_the_other_families_say_what_they_promise() -> None:
         "specification": "consensus",
         "decides_by_round": 2,
         "uniform": False,
+        "early_stopping": False,
     }
     assert target_json(raft)["replicas_min"] == 3 and target_json(raft)["live_after_gst"]

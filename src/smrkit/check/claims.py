@@ -94,21 +94,6 @@ def _consensus(trace: Trace, claims: ConsensusClaims) -> dict[str, Verdict]:
     return checks
 
 
-def validity(trace: Trace) -> Verdict:
-    """Seed 002's validity: every value decided was some process's proposal."""
-    proposed = {repr(r.data) for r in trace.events if r.kind == tr.PROPOSED}
-    decided = {r.node: r.data for r in trace.events if r.kind == tr.DECIDED}
-    foreign = {p: repr(v) for p, v in decided.items() if repr(v) not in proposed}
-    details = {"proposed": sorted(proposed), "foreign": foreign}
-    if foreign:
-        listed = ", ".join(f"{p} decided {v}" for p, v in sorted(foreign.items()))
-        return Verdict(False, f"decided a value nobody proposed: {listed}", details)
-    if not decided:
-        return Verdict(True, "nothing decided, nothing invented", details)
-    values = sorted({repr(v) for v in decided.values()})
-    return Verdict(True, f"decided {', '.join(values)}, proposed by some process", details)
-
-
 def _termination(found: Decisions) -> Verdict:
     undecided = [p for p in found.correct if p not in found.first]
     if not found.correct:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from smrkit.check.claims import Decisions, decisions, judge_claims, validity
 from smrkit.check.history import History
 from smrkit.check.linearizability import LinearizabilityResult, check_linearizability
 from smrkit.check.logs import check_log_agreement
 from smrkit.check.pb import PrimaryBackupAnalysis, analyze, verdicts
 from smrkit.check.trace_history import history_from_trace
 from smrkit.check.verdict import Verdict
-from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.core.messages import ClientReply
+from smrkit.protocols.claims import ActiveReplicationClaims, PrimaryBackupClaims
 from smrkit.sim.trace import Trace
 from smrkit.sim.world import SimRun
 
@@ -35,10 +35,12 @@ CHECK_ORDER = (
 LINEARIZABILITY_TIMEOUT_S = 60.0
 
 
-class Judged:
-    """What every judged run answers: do all its checks hold, and which failed."""
-
+@dataclass
+class Evaluation:
     checks: dict[str, Verdict]
+    history: History
+    linearizability: LinearizabilityResult
+    analysis: PrimaryBackupAnalysis
 
     @property
     def ok(self) -> bool:
@@ -47,14 +49,6 @@ class Judged:
     @property
     def failed(self) -> list[str]:
         return [name for name, check in self.checks.items() if not check.ok]
-
-
-@dataclass
-class Evaluation(Judged):
-    checks: dict[str, Verdict]
-    history: History
-    linearizability: LinearizabilityResult
-    analysis: PrimaryBackupAnalysis
 
     def measured(self) -> dict[str, Any]:
         """The figures of the run. ``outage_periods`` is what Pb4 judges: how many
@@ -66,7 +60,9 @@ class Evaluation(Judged):
             "blocking_s_max": a.blocking_s_max,
             "outage_count": len(a.outages),
             "outage_s_max": a.outage_s_max,
-            "outage_periods": self.checks["pb4"].details.get("periods_needed"),
+            "outage_periods": self.checks["pb4"].details.get("periods_needed")
+            if "pb4" in self.checks
+            else None,
             "relayed_replies": a.relayed_replies,
         }
 
@@ -84,6 +80,15 @@ def evaluate(
     analysis = analyze(trace, tail_s=tail_s, merge_gap_s=merge_gap)
     linearizable = None if lin.verdict == "unknown" else lin.verdict == "linearizable"
     checks = verdicts(analysis, targets, linearizable=linearizable)
+    checks["linearizable"] = _linearizable(lin, history, linearizability_timeout_s)
+    checks["log_agreement"] = check_log_agreement(trace)
+    ordered = {name: checks[name] for name in CHECK_ORDER}
+    return Evaluation(ordered, history, lin, analysis)
+
+
+def _linearizable(
+    lin: LinearizabilityResult, history: History, linearizability_timeout_s: float | None
+) -> Verdict:
     counts = history.counts()
     lin_summary = {
         "linearizable": f"{lin.ops} ops over {lin.partitions} keys are linearizable",
@@ -91,7 +96,7 @@ def evaluate(
         + (f" (key {lin.witness.partition})" if lin.witness is not None else ""),
         "unknown": f"undecided within {linearizability_timeout_s} s",
     }[lin.verdict]
-    checks["linearizable"] = Verdict(
+    return Verdict(
         lin.verdict == "linearizable",
         lin_summary,
         {
@@ -101,43 +106,91 @@ def evaluate(
             "witness": None if lin.witness is None else lin.witness.to_json(),
         },
     )
-    checks["log_agreement"] = check_log_agreement(trace)
-    ordered = {name: checks[name] for name in CHECK_ORDER}
-    return Evaluation(ordered, history, lin, analysis)
 
 
-@dataclass
-class ConsensusEvaluation(Judged):
-    """A consensus run judged: the claims' verdicts (termination or liveness after GST,
-    agreement) and validity, from the consensus records."""
+def evaluate_active(
+    trace: Trace,
+    claims: ActiveReplicationClaims,
+    *,
+    replicas: int,
+    linearizability_timeout_s: float | None = LINEARIZABILITY_TIMEOUT_S,
+) -> Evaluation:
+    """An actively replicated run: the clients' history linearizable, the correct
+    replicas' logs prefixes of one another, every op answered by a vote, and the
+    servers its f needs."""
+    history = history_from_trace(trace)
+    lin = check_linearizability(history, timeout_s=linearizability_timeout_s)
+    checks = {
+        "linearizable": _linearizable(lin, history, linearizability_timeout_s),
+        "log_agreement": check_log_agreement(trace),
+        "answered": _answered(trace, history, claims),
+        "latency": _latency(trace, history, claims),
+        "replicas": _replicas(replicas, claims),
+    }
+    return Evaluation(checks, history, lin, analyze(trace, tail_s=0.0, merge_gap_s=0.0))
 
-    checks: dict[str, Verdict]
-    decisions: Decisions
 
-    def measured(self) -> dict[str, Any]:
-        """How many processes decided what, and when (the last decision's time: virtual
-        seconds, or steps under ``async``)."""
-        first = self.decisions.first
-        return {
-            "processes": len(self.decisions.processes),
-            "correct": len(self.decisions.correct),
-            "decided": len(first),
-            "values": sorted({repr(value) for _, _, value in first.values()}),
-            "last_decision_at": max((t for t, _, _ in first.values()), default=None),
-        }
+def _answered(trace: Trace, history: History, claims: ActiveReplicationClaims) -> Verdict:
+    """Every invoked op answered; how many replicas' replies the votes overruled."""
+    counts = history.counts()
+    verdicts = {
+        (node, num): data[1] for _, kind, node, _, num, data in trace.events if kind == "complete"
+    }
+    outvoted = sum(
+        1
+        for _, kind, node, _, _, msg in trace.events
+        if kind == "deliver"
+        and isinstance(msg, ClientReply)
+        and (node, msg.seq) in verdicts
+        and msg.error is None
+        and msg.result != verdicts[(node, msg.seq)]
+    )
+    answered = counts["ok"] + counts["fail"]
+    votes = "" if claims.votes is None else f" (vote: {claims.votes} alike, at {claims.voter})"
+    summary = f"{answered} of {counts['invoked']} ops answered{votes}; {outvoted} replies overruled"
+    if counts["invoked"] == 0:
+        summary = "no op was invoked: the service served nothing"
+    return Verdict(
+        counts["invoked"] > 0 and counts["info"] == 0,
+        summary,
+        {"invoked": counts["invoked"], "answered": answered, "outvoted": outvoted},
+    )
 
 
-def evaluate_consensus_run(run: SimRun) -> ConsensusEvaluation:
-    """Judge a run of consensus processes (``ProtocolSpec.consensus``)."""
-    gst = (run.config.gst_s or 0.0) if run.config.timing == "partial-sync" else 0.0
-    checks = judge_claims(run.trace, run.claims, replicas=run.n, gst_s=gst)
-    checks["validity"] = validity(run.trace)
-    return ConsensusEvaluation(checks, decisions(run.trace))
+def _latency(trace: Trace, history: History, claims: ActiveReplicationClaims) -> Verdict:
+    """The most lock-step rounds an answered op waited, against the claim."""
+    round_s = float(trace.header.get("delta_s", 1.0))
+    rounds = [
+        round((op.ret - op.call) / round_s)
+        for op in history.ops
+        if op.status.value != "info" and op.ret != float("inf")
+    ]
+    most = max(rounds, default=0)
+    bound = claims.answered_within_rounds
+    target = "" if bound is None else f" (claim: within {bound})"
+    return Verdict(
+        bound is None or most <= bound,
+        f"the longest op waited {most} rounds{target}",
+        {"rounds_max": most, "claim": bound},
+    )
+
+
+def _replicas(replicas: int, claims: ActiveReplicationClaims) -> Verdict:
+    needed = claims.replicas_min
+    if needed is None:
+        return Verdict(True, f"{replicas} servers (no minimum claimed)", {"replicas": replicas})
+    return Verdict(
+        replicas >= needed,
+        f"{replicas} servers, the protocol needs at least {needed} for its f",
+        {"replicas": replicas, "replicas_min": needed},
+    )
 
 
 def evaluate_run(run: SimRun, **kwargs: Any) -> Evaluation:
     """Evaluate a finished simulation against its protocol's claims."""
     claims = run.claims
+    if isinstance(claims, ActiveReplicationClaims):
+        return evaluate_active(run.trace, claims, replicas=run.n, **kwargs)
     if not isinstance(claims, PrimaryBackupClaims):
         raise ValueError(
             f"{run.protocol.name} makes {claims.family} claims; smrkit sim checks only "

@@ -14,7 +14,7 @@ from smrkit.cli.options import seconds_option
 from smrkit.net.auth import SecretError
 from smrkit.net.config import ClusterConfig, ConfigError, load_config
 from smrkit.net.storage import FSYNC_POLICIES
-from smrkit.protocols import protocol_names
+from smrkit.protocols import service_protocols
 
 
 def load(path: Path) -> ClusterConfig:
@@ -38,7 +38,7 @@ def cluster() -> None:
 
 
 @cluster.command("init")
-@click.option("--protocol", type=click.Choice(protocol_names()), default="pb-crash")
+@click.option("--protocol", type=click.Choice(service_protocols()), default="pb-crash")
 @click.option("--replicas", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--dir", "directory", type=click.Path(path_type=Path), required=True)
 @click.option("--app", type=click.Choice(["kv", "counter", "register"]), default="kv")

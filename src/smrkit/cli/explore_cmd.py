@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from smrkit.cli.errors import UserError
+from smrkit.explore.byzantine_models import BYZANTINE_MODELS, byzantine_model
 from smrkit.explore.models import MODELS, Model, ModelError, build_model
 from smrkit.explore.replay import ReplayError, replay
 from smrkit.explore.search import SearchResult, search
@@ -30,7 +31,9 @@ Models: paxos (Stateright's examples/paxos.rs: --servers 3 --clients 2 by defaul
 2pc (examples/2pc.rs: its resource managers are the --servers), and pb-crash or any
 primary-backup protocol, registered or module.path:ClassName (n = 2 by default, one
 client doing put x 1 then get x, delays in {δ_min, δ}, any crash within --crashes at
-any step, up to --horizon).
+any step, up to --horizon). Byzantine agreement in lock-step rounds: dolev-strong
+(n = 4, f = 2: the sender p1 and p2 send any chain they can make valid, to anyone)
+and eig (n = 4, f = 1: p4 sends anything); --f and --byzantine p1,p3 change them.
 
 \b
 Output, as Stateright's: states (generated, repeats included), unique (distinct),
@@ -52,7 +55,7 @@ Exit status: 0 every property as expected (invariants hold, examples found),
     default="paxos",
     show_default=True,
     metavar="NAME",
-    help=f"{', '.join(MODELS)}, or a registered primary-backup protocol.",
+    help=f"{', '.join((*MODELS, *BYZANTINE_MODELS))}, or a registered primary-backup protocol.",
 )
 @click.option("--servers", type=click.IntRange(min=1), help="Servers [default: the model's].")
 @click.option("--clients", type=click.IntRange(min=0), help="Clients [default: the model's].")
@@ -65,6 +68,17 @@ Exit status: 0 every property as expected (invariants hold, examples found),
     "--horizon",
     type=click.FloatRange(min=0, min_open=True),
     help="Primary-backup models: explore up to this virtual time, seconds.",
+)
+@click.option(
+    "--f",
+    "f",
+    type=click.IntRange(min=0),
+    help="Byzantine models: the f the protocol is built for [default: the model's].",
+)
+@click.option(
+    "--byzantine",
+    metavar="P1,P2",
+    help="Byzantine models: the processes the adversary controls [default: the model's].",
 )
 @click.option("--bfs/--dfs", "bfs", default=True, show_default=True, help="Search order.")
 @click.option("--max-depth", type=click.IntRange(min=1), help="Expand no path beyond D states.")
@@ -89,6 +103,8 @@ def explore(
     clients: int | None,
     crashes: int | None,
     horizon: float | None,
+    f: int | None,
+    byzantine: str | None,
     bfs: bool,
     max_depth: int | None,
     max_states: int | None,
@@ -102,9 +118,7 @@ def explore(
     Example: smrkit explore --model paxos --clients 2 --servers 3 --json
     """
     try:
-        model = build_model(
-            model_name, servers=servers, clients=clients, crashes=crashes, horizon_s=horizon
-        )
+        model = _model(model_name, servers, clients, crashes, horizon, f, byzantine)
     except ModelError as error:
         raise UserError(str(error), "see 'smrkit explore --help' for the models") from None
     space = model.build_space()
@@ -145,6 +159,28 @@ def exit_code(result: SearchResult) -> int:
     if result.stopped_by in ("max-depth", "max-states"):
         return EXIT_INCOMPLETE
     return 0 if result.ok else 1
+
+
+def _model(
+    name: str,
+    servers: int | None,
+    clients: int | None,
+    crashes: int | None,
+    horizon: float | None,
+    f: int | None,
+    byzantine: str | None,
+) -> Model:
+    if name in BYZANTINE_MODELS:
+        if clients is not None or crashes is not None or horizon is not None:
+            raise ModelError(
+                f"--clients, --crashes and --horizon do not apply to {name}: use --servers, "
+                "--f and --byzantine"
+            )
+        chosen = None if byzantine is None else [p.strip() for p in byzantine.split(",")]
+        return byzantine_model(name, servers, f, chosen)
+    if f is not None or byzantine is not None:
+        raise ModelError(f"--f and --byzantine apply to {', '.join(BYZANTINE_MODELS)} only")
+    return build_model(name, servers=servers, clients=clients, crashes=crashes, horizon_s=horizon)
 
 
 def _progress(states: int, unique: int, depth: int, sec: float) -> None:

@@ -9,20 +9,18 @@ saved by ``smrkit bounds`` shows its violation again, and ``--html`` draws it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
 
-from smrkit.check.evaluate import evaluate_consensus_run, evaluate_run
+from smrkit.check.evaluate import evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
-from smrkit.report.summary import (
-    consensus_run_json,
-    make_console,
-    print_consensus_run,
-    print_run,
-    run_json,
-)
+from smrkit.protocols import ConsensusClaims
+from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.trace import Trace, TraceFormatError, read_trace
 from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
 
@@ -64,64 +62,71 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
     try:
         config = SimConfig.from_json(config_data)
         if ":" in config.protocol:
-            ensure_registered(config.protocol, consensus=True)  # the user's own module.path:Name
+            ensure_registered(config.protocol)  # the user's own module.path:Name
         run = run_simulation(config)
     except (ConfigError, ProtocolRefError, TypeError) as error:
         raise UserError(f"cannot replay {trace_path}: {error}") from None
-    if run.protocol.consensus:
-        _replay_consensus(trace_path, recorded, run, as_json, html_path)
-        return
-    evaluation = evaluate_run(run)
     trace_hash = run.trace.trace_hash()
     identical = trace_hash == recorded.trace_hash()
-    summary = run_json(run, evaluation, trace_hash)
+    agreement = isinstance(run.claims, ConsensusClaims)
+    judge = _agreement if agreement else _service
+    ok, summary, show, write_html = judge(run, trace_hash)
     summary["replay"] = {"trace": str(trace_path), "identical": identical}
     if html_path is not None:
-        from smrkit.report.html import write_report
-
         try:
-            write_report(html_path, summary, run.trace, evaluation.analysis.gaps)
+            write_html(html_path, summary)
         except OSError as error:
             raise UserError(f"cannot write {html_path}: {error.strerror}") from None
     if as_json:
         click.echo(json.dumps(summary))
     else:
         console = make_console()
-        print_run(console, run, evaluation, trace_hash)
-        console.print(_sameness(trace_path, trace_hash, identical))
+        show(console)
+        if identical:
+            console.print(f"replay identical to {trace_path} (trace hash {trace_hash[:16]}…)")
+        else:
+            console.print(f"replay DIFFERS from {trace_path}: another smrkit version wrote it?")
         if html_path is not None:
             console.print(f"report written to {html_path}")
-    code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
+    code = EXIT_DIVERGED if not identical else (0 if ok else 1)
     click.get_current_context().exit(code)
 
 
-def _sameness(trace_path: Path, trace_hash: str, identical: bool) -> str:
-    if identical:
-        return f"replay identical to {trace_path} (trace hash {trace_hash[:16]}…)"
-    return f"replay DIFFERS from {trace_path}: another smrkit version wrote it?"
+Judged = tuple[
+    bool, dict[str, Any], Callable[[Console], None], Callable[[Path, dict[str, Any]], object]
+]
+"""A replayed run's verdict, its JSON, how to print it and how to write its HTML."""
 
 
-def _replay_consensus(
-    trace_path: Path, recorded: Trace, run: SimRun, as_json: bool, html_path: Path | None
-) -> None:
-    """A consensus run's trace, replayed and judged by the consensus checks."""
-    if html_path is not None:
-        raise UserError(
-            f"{run.protocol.name} is a consensus protocol: no HTML report", "drop --html"
-        )
-    evaluation = evaluate_consensus_run(run)
-    trace_hash = run.trace.trace_hash()
-    identical = trace_hash == recorded.trace_hash()
-    summary = consensus_run_json(run, evaluation, trace_hash)
-    summary["replay"] = {"trace": str(trace_path), "identical": identical}
-    if as_json:
-        click.echo(json.dumps(summary))
-    else:
-        console = make_console()
-        print_consensus_run(console, run, evaluation, trace_hash)
-        console.print(_sameness(trace_path, trace_hash, identical))
-    code = EXIT_DIVERGED if not identical else (0 if evaluation.ok else 1)
-    click.get_current_context().exit(code)
+def _service(run: SimRun, trace_hash: str) -> Judged:
+    """A replicated service's run: the primary-backup checks and linearizability."""
+    from smrkit.report.html import write_report
+
+    evaluation = evaluate_run(run)
+    summary = run_json(run, evaluation, trace_hash)
+    return (
+        evaluation.ok,
+        summary,
+        lambda console: print_run(console, run, evaluation, trace_hash),
+        lambda path, page: write_report(path, page, run.trace, evaluation.analysis.gaps),
+    )
+
+
+def _agreement(run: SimRun, trace_hash: str) -> Judged:
+    """An agreement protocol's run (seed 002): judged by its specification."""
+    from smrkit.check.agreement_run import evaluate_agreement
+    from smrkit.report.agreement import agreement_json, print_agreement_run
+    from smrkit.report.round_page import write_round_report
+
+    assert isinstance(run.claims, ConsensusClaims)
+    evaluation = evaluate_agreement(run.trace, run.claims)
+    summary = agreement_json(run, evaluation, trace_hash)
+    return (
+        evaluation.ok,
+        summary,
+        lambda console: print_agreement_run(console, run, evaluation, trace_hash),
+        lambda path, page: write_round_report(path, page, run.trace),
+    )
 
 
 def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Path | None) -> None:

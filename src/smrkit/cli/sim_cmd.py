@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
-from smrkit.check.evaluate import Evaluation, evaluate_consensus_run, evaluate_run
+from smrkit.check.evaluate import Evaluation, evaluate_run
 from smrkit.cli.errors import UserError
 from smrkit.cli.options import seconds_option, untrusted_clients_option
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
-from smrkit.protocols import TIMINGS, consensus_protocol_names, protocol_names
-from smrkit.report.summary import (
-    consensus_run_json,
-    make_console,
-    print_consensus_run,
-    print_run,
-    run_json,
-)
+from smrkit.protocols import TIMINGS, ConsensusClaims, protocol_names
+from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.workload import WorkloadError, parse_mix
 from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
 
@@ -52,14 +48,8 @@ t arrives by min(t + cap, max(t, GST) + delta), within delta after GST), lock-st
 (rounds; fault times are rounds, r3), async (no clock: the adversary picks the next
 message or timer, --schedule random, oldest, split (keeps ben-or's values split) or
 a file of 'start p1' / 'deliver 7' / 'fire p1 "retry"' / 'crash p2' lines; fault
-times count steps). A protocol run under a
-timing it is not built for still runs, and the run says so.
-
-\b
-\b
-Consensus protocols (ben-or, initially-dead, paxos-timeouts) run processes with
---inputs (default 0,1,0,1,...) and no clients, and are judged by termination (or
-liveness after GST), agreement and validity.
+times count steps). A protocol run under a timing it is not built for still runs,
+and the run says so.
 
 \b
 Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
@@ -71,8 +61,7 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     "--protocol",
     default="pb-crash",
     show_default=True,
-    help=f"One of {', '.join(protocol_names() + consensus_protocol_names())}, or your own "
-    "as module.path:ClassName.",
+    help=f"One of {', '.join(protocol_names())}, or your own as module.path:ClassName.",
 )
 @click.option(
     "--replicas", type=click.IntRange(min=1), help="Number of servers [default: the protocol's]."
@@ -107,8 +96,8 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 @click.option(
     "--timing",
     type=click.Choice(TIMINGS),
-    help="The timing model (see below) [default: the protocol's first, synchronous for "
-    "primary-backup].",
+    help="The timing model (see below) [default: the protocol's own: synchronous, "
+    "lock-step for seed 002's round protocols].",
 )
 @click.option(
     "--gst",
@@ -133,7 +122,8 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 @click.option(
     "--inputs",
     metavar="V,V,...",
-    help="Consensus protocols: the processes' inputs, p1 first [default: 0,1,0,1,...].",
+    help="ben-or, initially-dead, paxos-timeouts: the processes' inputs, p1 first "
+    "[default: 0,1,0,1,...].",
 )
 @click.option(
     "--client-timeout",
@@ -208,11 +198,10 @@ def sim(
     Example: smrkit sim --protocol pb-crash --replicas 3 --fault crash:p1@1.0 --seed 7
     """
     try:
-        resolved = ensure_registered(protocol, consensus=True)
+        resolved = ensure_registered(protocol)
     except ProtocolRefError as error:
         raise UserError(str(error)) from None
-    if timing is None:
-        timing = resolved.spec.timings[0]
+    timing = resolved.spec.timings[0] if timing is None else timing
     try:
         weights = None if mix is None else tuple(sorted(parse_mix(mix).items()))
     except WorkloadError as error:
@@ -246,21 +235,74 @@ def sim(
         run = run_simulation(config)
     except ConfigError as error:
         raise UserError(str(error), "see 'smrkit sim --help'") from None
-    if run.protocol.consensus:
-        _consensus_outputs(run, as_json, trace_path, history_path, html_path)
+    if isinstance(run.claims, ConsensusClaims):
+        if history_path is not None:
+            raise UserError(
+                f"{protocol} serves no clients, so its run has no history",
+                "drop --history (--trace writes the run's records)",
+            )
+        _agreement_run(run, as_json, trace_path, html_path)
         return
     evaluation = evaluate_run(run)
     trace_hash = run.trace.trace_hash()
     summary = run_json(run, evaluation, trace_hash)
     written = _write_outputs(run, evaluation, summary, trace_path, history_path, html_path)
-    if as_json:
+    _finish(
+        summary if as_json else None,
+        lambda console: print_run(console, run, evaluation, trace_hash),
+        written,
+        ok=evaluation.ok,
+    )
+
+
+def _finish(
+    summary: dict[str, Any] | None,
+    show: Callable[[Console], None],
+    written: list[tuple[str, Path]],
+    *,
+    ok: bool,
+) -> None:
+    """Print ``summary`` as JSON, or ``show`` the run and what was written; exit 0 if
+    every check held, else 1."""
+    if summary is not None:
         click.echo(json.dumps(summary))
     else:
         console = make_console()
-        print_run(console, run, evaluation, trace_hash)
+        show(console)
         for what, path in written:
             console.print(f"{what} written to {path}")
-    click.get_current_context().exit(0 if evaluation.ok else 1)
+    click.get_current_context().exit(0 if ok else 1)
+
+
+def _agreement_run(
+    run: SimRun, as_json: bool, trace_path: Path | None, html_path: Path | None
+) -> None:
+    """An agreement protocol's run (seed 002): its specification's checks and rounds."""
+    from smrkit.check.agreement_run import evaluate_agreement
+    from smrkit.report.agreement import agreement_json, print_agreement_run
+
+    assert isinstance(run.claims, ConsensusClaims)
+    evaluation = evaluate_agreement(run.trace, run.claims)
+    trace_hash = run.trace.trace_hash()
+    summary = agreement_json(run, evaluation, trace_hash)
+    written: list[tuple[str, Path]] = []
+    try:
+        if trace_path is not None:
+            run.trace.write(trace_path)
+            written.append(("trace", trace_path))
+        if html_path is not None:
+            from smrkit.report.round_page import write_round_report
+
+            write_round_report(html_path, summary, run.trace)
+            written.append(("report", html_path))
+    except OSError as error:
+        raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
+    _finish(
+        summary if as_json else None,
+        lambda console: print_agreement_run(console, run, evaluation, trace_hash),
+        written,
+        ok=evaluation.ok,
+    )
 
 
 def _inputs(text: str) -> tuple[int, ...]:
@@ -271,36 +313,6 @@ def _inputs(text: str) -> tuple[int, ...]:
         raise UserError(
             f"--inputs {text!r} is not a list of integers", "write it as 0,1,1 (p1 first)"
         ) from None
-
-
-def _consensus_outputs(
-    run: SimRun,
-    as_json: bool,
-    trace_path: Path | None,
-    history_path: Path | None,
-    html_path: Path | None,
-) -> None:
-    """Judge and print a consensus run (it has a trace, but no client history)."""
-    if history_path is not None or html_path is not None:
-        raise UserError(
-            f"{run.protocol.name} is a consensus protocol: it has no client history or HTML report",
-            "drop --history and --html (--trace works)",
-        )
-    evaluation = evaluate_consensus_run(run)
-    trace_hash = run.trace.trace_hash()
-    if trace_path is not None:
-        try:
-            run.trace.write(trace_path)
-        except OSError as error:
-            raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
-    if as_json:
-        click.echo(json.dumps(consensus_run_json(run, evaluation, trace_hash)))
-    else:
-        console = make_console()
-        print_consensus_run(console, run, evaluation, trace_hash)
-        if trace_path is not None:
-            console.print(f"trace written to {trace_path}")
-    click.get_current_context().exit(0 if evaluation.ok else 1)
 
 
 def _schedule(value: str) -> tuple[str, tuple[str, ...]]:

@@ -11,7 +11,7 @@ from smrkit.cli.errors import UserError
 from smrkit.cli.options import seconds_option
 from smrkit.explore.protocol_ref import ProtocolRefError, resolve_protocol
 from smrkit.explore.worlds import WorldsError, WorldsResult, demonstrate
-from smrkit.protocols import protocol_names
+from smrkit.protocols import service_protocols
 from smrkit.report.summary import make_console
 from smrkit.report.worlds import print_worlds, worlds_json
 
@@ -35,7 +35,7 @@ identical are, and the protocol lost safety or liveness); 1 it does not
     show_default=True,
     metavar="NAME|module.path:ClassName",
     help=(
-        f"A registered protocol ({', '.join(protocol_names())}), or your own: a Replica "
+        f"A registered protocol ({', '.join(service_protocols())}), or your own: a Replica "
         "subclass built as ClassName(node_id, config), or a ProtocolSpec."
     ),
 )
@@ -75,6 +75,12 @@ def worlds(
     """
     try:
         resolved = resolve_protocol(protocol)
+        if not resolved.spec.serves_clients:
+            raise UserError(
+                f"{protocol} serves no clients: seed 000's worlds are about a replicated "
+                "service and its clients",
+                f"'smrkit rounds --protocol {protocol}' runs seed 002's bound on it",
+            )
         result = demonstrate(
             resolved.spec,
             declared=resolved.declared,

@@ -193,6 +193,11 @@ class ClientNode(Node):
     every client is done.
     """
 
+    votes = False
+    """True for a client that votes on several servers' replies (active replication):
+    the history records its verdicts (a ``verdicts`` list of the
+    :class:`~smrkit.core.messages.ClientReply` it settled on), not the first reply."""
+
     def __init__(self, node_id: NodeId) -> None:
         super().__init__(node_id)
         self.dest: NodeId | None = None

@@ -27,6 +27,7 @@ import enum
 from collections.abc import Hashable
 from typing import Any
 
+from smrkit.core.byzantine import ByzantineNode
 from smrkit.core.node import Node
 from smrkit.sim.kernel.fingerprint import NotPlainDataError, not_plain_reason
 
@@ -44,10 +45,13 @@ class _Freezer:
     """One freezing pass: remembers the mutable objects it met, by identity, so a
     second reference becomes ``(_REF, k)``, and thawing rebuilds the sharing."""
 
-    __slots__ = ("seen",)
+    __slots__ = ("inner_nodes", "seen")
 
-    def __init__(self) -> None:
+    def __init__(self, inner_nodes: bool = False) -> None:
         self.seen: dict[int, int] = {}
+        self.inner_nodes = inner_nodes
+        """Whether a node may hold another node in its state: a Byzantine node holds the
+        honest node it replaced (:class:`~smrkit.core.byzantine.ByzantineNode`)."""
 
     def _shared(self, value: object) -> tuple[str, int] | None:
         key = id(value)
@@ -93,7 +97,7 @@ class _Freezer:
         reason = not_plain_reason(value)
         if reason is not None:
             raise NotPlainDataError(path, reason)
-        if hasattr(value, "__dict__") and not isinstance(value, Node):
+        if hasattr(value, "__dict__") and (self.inner_nodes or not isinstance(value, Node)):
             ref = self._shared(value)
             if ref is not None:
                 return ref
@@ -112,7 +116,7 @@ class _Freezer:
 def freeze_node(node: Node) -> Hashable:
     """The frozen value of ``node``'s state (its configuration left out)."""
     shared = type(node).config_fields
-    freezer = _Freezer()
+    freezer = _Freezer(inner_nodes=isinstance(node, ByzantineNode))
     return tuple(
         (name, freezer.freeze(value, f"{node.id}.{name}"))
         for name, value in vars(node).items()

@@ -354,6 +354,11 @@ def pb_model(
         spec = resolve_protocol(protocol).spec
     except ProtocolRefError as error:
         raise ModelError(str(error)) from None
+    if not spec.serves_clients:
+        raise ModelError(
+            f"{protocol} is an agreement protocol in lock-step rounds, not a service with "
+            f"clients; 'smrkit rounds --protocol {protocol}' searches its crash patterns"
+        )
     problem = spec.replicas_problem(servers)
     if problem is not None:
         raise ModelError(problem)
@@ -432,6 +437,11 @@ def model_from_parameters(parameters: dict[str, Any]) -> Model:
                 return flp_model(protocol, values["inputs"], values["adversary"])
             except FlpProtocolError as error:
                 raise ModelError(str(error)) from None
+        if name in ("dolev-strong", "eig"):
+            from smrkit.explore.byzantine_models import byzantine_model
+
+            n, f = int(values["servers"]), int(values["f"])
+            return byzantine_model(name, n, f, values["byzantine"], values.get("inputs"))
         if isinstance(name, str):
             ops = tuple(Op(f, key, value) for f, key, value in values.pop("ops"))
             return pb_model(name, ops=ops, **values)

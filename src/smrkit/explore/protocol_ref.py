@@ -33,7 +33,6 @@ from smrkit.protocols.registry import (
     ProtocolConfig,
     ProtocolSpec,
     get_protocol,
-    is_registered,
     protocol_names,
     register,
 )
@@ -55,21 +54,8 @@ class ResolvedProtocol:
     declared: bool
 
 
-def resolve_protocol(ref: str, *, consensus: bool = False) -> ResolvedProtocol:
-    """The protocol ``ref`` names (see the module docstring); a consensus protocol
-    (``ProtocolSpec.consensus``: no clients, no history) only where ``consensus`` says the
-    caller runs one (``smrkit sim``, ``smrkit replay``)."""
-    resolved = _resolve(ref)
-    if resolved.spec.consensus and not consensus:
-        raise ProtocolRefError(
-            f"{ref} is a consensus protocol (no clients, no history): run it with "
-            f"'smrkit sim --protocol {ref}'; this command takes a replicated service "
-            f"({', '.join(protocol_names())})"
-        )
-    return resolved
-
-
-def _resolve(ref: str) -> ResolvedProtocol:
+def resolve_protocol(ref: str) -> ResolvedProtocol:
+    """The protocol ``ref`` names (see the module docstring)."""
     if ":" not in ref:
         try:
             return ResolvedProtocol(get_protocol(ref), declared=True)
@@ -93,10 +79,10 @@ def _resolve(ref: str) -> ResolvedProtocol:
     )
 
 
-def ensure_registered(ref: str, *, consensus: bool = False) -> ResolvedProtocol:
+def ensure_registered(ref: str) -> ResolvedProtocol:
     """Resolve ``ref`` and make ``get_protocol(ref)`` find it in this process."""
-    resolved = resolve_protocol(ref, consensus=consensus)
-    if is_registered(ref):
+    resolved = resolve_protocol(ref)
+    if ref in protocol_names():
         return ResolvedProtocol(get_protocol(ref), resolved.declared)
     spec = replace(resolved.spec, name=ref)
     register(spec)

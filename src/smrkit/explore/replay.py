@@ -43,7 +43,7 @@ from smrkit.explore.space import (
     State,
 )
 from smrkit.sim.faults import Fault
-from smrkit.sim.kernel import Crash, Deliver, Fire, Round, Start, World, step
+from smrkit.sim.kernel import Act, Crash, Deliver, Fire, Round, Start, World, step
 from smrkit.sim.kernel.world import DELIVER_CLASS, TIMER_CLASS
 from smrkit.sim.network import (
     AsyncNetwork,
@@ -78,6 +78,8 @@ def path_to_json(space: Space, path: Sequence[Move]) -> list[dict[str, Any]]:
             record.update(node=node, timer=encode(timer))
         elif move.kind in ("start", "crash"):
             record["node"] = space.ids[move.node]
+        elif move.kind == "act":
+            record.update(node=space.ids[move.node], move=encode(move.item))
         elif move.kind == "next":
             record["node"] = space.ids[move.node]
             klass, item = move.item
@@ -178,6 +180,8 @@ def _apply(world: World, model: Model, move: dict[str, Any]) -> None:
         step(world, Start(move["node"]))
     elif kind == "crash":
         _crash_now(world, move["node"])
+    elif kind == "act":
+        step(world, Act(move["node"], _tuples(move["move"])))
     elif kind == "next":
         _next(world, move, cut)
     elif kind == "round":
@@ -192,6 +196,11 @@ def _apply(world: World, model: Model, move: dict[str, Any]) -> None:
         step(world, Round(r))
     else:
         raise ValueError(f"unknown move kind {kind!r}")
+
+
+def _tuples(value: Any) -> Any:
+    """A move read back from JSON: its lists were tuples."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
 
 
 def _one(candidates: dict[Any, Any], wanted: Any, missing: str) -> Any:

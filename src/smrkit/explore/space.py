@@ -37,6 +37,14 @@ Three timings, as the kernel's choosers define them:
 * ``lock-step`` — rounds: a round move runs every live node's ``on_round`` on what was
   sent to it in the previous round (in send order), then its timers due by then.
 
+Byzantine nodes (:class:`~smrkit.core.byzantine.ByzantineNode`, passed already in place
+of the honest ones) run their handlers like any node and, under ``lock-step``, may also
+take any of their free moves (:meth:`~smrkit.core.byzantine.ByzantineNode.moves`) between
+two rounds: an ``act`` move each, so the search branches over every behaviour of a
+bounded adversary. Nodes sign through the space's own keyring
+(:mod:`smrkit.sim.kernel.signatures`): a Byzantine node can relay a signature, not forge
+one.
+
 Crashes (``crash_budget`` > 0, nodes in ``crashable``): a live node may crash between
 steps (``crash`` moves), or — ``mid_step_crashes`` — during a step, after k of its sends
 (``async``, ``synchronous``: k from 0 to the sends minus one) or with only some receivers
@@ -52,12 +60,14 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from smrkit.core.byzantine import ByzantineNode
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.node import Node, Out, Timer
 from smrkit.explore.frozen import Interner, freeze, freeze_node, thaw_into
 from smrkit.sim.kernel.effects import CrashCut, apply_effects
 from smrkit.sim.kernel.records import CRASH, HALT
+from smrkit.sim.kernel.signatures import Keyring
 from smrkit.sim.kernel.world import DELIVER_CLASS, START_CLASS, TIMER_CLASS
 from smrkit.sim.network import fifo_due
 from smrkit.sim.order import instant
@@ -85,7 +95,8 @@ class Move(NamedTuple):
     ``kind`` is ``start``, ``deliver`` (``item`` is the envelope: ``(src, dst, msg)``
     interned), ``fire`` (``item`` the timer), ``next`` (``synchronous``: the agenda's
     first event; ``item`` is its agenda class and its envelope, timer or node),
-    ``round`` (``item`` the round), or ``crash`` (``node`` crashes now).
+    ``round`` (``item`` the round), ``act`` (``lock-step``: Byzantine ``node`` takes its
+    free move ``item``), or ``crash`` (``node`` crashes now).
     ``cut``: the acting node crashes during the step — the number of its sends that
     leave (``async``, ``synchronous``), or, under ``lock-step``, a tuple of
     ``(node, receivers)``. ``delays``: the delay chosen for each message that leaves,
@@ -215,7 +226,13 @@ class Space:
         if unknown:
             raise ValueError(f"crashable nodes {unknown} are not in the world {self.ids}")
         self.crashable = frozenset(self.index[n] for n in config.crashable)
-        self.outs = [Out(NoRandomness()) for _ in nodes]
+        keyring = Keyring()
+        self.outs = [
+            Out(NoRandomness(), signer=keyring.signer(node.id), verifier=keyring.verify)
+            for node in nodes
+        ]
+        keyring.close()
+        self.byzantine = tuple(i for i, node in enumerate(nodes) if isinstance(node, ByzantineNode))
         self.snaps = Interner()
         self.envs = Interner()
         self.timer_ids = Interner()
@@ -333,6 +350,9 @@ class Space:
             node.on_message(self.ids[src], msg, out)
         elif kind == "fire":
             node.on_timer(self.timer_ids.values[what[1]][1], out)
+        elif kind == "act":
+            assert isinstance(node, ByzantineNode)
+            node.on_move(what[1], out)
         else:
             inbox = tuple(
                 (self.ids[self.envs.values[e][0]], self.envs.values[e][2]) for e in what[2]
@@ -780,7 +800,34 @@ class Space:
                         found.append(
                             (Move("round", -1, r, pattern), self._round(state, r, pattern))
                         )
-        return found + self._crash_moves(state)
+        return found + self._act_moves(state) + self._crash_moves(state)
+
+    def _act_moves(self, state: State) -> list[tuple[Move, State]]:
+        """Each free move of each live Byzantine node, taken between two rounds."""
+        found: list[tuple[Move, State]] = []
+        now = state[CLOCK] * self.config.round_s
+        for i in self.byzantine:
+            if state[DOWN][i] != LIVE:
+                continue
+            snap = state[NODES][i]
+            node = self.thawed(i, snap)
+            assert isinstance(node, ByzantineNode)
+            for move in node.moves():
+                step = self._step(i, snap, ("act", move), now, None)
+                if step.noop:
+                    continue
+                new = self._apply(state, i, step, consumed=None, fired=None)[0]
+                found.append((Move("act", i, move), new))
+        return found
+
+    def after_round(
+        self, state: State, r: int, pattern: tuple[tuple[int, tuple[int, ...]], ...]
+    ) -> State:
+        """``state`` after lock-step round ``r`` in which the processes of ``pattern``
+        crash, each reaching only the receivers listed with it (indices in the world's
+        order): what a search that makes its own round moves calls
+        (:mod:`smrkit.explore.rounds`)."""
+        return self._round(state, r, pattern)
 
     def _round(
         self, state: State, r: int, pattern: tuple[tuple[int, tuple[int, ...]], ...]

@@ -10,9 +10,9 @@ from smrkit.protocols.registry import (
     TIMINGS,
     ProtocolConfig,
     ProtocolSpec,
-    consensus_protocol_names,
     get_protocol,
     protocol_names,
+    service_protocols,
 )
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
     "PrimaryBackupClaims",
     "ProtocolConfig",
     "ProtocolSpec",
-    "consensus_protocol_names",
     "get_protocol",
     "protocol_names",
+    "service_protocols",
 ]

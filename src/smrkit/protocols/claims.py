@@ -9,6 +9,8 @@ its own claims object, derived in the protocol's module docstring:
 * :class:`ConsensusClaims` — seed 002's agreement protocols: which specification holds
   (consensus, or terminating reliable broadcast) and by which round every correct
   process decides ("decides by round f + 1", in the seeds' round numbering);
+* :class:`ActiveReplicationClaims` — seed 002's recipe with voting: the servers it
+  needs, the replies a vote needs, and how many rounds a request waits;
 * :class:`PartialSyncClaims` — seed 003's replication under partial synchrony: the
   replication it needs ("n = 2f + 1"), safety under any timing, liveness after GST.
 
@@ -46,12 +48,17 @@ class ConsensusClaims:
     ``specification`` is ``consensus``, ``reliable-broadcast`` or
     ``terminating-reliable-broadcast``; ``uniform`` binds faulty processes too;
     ``decides_by_round`` bounds the round of every correct process's decision under
-    ``lock-step`` (the seeds' numbering: the round whose messages it decided on)."""
+    ``lock-step`` (the seeds' numbering: the round whose messages it decided on);
+    ``early_stopping`` promises more, in a run where f' processes crash: every correct
+    process decides by round min(f' + 2, ``decides_by_round``). ``sender`` is the
+    broadcaster of a (terminating) reliable broadcast."""
 
     family: ClassVar[str] = "consensus"
     specification: str = "consensus"
     decides_by_round: int | None = None
     uniform: bool = False
+    early_stopping: bool = False
+    sender: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,4 +76,21 @@ class PartialSyncClaims:
     request sent after GST is answered (a replicated service); ``None``: eventually."""
 
 
-Claims: TypeAlias = PrimaryBackupClaims | ConsensusClaims | PartialSyncClaims
+@dataclass(frozen=True)
+class ActiveReplicationClaims:
+    """What an actively replicated service guarantees (seed 002's recipe): every correct
+    replica applies the same sequence, clients get linearizable answers once ``votes``
+    replicas agree, with at least ``replicas_min`` servers for its f, each request
+    answered within ``answered_within_rounds`` lock-step rounds."""
+
+    family: ClassVar[str] = "active replication"
+    replicas_min: int | None = None
+    votes: int | None = None
+    voter: str = "client"
+    """Where the vote runs: at each ``client``, or at the named server."""
+    answered_within_rounds: int | None = None
+
+
+Claims: TypeAlias = (
+    PrimaryBackupClaims | ConsensusClaims | PartialSyncClaims | ActiveReplicationClaims
+)

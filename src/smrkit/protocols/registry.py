@@ -17,6 +17,7 @@ from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId
 from smrkit.core.node import Node
 from smrkit.protocols.claims import Claims
+from smrkit.protocols.client import OpSource
 from smrkit.protocols.service import CLIENTS_MAX_DEFAULT
 
 MESSAGE_BYTES_MAX_DEFAULT = 4 * 1024 * 1024
@@ -46,8 +47,8 @@ class ProtocolConfig:
     a client's word (``ClientRequest.previous``) is evidence. A real deployment cannot
     assume it and turns it off."""
     inputs: tuple[int, ...] = ()
-    """A consensus protocol's inputs, one per server in rank order (``ProtocolSpec.
-    consensus``); empty for a replicated service."""
+    """The processes' inputs, p1 first, for a protocol that ``takes_inputs``; empty
+    otherwise."""
 
 
 @dataclass(frozen=True)
@@ -69,17 +70,22 @@ class ProtocolSpec:
     """A replica started again with what it saved (``out.saved``) rejoins safely."""
     timings: tuple[str, ...] = ("synchronous",)
     """The timing models the protocol is built for; the first is its default."""
+    client: Callable[[NodeId, ProtocolConfig, OpSource], Node] | None = None
+    """Builds the protocol's own client (a voting one), ``(client_id, config, ops)``;
+    ``None``: the standard client (:mod:`smrkit.protocols.client`)."""
+    serves_clients: bool = True
+    """Whether the protocol replicates a service for clients; an agreement protocol
+    (seed 002's rounds) does not, and a run builds no clients for it."""
+    takes_inputs: bool = False
+    """An agreement protocol whose processes' inputs a run chooses (``--inputs``, in
+    ``ProtocolConfig.inputs``)."""
+    carried_value: Callable[[object], tuple[Hashable, Hashable] | None] | None = None
+    """``(phase, value)`` a message carries, ``None`` for one that carries no value: what
+    the ``split`` schedule reads to keep values split (``None``: not offered)."""
     untrusted_claims: Callable[[int, float, float, int], Claims] | None = None
     """``(f, delta_s, tau_s, clients) -> claims`` when clients are untrusted
     (``ProtocolConfig.clients_trusted`` off), for a protocol that otherwise takes a
     client's word; ``None``: the protocol never does, and claims the same either way."""
-    consensus: bool = False
-    """The servers are consensus processes (:class:`~smrkit.core.node.ConsensusProcess`)
-    built from ``ProtocolConfig.inputs``: a run has no clients and is judged by the
-    consensus records (termination, agreement, validity), not by a client history."""
-    carried_value: Callable[[object], tuple[Hashable, Hashable] | None] | None = None
-    """``(phase, value)`` a message carries, ``None`` for one that carries no value: what
-    the ``split`` schedule reads to keep values split (``None``: not offered)."""
 
     def claims_for(
         self, f: int, delta_s: float, tau_s: float, *, clients: int, clients_trusted: bool
@@ -108,22 +114,14 @@ def register(spec: ProtocolSpec) -> ProtocolSpec:
 
 
 def protocol_names() -> list[str]:
-    """The registered replicated services (clients, histories): what sweeps, worlds,
-    the cluster and every per-protocol check run over."""
     _load_builtins()
-    return sorted(name for name, spec in _PROTOCOLS.items() if not spec.consensus)
+    return sorted(_PROTOCOLS)
 
 
-def consensus_protocol_names() -> list[str]:
-    """The registered consensus protocols (``ProtocolSpec.consensus``): ``smrkit sim``
-    runs them too, judged by the consensus checks."""
-    _load_builtins()
-    return sorted(name for name, spec in _PROTOCOLS.items() if spec.consensus)
-
-
-def is_registered(name: str) -> bool:
-    _load_builtins()
-    return name in _PROTOCOLS
+def service_protocols() -> list[str]:
+    """The registered protocols that replicate a service for clients (``serves_clients``),
+    as opposed to seed 002's agreement protocols."""
+    return [name for name in protocol_names() if _PROTOCOLS[name].serves_clients]
 
 
 def restartable_protocols() -> list[str]:
@@ -143,6 +141,9 @@ def get_protocol(name: str) -> ProtocolSpec:
 
 
 def _load_builtins() -> None:
+    from smrkit.protocols import active_replication  # noqa: F401 - registers smr-active
+    from smrkit.protocols.agreement import specs  # noqa: F401 - importing registers them
+    from smrkit.protocols.byzantine import specs as byzantine_specs  # noqa: F401
     from smrkit.protocols.consensus import (  # noqa: F401 - importing registers them
         ben_or,
         initially_dead,

@@ -11,6 +11,7 @@ The JSON object is a contract: ``model`` (with its ``parameters``), ``search`` (
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.console import Console
@@ -89,6 +90,8 @@ def describe_move(move: dict[str, Any]) -> str:
         if event == "fire":
             return f"{move['node']} fires {move['timer']!r}{tail}"
         return f"{move['node']} starts{tail}"
+    if kind == "act":
+        return f"{move['node']} (Byzantine) takes its move {json.dumps(move['move'])}{tail}"
     if kind == "round":
         crashes = "; ".join(
             f"{node} crashes, only {', '.join(to) or 'nobody'} get its messages"

@@ -9,13 +9,14 @@ The JSON object is a contract (scripts read it): ``protocol``, ``replicas``, ``f
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.table import Table
 
-from smrkit.check.evaluate import ConsensusEvaluation, Evaluation
+from smrkit.check.evaluate import Evaluation
 from smrkit.core.failure_models import FailureModel, lower_bounds
 from smrkit.protocols.claims import Claims, PrimaryBackupClaims
 from smrkit.sim.world import SimRun
@@ -49,8 +50,9 @@ def table1_json(model: FailureModel, f: int, delta_s: float) -> dict[str, Any]:
     }
 
 
-def _run_head(run: SimRun) -> dict[str, Any]:
-    """The keys every run's JSON opens with."""
+def run_facts_json(run: SimRun, trace_hash: str) -> dict[str, Any]:
+    """What every run's JSON opens with: the protocol, its n and f, the seed, the timing,
+    the faults and whether they are admissible, the trace."""
     return {
         "protocol": run.protocol.name,
         "replicas": run.n,
@@ -58,13 +60,28 @@ def _run_head(run: SimRun) -> dict[str, Any]:
         "seed": run.config.seed,
         "failure_model": run.protocol.failure_model.value,
         "timing": run.config.timing,
-        "delta_s": run.config.delta_s,
+        "faults": list(run.plan.specs),
+        "admissible": not run.admissibility,
+        "admissibility": run.admissibility,
+        "trace_hash": trace_hash,
+        "events": len(run.trace.events),
     }
 
 
-def _run_tail(run: SimRun, trace_hash: str) -> dict[str, Any]:
-    """Faults, admissibility and the trace's size and cost, in every run's JSON."""
+def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, Any]:
+    config = run.config
     return {
+        "protocol": run.protocol.name,
+        "replicas": run.n,
+        "f": run.f,
+        "seed": config.seed,
+        "failure_model": run.protocol.failure_model.value,
+        "timing": config.timing,
+        "delta_s": config.delta_s,
+        "delta_min_s": run.delta_min_s,
+        "tau_s": config.tau_s,
+        "clients": config.clients,
+        "clients_trusted": config.clients_trusted,
         "faults": list(run.plan.specs),
         "admissible": not run.admissibility,
         "admissibility": run.admissibility,
@@ -72,18 +89,6 @@ def _run_tail(run: SimRun, trace_hash: str) -> dict[str, Any]:
         "events": len(run.trace.events),
         "virtual_s": run.trace.end_time,
         "wall_s": run.wall_s,
-    }
-
-
-def run_json(run: SimRun, evaluation: Evaluation, trace_hash: str) -> dict[str, Any]:
-    config = run.config
-    return {
-        **_run_head(run),
-        "delta_min_s": run.delta_min_s,
-        "tau_s": config.tau_s,
-        "clients": config.clients,
-        "clients_trusted": config.clients_trusted,
-        **_run_tail(run, trace_hash),
         "ops": evaluation.history.counts(),
         "ok": evaluation.ok,
         "checks": {name: check.to_json() for name, check in evaluation.checks.items()},
@@ -105,6 +110,35 @@ def _s(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f} s"
 
 
+class Judged(Protocol):
+    """A verdict as the checks table shows it (a ``Verdict``, a ``PropertyCheck``)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def summary(self) -> str: ...
+
+
+def print_checks(console: Console, title: str, checks: Mapping[str, Judged]) -> None:
+    """The checks table: each check's name, verdict and one line of detail."""
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("check")
+    table.add_column("verdict")
+    table.add_column("detail", overflow="fold")
+    for name, check in checks.items():
+        mark = "[green]ok[/green]" if check.ok else "[red]VIOLATED[/red]"
+        table.add_row(name, mark, check.summary)
+    console.print(table)
+
+
+def print_admissibility(console: Console, run: SimRun) -> None:
+    """Why the run lies outside the protocol's timing or failure model, if it does."""
+    for problem in run.admissibility:
+        model = "timing" if problem == run.timing_problem else "failure"
+        console.print(f"[yellow]outside the protocol's {model} model:[/yellow] {problem}")
+
+
 def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash: str) -> None:
     config = run.config
     faults = ", ".join(run.plan.specs) or "none"
@@ -115,27 +149,35 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
         f"δ = {config.delta_s} s, τ = {config.tau_s} s, "
         f"seed {config.seed}{_timing(config.timing)}\nfaults: {faults}; trace {trace_hash[:16]}"
     )
-    for problem in run.admissibility:
-        model = "timing" if problem == run.timing_problem else "failure"
-        console.print(f"[yellow]outside the protocol's {model} model:[/yellow] {problem}")
+    print_admissibility(console, run)
     counts = evaluation.history.counts()
     console.print(
         f"{len(run.trace.events)} events over {run.trace.end_time:.3f} virtual s "
         f"({run.wall_s:.2f} s wall); ops: {counts['invoked']} invoked, {counts['ok']} ok, "
         f"{counts['fail']} fail, {counts['info']} info"
     )
-    table = Table(title="Checks", title_justify="left", show_edge=False)
-    table.add_column("check")
-    table.add_column("verdict")
-    table.add_column("detail", overflow="fold")
-    for name, check in evaluation.checks.items():
-        mark = "[green]ok[/green]" if check.ok else "[red]VIOLATED[/red]"
-        table.add_row(name, mark, check.summary)
-    console.print(table)
-    bound = lower_bounds(run.protocol.failure_model, run.f, config.delta_s)
-    measured = evaluation.measured()
+    print_checks(console, "Checks", evaluation.checks)
     targets = run.claims
-    assert isinstance(targets, PrimaryBackupClaims), "a primary-backup run"
+    if isinstance(targets, PrimaryBackupClaims):
+        _print_table_1(console, run, evaluation, targets)
+    witness = evaluation.linearizability.witness
+    if witness is not None:
+        console.print("[bold]linearizability witness[/bold]")
+        console.print(witness.render(), markup=False, highlight=False)
+    verdict = (
+        "[green]all checks hold[/green]"
+        if evaluation.ok
+        else ("[red]violated: " + ", ".join(evaluation.failed) + "[/red]")
+    )
+    console.print(verdict)
+
+
+def _print_table_1(
+    console: Console, run: SimRun, evaluation: Evaluation, targets: PrimaryBackupClaims
+) -> None:
+    """The figures of a primary-backup run against Table 1 of seed 001."""
+    bound = lower_bounds(run.protocol.failure_model, run.f, run.config.delta_s)
+    measured = evaluation.measured()
     figures = Table(
         title="Measured against bound (Table 1 of seed 001)", title_justify="left", show_edge=False
     )
@@ -158,75 +200,3 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
         "—",
     )
     console.print(figures)
-    witness = evaluation.linearizability.witness
-    if witness is not None:
-        console.print("[bold]linearizability witness[/bold]")
-        console.print(witness.render(), markup=False, highlight=False)
-    verdict = (
-        "[green]all checks hold[/green]"
-        if evaluation.ok
-        else ("[red]violated: " + ", ".join(evaluation.failed) + "[/red]")
-    )
-    console.print(verdict)
-
-
-def consensus_run_json(
-    run: SimRun, evaluation: ConsensusEvaluation, trace_hash: str
-) -> dict[str, Any]:
-    """A consensus run (no clients, no history): its inputs, checks and decisions."""
-    config = run.config
-    return {
-        **_run_head(run),
-        "gst_s": config.gst_s,
-        "schedule": config.schedule if config.timing == "async" else None,
-        "inputs": run.trace.header.get("inputs"),
-        **_run_tail(run, trace_hash),
-        "ok": evaluation.ok,
-        "checks": {name: check.to_json() for name, check in evaluation.checks.items()},
-        "measured": evaluation.measured(),
-        "decisions": {
-            p: {"at": t, "value": repr(v)} for p, (t, _, v) in evaluation.decisions.first.items()
-        },
-        "target": target_json(run.claims),
-    }
-
-
-def print_consensus_run(
-    console: Console, run: SimRun, evaluation: ConsensusEvaluation, trace_hash: str
-) -> None:
-    config = run.config
-    faults = ", ".join(run.plan.specs) or "none"
-    inputs = " ".join(str(v) for v in run.trace.header.get("inputs", []))
-    clock = "steps" if config.timing == "async" else "virtual s"
-    gst = f", GST = {config.gst_s or 0.0} s" if config.timing == "partial-sync" else ""
-    console.print(
-        f"[bold]{run.protocol.name}[/bold] — {run.protocol.title}\n"
-        f"n = {run.n} processes (tolerates f = {run.f} {run.protocol.failure_model.value} "
-        f"failures), inputs {inputs}, seed {config.seed}{_timing(config.timing)}{gst}\n"
-        f"faults: {faults}; trace {trace_hash[:16]}"
-    )
-    for problem in run.admissibility:
-        model = "timing" if problem == run.timing_problem else "failure"
-        console.print(f"[yellow]outside the protocol's {model} model:[/yellow] {problem}")
-    measured = evaluation.measured()
-    last = measured["last_decision_at"]
-    console.print(
-        f"{len(run.trace.events)} events over {run.trace.end_time:g} {clock} "
-        f"({run.wall_s:.2f} s wall); {measured['decided']} of {measured['processes']} "
-        f"processes decided {', '.join(measured['values']) or 'nothing'}"
-        + ("" if last is None else f", the last at {last:g} {clock}")
-    )
-    table = Table(title="Checks", title_justify="left", show_edge=False)
-    table.add_column("check")
-    table.add_column("verdict")
-    table.add_column("detail", overflow="fold")
-    for name, check in evaluation.checks.items():
-        mark = "[green]ok[/green]" if check.ok else "[red]VIOLATED[/red]"
-        table.add_row(name, mark, check.summary)
-    console.print(table)
-    verdict = (
-        "[green]all checks hold[/green]"
-        if evaluation.ok
-        else ("[red]violated: " + ", ".join(evaluation.failed) + "[/red]")
-    )
-    console.print(verdict)

@@ -138,16 +138,21 @@ class HistoryObserver(Observer):
         self.pending: set[NodeId] = set()
         """Clients neither done nor down: their requests and replies are recorded."""
         self.open: set[tuple[NodeId, int]] = set()
+        self.voters: dict[NodeId, int] = {}
+        """Voting clients (``ClientNode.votes``): how many of their verdicts are recorded."""
 
     def attach(self, world: World) -> None:
         self.pending = {n for n, node in world.nodes.items() if isinstance(node, ClientNode)}
+        self.voters = {
+            n: 0 for n, node in world.nodes.items() if isinstance(node, ClientNode) and node.votes
+        }
 
     def watches(self, node_id: NodeId, node: Node) -> bool:
         return isinstance(node, ClientNode)
 
     def delivered(self, world: World, message: Deliver) -> None:
         msg, dst = message.msg, message.dst
-        if type(msg) is ClientReply and dst in self.pending:
+        if type(msg) is ClientReply and dst in self.pending and dst not in self.voters:
             key = (dst, msg.seq)
             if key in self.open and msg.client == dst:
                 self.open.discard(key)
@@ -163,8 +168,21 @@ class HistoryObserver(Observer):
                 world.log.append(_new(Record, (world.now, INVOKE, src, None, msg.seq, msg.op)))
 
     def stepped(self, world: World, node_id: NodeId, node: Node) -> None:
+        if node_id in self.voters:
+            self._verdicts(world, node_id, node)
         if node.done and node_id in self.pending:
             self.pending.discard(node_id)
+
+    def _verdicts(self, world: World, node_id: NodeId, node: Node) -> None:
+        verdicts: list[ClientReply] = getattr(node, "verdicts", [])
+        for reply in verdicts[self.voters[node_id] :]:
+            key = (node_id, reply.seq)
+            if key in self.open:
+                self.open.discard(key)
+                status = "ok" if reply.error is None else "fail"
+                record = (world.now, COMPLETE, node_id, None, reply.seq, (status, reply.result))
+                world.log.append(_new(Record, record))
+        self.voters[node_id] = len(verdicts)
 
     def stopped(self, world: World, node_id: NodeId) -> None:
         self.pending.discard(node_id)

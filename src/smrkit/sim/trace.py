@@ -97,6 +97,7 @@ __all__ = [
     "event_line",
     "event_to_json",
     "read_trace",
+    "short_text",
 ]
 
 TRACE_FORMAT = "smrkit-trace"
@@ -189,6 +190,20 @@ def _signed_json(signer: str, value: Any, is_sealed: bool) -> dict[str, Any]:
 
 
 _TEXT_WRITERS: dict[type, Callable[[Any], str]] = {}
+
+
+def short_text(value: Any, limit: int = 80) -> str:
+    """A message or value for a person: ``Known([0,1])`` — its type and its fields'
+    values as JSON (a plain value as JSON), cut to ``limit`` characters."""
+    data = encode(value)
+    if isinstance(data, dict) and "type" in data:
+        fields = ", ".join(
+            json.dumps(v, separators=(",", ":")) for k, v in data.items() if k != "type"
+        )
+        text = f"{data['type']}({fields})"
+    else:
+        text = json.dumps(data, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def encode_text(value: Any) -> str:

@@ -100,8 +100,9 @@ class SimConfig:
     evidence, as seed 001's models of correct clients allow; off, they relay instead
     (:mod:`smrkit.protocols.primary_backup.client_relay`), as the TCP runtime does."""
     inputs: tuple[int, ...] | None = None
-    """A consensus protocol's inputs, p1 first; ``None``: 0, 1, 0, 1, … (split, so that
-    no majority decides the outcome in advance). A consensus run has no clients."""
+    """The processes' inputs, p1 first, for a protocol that takes them
+    (``ProtocolSpec.takes_inputs``); ``None``: 0, 1, 0, 1, … (split, so that no
+    majority settles the outcome in advance)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -183,15 +184,17 @@ def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
             f"--schedule split reads the values a protocol's messages carry; {spec.name} "
             "does not say (ben-or does): use random or oldest"
         )
-    if config.inputs is not None and not spec.consensus:
-        raise ConfigError(f"--inputs belongs to consensus protocols; {spec.name} has clients")
+    if config.inputs is not None and not spec.takes_inputs:
+        raise ConfigError(
+            f"--inputs belongs to protocols that take inputs (ben-or, …); {spec.name} does not"
+        )
     if config.inputs is not None and len(config.inputs) != n:
         raise ConfigError(f"{len(config.inputs)} inputs for {n} processes: give one per process")
     return spec, n
 
 
-def consensus_inputs(config: SimConfig, n: int) -> tuple[int, ...]:
-    """The inputs of a consensus run: as configured, or 0, 1, 0, 1, … (p1 first)."""
+def run_inputs(config: SimConfig, n: int) -> tuple[int, ...]:
+    """The inputs of a run: as configured, or 0, 1, 0, 1, … (p1 first)."""
     return config.inputs if config.inputs is not None else tuple(i % 2 for i in range(n))
 
 
@@ -256,8 +259,7 @@ def build_simulator(
     spec, n = _check(config)
     f = spec.tolerated(n)
     servers = server_ids(n)
-    clients = () if spec.consensus else client_ids(config.clients)
-    inputs = consensus_inputs(config, n) if spec.consensus else ()
+    clients = client_ids(config.clients if spec.serves_clients else 0)
     try:
         plan = FaultPlan.parse(config.faults)
         plan.validate([*servers, *clients])
@@ -291,7 +293,7 @@ def build_simulator(
         config.tau_s,
         message_bytes_max,
         clients_trusted=config.clients_trusted,
-        inputs=inputs,
+        inputs=run_inputs(config, n) if spec.takes_inputs else (),
     )
     try:
         nodes: list[Node] = list(spec.build(protocol_config))
@@ -300,6 +302,7 @@ def build_simulator(
     # Where no client's word counts, a client routes around its own faulty link: it
     # turns to another server at its first time-out (client_relay's bounds).
     rotate_after = RELAY_ROTATE_AFTER if relaying else ROTATE_AFTER
+    make_client = spec.client
     nodes.extend(
         StandardClient(
             client,
@@ -309,6 +312,8 @@ def build_simulator(
             think_s=config.think_s,
             rotate_after=rotate_after,
         )
+        if make_client is None
+        else make_client(client, protocol_config, workload)
         for client in clients
     )
     nodes.extend(extra_nodes)
@@ -327,8 +332,8 @@ def build_simulator(
         "tau_s": config.tau_s,
         "faults": list(plan.specs),
     }
-    if spec.consensus:
-        header["inputs"] = list(inputs)
+    if spec.takes_inputs:
+        header["inputs"] = list(protocol_config.inputs)
     # After the last fault, leave time for a failover (at most f·δ + τ here), for the
     # clients to hear of it and retry, twice over: the run shows what the faults did.
     settle = 2 * (config.tau_s + (n + 2) * config.delta_s) + timeout
@@ -350,7 +355,7 @@ def build_simulator(
             time_limit_s=config.time_limit_s,
             settle_until_s=plan.last_change() + settle,
             drain_s=2 * config.delta_s,
-            stop_when_clients_done=not spec.consensus,
+            stop_when_clients_done=spec.serves_clients,
             chooser=_chooser(config, spec),
             rebuild=_server_builder(spec, protocol_config),
         )

@@ -199,7 +199,8 @@ SPEC = register(
         claims=lambda f, delta_s, tau_s: ConsensusClaims(),
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
         timings=("async",),
-        consensus=True,
+        serves_clients=False,
+        takes_inputs=True,
         carried_value=carried_value,
     )
 )

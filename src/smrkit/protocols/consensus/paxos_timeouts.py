@@ -42,7 +42,7 @@ from smrkit.core.failure_models import FailureModel
 from smrkit.core.ids import NodeId, rank
 from smrkit.core.messages import Message
 from smrkit.core.node import ConsensusProcess, Out, Timer
-from smrkit.protocols.claims import PartialSyncClaims
+from smrkit.protocols.claims import ConsensusClaims
 from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 
 Ballot: TypeAlias = tuple[int, int]
@@ -201,9 +201,10 @@ SPEC = register(
         build=_build,
         tolerated=lambda n: (n - 1) // 2,
         replicas_problem=lambda n: None if n >= 1 else "paxos-timeouts needs at least 1 process",
-        claims=lambda f, delta_s, tau_s: PartialSyncClaims(replicas_min=2 * f + 1),
+        claims=lambda f, delta_s, tau_s: ConsensusClaims(),
         client_timeout_s=lambda delta_s, tau_s: 4 * delta_s,
         timings=("partial-sync", "synchronous"),
-        consensus=True,
+        serves_clients=False,
+        takes_inputs=True,
     )
 )
