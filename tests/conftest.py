@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,15 @@ def testdata() -> Path:
     if found is None:
         pytest.skip(MISSING)
     return found
+
+
+@pytest.fixture
+def restore_registry() -> Iterator[None]:
+    """Protocols a test registers (a user's ``module:Name``) are gone after it: other
+    tests in the same worker walk every registered protocol."""
+    from smrkit.protocols import registry
+
+    before = dict(registry._PROTOCOLS)
+    yield
+    registry._PROTOCOLS.clear()
+    registry._PROTOCOLS.update(before)

@@ -63,6 +63,23 @@ def test_the_protocol_snippet_runs() -> None:
     assert "EchoPrimary" in namespace
 
 
+@pytest.mark.usefixtures("restore_registry")
+def test_the_protocol_snippet_runs_as_the_readme_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saved as echo.py, the snippet runs under ``smrkit sim --protocol echo:EchoPrimary``
+    (it was a traceback: Replica's own __init__ takes no config) and fails as shown."""
+    text = README.read_text()
+    (tmp_path / "echo.py").write_text(text.split("```python\n", 1)[1].split("```", 1)[0])
+    monkeypatch.chdir(tmp_path)
+    argv, expected = _block("    $ smrkit sim --protocol echo:EchoPrimary")
+    assert argv[-2:] == ["tail", "-1"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:-3])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().out.splitlines()[-1:] == expected
+
+
 @pytest.mark.parametrize(
     "prefix",
     [

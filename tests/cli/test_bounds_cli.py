@@ -69,6 +69,16 @@ def test_bounds_json_then_replay_shows_the_violation(
         assert {"replicas", "violation", "trace"} <= set(row["below_bound"])
         assert row["below_bound"]["violation"] is not None
     assert "Table 1 of seed 001" in page.read_text()
+    # Every counterexample is written gzipped and replays to the same trace, showing its
+    # violation again (issue 9: 3 of 5 said DIFFERS; the five weighed 178 MB).
+    for row in rows:
+        below = row["below_bound"]
+        assert below["trace"].endswith(".jsonl.gz")
+        assert Path(below["trace"]).stat().st_size < 200_000
+        code, out, _ = _run(["replay", below["trace"], "--json"], capsys)
+        summary = json.loads(out)
+        assert (code, summary["replay"]["identical"]) == (1, True), below["trace"]
+        assert summary["checks"][below["violation"]]["ok"] is False
     link = next(r for r in rows if r["model"] == "crash+link")
     trace = link["below_bound"]["trace"]
     report = tmp_path / "replay.html"

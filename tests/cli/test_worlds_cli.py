@@ -97,7 +97,11 @@ def test_trace_dir_holds_the_three_worlds(
         (["--replicas", "3"], "the proof needs n <= 2f"),
         (["--f", "0"], "at least one failure"),
         (["--protocol", "pb-simple", "--replicas", "4", "--f", "2"], "exactly 2 servers"),
-        (["--protocol", "smrkit.core.node:Replica"], "must accept (node_id, config)"),
+        (["--protocol", "smrkit.core.node:Replica"], "Replica base class"),
+        (
+            ["--protocol", "tests.explore.worlds_protocols:_SharedBoard"],
+            "must accept (node_id, config)",
+        ),
         (["--delta", "0"], "Invalid value for '--delta'"),
     ],
 )

@@ -30,7 +30,7 @@ class Coordinator(BinaryProcess):
     def begin(self, out: Out) -> None:
         coordinator = self.config.processes[0]
         if self.id != coordinator:
-            out.send(coordinator, Proposal(self.config.input))
+            out.send(coordinator, Proposal(self.input))
 
     def receive(self, src: NodeId, msg: Message, out: Out) -> None:
         if self.decided:
@@ -46,7 +46,7 @@ class DecideOwnInput(BinaryProcess):
     """Decides its own input as soon as it starts."""
 
     def begin(self, out: Out) -> None:
-        self.decide(self.config.input)
+        self.decide(self.input)
 
 
 class AlwaysZero(BinaryProcess):
@@ -54,3 +54,30 @@ class AlwaysZero(BinaryProcess):
 
     def begin(self, out: Out) -> None:
         self.decide(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Vote(Message):
+    value: int
+
+
+class AllSame(BinaryProcess):
+    """Sends its input to all; decides v once all n inputs are v, else never: safe even
+    with a two-faced node, and so, by FLP, not live."""
+
+    def __init__(self, node_id: NodeId, processes: tuple[NodeId, ...], value: int) -> None:
+        super().__init__(node_id, processes, value)
+        self.votes: tuple[int, ...] = ()
+
+    def begin(self, out: Out) -> None:
+        out.send_all(self.others, Vote(self.input))
+        self._count(self.input)
+
+    def receive(self, src: NodeId, msg: Message, out: Out) -> None:
+        if isinstance(msg, Vote):
+            self._count(msg.value)
+
+    def _count(self, value: int) -> None:
+        self.votes = (*self.votes, value)
+        if len(self.votes) == self.config.n and len(set(self.votes)) == 1:
+            self.decide(value)

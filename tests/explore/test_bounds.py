@@ -32,9 +32,17 @@ EXPECTED_BELOW = {
 def test_row_meets_its_targets_and_finds_its_counterexample(
     model: FailureModel, tmp_path: Path
 ) -> None:
-    row = table_row(model, 1, seeds=200, trace_dir=tmp_path)
+    told: list[tuple[str, int, int]] = []
+    row = table_row(
+        model, 1, seeds=200, trace_dir=tmp_path, progress=lambda *seen: told.append(seen)
+    )
     failed = [(o.seed, o.faults, o.failed) for o in row.runs_failed]
     assert failed == []
+    # The progress bar's feed: every run of the row counted, then the search below it.
+    runs = [(done, total) for what, done, total in told if "one server fewer" not in what]
+    assert runs[-1] == (4 + 200 + row.aimed,) * 2
+    assert [done for done, _ in runs] == sorted(done for done, _ in runs)
+    assert any("one server fewer" in what for what, _, _ in told)
     assert row.seeds == 200 and row.aimed > 0
     assert row.within_targets, row.to_json()
     assert row.replicas >= row.bounds.replicas_min

@@ -50,14 +50,14 @@ def test_waiting_for_n_minus_1_breaks_agreement_and_the_run_replays(name: str) -
 
 
 def test_paxos_single_duels_forever_every_configuration_ambiguous() -> None:
-    result = build_nondeciding_run(BINARY_PROTOCOLS["paxos-single"], 3, steps=12, bound=1500)
+    result = build_nondeciding_run(BINARY_PROTOCOLS["paxos-single"], 3, steps=10, bound=300)
     assert result.violation is None and result.lemma1.ambiguous == 1
     run = result.run
-    assert run is not None and run.end == STEPS and len(run.moves) == 12
+    assert run is not None and run.end == STEPS and len(run.moves) == 10
     assert run.decided == [] and run.decided_at == []
     assert set(run.labels) == {"ambiguous"}
     assert run.lemma2_steps, "Lemma 2 delivered the oldest message at least once"
-    assert 0 < run.max_age < 12 and run.max_undelivered_age < 12
+    assert 0 < run.max_age < 10 and run.max_undelivered_age < 10
     # Every configuration's two witnesses really decide 0 and 1 (the oracle's proof).
     setup, oracle = run.setup, result.lemma1.oracles[1]
     state = setup.initial()
@@ -91,8 +91,11 @@ def test_a_user_protocol_blocks_when_its_coordinator_crashes() -> None:
 
 @pytest.mark.usefixtures("at_repo_root")
 def test_a_search_cut_short_says_so() -> None:
+    from smrkit.cli.flp_cmd import EXIT_INCONCLUSIVE, exit_code
+
     result = build_nondeciding_run(resolve_binary(f"{USER}:Coordinator"), 3, lemma2_bound=1)
     assert result.run is not None and result.run.end == BOUND
+    assert exit_code(result) == EXIT_INCONCLUSIVE
 
 
 @pytest.mark.usefixtures("at_repo_root")
@@ -122,3 +125,25 @@ def test_names_that_are_no_binary_protocol() -> None:
         resolve_binary("nope")
     with pytest.raises(FlpProtocolError, match="not a BinaryProcess subclass"):
         resolve_binary("smrkit.protocols.consensus.binary:BinaryConfig")
+
+
+@pytest.mark.usefixtures("at_repo_root")
+def test_the_byzantine_adversary_two_faced_node_breaks_validity_of_paxos() -> None:
+    result = build_nondeciding_run(BINARY_PROTOCOLS["paxos-single"], 3, "byzantine", bound=300)
+    assert result.violation is not None and result.violation.startswith("validity")
+    bad = result.violation_run
+    assert bad is not None and bad.setup.byzantine == "p1"
+    assert {"kind": "fire", "node": "p1", "timer": ["claim", 1]} in bad.moves
+    verdicts = {v.name: v.ok for v in path_verdicts(bad.setup.model, bad.moves)}
+    assert verdicts["validity"] is False
+
+
+@pytest.mark.usefixtures("at_repo_root")
+def test_a_protocol_safe_against_a_two_faced_node_is_blocked_by_it() -> None:
+    result = build_nondeciding_run(resolve_binary(f"{USER}:AllSame"), 3, "byzantine")
+    assert result.violation is None
+    run = result.run
+    assert run is not None and run.end == BLOCKED and run.decided == []
+    assert run.setup.byzantine == "p1" and run.setup.inputs == (0, 0, 0)
+    assert {"kind": "fire", "node": "p1", "timer": ["claim", 1]} in run.moves
+    assert all(v.ok for v in path_verdicts(run.setup.model, run.moves))

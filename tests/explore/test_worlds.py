@@ -157,7 +157,7 @@ def test_bad_protocol_references_say_what_is_wrong(ref: str, says: str) -> None:
 
 
 def test_a_replica_class_with_the_wrong_constructor_is_a_worlds_error() -> None:
-    resolved = resolve_protocol("smrkit.core.node:Replica")
+    resolved = resolve_protocol("worlds_protocols:_SharedBoard")  # (node_id, config, board)
     with pytest.raises(WorldsError, match="must accept \\(node_id, config\\)"):
         demonstrate(resolved.spec)
 

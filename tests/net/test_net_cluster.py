@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+from tests_net_support import cli as _cli
 from tests_net_support import running_cluster
 
-from smrkit.cli.main import main
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.ops import Op
 from smrkit.net import nemesis
@@ -26,14 +26,6 @@ from smrkit.net.cluster import KILL_TIMEOUT_S, STOP_TIMEOUT_S, log_path, replica
 from smrkit.net.config import ClusterConfig
 from smrkit.net.frames import ROLE_CLIENT, connect
 from smrkit.net.jepsen import JepsenPlan, run_test
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def test_init_up_put_get_status_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,7 +43,10 @@ def test_init_up_put_get_status_down(tmp_path: Path, capsys: pytest.CaptureFixtu
         code, out, _ = _cli(capsys, "cluster", "status", directory, "--json")
         status = json.loads(out)
         assert [status[r]["is_primary"] for r in ("p1", "p2", "p3")] == [True, False, False]
-        assert all(status[r]["applied"] == 8 for r in status)  # 4 commands, 4 session opens
+        applied = [status[r]["applied"] for r in ("p1", "p2", "p3")]
+        # 4 commands, 4 session opens; a backup of the default protocol applies a write
+        # once it hears it committed, with the primary's next message
+        assert applied[0] == 8 and min(applied) >= 7, applied
         code, _, err = _cli(capsys, "nemesis", "--cluster", directory, "kill", "p7")
         assert code == 2 and err.count("\n") == 1 and "unknown replica p7" in err
     finally:

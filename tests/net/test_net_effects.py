@@ -44,7 +44,7 @@ def test_a_replica_step_saves_then_releases_its_messages_in_order(tmp_path: Path
             link.push = lambda msgs, peer=peer: journal.append(("push", peer))  # type: ignore[method-assign]
         server._step(server.node.on_start)
         assert journal == [("write", ("length",))]  # the save, written at once
-        held = [dst for dst, _ in server._held]
+        held = [dst for dst, _, _ in server._held]
         assert held == ["p2", "p3"]  # round 0's heartbeats, in the order sent, held
         # round 0's lease check (2δ) before round 1 (τ), and one loop timer armed for it
         assert server._timers.pending() == [("lease", 0), "round"]

@@ -10,7 +10,16 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
-from smrkit.net.cluster import down_cluster, init_cluster, replica_pid, up_cluster
+import pytest
+
+from smrkit.cli.main import main
+from smrkit.net.cluster import (
+    down_cluster,
+    init_cluster,
+    replica_pid,
+    supervisor_pid,
+    up_cluster,
+)
 from smrkit.net.config import ClusterConfig
 
 
@@ -31,11 +40,23 @@ def running_cluster(
         pids = up_cluster(config)
         yield config
     finally:
-        for replica in config.servers:  # restarted ones too
+        for replica in config.servers:  # restarted ones and the supervisors too
             if (pid := replica_pid(config, replica)) is not None:
                 pids.setdefault(f"{replica}/last", pid)
+            if (pid := supervisor_pid(config, replica)) is not None:
+                pids.setdefault(f"{replica}/supervisor", pid)
         down_cluster(config, timeout_s=3.0)
         for pid in pids.values():  # anything down_cluster could not see
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         assert all(replica_pid(config, r) is None for r in config.servers)
+        assert all(supervisor_pid(config, r) is None for r in config.servers)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``smrkit ARGV`` in-process: its exit status, stdout and stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 0), out, err

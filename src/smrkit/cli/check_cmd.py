@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -20,7 +21,8 @@ from smrkit.apps import SPECS
 from smrkit.check.history import History
 from smrkit.check.linearizability import LinearizabilityResult, check_linearizability
 from smrkit.check.parsers import FORMATS, HistoryFormatError, load_history, read_history
-from smrkit.cli.errors import UserError
+from smrkit.cli.errors import UserError, file_error
+from smrkit.cli.options import finite_seconds, output_path
 
 EXIT_CODES = {"linearizable": 0, "violation": 1, "unknown": 3}
 _FORMAT_NAMES = ", ".join(name for name in FORMATS if name != "auto")
@@ -46,15 +48,15 @@ STDIN = "-"
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=finite_seconds(),
     default=None,
     metavar="S",
-    help="Give up after S seconds and answer unknown (exit 3).",
+    help="Give up after S seconds (wall clock) and answer unknown (exit 3); e.g. --timeout 30.",
 )
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=str),
+    type=output_path(),
     default=None,
     metavar="OUT",
     help="Also write the history as an HTML page: every op on a time axis, the "
@@ -69,14 +71,20 @@ def check_history(
     model: str | None,
     as_json: bool,
     timeout: float | None,
-    html_path: str | None,
+    html_path: Path | None,
 ) -> None:
     """Check the history in FILE (- for standard input) for linearizability.
 
     Formats: smrkit's JSON Lines, Jepsen's etcd logs, EDN kv logs and EDN histories
     (Jepsen's and Maelstrom's history.edn: read, write and cas on registers, with
     jepsen.independent [key value] tuples). Prints linearizable (exit 0), violation with
-    a witness (exit 1) or unknown (exit 3).
+    a witness (exit 1) or unknown (exit 3); 2 is bad usage or an unreadable file.
+
+    \b
+    Examples:
+      smrkit check-history history.jsonl
+      smrkit check-history jepsen/history.edn --timeout 30 --html picture.html
+      smrkit sim --ops 500 --history run.jsonl && smrkit check-history - < run.jsonl
     """
     history = _read(file, fmt, model)
     try:
@@ -88,7 +96,7 @@ def check_history(
     if as_json:
         data = result.to_json()
         if html_path is not None:
-            data["html"] = html_path
+            data["html"] = str(html_path)
         click.echo(json.dumps(data))
     else:
         click.echo(_text(history, result))
@@ -113,7 +121,7 @@ def _read(file: str, fmt: str, model: str | None) -> History:
         raise UserError(str(error), fix) from None
 
 
-def _write_html(history: History, result: LinearizabilityResult, path: str) -> None:
+def _write_html(history: History, result: LinearizabilityResult, path: Path) -> None:
     from smrkit.report.history_page import render_history_page  # only when asked for
 
     unit = str(history.meta.get("time_unit", "time"))
@@ -122,7 +130,7 @@ def _write_html(history: History, result: LinearizabilityResult, path: str) -> N
         with open(path, "w", encoding="utf-8") as out:
             out.write(page)
     except OSError as error:
-        raise UserError(f"cannot write {path}: {error.strerror or error}") from None
+        raise UserError(file_error("write", path, error)) from None
 
 
 def _text(history: History, result: LinearizabilityResult) -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 
 from smrkit.check.evaluate import evaluate_run
-from smrkit.cli.errors import UserError
+from smrkit.cli.errors import UserError, file_error
+from smrkit.cli.options import output_path
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.world import SimConfig, run_simulation
 
@@ -39,7 +40,7 @@ LINK_PROTOCOL_RUN = replace(LINK_RUN, protocol="pb-link")
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     default=Path("smrkit-demo-report.html"),
     show_default=True,
     help="Where to write the HTML report of part 1.",
@@ -73,7 +74,7 @@ def demo(html_path: Path) -> None:
             html_path, run_json(run, evaluation, trace_hash), run.trace, evaluation.analysis.gaps
         )
     except OSError as error:
-        raise UserError(f"cannot write {html_path}: {error.strerror}", "pass --html PATH") from None
+        raise UserError(file_error("write", html_path, error), "pass --html PATH") from None
     console.print(f"HTML report ({size // 1024} KiB) written to [bold]{html_path.resolve()}[/bold]")
 
     console.rule("[bold]part 2: the same protocol outside its failure model")

@@ -17,3 +17,10 @@ class UserError(click.ClickException):
         super().__init__(message)
         ctx = click.get_current_context(silent=True)
         self.command_path = ctx.command_path if ctx is not None else "smrkit"
+
+
+def file_error(action: str, path: object, error: OSError) -> str:
+    """``cannot ACTION PATH: CAUSE`` — the path the command was working on, not the
+    error's ``filename`` (``None`` when a flush fails on a full disk) nor its ``[Errno
+    17]`` prefix."""
+    return f"cannot {action} {path}: {error.strerror or error}"

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from smrkit.cli.errors import UserError
+from smrkit.cli.errors import UserError, file_error
+from smrkit.cli.options import finite_seconds, output_path
 from smrkit.explore.byzantine_models import BYZANTINE_MODELS, byzantine_model
 from smrkit.explore.models import MODELS, Model, ModelError, build_model
 from smrkit.explore.replay import ReplayError, replay
@@ -66,7 +67,7 @@ Exit status: 0 every property as expected (invariants hold, examples found),
 )
 @click.option(
     "--horizon",
-    type=click.FloatRange(min=0, min_open=True),
+    type=finite_seconds(),
     help="Primary-backup models: explore up to this virtual time, seconds.",
 )
 @click.option(
@@ -88,13 +89,13 @@ Exit status: 0 every property as expected (invariants hold, examples found),
 @click.option(
     "--trace",
     "trace_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Write the first counterexample (or example) as a trace 'smrkit replay' re-runs.",
 )
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Draw that path as an HTML report.",
 )
 def explore(
@@ -206,10 +207,12 @@ def _write_outputs(
     except ReplayError as error:
         raise UserError(f"the path of {name!r} did not replay: {error}") from None
     written: list[tuple[str, Path]] = []
+    path: Path | None = trace_path
     try:
         if trace_path is not None:
             replayed.trace.write(trace_path)
             written.append((f"trace of {name!r}", trace_path))
+        path = html_path
         if html_path is not None:
             from smrkit.report.html import write_report
 
@@ -228,7 +231,7 @@ def _write_outputs(
             )
             written.append((f"report of {name!r}", html_path))
     except OSError as error:
-        raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
+        raise UserError(file_error("write", path, error)) from None
     return written
 
 

@@ -17,11 +17,16 @@ from pathlib import Path
 import click
 
 from smrkit.cli.errors import UserError
-from smrkit.explore.flp.configuration import ADVERSARIES, CRASH, describe
+from smrkit.explore.flp.configuration import ADVERSARIES, BYZANTINE, CRASH, describe
 from smrkit.explore.flp.lemma2 import BOUND, FlpResult, Run, build_nondeciding_run
 from smrkit.explore.flp.protocols import FlpProtocolError, resolve_binary
 
 EXIT_INCONCLUSIVE = 3
+
+ADVERSARY_TEXT = {
+    CRASH: "asynchronous delivery, at most one crash",
+    BYZANTINE: "asynchronous delivery, X_i's node p_i two-faced: it runs with either input",
+}
 
 
 @click.command("flp")
@@ -34,7 +39,8 @@ EXIT_INCONCLUSIVE = 3
     type=click.Choice(ADVERSARIES),
     default=CRASH,
     show_default=True,
-    help="crash: asynchronous delivery and at most one crash.",
+    help="crash: asynchronous delivery and at most one crash; byzantine: one node "
+    "two-faced (seed 004's Lemma 1 strategy).",
 )
 @click.option("--steps", type=int, default=60, show_default=True, help="Length of the run built.")
 @click.option(
@@ -174,6 +180,7 @@ def result_json(result: FlpResult) -> dict[str, object]:
             {
                 "i": i,
                 "inputs": list(s.inputs),
+                "byzantine": s.byzantine,
                 "valency": v.label,
                 "text": v.text(),
                 "explored": v.explored,
@@ -199,7 +206,7 @@ def print_result(result: FlpResult) -> None:
     walk = result.lemma1
     click.echo(
         f"FLP on {result.protocol}, n = {result.replicas}, adversary: {result.adversary} "
-        "(asynchronous delivery, at most one crash)"
+        f"({ADVERSARY_TEXT[result.adversary]})"
     )
     click.echo("Lemma 1: the initial configurations X_0 ... X_n (inputs p1..pn)")
     for i, (setup, valency) in enumerate(zip(walk.setups, walk.valencies, strict=True)):
@@ -214,12 +221,15 @@ def print_result(result: FlpResult) -> None:
             setup = walk.setups[i]
             shown = "; ".join(describe(setup.to_json(m)) for m in schedule) or "(nothing)"
             click.echo(f"  decides {value} after: {shown}")
-    elif walk.pivot is not None:
+    elif walk.pivot is not None and result.adversary == CRASH:
         i = walk.pivot
         click.echo(
             f"no X_i is ambiguous: X_{i - 1} is {walk.valencies[i - 1].label}, X_{i} is "
             f"{walk.valencies[i].label}; Lemma 1's pivot p{i} crashed from the start:"
         )
+    elif result.run is not None:
+        inputs = _bits(result.run.setup.inputs)
+        click.echo(f"no X_i is ambiguous; from {inputs} a schedule leaves nothing to deliver:")
     if result.violation is None:
         _print_run(result.run)
     click.echo(f"{result.explored} configurations explored in {result.seconds:.2f} s")

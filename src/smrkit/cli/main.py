@@ -1,6 +1,7 @@
 """The ``smrkit`` command. Thin: it parses arguments and calls the layers below it.
 
-Every error a user can cause prints exactly one line, ``smrkit <cmd>: error: …``, that
+``smrkit`` (or a group such as ``smrkit cluster``) with no command prints its help and
+exits 0. Every error a user can cause prints exactly one line, ``smrkit <cmd>: error: …``, that
 names the problem and the fix, and exits with code 2; ``--debug`` shows the traceback
 instead. Exit codes of the subcommands are a contract that scripts depend on.
 """
@@ -31,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explore": ("explore_cmd:explore", "model-check a protocol's world (Stateright's terms)"),
     "hexagon": ("hexagon_cmd:hexagon", "n <= 3f: no Byzantine agreement, run for a protocol"),
     "cluster": ("cluster_cmd:cluster", "a real cluster of replica processes: init, up, down"),
-    "serve": ("cluster_cmd:serve", "run one replica (for a replica on its own host)"),
+    "serve": ("cluster_cmd:serve", "run one replica under its supervisor (on its own host)"),
     "kv": ("kv_cmd:kv", "one command against a cluster (put, get, append, cas)"),
     "nemesis": ("kv_cmd:nemesis", "inject a fault into a cluster (kill, partition, heal…)"),
     "test": ("test_cmd:test", "a Jepsen-style test of a cluster: workload, faults, history"),
@@ -84,6 +85,13 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     try:
         code = cli.main(args=args, prog_name="smrkit", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:
+        # `smrkit` or `smrkit cluster` alone: the user asks what there is, so that is the
+        # answer (exit 0), not a usage error.
+        click.echo(
+            error.ctx.get_help() if error.ctx is not None else cli.get_help(click.Context(cli))
+        )
+        sys.exit(0)
     except click.UsageError as error:
         path = error.ctx.command_path if error.ctx is not None else "smrkit"
         hint = f"run '{path} --help' for the options"

@@ -17,7 +17,8 @@ import click
 from rich.console import Console
 
 from smrkit.check.evaluate import evaluate_run
-from smrkit.cli.errors import UserError
+from smrkit.cli.errors import UserError, file_error
+from smrkit.cli.options import output_path
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.protocols import ConsensusClaims
 from smrkit.report.summary import make_console, print_run, run_json
@@ -33,7 +34,7 @@ EXIT_DIVERGED = 3
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Write a self-contained HTML report of the replayed run.",
 )
 def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
@@ -45,7 +46,9 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
     3 the replay differs from the trace (another smrkit version?).
     """
     if not trace_path.is_file():
-        raise UserError(f"no such trace file: {trace_path}", "give the path of a .jsonl trace")
+        raise UserError(
+            f"no such trace file: {trace_path}", "give the path of a .jsonl or .jsonl.gz trace"
+        )
     try:
         recorded = read_trace(trace_path)
     except (OSError, TraceFormatError, ValueError) as error:
@@ -76,7 +79,7 @@ def replay(trace_path: Path, as_json: bool, html_path: Path | None) -> None:
         try:
             write_html(html_path, summary)
         except OSError as error:
-            raise UserError(f"cannot write {html_path}: {error.strerror}") from None
+            raise UserError(file_error("write", html_path, error)) from None
     if as_json:
         click.echo(json.dumps(summary))
     else:
@@ -167,7 +170,7 @@ def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Pa
         try:
             write_report(html_path, page, replayed.trace, [], title=f"smrkit replay: {model.name}")
         except OSError as error:
-            raise UserError(f"cannot write {html_path}: {error.strerror}") from None
+            raise UserError(file_error("write", html_path, error)) from None
     if as_json:
         click.echo(json.dumps(summary))
     else:

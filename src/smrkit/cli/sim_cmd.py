@@ -11,26 +11,34 @@ import click
 from rich.console import Console
 
 from smrkit.check.evaluate import Evaluation, evaluate_run
-from smrkit.cli.errors import UserError
-from smrkit.cli.options import seconds_option, untrusted_clients_option
+from smrkit.cli.errors import UserError, file_error
+from smrkit.cli.options import (
+    finite_seconds,
+    output_path,
+    seconds_option,
+    untrusted_clients_option,
+)
+from smrkit.cli.progress import ProgressBar, wanted
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.protocols import TIMINGS, ConsensusClaims, protocol_names
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.workload import WorkloadError, parse_mix
-from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
+from smrkit.sim.world import ConfigError, SimConfig, SimRun, round_trip_s, run_simulation
 
 FAULT_HELP = """\b
-Fault specs (--fault, repeatable; times in virtual seconds):
+Fault specs (--fault, repeatable; times in virtual seconds). Quote a spec with
+-> or <- (--fault 'link:p1->p2@0.5'): unquoted, the shell reads > and < as
+redirections and passes a spec cut short.
   crash:p1@1.0                        p1 crashes at 1.0
   crash:p1@1.0/2                      p1 crashes in its first step at or after 1.0,
                                       after 2 of that step's messages left
   link:p1-p2@0.5                      the link p1-p2 loses every message from 0.5 on
   link:p1-p2@0.5..0.9                 ... only in the window [0.5, 0.9)
-  link:p1->p2@0.5..0.9                ... in one direction only
-  send-omission:p2->p3@0.2..0.9       p2 omits to send to p3 (p2@... : to anyone)
-  receive-omission:p3<-p1@0.2..0.9    p3 omits to receive from p1 (p3@... : from anyone)
+  'link:p1->p2@0.5..0.9'              ... in one direction only
+  'send-omission:p2->p3@0.2..0.9'     p2 omits to send to p3 (p2@... : to anyone)
+  'receive-omission:p3<-p1@0.2..0.9'  p3 omits to receive from p1 (p3@... : from anyone)
   general-omission:p2@0.2..0.9        p2 omits to send and to receive
-  send-omission:c1->p2@0              clients can be faulty too
+  'send-omission:c1->p2@0'            clients can be faulty too
   restart:p1@2.0                      a crashed p1 starts again with what it saved
                                       (restartable protocols; outside the models)
   ...~0.3                             suffix: lose each message with probability 0.3
@@ -67,8 +75,8 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     "--replicas", type=click.IntRange(min=1), help="Number of servers [default: the protocol's]."
 )
 @seconds_option("--delta", default=0.01, help_text="δ: the bound on message delay, seconds.")
-@click.option(
-    "--delta-min", type=click.FloatRange(min=0), help="Least message delay [default: δ/10]."
+@seconds_option(
+    "--delta-min", default=None, zero_ok=True, help_text="Least message delay [default: δ/10]."
 )
 @seconds_option("--tau", default=0.05, help_text="τ: the heartbeat period, seconds.")
 @click.option("--clients", type=click.IntRange(min=0), default=4, show_default=True)
@@ -101,12 +109,12 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 )
 @click.option(
     "--gst",
-    type=click.FloatRange(min=0),
+    type=finite_seconds(zero_ok=True),
     help="partial-sync: the global stabilization time, seconds [default: 0].",
 )
 @click.option(
     "--delay-cap",
-    type=click.FloatRange(min=0, min_open=True),
+    type=finite_seconds(),
     help="partial-sync: the longest delay before GST, seconds [default: 10 delta].",
 )
 @click.option(
@@ -127,19 +135,20 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 )
 @click.option(
     "--client-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Client retry time-out [default: the protocol's].",
+    type=finite_seconds(),
+    help="Client retry time-out, seconds [default: the protocol's; a warning when it is "
+    "shorter than a round trip].",
 )
 @click.option(
     "--think",
-    type=click.FloatRange(min=0),
+    type=finite_seconds(zero_ok=True),
     default=0.0,
     show_default=True,
     help="Clients pause a random time in [0, THINK] s between ops.",
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=finite_seconds(),
     default=3600.0,
     show_default=True,
     help="Stop the run at this virtual time (seconds; steps under --timing async).",
@@ -147,21 +156,26 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
 @untrusted_clients_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option(
+    "--quiet",
+    is_flag=True,
+    help="No progress bar for a long run (there is none when stderr is no terminal).",
+)
+@click.option(
     "--trace",
     "trace_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the trace (JSON Lines).",
+    type=output_path(),
+    help="Write the trace (JSON Lines; gzipped if FILE ends in .gz).",
 )
 @click.option(
     "--history",
     "history_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Write the client history (JSON Lines, for check-history or other tools).",
 )
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Write a self-contained HTML report.",
 )
 def sim(
@@ -187,6 +201,7 @@ def sim(
     time_limit: float,
     untrusted_clients: bool,
     as_json: bool,
+    quiet: bool,
     trace_path: Path | None,
     history_path: Path | None,
     html_path: Path | None,
@@ -232,7 +247,11 @@ def sim(
         inputs=None if inputs is None else _inputs(inputs),
     )
     try:
-        run = run_simulation(config)
+        warn_short_timeout("smrkit sim", config)
+        with ProgressBar(f"sim {protocol}", ops, show=wanted(quiet)) as bar:
+            run = run_simulation(
+                config, progress=lambda done, now: bar.update(done, note=f"t = {now:.2f} s")
+            )
     except ConfigError as error:
         raise UserError(str(error), "see 'smrkit sim --help'") from None
     if isinstance(run.claims, ConsensusClaims):
@@ -315,6 +334,21 @@ def _inputs(text: str) -> tuple[int, ...]:
         ) from None
 
 
+def warn_short_timeout(command: str, config: SimConfig) -> None:
+    """A warning on stderr when ``--client-timeout`` is shorter than a fault-free round
+    trip (:func:`~smrkit.sim.world.round_trip_s`), naming the least sensible value."""
+    chosen = config.client_timeout_s
+    least = round_trip_s(config) if chosen is not None else None
+    if chosen is None or least is None or chosen >= least:
+        return
+    click.echo(
+        f"{command}: warning: --client-timeout {chosen:g} s is shorter than a round trip "
+        f"(2δ + blocking = {least:g} s): clients retry commands still being answered, and "
+        f"fault-free runs may break Pb4; use at least {least:g}",
+        err=True,
+    )
+
+
 def _schedule(value: str) -> tuple[str, tuple[str, ...]]:
     """``--schedule``: a policy name, or a file whose lines are the schedule."""
     if value in ("random", "oldest", "split"):
@@ -327,8 +361,13 @@ def _schedule(value: str) -> tuple[str, tuple[str, ...]]:
         )
     try:
         return "script", tuple(path.read_text(encoding="utf-8").splitlines())
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read the schedule {path}: {error}") from None
+    except OSError as error:
+        raise UserError(f"cannot read the schedule {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"cannot read the schedule {path}: not UTF-8 text (byte {error.start})",
+            "give a text file, one event per line ('deliver 7')",
+        ) from None
 
 
 def _write_outputs(
@@ -339,21 +378,28 @@ def _write_outputs(
     history_path: Path | None,
     html_path: Path | None,
 ) -> list[tuple[str, Path]]:
+    def history(path: Path) -> None:
+        from smrkit.check.parsers import write_jsonl
+
+        write_jsonl(evaluation.history, path)
+
+    def report(path: Path) -> None:
+        from smrkit.report.html import write_report
+
+        write_report(path, summary, run.trace, evaluation.analysis.gaps)
+
+    outputs: list[tuple[str, Path | None, Callable[[Path], None]]] = [
+        ("trace", trace_path, run.trace.write),
+        ("history", history_path, history),
+        ("report", html_path, report),
+    ]
     written: list[tuple[str, Path]] = []
-    try:
-        if trace_path is not None:
-            run.trace.write(trace_path)
-            written.append(("trace", trace_path))
-        if history_path is not None:
-            from smrkit.check.parsers import write_jsonl
-
-            write_jsonl(evaluation.history, history_path)
-            written.append(("history", history_path))
-        if html_path is not None:
-            from smrkit.report.html import write_report
-
-            write_report(html_path, summary, run.trace, evaluation.analysis.gaps)
-            written.append(("report", html_path))
-    except OSError as error:
-        raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
+    for what, path, write in outputs:
+        if path is None:
+            continue
+        try:
+            write(path)
+        except OSError as error:
+            raise UserError(file_error("write", path, error)) from None
+        written.append((what, path))
     return written

@@ -10,22 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import time
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from smrkit.cli.errors import UserError
 from smrkit.cli.options import finite_seconds, seconds_option, untrusted_clients_option
+from smrkit.cli.progress import ProgressBar, wanted
 from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
 from smrkit.explore.sweep import (
     PlanMaker,
@@ -211,7 +202,7 @@ def sweep(
         plans,
         workers=worker_count,
         examples=examples,
-        show=not quiet and sys.stderr.isatty(),
+        show=wanted(quiet),
     )
     seconds = time.perf_counter() - started
     hashes = {
@@ -252,23 +243,11 @@ def _sweep_with_progress(
     show: bool,
 ) -> Tally:
     """The sweep, with a progress bar on stderr when ``show``."""
-    if not show:
-        return run_sweep(base, seeds, plans, workers=workers, examples=examples)
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[violations]}"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(f"sweep {base.protocol}", total=len(seeds), violations="")
+    with ProgressBar(f"sweep {base.protocol}", len(seeds), show=show) as bar:
 
         def advance(tally: Tally) -> None:
             found = tally.violations
             note = f"[red]{found:,} violation{'s' if found != 1 else ''}[/red]" if found else ""
-            bar.update(task, completed=tally.runs, violations=note)
+            bar.update(tally.runs, note=note)
 
         return run_sweep(base, seeds, plans, workers=workers, examples=examples, progress=advance)

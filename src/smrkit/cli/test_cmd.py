@@ -15,6 +15,7 @@ import click
 
 from smrkit.cli.cluster_cmd import load
 from smrkit.cli.errors import UserError
+from smrkit.cli.options import FiniteNumber, output_path
 from smrkit.net.auth import SecretError
 
 
@@ -32,14 +33,16 @@ def _nemeses(text: str) -> tuple[str, ...]:
 
 @click.command("test")
 @click.option("--cluster", "directory", type=click.Path(path_type=Path), required=True)
-@click.option("--time", "time_s", type=click.FloatRange(min=1), default=30.0, show_default=True)
-@click.option("--rate", type=click.FloatRange(min=1), default=500.0, show_default=True)
+@click.option(
+    "--time", "time_s", type=FiniteNumber(1.0, unit="seconds"), default=30.0, show_default=True
+)
+@click.option("--rate", type=FiniteNumber(1.0, unit="ops/s"), default=500.0, show_default=True)
 @click.option("--nemesis", default="kill,partition", show_default=True, help="kill,partition,omit")
 @click.option("--clients", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--keys", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--html", "html_path", type=output_path())
 def test(
     directory: Path,
     time_s: float,
@@ -78,6 +81,7 @@ def test(
                 summary,
                 latency_timeline(result),
                 title=f"smrkit test: {config.protocol}, nemesis {nemesis or 'none'}",
+                cluster=config,
             )
         except OSError as error:
             raise UserError(

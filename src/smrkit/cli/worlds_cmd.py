@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from smrkit.cli.errors import UserError
+from smrkit.cli.errors import UserError, file_error
 from smrkit.cli.options import seconds_option
 from smrkit.explore.protocol_ref import ProtocolRefError, resolve_protocol
 from smrkit.explore.worlds import WorldsError, WorldsResult, demonstrate
@@ -109,10 +109,15 @@ def _write_traces(result: WorldsResult, trace_dir: Path | None) -> list[Path]:
     written: list[Path] = []
     try:
         trace_dir.mkdir(parents=True, exist_ok=True)
-        for name, run in result.runs.items():
-            path = trace_dir / f"{name}.jsonl"
-            run.trace.write(path)
-            written.append(path)
     except OSError as error:
-        raise UserError(f"cannot write {error.filename}: {error.strerror}") from None
+        raise UserError(
+            file_error("create", trace_dir, error), "pick another --trace-dir"
+        ) from None
+    for name, run in result.runs.items():
+        path = trace_dir / f"{name}.jsonl"
+        try:
+            run.trace.write(path)
+        except OSError as error:
+            raise UserError(file_error("write", path, error)) from None
+        written.append(path)
     return written

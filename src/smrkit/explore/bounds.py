@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from smrkit.core.failure_models import FailureModel, LowerBounds, lower_bounds
 from smrkit.core.ids import server_ids
@@ -44,6 +44,9 @@ PROTOCOL_FOR: dict[FailureModel, str] = {
     FailureModel.GENERAL_OMISSION: "pb-general-omission",
 }
 """smrkit's protocol for each row of Table 1 (in the table's order)."""
+
+Progress: TypeAlias = Callable[[str, int, int], None]
+"""Told ``(what, done, total)`` as a row's runs are judged: a progress bar's feed."""
 
 VIOLATIONS = ("pb1", "log_agreement", "linearizable", "pb4")
 """What a counterexample must break, most telling first."""
@@ -312,6 +315,7 @@ def below_bound(
     *,
     workers: int,
     trace_dir: Path | None,
+    progress: Progress | None = None,
 ) -> BelowBound | None:
     """Search for a run of the protocol with one server fewer than the bound that breaks
     one of :data:`VIOLATIONS`; ``None`` if the bound leaves no smaller system to try."""
@@ -328,9 +332,12 @@ def below_bound(
     candidates = split_plans(model, f, n)
     candidates.extend(_random_plans(model, f, server_ids(n), BELOW_BOUND_TRIES_MAX))
     batch = max(2, 4 * workers)
+    label = f"{model.value}, f={f}: one server fewer, n={n}"
     for start in range(0, len(candidates), batch):
         chunk = candidates[start : start + batch]
         configs = [with_plan(small, start + i, plan) for i, plan in enumerate(chunk)]
+        if progress is not None:
+            progress(label, start, len(candidates))
         outcomes = judge_all(configs, workers=workers)
         for i, outcome in enumerate(outcomes):
             broken = next((v for v in VIOLATIONS if v in outcome.failed), None)
@@ -350,7 +357,7 @@ def below_bound(
 
 def _save_trace(config: SimConfig, model: FailureModel, f: int, n: int, trace_dir: Path) -> Path:
     trace_dir.mkdir(parents=True, exist_ok=True)
-    path = trace_dir / f"{model.value.replace('+', '-')}-f{f}-n{n}.jsonl"
+    path = trace_dir / f"{model.value.replace('+', '-')}-f{f}-n{n}.jsonl.gz"
     run_simulation(config).trace.write(path)
     return path
 
@@ -366,24 +373,41 @@ def table_row(
     ops: int = 300,
     workers: int = 1,
     trace_dir: Path | None = None,
+    progress: Progress | None = None,
+    protocol: str | None = None,
 ) -> Row:
-    """Measure one row of Table 1 (see the module docstring)."""
-    name = PROTOCOL_FOR[model]
+    """Measure one row of Table 1 (see the module docstring) with smrkit's protocol for
+    the row, or ``protocol`` (a registered name, the user's ``module:Name`` included);
+    ``progress`` follows its runs."""
+    name = PROTOCOL_FOR[model] if protocol is None else protocol
     spec = get_protocol(name)
     n = replicas_for(spec, f)
     bounds = lower_bounds(model, f, delta_s)
     targets = spec.claims(f, delta_s, tau_s)
-    assert isinstance(targets, PrimaryBackupClaims), f"{spec.name}: Table 1 rows are primary-backup"
+    if not isinstance(targets, PrimaryBackupClaims):
+        raise ValueError(f"{spec.name} is not primary-backup: Table 1 rows are")
     base = SimConfig(
         protocol=name, replicas=n, clients=clients, ops=ops, delta_s=delta_s, tau_s=tau_s
     )
-    quiet = judge_all(
-        [with_plan(base, seed, ()) for seed in range(FAILURE_FREE_RUNS)], workers=workers
-    )
+    label = f"{model.value}, f={f}: n={n}"
     aimed = aimed_plans(base, model, f)
     plans = _random_plans(model, f, server_ids(n), seeds) + aimed
+    total = FAILURE_FREE_RUNS + len(plans)
+
+    def told(offset: int) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+        return lambda done: progress(label, offset + done, total)
+
+    quiet = judge_all(
+        [with_plan(base, seed, ()) for seed in range(FAILURE_FREE_RUNS)],
+        workers=workers,
+        progress=told(0),
+    )
     outcomes = judge_all(
-        [with_plan(base, seed, plan) for seed, plan in enumerate(plans)], workers=workers
+        [with_plan(base, seed, plan) for seed, plan in enumerate(plans)],
+        workers=workers,
+        progress=told(FAILURE_FREE_RUNS),
     )
     row = Row(
         model=model,
@@ -400,7 +424,9 @@ def table_row(
         runs_failed=[o for o in [*quiet, *outcomes] if not o.ok],
         replay_base=base,
     )
-    row.below_bound = below_bound(base, model, f, bounds, workers=workers, trace_dir=trace_dir)
+    row.below_bound = below_bound(
+        base, model, f, bounds, workers=workers, trace_dir=trace_dir, progress=progress
+    )
     return row
 
 
@@ -412,17 +438,32 @@ def reproduce_table(
     trace_dir: Path | None,
     delta_s: float = 0.01,
     tau_s: float = 0.05,
+    progress: Progress | None = None,
+    protocol: str | None = None,
 ) -> list[Row]:
-    return [
-        table_row(
-            model,
-            f,
-            seeds=seeds,
-            workers=workers,
-            trace_dir=trace_dir,
-            delta_s=delta_s,
-            tau_s=tau_s,
+    """Every row of Table 1 for each f in ``fs`` — or, for ``protocol``, the rows of its
+    failure model, measured on it; ``progress`` hears which row (``2/5 crash+link, f=1:
+    n=3``) and how far its runs are."""
+    models = list(PROTOCOL_FOR) if protocol is None else [get_protocol(protocol).failure_model]
+    cells = [(f, model) for f in fs for model in models]
+    rows: list[Row] = []
+    for number, (f, model) in enumerate(cells, start=1):
+
+        def told(what: str, done: int, total: int, number: int = number) -> None:
+            if progress is not None:
+                progress(f"{number}/{len(cells)} {what}", done, total)
+
+        rows.append(
+            table_row(
+                model,
+                f,
+                seeds=seeds,
+                workers=workers,
+                trace_dir=trace_dir,
+                delta_s=delta_s,
+                tau_s=tau_s,
+                progress=told,
+                protocol=protocol,
+            )
         )
-        for f in fs
-        for model in PROTOCOL_FOR
-    ]
+    return rows

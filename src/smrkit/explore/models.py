@@ -428,20 +428,21 @@ def model_from_parameters(parameters: dict[str, Any]) -> Model:
             return paxos_model(int(values["servers"]), int(values["clients"]))
         if name == "2pc":
             return tpc_model(int(values["servers"]))
+        if name in ("dolev-strong", "eig"):
+            from smrkit.explore.byzantine_models import byzantine_model
+
+            n, f = int(values["servers"]), int(values["f"])
+            return byzantine_model(name, n, f, values["byzantine"], values.get("inputs"))
         if name == "flp":
             from smrkit.explore.flp.configuration import flp_model
             from smrkit.explore.flp.protocols import FlpProtocolError, resolve_binary
 
             try:
                 protocol = resolve_binary(str(values["protocol"]))
-                return flp_model(protocol, values["inputs"], values["adversary"])
+                byzantine = values.get("byzantine")
+                return flp_model(protocol, values["inputs"], values["adversary"], byzantine)
             except FlpProtocolError as error:
                 raise ModelError(str(error)) from None
-        if name in ("dolev-strong", "eig"):
-            from smrkit.explore.byzantine_models import byzantine_model
-
-            n, f = int(values["servers"]), int(values["f"])
-            return byzantine_model(name, n, f, values["byzantine"], values.get("inputs"))
         if isinstance(name, str):
             ops = tuple(Op(f, key, value) for f, key, value in values.pop("ops"))
             return pb_model(name, ops=ops, **values)

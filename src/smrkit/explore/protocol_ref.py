@@ -8,7 +8,9 @@ must be either
 * a :class:`~smrkit.core.node.Replica` subclass, constructed for every server as
   ``Name(node_id, config)`` with ``config`` a
   :class:`~smrkit.protocols.registry.ProtocolConfig` — exactly how the built-in replicas
-  are built (``CrashReplica(node_id, config)``); or
+  are built (``CrashReplica(node_id, config)``) — or, for a subclass with no ``__init__``
+  of its own (the README's ``EchoPrimary``), as ``Name(node_id)`` with ``self.config``
+  set to that configuration; or
 * a :class:`~smrkit.protocols.registry.ProtocolSpec` (it need not be registered), for a
   protocol that wants to state its own failure model, its ``n`` and its client time-out.
 
@@ -37,6 +39,7 @@ from smrkit.protocols.registry import (
     register,
 )
 from smrkit.sim.user_code import UserCodeError, resolve, split_reference
+from smrkit.sim.world import ConfigError
 
 FIX = "write --protocol NAME (a registered protocol) or --protocol module.path:ClassName"
 
@@ -71,6 +74,10 @@ def resolve_protocol(ref: str) -> ResolvedProtocol:
         raise ProtocolRefError(str(error)) from None
     if isinstance(target, ProtocolSpec):
         return ResolvedProtocol(target, declared=True)
+    if target is Replica:
+        raise ProtocolRefError(
+            f"{ref} is smrkit's Replica base class, which does nothing; name your subclass of it"
+        )
     if isinstance(target, type) and issubclass(target, Replica):
         return ResolvedProtocol(_spec_for_class(ref, target), declared=False)
     raise ProtocolRefError(
@@ -93,10 +100,26 @@ def _spec_for_class(ref: str, replica: type[Replica]) -> ProtocolSpec:
     doc = (replica.__doc__ or "").strip()
     title = doc.splitlines()[0] if doc else f"the user's protocol {ref}"
 
+    own_init = replica.__init__ is not Replica.__init__
+
     def build(config: ProtocolConfig) -> list[Replica]:
-        # The contract is the subclass's (node_id, config), not Replica's own (node_id);
-        # a class that breaks it fails here and the caller says so.
-        return [replica(server, config) for server in config.servers]  # type: ignore[call-arg]
+        # The contract is the subclass's (node_id, config). A class with no __init__ of its
+        # own (the README's EchoPrimary) has Replica's (node_id): it is built with that,
+        # and finds the configuration in self.config as every replica does.
+        if own_init:
+            try:
+                return [replica(server, config) for server in config.servers]  # type: ignore[call-arg]
+            except TypeError as error:
+                raise ConfigError(
+                    f"{ref}({config.servers[0]!r}, config) failed: {error}; give "
+                    f"{replica.__name__} an __init__(self, node_id, config)"
+                ) from None
+        nodes: list[Replica] = []
+        for server in config.servers:
+            node = replica(server)
+            node.config = config  # type: ignore[attr-defined]
+            nodes.append(node)
+        return nodes
 
     return ProtocolSpec(
         name=ref,

@@ -223,12 +223,25 @@ def sweep(
     return judge_all([with_plan(base, seed, plans(seed)) for seed in seeds], workers=workers)
 
 
-def judge_all(configs: Sequence[SimConfig], *, workers: int = 1) -> list[Outcome]:
-    """Judge every configuration, on ``workers`` processes; outcomes in the same order."""
+def judge_all(
+    configs: Sequence[SimConfig],
+    *,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[Outcome]:
+    """Judge every configuration, on ``workers`` processes; outcomes in the same order.
+    ``progress`` is told how many are judged after each one."""
     if workers <= 1 or len(configs) < 2:
-        return [judge(config) for config in configs]
-    chunk = max(1, len(configs) // (4 * workers))
-    return list(judge_stream(configs, workers=workers, batch=len(configs), chunk=chunk))
+        stream: Iterable[Outcome] = (judge(config) for config in configs)
+    else:
+        chunk = max(1, len(configs) // (4 * workers))
+        stream = judge_stream(configs, workers=workers, batch=len(configs), chunk=chunk)
+    outcomes: list[Outcome] = []
+    for outcome in stream:
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(len(outcomes))
+    return outcomes
 
 
 BATCH_PER_WORKER = 64

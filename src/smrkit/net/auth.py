@@ -51,7 +51,11 @@ def read_secret(path: Path, env: str) -> bytes:
     if text is None:
         try:
             mode = path.stat().st_mode
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise SecretError(
+                f"the secret {path} is not hex text; run 'smrkit cluster init'"
+            ) from None
         except OSError as error:
             raise SecretError(
                 f"cannot read the secret {path}: {error.strerror}; set ${env} or run "

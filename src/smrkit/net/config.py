@@ -11,6 +11,8 @@ message names the file, the problem and the fix.
 from __future__ import annotations
 
 import json
+import math
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,8 +20,23 @@ from smrkit.core.ids import is_server
 from smrkit.net import auth
 from smrkit.net.frames import FRAME_BYTES_MAX_DEFAULT
 from smrkit.net.storage import FSYNC_POLICIES
-from smrkit.protocols.registry import get_protocol
+from smrkit.protocols.registry import ProtocolSpec, get_protocol
 
+DEFAULT_PROTOCOL = "pb-general-omission"
+"""The protocol of ``cluster init`` unless told otherwise: it answers a client only once
+a majority holds the write, so a ``kill -9`` loses no acknowledged write, and its
+replicas are restartable (their supervisor brings them back from their disks).
+pb-crash answers at once, which TCP does not make safe under kill -9."""
+DELTA_S_DEFAULT = 0.25
+"""The message delay bound δ a real cluster's protocol assumes, seconds. The trade-off:
+failover and the time to recover after a fault grow with δ (the omission protocols
+suspect a primary after a few τ + δ), while a δ shorter than what the host can deliver
+breaks the synchronous model the protocols are proved in: the replicas then count late
+messages (``timing`` in their status), and pb-crash can end with two primaries. On
+loopback a message takes well under a millisecond, but a busy 2-core machine stalls a
+process for tens to hundreds of milliseconds (measured: ``bench/cluster_timing.py``)."""
+TAU_S_DEFAULT = 0.5
+"""The heartbeat period τ, seconds: twice δ, so that a round holds a message each way."""
 CONFIG_NAME = "cluster.json"
 FORMAT = "smrkit-cluster"
 FORMAT_VERSION = 1
@@ -35,9 +52,9 @@ class ClusterConfig:
     app: str
     replicas: dict[str, tuple[str, int]]
     """Replica id → (host, port), in rank order."""
-    delta_s: float = 0.25
-    """The message delay bound δ the protocol assumes (generous: loopback under load)."""
-    tau_s: float = 0.5
+    delta_s: float = DELTA_S_DEFAULT
+    """The message delay bound δ the protocol assumes (see :data:`DELTA_S_DEFAULT`)."""
+    tau_s: float = TAU_S_DEFAULT
     """The protocol's heartbeat period τ."""
     fsync: str = "batch"
     frame_bytes_max: int = FRAME_BYTES_MAX_DEFAULT
@@ -58,6 +75,10 @@ class ClusterConfig:
     secret_file: str = "secret"
     token_file: str = "client-token"
     data_dir: str = "data"
+    protocol_path: str | None = None
+    """Where a user protocol (``module.path:Name``) is imported from: the directory that
+    was current at ``cluster init``, searched first by every replica process (they are
+    started elsewhere, by a supervisor). ``None`` for a registered protocol."""
     path: Path = field(default=Path(CONFIG_NAME), compare=False)
 
     @property
@@ -95,7 +116,11 @@ def load_config(path: Path) -> ClusterConfig:
     if path.is_dir():
         path = path / CONFIG_NAME
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {error.start}): not an smrkit cluster configuration"
+        ) from None
     except OSError as error:
         raise ConfigError(
             f"cannot read {path}: {error.strerror}; run 'smrkit cluster init --dir DIR' first"
@@ -117,12 +142,33 @@ def load_config(path: Path) -> ClusterConfig:
     return config
 
 
+def protocol_spec(name: str, search: str | None = None) -> ProtocolSpec:
+    """The spec of a cluster's protocol: a registered name, or the user's own
+    ``module.path:Name`` (a Replica subclass or a ProtocolSpec, resolved as ``smrkit sim``
+    resolves it, the current directory searched first), registered in this process so
+    that ``get_protocol(name)`` finds it from then on; ``search`` (a cluster's
+    ``protocol_path``) is put first on the import path. :class:`ConfigError` otherwise."""
+    if ":" in name:
+        if search is not None and search not in sys.path:
+            sys.path.insert(0, search)
+        from smrkit.explore.protocol_ref import ProtocolRefError, ensure_registered
+
+        try:
+            return ensure_registered(name).spec
+        except ProtocolRefError as error:
+            raise ConfigError(str(error)) from None
+    try:
+        return get_protocol(name)
+    except KeyError as error:
+        raise ConfigError(str(error.args[0])) from None
+
+
 def validate_config(config: ClusterConfig) -> None:
     where = config.path
     try:
-        spec = get_protocol(config.protocol)
-    except KeyError as error:
-        raise ConfigError(f"{where}: {error.args[0]}") from None
+        spec = protocol_spec(config.protocol, config.protocol_path)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
     if not config.replicas or not all(is_server(r) for r in config.replicas):
         raise ConfigError(f"{where}: replicas must be named p1, p2, …")
     problem = spec.replicas_problem(len(config.replicas))
@@ -130,8 +176,13 @@ def validate_config(config: ClusterConfig) -> None:
         raise ConfigError(f"{where}: {problem}")
     if config.fsync not in FSYNC_POLICIES:
         raise ConfigError(f"{where}: fsync must be one of {', '.join(FSYNC_POLICIES)}")
-    if config.delta_s <= 0 or config.tau_s <= 0:
-        raise ConfigError(f"{where}: delta_s and tau_s must be positive")
+    if not all(
+        isinstance(x, int | float) and math.isfinite(x) and x > 0
+        for x in (config.delta_s, config.tau_s, config.connect_timeout_s)
+    ):
+        raise ConfigError(
+            f"{where}: delta_s, tau_s and connect_timeout_s must be positive, finite seconds"
+        )
     if config.frame_bytes_max < 1024 or config.outbound_queue_max < 1 or config.inbox_max < 1:
         raise ConfigError(f"{where}: frame_bytes_max >= 1024, queue limits >= 1")
     if not 1024 <= config.client_frame_bytes_max <= config.client_buffer_bytes_max:

@@ -10,21 +10,29 @@
 
 Link faults are applied by the replicas themselves, told through their authenticated
 admin endpoints: each replica drops what it would send on, or receive from, a blocked
-link. Clients are not partitioned. ``restart`` (:func:`smrkit.net.cluster.restart_replica`)
-starts a killed replica again, for a ``restartable`` protocol only: a crash-stop one's
-killed replica stays down (see :mod:`smrkit.net.replica`).
+link. Clients are not partitioned. The links in force are also kept in
+``run/nemesis.json`` (:func:`smrkit.net.cluster.blocked_path`), which a replica reads
+when it starts: a partition outlives the incarnations that a supervisor restarts
+meanwhile, as a network fault outlives a process.
+
+A killed replica of a ``restartable`` protocol is started again by its supervisor
+(:mod:`smrkit.net.supervisor`); ``restart`` (:func:`smrkit.net.cluster.restart_replica`)
+cuts the supervisor's back-off short. A crash-stop one's killed replica stays down
+(see :mod:`smrkit.net.replica`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 
 from smrkit.core.ids import is_client
 from smrkit.net.admin import AdminError, admin_call
-from smrkit.net.cluster import ClusterError, replica_pid
+from smrkit.net.cluster import ClusterError, blocked_path, replica_pid
 from smrkit.net.config import ClusterConfig
+from smrkit.net.files import open_private, private_dir
 
 Link = tuple[str, str]
 
@@ -71,6 +79,16 @@ def parse_link(text: str, config: ClusterConfig) -> Link:
     return src, dst
 
 
+def _save_blocks(config: ClusterConfig, links: set[Link]) -> None:
+    path = blocked_path(config)
+    if not links:
+        path.unlink(missing_ok=True)
+        return
+    private_dir(path.parent)
+    with open_private(path) as handle:
+        handle.write(json.dumps(sorted(links)) + "\n")
+
+
 async def _tell_all(config: ClusterConfig, request: dict[str, object]) -> dict[str, str]:
     """Send ``request`` to every replica; returns the ones that could not be told."""
     secret = config.secret()
@@ -103,8 +121,13 @@ async def block(config: ClusterConfig, links: set[Link], *, add: bool = False) -
     if add:
         links = links | await current_blocks(config)
     request: dict[str, object] = {"cmd": "block", "links": sorted(links)}
-    return await _tell_all(config, request)
+    failed = await _tell_all(config, request)
+    if len(failed) < len(config.servers):
+        _save_blocks(config, links)
+    return failed
 
 
 async def heal(config: ClusterConfig) -> dict[str, str]:
-    return await _tell_all(config, {"cmd": "heal"})
+    failed = await _tell_all(config, {"cmd": "heal"})
+    _save_blocks(config, set())
+    return failed

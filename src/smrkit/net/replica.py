@@ -15,8 +15,13 @@ node, as the simulator does:
   protocols of seed 001 set timers at absolute round times ``k·τ`` and need clocks
   synchronized with real time;
 * a replica whose protocol halts it (the translation of an omission into a crash)
-  starts again from its disk after a back-off if the protocol is ``restartable``
-  (:func:`supervise`), as a supervisor would restart a crashed process;
+  ends its process; its supervisor (:mod:`smrkit.net.supervisor`, another process,
+  so that a ``kill -9`` of the replica leaves it alive) starts a new incarnation from
+  the disk after a back-off if the protocol is ``restartable``;
+* the timing the protocol assumes is watched, not trusted: a message handled more than
+  δ after it was sent, and a timer that fired more than δ/10 after its instant, are
+  counted (``timing`` in the status) — the protocol's guarantees hold only while both
+  stay 0;
 * every replica starts its node at that same instant, so round 0 is round 0 for all.
   A replica that arrives later is a restart: it runs only if its protocol is
   ``restartable`` (it rebuilds itself from what it saved, ``out.saved``, and rejoins);
@@ -52,6 +57,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import math
 import os
@@ -66,9 +72,10 @@ from smrkit.core.ids import NodeId, is_client, is_server
 from smrkit.core.messages import ClientRequest, Message, RelayedRequest
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Op, Value
+from smrkit.net.cluster import saved_blocks
 from smrkit.net.codec import CodecError, encode
 from smrkit.net.config import ClusterConfig
-from smrkit.net.files import private_dir
+from smrkit.net.files import open_private, private_dir
 from smrkit.net.frames import (
     ROLE_ADMIN,
     ROLE_CLIENT,
@@ -82,23 +89,22 @@ from smrkit.net.frames import (
 )
 from smrkit.net.log_limit import RateLimit
 from smrkit.net.storage import SqliteStorage, Storage
+from smrkit.net.supervisor import halt_path, read_life
 from smrkit.protocols.registry import ProtocolConfig, get_protocol, restartable_protocols
 from smrkit.sim.kernel.effects import apply_effects
 from smrkit.sim.order import TimerQueue
 
 log = logging.getLogger("smrkit.replica")
 
+LATE_TIMER_FRACTION = 0.1
+"""A timer that fires more than this fraction of δ after its instant is counted late
+(the omission protocols stagger ranks by δ/10: a later timer may reorder them)."""
 STEPS_PER_BATCH_MAX = 256
 """Timers and peer messages handled between two storage syncs (group commit) and
 message releases; ``REQUESTS_PER_BATCH_MAX`` client requests follow them."""
 REQUESTS_PER_BATCH_MAX = 64
 RECONNECT_S_MIN = 0.02
 RECONNECT_S_MAX = 0.5
-RESTART_S_MIN = 1.0
-RESTART_S_MAX = 30.0
-RESTART_CALM_S = 60.0
-"""An incarnation that served this long before it halted restarts after the shortest
-back-off again."""
 CLIENT_IDS_MAX = 100_000
 """Client ids remembered for routing replies; the oldest is forgotten first."""
 SESSIONS_PER_FRAME_MAX = 10_000
@@ -115,7 +121,8 @@ class _RealTimeOut(Out):
     at once instead of being a protocol error. In the simulator that can only be a bug;
     here it means the host fell behind (a timer fired late, so the step that sets the
     next one ran late), which breaks the protocol's timing assumption rather than its
-    code. The runtime counts it (``timers_late``) instead of crashing the replica."""
+    code. The runtime counts it (``timers_set_in_the_past`` in the stats) instead of
+    crashing the replica."""
 
     __slots__ = ("late",)
 
@@ -143,7 +150,7 @@ class _Sink:
         self.server.storage.write(saves)
 
     def send(self, src: NodeId, dst: NodeId, msg: Message) -> None:
-        self.server._held.append((dst, msg))
+        self.server._held.append((dst, msg, self.server._sent_at))
 
     def set_timer(self, node: NodeId, timer: Timer, at: float | None) -> None:
         self.server._set_timer(timer, at)
@@ -167,6 +174,7 @@ class ReplicaServer:
         *,
         start_at: float,
         storage: Storage | None = None,
+        incarnation: int = 1,
         earlier_halts: list[str] | None = None,
     ) -> None:
         if node_id not in config.replicas:
@@ -204,12 +212,16 @@ class ReplicaServer:
         saved = storage.load()
         self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}"), saved)
         self.saved_keys = len(saved)
+        self.incarnation = incarnation
+        """1 for the first process of this replica; its supervisor counts the others."""
         self.earlier_halts = list(earlier_halts or [])
-        """Why the earlier incarnations of this process halted (:func:`supervise`)."""
+        """Why the earlier incarnations ended (halted, killed: :mod:`.supervisor`)."""
         self.recovered: dict[str, Any] | None = None
         """Set at start if there was saved state: the commands applied from it."""
         self.stats: collections.Counter[str] = collections.Counter()
-        self.blocked: set[tuple[str, str]] = set()
+        self.blocked: set[tuple[str, str]] = saved_blocks(config)
+        """Links whose messages are dropped (the nemesis): those in force when this
+        incarnation starts, then as the admin endpoint is told."""
         self.started = False
         self.halted: str | None = None
         self._control: collections.deque[tuple[Any, ...]] = collections.deque()
@@ -217,7 +229,13 @@ class ReplicaServer:
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
-        self._held: list[tuple[str, Message]] = []
+        self._held: list[tuple[str, Message, float]] = []
+        self._sent_at = 0.0
+        """When the current step's messages are sent as far as the protocol knows (Unix
+        seconds): now, or for a timer's step the instant the timer was set for, so that
+        a timer that fired late makes its messages late too."""
+        self._timer_at: dict[Timer, float] = {}
+        """The instant each pending timer is set for (to see whether it fired late)."""
         self._sink = _Sink(self)
         self._timers = TimerQueue()
         """The node's timers, fired in the order of :mod:`smrkit.sim.order` (the
@@ -325,17 +343,29 @@ class ReplicaServer:
         self._stopped.set()
 
     def _handle(self, item: tuple[Any, ...]) -> None:
+        """One input: a timer that is still current, or a message. Both are checked
+        against the timing the protocol assumes: a timer that fires more than
+        ``δ·LATE_TIMER_FRACTION`` after its instant is late; a message handled more than
+        δ after it was sent (by the sender's clock, which is this host's, or NTP's
+        between hosts) is late."""
         if item[0] == "timer":
             _, timer, seq = item
             if self._timers.take(timer, seq):
-                self._step(self.node.on_timer, timer)
+                now = self.now()
+                at = self._timer_at.pop(timer, now)
+                if now - at > self.config.delta_s * LATE_TIMER_FRACTION:
+                    self.stats["late_timers"] += 1
+                self._step(self.node.on_timer, timer, sent_at=self.start_at + at)
         else:
-            _, src, msg = item
+            _, src, msg, sent_at = item
+            if sent_at is not None and time.time() - sent_at > self.config.delta_s:
+                self.stats["late_messages"] += 1  # the protocol's δ was exceeded
             self._step(self.node.on_message, src, msg)
 
-    def _step(self, handler: Callable[..., None], *args: Any) -> None:
+    def _step(self, handler: Callable[..., None], *args: Any, sent_at: float | None = None) -> None:
         out = self.out
         out.now = self.now()
+        self._sent_at = self.start_at + out.now if sent_at is None else sent_at
         handler(*args, out)
         self.stats["steps"] += 1
         apply_effects(self.id, out, self._sink)
@@ -345,19 +375,19 @@ class ReplicaServer:
         messages for one destination go out together, as one frame."""
         self.storage.sync()
         held, self._held = self._held, []
-        batches: dict[str, list[Message]] = {}
-        for dst, msg in held:
+        batches: dict[str, list[tuple[float, Message]]] = {}
+        for dst, msg, sent_at in held:
             if (self.id, dst) in self.blocked:
                 self.stats["dropped_by_nemesis"] += 1
                 continue
-            batches.setdefault(dst, []).append(msg)
+            batches.setdefault(dst, []).append((sent_at, msg))
         to_clients = []
-        for dst, msgs in batches.items():
+        for dst, stamped in batches.items():
             link = self._peers.get(dst)
             if link is not None:
-                link.push(msgs)
+                link.push(stamped)
             else:
-                to_clients.append((dst, msgs))
+                to_clients.append((dst, [msg for _, msg in stamped]))
         if not to_clients:
             return
         # A client's answer must not overtake the messages to the peers sent before it
@@ -380,8 +410,10 @@ class ReplicaServer:
     def _set_timer(self, timer: Timer, at: float | None) -> None:
         if at is None:
             self._timers.cancel(timer)
+            self._timer_at.pop(timer, None)
         else:
             self._timers.set(timer, at)
+            self._timer_at[timer] = at
         self._arm()
 
     def _arm(self) -> None:
@@ -511,7 +543,6 @@ class ReplicaServer:
         return channel
 
     async def _read_peer(self, channel: Channel, peer: str) -> None:
-        delta_s = self.config.delta_s
         while True:
             frame = await channel.recv()
             if not (
@@ -528,10 +559,8 @@ class ReplicaServer:
             if (peer, self.id) in self.blocked:
                 self.stats["dropped_by_nemesis"] += len(frame[3])
                 continue
-            if time.time() - frame[2] > delta_s:
-                self.stats["late_messages"] += len(frame[3])  # the protocol's δ was exceeded
             for msg in frame[3]:
-                await self._deliver(peer, msg)
+                await self._deliver(peer, msg, frame[2])
 
     async def _read_client(self, channel: Channel) -> None:
         while True:
@@ -576,7 +605,7 @@ class ReplicaServer:
         if len(self._clients) > CLIENT_IDS_MAX:
             self._clients.popitem(last=False)
 
-    async def _deliver(self, src: str, msg: Message) -> None:
+    async def _deliver(self, src: str, msg: Message, sent_at: float | None = None) -> None:
         """Queue an input for the node. Timers and the peers' messages go first, in the
         order they came; client requests wait behind them, at most ``inbox_max``
         (beyond that, reading from clients pauses): a burst of requests must not delay
@@ -587,16 +616,16 @@ class ReplicaServer:
             if len(self._requests) >= self.config.inbox_max:
                 self.stats["relayed_dropped"] += 1
                 return
-            self._requests.append(("m", src, msg))
+            self._requests.append(("m", src, msg, None))
             self._wake.set()
         elif isinstance(msg, ClientRequest) and src == msg.client:
-            self._requests.append(("m", src, msg))
+            self._requests.append(("m", src, msg, None))
             self._wake.set()
             if len(self._requests) >= self.config.inbox_max:
                 self._room.clear()
                 await self._room.wait()
         else:
-            self._control.append(("m", src, msg))
+            self._control.append(("m", src, msg, sent_at))
             self._wake.set()
 
     # --- admin endpoint ------------------------------------------------------------------
@@ -639,11 +668,17 @@ class ReplicaServer:
             "primary": getattr(node, "primary", None),
             "applied": len(node.applied),
             "recovered": self.recovered,
-            "incarnation": len(self.earlier_halts) + 1,
+            "incarnation": self.incarnation,
+            "restarts": self.incarnation - 1,
+            "last_halt": self.earlier_halts[-1] if self.earlier_halts else None,
             "earlier_halts": self.earlier_halts[-5:],
+            "timing": {
+                "late_messages": self.stats["late_messages"],
+                "late_timers": self.stats["late_timers"],
+            },
             "now": self.now(),
             "blocked": sorted(self.blocked),
-            "stats": {**self.stats, "timers_late": self.out.late},
+            "stats": {**self.stats, "timers_set_in_the_past": self.out.late},
             "anomalies": dict(getattr(node, "anomalies", {})),
             "relayed": _relayed(node),
         }
@@ -727,7 +762,11 @@ class _PeerLink:
     def __init__(self, server: ReplicaServer, peer: str) -> None:
         self.server = server
         self.peer = peer
-        self.queue: collections.deque[Message] = collections.deque()
+        self.queue: collections.deque[tuple[float, Message]] = collections.deque()
+        """Messages waiting for the connection, each with when it was sent."""
+        self.up_since = 0.0
+        """When the connection last came up: a message that waited for it counts its
+        delay from then (δ bounds the links between live, connected replicas)."""
         self.ready = asyncio.Event()
         self.channel: Channel | None = None
         """Set once the connection is up and the queue drained into it."""
@@ -735,31 +774,35 @@ class _PeerLink:
     def writer(self) -> asyncio.StreamWriter | None:
         return None if self.channel is None else self.channel.writer
 
-    def push(self, msgs: list[Message]) -> None:
-        """Write ``msgs`` now if connected and nothing is queued before them (so they
-        leave in the order of the step), else queue them for the link's task."""
+    def push(self, stamped: list[tuple[float, Message]]) -> None:
+        """Write the messages now if connected and nothing is queued before them (so they
+        leave in the order of the step), else queue them for the link's task. Each comes
+        with when it was sent (:attr:`ReplicaServer._sent_at`)."""
         server = self.server
         if self.channel is not None and not self.queue:
-            for start in range(0, len(msgs), MESSAGES_PER_FRAME_MAX):
-                if not self._send(
-                    self.channel, tuple(msgs[start : start + MESSAGES_PER_FRAME_MAX])
-                ):
+            for start in range(0, len(stamped), MESSAGES_PER_FRAME_MAX):
+                part = stamped[start : start + MESSAGES_PER_FRAME_MAX]
+                if not self._send(self.channel, part):
                     break
             else:
                 return
-            msgs = msgs[start:]
+            stamped = stamped[start:]
         room = server.config.outbound_queue_max - len(self.queue)
-        if room < len(msgs):
-            server.stats["dropped_queue_full"] += len(msgs) - max(0, room)
-            msgs = msgs[: max(0, room)]
-        self.queue.extend(msgs)
+        if room < len(stamped):
+            server.stats["dropped_queue_full"] += len(stamped) - max(0, room)
+            stamped = stamped[: max(0, room)]
+        self.queue.extend(stamped)
         self.ready.set()
 
-    def _send(self, channel: Channel, msgs: tuple[Message, ...]) -> bool:
-        """Write one frame; ``False`` if the connection is gone (the caller queues)."""
+    def _send(self, channel: Channel, stamped: list[tuple[float, Message]]) -> bool:
+        """Write one frame, stamped with when its oldest message was sent (or when the
+        connection came up, if later); ``False`` if the connection is gone (the caller
+        queues)."""
         server = self.server
+        sent_at = max(self.up_since, min(at for at, _ in stamped))
+        msgs = tuple(msg for _, msg in stamped)
         try:
-            send_in_frames(channel, lambda part: ("b", server.id, time.time(), part), msgs, server)
+            send_in_frames(channel, lambda part: ("b", server.id, sent_at, part), msgs, server)
         except ConnectionError:
             self.channel = None
             return False
@@ -783,6 +826,7 @@ class _PeerLink:
                     timeout_s=config.connect_timeout_s,
                 )
                 backoff = RECONNECT_S_MIN
+                self.up_since = time.time()
                 # drain() then waits until every byte is in the kernel (see _release)
                 channel.writer.transport.set_write_buffer_limits(high=0)
                 self.ready.set()
@@ -791,9 +835,7 @@ class _PeerLink:
                     self.ready.clear()
                     while self.queue:
                         count = min(len(self.queue), MESSAGES_PER_FRAME_MAX)
-                        if not self._send(
-                            channel, tuple(self.queue.popleft() for _ in range(count))
-                        ):
+                        if not self._send(channel, [self.queue.popleft() for _ in range(count)]):
                             raise ConnectionResetError("the connection closed")
                     self.channel = channel
                     await channel.writer.drain()
@@ -828,8 +870,12 @@ def _raise_open_files_limit() -> None:
         pass
 
 
-def run_replica(config: ClusterConfig, node_id: str, start_at: float) -> str:
-    """Run one replica in this process until it is stopped; on uvloop if installed."""
+def run_replica(
+    config: ClusterConfig, node_id: str, start_at: float, *, incarnation: int = 1
+) -> str | None:
+    """Run one incarnation of a replica in this process until it is stopped (returns
+    ``None``) or its protocol halts it (returns why, also written for the supervisor
+    to ``run/<id>.halt``: :mod:`smrkit.net.supervisor`); on uvloop if installed."""
     try:
         import uvloop  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
@@ -839,44 +885,16 @@ def run_replica(config: ClusterConfig, node_id: str, start_at: float) -> str:
 
     os.umask(0o077)  # whatever the replica writes is its owner's only
     _raise_open_files_limit()
-
-    return asyncio.run(supervise(config, node_id, start_at))
-
-
-async def supervise(config: ClusterConfig, node_id: str, start_at: float) -> str:
-    """Run the replica; when it halts and its protocol is restartable, start a new
-    incarnation from its disk after a back-off (1 s, doubling to 30 s while it keeps
-    halting within a minute), until SIGTERM/SIGINT. A halt is the protocol's
-    translation of an omission into a crash; a restartable protocol recovers from a
-    crash, so the halted replica comes back as a follower instead of leaving the
-    cluster one server short for good. Returns why the last incarnation ended."""
-    stopping = asyncio.Event()
-    current: list[ReplicaServer] = []
-
-    def stop() -> None:
-        stopping.set()
-        for server in current:
-            server.stop()
-
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop)
-    halts: list[str] = []
-    backoff = RESTART_S_MIN
-    while True:
-        server = ReplicaServer(config, node_id, start_at=start_at, earlier_halts=halts)
-        current[:] = [server]
-        began = time.monotonic()
-        reason = await server.serve(install_signals=False)
-        if server.halted is None or not server.restartable or stopping.is_set():
-            return reason
-        halts.append(reason)
-        if time.monotonic() - began > RESTART_CALM_S:
-            backoff = RESTART_S_MIN
-        log.warning("%s halted (%s); it restarts from its disk in %.0f s", node_id, reason, backoff)
-        try:
-            await asyncio.wait_for(stopping.wait(), backoff)
-            return reason
-        except TimeoutError:
-            pass
-        backoff = min(RESTART_S_MAX, 2 * backoff)
+    life = read_life(config, node_id) or {}
+    halts = [str(h.get("reason")) for h in life.get("halts", []) if isinstance(h, dict)]
+    server = ReplicaServer(
+        config, node_id, start_at=start_at, incarnation=incarnation, earlier_halts=halts
+    )
+    reason = asyncio.run(server.serve())
+    if server.halted is None:
+        return None
+    with contextlib.suppress(OSError):
+        private_dir(halt_path(config, node_id).parent)
+        with open_private(halt_path(config, node_id)) as handle:
+            handle.write(server.halted + "\n")
+    return reason

@@ -56,8 +56,9 @@ def diagram(run: Run) -> str:
         'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#444"/></marker></defs>',
     ]
     for node in ids:
+        name = f"{node} (two-faced)" if node == run.setup.byzantine else node
         parts.append(
-            f'<text x="{x[node]}" y="14" text-anchor="middle" font-weight="bold">{node}</text>'
+            f'<text x="{x[node]}" y="14" text-anchor="middle" font-weight="bold">{name}</text>'
             f'<line x1="{x[node]}" y1="20" x2="{x[node]}" y2="{height - 8}" stroke="#bbb"/>'
         )
     lemma2 = set(run.lemma2_steps)
@@ -110,6 +111,7 @@ def diagram(run: Run) -> str:
 def flp_page(summary: dict[str, Any], run: Run | None) -> str:
     rows = "".join(
         f"<tr><td>X_{item['i']}</td><td>{''.join(str(v) for v in item['inputs'])}</td>"
+        f"<td>{_esc(item['byzantine'] or '—')}</td>"
         f"<td>{_esc(item['text'])}</td><td>{item['explored']}</td></tr>"
         for item in summary["inputs"]
     )
@@ -131,7 +133,8 @@ def flp_page(summary: dict[str, Any], run: Run | None) -> str:
         f"<p>adversary: {_esc(summary['adversary'])}; {summary['configurations']} "
         f"configurations explored in {summary['seconds']} s</p>",
         "<h2>Lemma 1</h2>",
-        f"<table><tr><th></th><th>inputs</th><th>valency</th><th>explored</th></tr>{rows}</table>",
+        "<table><tr><th></th><th>inputs</th><th>two-faced</th><th>valency</th><th>explored</th>"
+        f"</tr>{rows}</table>",
     ]
     if shown is not None and run is not None:
         figures = {k: shown[k] for k in ("steps", "deliveries", "lemma2_applications")}

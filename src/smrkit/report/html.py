@@ -1,7 +1,8 @@
 """A judged run as one self-contained HTML page.
 
 The page is meant to be attached to a bug report or read in a browser with no network:
-one file, inline CSS and inline SVG, no scripts, fonts or images to fetch, and it prints.
+one file, inline CSS and inline SVG, nothing to fetch, and it prints. One small inline
+script (``diagram_zoom.js``) zooms and pans the diagrams; the page reads without it.
 It shows, top to bottom:
 
 * the run's configuration — protocol, n, f, failure model, δ, τ, δ_min, clients, seed,
@@ -10,6 +11,8 @@ It shows, top to bottom:
 * the checks (Pb1–Pb5, linearizability, log agreement, failover, blocking) with their
   verdicts, and the linearizability witness when there is one;
 * the measured figures against the protocol's own target and Table 1's lower bound;
+* the latency of every client command over the run, against the faults, with the
+  slowest ones labelled (:mod:`smrkit.report.latency_plot`);
 * a space-time (Lamport) diagram: one lane per process, servers first, time flowing to
   the right; each message an arrow from its send to its delivery, coloured by type, with
   its fields on hover; dropped messages stop short at a red ✕ labelled with the cause;
@@ -20,7 +23,8 @@ It shows, top to bottom:
 A diagram of a whole long run would be unreadable and huge, so the diagram shows windows
 around what is worth looking at — each fault, crash, halt and interval with no primary,
 from a little before to a little after (overlapping windows merged), each window its own
-SVG with its own time axis — and draws at most ``events_max`` events in all, narrowing
+SVG with its own time axis, fitted to the page's column so that the fault, the failover
+and what follows are all in view — and draws at most ``events_max`` events in all, narrowing
 the windows around their faults when there are more (the page says so, and how many
 messages were left out). A run with none of those shows its first part. That keeps the
 page to a few hundred kilobytes whatever the length of the run.
@@ -37,10 +41,12 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from smrkit.report.document import document
+from smrkit.report.latency_plot import latency_section
 from smrkit.sim import trace as tr
 from smrkit.sim.trace import OpaqueMessage, Trace, encode
 
@@ -537,9 +543,11 @@ def _svg_window(
     frame = _Frame(window, lanes, len(faults), scan.events_in(lo, hi), unit)
     messages = scan.messages_in(lo, hi)
     sep_after = sum(1 for node in lanes if node in servers)
+    anchor = frame.x(frame.clamp(window.anchor)) / frame.total_width
     parts = [
         f'<svg class="st" width="{_f(frame.total_width)}" height="{_f(frame.total_height)}"'
         f' viewBox="0 0 {_f(frame.total_width)} {_f(frame.total_height)}" role="img"'
+        f' data-anchor="{anchor:.4f}"'
         f' aria-label="space-time diagram from {lo:.4f} to {hi:.4f} s">',
         f'<defs><clipPath id="clip-{number}"><rect x="{_LEFT - 1}" y="0"'
         f' width="{_f(frame.width + 2)}" height="{_f(frame.total_height)}"/></clipPath></defs>',
@@ -889,6 +897,23 @@ ol.path li.last { background: #fdecea; }
 svg.defs { position: absolute; width: 0; height: 0; overflow: hidden; }
 figure { margin: 1rem 0; } figcaption { font-weight: 600; margin-bottom: .25rem; }
 .diagram { overflow-x: auto; border: 1px solid #ddd; background: #fff; }
+.diagram svg.st { max-width: 100%; height: auto; display: block; }
+.diagram.panning { cursor: grabbing; user-select: none; }
+.zoom { margin: .2rem 0; font-size: .85rem; color: #555; }
+.zoom button { font: inherit; margin-right: .25rem; padding: 0 .5rem; cursor: pointer; }
+.zoom-level { margin-left: .4rem; }
+svg.lat { max-width: 100%; height: auto; display: block; }
+svg.lat text { font: 10px system-ui, sans-serif; fill: #333; }
+svg.lat text.tick { text-anchor: middle; } svg.lat text.ytick { text-anchor: end; }
+svg.lat text.title { font-size: 11px; font-weight: 600; text-anchor: middle; }
+svg.lat text.outlier { fill: #c62828; font-weight: 700; }
+svg.lat .grid { stroke: #eee; } svg.lat .axis { stroke: #555; }
+svg.lat .noprim { fill: #d62728; opacity: .13; } svg.lat .fault-win { fill: #f28e2b; }
+svg.lat .fault-edge { stroke: #f28e2b; stroke-dasharray: 3 3; }
+svg.lat .op { opacity: .7; } svg.lat .op.ok { fill: #2ca02c; } svg.lat .op.fail { fill: #d62728; }
+svg.lat .ring { fill: none; stroke: #c62828; stroke-width: 1.5; }
+svg.lat .noreply path { stroke: #777; stroke-width: 1.5; stroke-dasharray: 4 2; }
+svg.lat .noreply circle { fill: #555; }
 svg.st text { font: 10px system-ui, sans-serif; fill: #222; }
 svg.st text.srv { font-weight: 700; } svg.st text.tick { text-anchor: middle; fill: #555; }
 svg.st text.unit { text-anchor: end; fill: #555; }
@@ -916,10 +941,21 @@ footer { margin-top: 2rem; color: #777; font-size: .85rem; }
 @media print {
   body { max-width: none; margin: 0; font-size: 11px; }
   .diagram { overflow: visible; border: none; }
-  .diagram svg { max-width: 100%; height: auto; }
+  .diagram svg { max-width: 100% !important; width: auto !important; height: auto; }
+  .zoom { display: none; }
   figure, table { break-inside: avoid; }
 }
 """
+
+
+def _section_latency(trace: Trace, no_primary: Sequence[tuple[float, float]]) -> str:
+    faults = [(f.spec, f.begin, None if f.is_crash else f.end) for f in _scan(trace).faults]
+    return latency_section(trace, no_primary, faults)
+
+
+def _zoom_script() -> str:
+    """The diagrams' zoom and pan (``diagram_zoom.js``): the page reads without it."""
+    return resources.files("smrkit.report").joinpath("diagram_zoom.js").read_text("utf-8")
 
 
 def render_report(
@@ -945,7 +981,9 @@ def render_report(
         _section_checks(summary),
         *sections,
         *([_section_bounds(summary)] if bounds else []),
+        *([_section_latency(trace, no_primary)] if trace.clients else []),
         _section_diagram(trace, no_primary, events_max),
+        f"<script>{_zoom_script()}</script>",
         f"<footer>Generated by smrkit {_e(trace.header.get('smrkit', ''))} from the run's "
         "trace and its JSON summary.</footer>",
     ]

@@ -184,6 +184,14 @@ def parse_fault(spec: str) -> Fault:
         return _parse_byzantine(spec, text.removeprefix("byzantine:"))
     match = _SPEC.match(text)
     if match is None:
+        # `p2->p3@…` unquoted: the shell leaves `…:p2-` (and writes to a file `p3@…`);
+        # `p3<-p1@…`: it leaves `receive-omission:p3` (and reads a file `-p1@…`).
+        if "@" not in text and (text.endswith("-") or text.startswith("receive-omission:")):
+            raise FaultSpecError(
+                f"bad fault spec {spec!r}: no @TIME — was it cut by the shell? Quote a spec "
+                "with -> or <-, which the shell takes for redirections: "
+                "--fault 'send-omission:p2->p3@0.2..0.9'"
+            )
         raise FaultSpecError(
             f"bad fault spec {spec!r}: expected KIND:TARGET@TIME, e.g. crash:p1@1.0 "
             f"or link:p1-p2@0.5..0.9 (kinds: {', '.join(KINDS)})"

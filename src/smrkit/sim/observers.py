@@ -140,6 +140,8 @@ class HistoryObserver(Observer):
         self.open: set[tuple[NodeId, int]] = set()
         self.voters: dict[NodeId, int] = {}
         """Voting clients (``ClientNode.votes``): how many of their verdicts are recorded."""
+        self.completed = 0
+        """Client commands answered so far (what a progress bar counts)."""
 
     def attach(self, world: World) -> None:
         self.pending = {n for n, node in world.nodes.items() if isinstance(node, ClientNode)}
@@ -156,6 +158,7 @@ class HistoryObserver(Observer):
             key = (dst, msg.seq)
             if key in self.open and msg.client == dst:
                 self.open.discard(key)
+                self.completed += 1
                 status = "ok" if msg.error is None else "fail"
                 result = (status, msg.result)
                 world.log.append(_new(Record, (world.now, COMPLETE, dst, None, msg.seq, result)))
@@ -179,6 +182,7 @@ class HistoryObserver(Observer):
             key = (node_id, reply.seq)
             if key in self.open:
                 self.open.discard(key)
+                self.completed += 1
                 status = "ok" if reply.error is None else "fail"
                 record = (world.now, COMPLETE, node_id, None, reply.seq, (status, reply.result))
                 world.log.append(_new(Record, record))

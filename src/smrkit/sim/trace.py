@@ -25,7 +25,9 @@ only a running world's keyring makes genuine signatures.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
+import io
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator
@@ -479,10 +481,11 @@ class Trace:
         return digest.hexdigest()
 
     def write(self, target: str | Path | IO[str]) -> None:
-        """Write the trace as JSON Lines: the header, then one line per event."""
+        """Write the trace as JSON Lines: the header, then one line per event; gzipped
+        when the path ends in ``.gz`` (a trace of retries compresses ~50-fold)."""
         header = {"format": TRACE_FORMAT, "version": TRACE_VERSION, **self.header}
         if isinstance(target, str | Path):
-            with open(target, "w", encoding="utf-8") as handle:
+            with _open_text(target, "w") as handle:
                 self._write_to(handle, header)
         else:
             self._write_to(target, header)
@@ -497,14 +500,39 @@ class Trace:
         return (event for event in self.events if event[1] in wanted)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _open_text(path: str | Path, mode: str) -> IO[str]:
+    """A text handle on ``path``: gzip when writing a ``.gz`` name, or reading a file
+    that starts with gzip's magic bytes (whatever its name)."""
+    if mode == "w":
+        gzipped = str(path).endswith(".gz")
+    else:
+        with open(path, "rb") as probe:
+            gzipped = probe.read(2) == GZIP_MAGIC
+    if gzipped:
+        # mtime=0: the same trace gives the same bytes.
+        raw = gzip.GzipFile(path, mode + "b", compresslevel=6, mtime=0)
+        return io.TextIOWrapper(raw, encoding="utf-8")
+    return open(path, mode, encoding="utf-8")
+
+
 def read_trace(path: str | Path) -> Trace:
-    """Load a trace written by :meth:`Trace.write`."""
+    """Load a trace written by :meth:`Trace.write`, plain or gzipped."""
     try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+        handle = _open_text(path, "r")
     except OSError as error:
         raise TraceFormatError(f"cannot read trace {path}: {error.strerror}") from None
-    with handle:
-        return _read(handle, str(path))
+    try:
+        with handle:
+            return _read(handle, str(path))
+    except (OSError, EOFError) as error:  # a truncated or corrupt gzip stream
+        raise TraceFormatError(f"cannot read trace {path}: {error}") from None
+    except UnicodeDecodeError as error:
+        raise TraceFormatError(
+            f"{path}: not UTF-8 text at byte {error.start} (not an smrkit trace?)"
+        ) from None
 
 
 def _read(lines: Iterable[str], name: str) -> Trace:

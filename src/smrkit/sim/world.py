@@ -198,6 +198,20 @@ def run_inputs(config: SimConfig, n: int) -> tuple[int, ...]:
     return config.inputs if config.inputs is not None else tuple(i % 2 for i in range(n))
 
 
+def round_trip_s(config: SimConfig) -> float | None:
+    """The longest a fault-free command takes under synchronous timing: the request's δ,
+    the protocol's blocking target, the reply's δ. A client time-out shorter than that
+    retries commands whose answer is still on its way — the omission protocols take the
+    retry as evidence of an omission — and fault-free runs break Pb4. ``None`` under the
+    other timings (no δ bounds a delay there)."""
+    if config.timing != "synchronous":
+        return None
+    spec, n = _check(config)
+    claims = spec.claims(spec.tolerated(n), config.delta_s, config.tau_s)
+    blocking = getattr(claims, "blocking_s", None)
+    return 2 * config.delta_s + (blocking or 0.0)
+
+
 def _network(config: SimConfig, delta_min: float) -> Network:
     rng = random.Random(f"{config.seed}/net")
     if config.timing == "synchronous":
@@ -358,6 +372,7 @@ def build_simulator(
             stop_when_clients_done=spec.serves_clients,
             chooser=_chooser(config, spec),
             rebuild=_server_builder(spec, protocol_config),
+            dead_horizon_s=settle,
         )
     except AdversaryError as error:
         raise ConfigError(str(error)) from None
@@ -394,12 +409,14 @@ def run_simulation(
     extra_nodes: Sequence[Node] = (),
     *,
     message_bytes_max: int = MESSAGE_BYTES_MAX_DEFAULT,
+    progress: Callable[[int, float], None] | None = None,
 ) -> SimRun:
-    """Build and run the world of ``config``."""
+    """Build and run the world of ``config``; ``progress`` hears ``(commands answered,
+    virtual time)`` now and then."""
     simulator, run = build_simulator(config, extra_nodes, message_bytes_max=message_bytes_max)
     started = time.perf_counter()
     try:
-        simulator.run()
+        simulator.run(progress)
     except ScheduleError as error:
         raise ConfigError(str(error)) from None
     run.wall_s = time.perf_counter() - started

@@ -14,8 +14,14 @@ message (so a node crashed before its start never sends a thing). The run itself
 also kept on a kernel :class:`~smrkit.sim.kernel.World`, which knows each message's
 identity and so its age, and writes the trace.
 
-The adversary (``--adversary crash``) picks the next delivery and may crash one node,
-once, at any point (a crash budget of 1).
+Two adversaries pick the next delivery. ``crash`` (FLP's classic one) may also crash
+one node, once, at any point (a crash budget of 1). ``byzantine`` (seed 004's) makes one
+node two-faced (:class:`~smrkit.protocols.consensus.binary.TwoFaced`): it follows the
+protocol honestly with its own input or with the other, as the adversary picks — the
+strategy of Lemma 1; the decisions that count are the honest nodes'. The strategy of
+Lemma 2's case r = r' (the Byzantine node acting as if two messages had arrived in the
+other order) is not modelled: what the searches find is reachable against the full
+adversary too, but a ``0-valent`` verdict holds against the modelled strategies only.
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ from smrkit.sim.kernel import Crash, Deliver, Event, Fire, Start, World
 from smrkit.sim.trace import encode
 
 CRASH = "crash"
-ADVERSARIES = (CRASH,)
+BYZANTINE = "byzantine"
+ADVERSARIES = (CRASH, BYZANTINE)
 
 Json = dict[str, Any]
 
@@ -65,29 +72,36 @@ def _decision(node: Node) -> int | None:
     return 1 if node.decision == 1 else 0
 
 
-def flp_model(protocol: BinaryProtocol, inputs: Sequence[int], adversary: str = CRASH) -> Model:
+def flp_model(
+    protocol: BinaryProtocol,
+    inputs: Sequence[int],
+    adversary: str = CRASH,
+    byzantine: NodeId | None = None,
+) -> Model:
     """The world of an FLP run as a model (``smrkit replay`` rebuilds it from a trace):
-    ``protocol``'s processes with ``inputs``, judged for agreement, validity and "no
-    live node decided" along a path."""
+    ``protocol``'s processes with ``inputs`` (``byzantine`` two-faced), its honest
+    processes judged for agreement, validity and "no live node decided" along a path."""
     ids = server_ids(len(inputs))
     values = tuple(int(v) for v in inputs)
+    honest = [p for p in ids if p != byzantine]
+    honest_inputs = {v for p, v in zip(ids, values, strict=True) if p != byzantine}
 
     def decided(view: View) -> dict[str, int]:
-        found = {p: view.node_fact(p, _decision) for p in ids}
+        found = {p: view.node_fact(p, _decision) for p in honest}
         return {p: v for p, v in found.items() if v is not None}
 
     def agreement(view: View) -> bool:
         return len(set(decided(view).values())) <= 1
 
     def validity(view: View) -> bool:
-        return len(set(values)) > 1 or set(decided(view).values()) <= set(values)
+        return len(honest_inputs) > 1 or set(decided(view).values()) <= honest_inputs
 
     def undecided(view: View) -> bool:
         return all(view.is_down(p) for p in decided(view))
 
     return Model(
         name=f"flp {protocol.name}",
-        nodes=lambda: list(protocol.build(values)),
+        nodes=lambda: list(protocol.build(values, byzantine)),
         space=SpaceConfig(
             timing=ASYNC,
             network=NONDUPLICATING,
@@ -105,24 +119,29 @@ def flp_model(protocol: BinaryProtocol, inputs: Sequence[int], adversary: str = 
             "protocol": protocol.name,
             "inputs": list(values),
             "adversary": adversary,
+            "byzantine": byzantine,
         },
     )
 
 
 @dataclass
 class Setup:
-    """A protocol, its inputs and the adversary; the search space of its runs."""
+    """A protocol, its inputs and the adversary (and which node is two-faced, under the
+    ``byzantine`` one); the search space of its runs. Only honest nodes' decisions
+    count: for agreement, validity and termination alike."""
 
     protocol: BinaryProtocol
     inputs: tuple[int, ...]
     adversary: str = CRASH
+    byzantine: NodeId | None = None
     model: Model = field(init=False)
     space: Space = field(init=False)
     _decisions: dict[int, int | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.model = flp_model(self.protocol, self.inputs, self.adversary)
+        self.model = flp_model(self.protocol, self.inputs, self.adversary, self.byzantine)
         self.space = self.model.build_space()
+        self.honest = [i for i, p in enumerate(self.space.ids) if p != self.byzantine]
 
     @property
     def ids(self) -> tuple[NodeId, ...]:
@@ -146,7 +165,7 @@ class Setup:
     def decisions(self, state: State) -> dict[int, int]:
         """Who decided what (a node that decided and then crashed included: agreement is
         uniform in FLP's model)."""
-        found = {i: self.decision(state, i) for i in range(len(self.ids))}
+        found = {i: self.decision(state, i) for i in self.honest}
         return {i: v for i, v in found.items() if v is not None}
 
     def live_decided(self, state: State) -> list[NodeId]:
@@ -161,14 +180,15 @@ class Setup:
             zero = ", ".join(self.ids[i] for i, v in decided.items() if v == 0)
             one = ", ".join(self.ids[i] for i, v in decided.items() if v == 1)
             return f"agreement: {zero} decided 0 and {one} decided 1"
-        inputs = set(self.inputs)
+        inputs = {self.inputs[i] for i in self.honest}
         if len(inputs) == 1 and values and values != inputs:
-            return f"validity: every input is {min(inputs)}, and {min(values)} was decided"
+            every = "every honest input" if self.byzantine else "every input"
+            return f"validity: {every} is {min(inputs)}, and {min(values)} was decided"
         return None
 
     def blocked(self, state: State) -> bool:
-        """Nothing is left for the adversary to deliver to a live node, and a live node
-        has not decided: termination is broken by a finite run."""
+        """Nothing is left for the adversary to deliver to a live node, and a live honest
+        node has not decided: termination is broken by a finite run."""
         down = state[DOWN]
         live = [i for i in range(len(self.ids)) if down[i] == LIVE]
         space = self.space
@@ -179,7 +199,7 @@ class Setup:
         if any(space.timer_ids.values[t][0] in live for t in state[TIMERS]):
             return False
         decided = self.decisions(state)
-        return any(i not in decided for i in live)
+        return any(i not in decided for i in live if i in self.honest)
 
     def moves(self, state: State) -> list[tuple[Move, State]]:
         """The adversary's choices: start a node, deliver, fire, crash (the space's

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from smrkit.explore.flp.configuration import Setup, inputs_x
+from smrkit.explore.flp.configuration import BYZANTINE, Setup, inputs_x
 from smrkit.explore.flp.valency import Oracle, Valency
 from smrkit.protocols.consensus.binary import BinaryProtocol
 
@@ -53,15 +53,19 @@ def lemma1(
     n: int,
     adversary: str,
     bound: int,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Lemma1:
     """Walk X_0 … X_n (see the module docstring)."""
     oracles: list[Oracle] = []
     valencies: list[Valency] = []
     ambiguous = violation = None
     for i in range(n + 1):
-        setup = Setup(protocol, inputs_x(n, i), adversary)
-        oracle = Oracle(setup, bound=bound, progress=progress)
+        # Under the Byzantine adversary, the node whose input X_i flips is two-faced.
+        byzantine = f"p{max(i, 1)}" if adversary == BYZANTINE else None
+        setup = Setup(protocol, inputs_x(n, i), adversary, byzantine)
+        oracle = Oracle(setup, bound=bound)
+        if progress is not None:
+            oracle.progress = lambda k, i=i: progress(f"Lemma 1, X_{i}: {k} configurations")
         valency = oracle.classify(setup.initial(), thorough=True)
         oracles.append(oracle)
         valencies.append(valency)

@@ -8,9 +8,10 @@ configuration X from which delivering (r, m) leads to an ambiguous configuration
 schedule to X, then (r, m), reaches C_(i+1). Lemma 2 proves X exists for a protocol that
 is safe and tolerates the adversary; the oracle (:mod:`~smrkit.explore.flp.valency`)
 proves each C_(i+1) ambiguous by its two witnesses. Repeating builds a run of any length
-in which every message that was in the pool at C_i is delivered by C_(i+1)... or, for
-the oldest, at C_(i+1) itself: the age of each message when delivered (steps between
-entering the pool and leaving it) is what the run reports.
+in which the oldest message is delivered at every C_(i+1), so every message is
+delivered once the finitely many older ones are: the run reports each message's age
+when delivered (the moves between entering the pool and leaving it), the maximum and
+the mean, and the oldest still waiting when it stops.
 
 Where the protocol lets the adversary *block* it instead (after delivering (r, m) a
 schedule reaches a configuration with nothing left to deliver and a live node
@@ -278,8 +279,7 @@ def build_nondeciding_run(
     with its run. ``bound`` limits each valency search (configurations), ``lemma2_bound``
     each Lemma 2 search."""
     began = time.perf_counter()
-    searching = None if progress is None else (lambda k: progress(f"{k} configurations"))
-    walk = lemma1(protocol, replicas, adversary, bound, searching)
+    walk = lemma1(protocol, replicas, adversary, bound, progress)
     run: Run | None = None
     violation: str | None = None
     violation_run: Run | None = None
@@ -296,8 +296,14 @@ def build_nondeciding_run(
         run, violation = extend(oracle, steps, lemma2_bound, report)
         if violation is not None:
             violation_run, run = run, None
-    elif walk.pivot is not None:
+    elif walk.pivot is not None and adversary == CRASH:
         run = pivot_run(walk.oracles[walk.pivot], walk.pivot, steps)
+    else:  # no ambiguous X_i, no crash to hide the pivot's input: a schedule that blocks
+        blocking = [(o, v.blocked) for o, v in zip(walk.oracles, walk.valencies, strict=True)]
+        blocks = next(((o, b) for o, b in blocking if b is not None), None)
+        if blocks is not None:
+            run = replay_schedule(*blocks)
+            run.end = BLOCKED
     return FlpResult(
         protocol.name,
         replicas,

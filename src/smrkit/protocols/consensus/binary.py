@@ -13,10 +13,12 @@ always changes its state — as receiving a message changes the seed's configura
 and a delivery the protocol ignores is still a step a path can name.
 
 A protocol module subclasses :class:`BinaryProcess` (``begin`` on start, ``receive`` on
-each message; timers through ``on_timer``, which under ``async`` fire whenever the
-adversary likes: a time-out is a dummy message) and registers the class here, in
-:data:`BINARY_PROTOCOLS`, under the name ``smrkit flp --protocol`` takes. A user's own
-protocol, ``module.path:Class``, is any such subclass.
+each message, ``self.input`` for the input; timers through ``on_timer``, which under
+``async`` fire whenever the adversary likes: a time-out is a dummy message) and registers
+the class in :data:`BINARY_PROTOCOLS`, under the name ``smrkit flp --protocol`` takes
+(:mod:`~smrkit.protocols.consensus.binary_registry`). A user's own protocol,
+``module.path:Class``, is any such subclass. :class:`TwoFaced` is seed 004's Byzantine
+node, restricted to Lemma 1's strategy.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 from smrkit.core.ids import NodeId, server_ids
 from smrkit.core.messages import Message
-from smrkit.core.node import ConsensusProcess, Out
+from smrkit.core.node import ConsensusProcess, Out, Timer
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,13 @@ class BinaryProcess(ConsensusProcess):
     def others(self) -> tuple[NodeId, ...]:
         return tuple(p for p in self.config.processes if p != self.id)
 
+    @property
+    def input(self) -> int:
+        """The input this process runs with: its own (a two-faced node's claimed one)."""
+        return self.config.input
+
     def on_start(self, out: Out) -> None:
-        self.propose(self.config.input)
+        self.propose(self.input)
         self.begin(out)
 
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
@@ -69,6 +76,63 @@ class BinaryProcess(ConsensusProcess):
         """``msg`` from ``src`` is delivered."""
 
 
+CLAIM = "claim"
+"""The timers of a two-faced node: ``(CLAIM, v)`` fires when it takes input v."""
+
+
+class TwoFaced(BinaryProcess):
+    """Seed 004's Byzantine node, restricted to Lemma 1's strategy: it follows the
+    protocol honestly, with its own input or with the other one — the adversary picks.
+
+    On its start it sets two timers, ``(claim, 0)`` and ``(claim, 1)``; under ``async``
+    the adversary fires whichever it likes first, and the node then starts the protocol
+    with that input (the other timer is cancelled). Messages that reach it before are
+    kept and handled right after, as if they had arrived then. Mixed in before a
+    protocol's class by :func:`two_faced`."""
+
+    def __init__(self, node_id: NodeId, processes: tuple[NodeId, ...], value: int) -> None:
+        super().__init__(node_id, processes, value)
+        self.claimed: int | None = None
+        self.early: tuple[tuple[NodeId, Message], ...] = ()
+
+    @property
+    def input(self) -> int:
+        return self.config.input if self.claimed is None else self.claimed
+
+    def on_start(self, out: Out) -> None:
+        out.set_timer((CLAIM, 0), 1.0)
+        out.set_timer((CLAIM, 1), 1.0)
+
+    def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
+        if self.claimed is None:
+            self.early = (*self.early, (src, msg))
+            return
+        super().on_message(src, msg, out)
+
+    def on_timer(self, timer: Timer, out: Out) -> None:
+        if not (isinstance(timer, tuple) and timer and timer[0] == CLAIM):
+            super().on_timer(timer, out)
+            return
+        if self.claimed is not None:
+            return
+        self.claimed = int(timer[1])
+        out.cancel_timer((CLAIM, 1 - self.claimed))
+        super().on_start(out)
+        early, self.early = self.early, ()
+        for src, msg in early:
+            super().on_message(src, msg, out)
+
+
+_TWO_FACED: dict[type[BinaryProcess], type[BinaryProcess]] = {}
+
+
+def two_faced(process: type[BinaryProcess]) -> type[BinaryProcess]:
+    """``process`` run by a :class:`TwoFaced` node (one class per protocol, kept)."""
+    if process not in _TWO_FACED:
+        _TWO_FACED[process] = type(f"TwoFaced{process.__name__}", (TwoFaced, process), {})
+    return _TWO_FACED[process]
+
+
 @dataclass(frozen=True)
 class BinaryProtocol:
     """A registered protocol: its name, its process class and one line on what FLP's
@@ -78,10 +142,17 @@ class BinaryProtocol:
     process: type[BinaryProcess]
     summary: str
 
-    def build(self, inputs: tuple[int, ...]) -> list[BinaryProcess]:
-        """The processes p1 … pn with these inputs (``inputs[i]`` is p(i+1)'s)."""
+    def build(
+        self, inputs: tuple[int, ...], byzantine: NodeId | None = None
+    ) -> list[BinaryProcess]:
+        """The processes p1 … pn with these inputs (``inputs[i]`` is p(i+1)'s); the node
+        ``byzantine``, if any, is :class:`TwoFaced`."""
         ids = server_ids(len(inputs))
-        return [self.process(node, ids, value) for node, value in zip(ids, inputs, strict=True)]
+        faced = two_faced(self.process)
+        return [
+            (faced if node == byzantine else self.process)(node, ids, value)
+            for node, value in zip(ids, inputs, strict=True)
+        ]
 
 
 BINARY_PROTOCOLS: dict[str, BinaryProtocol] = {}

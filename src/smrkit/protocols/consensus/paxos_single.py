@@ -103,7 +103,7 @@ class PaxosSingle(BinaryProcess):
                 self.promises = dict(sorted({**self.promises, src: last}.items()))
                 if len(self.promises) == self.majority:
                     newest = max((a for a in self.promises.values() if a is not None), default=None)
-                    value = self.config.input if newest is None else newest[1]
+                    value = self.input if newest is None else newest[1]
                     self._accept(b, value, out)
                     out.send_all(self.others, Accept(b, value))
             case Accept(ballot=b, value=v) if b >= self.promised:

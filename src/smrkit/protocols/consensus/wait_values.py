@@ -49,8 +49,8 @@ class WaitForValues(BinaryProcess):
         raise NotImplementedError
 
     def begin(self, out: Out) -> None:
-        self.values = {self.id: self.config.input}
-        out.send_all(self.others, Value(self.config.input))
+        self.values = {self.id: self.input}
+        out.send_all(self.others, Value(self.input))
         self._check()
 
     def receive(self, src: NodeId, msg: Message, out: Out) -> None:
