@@ -161,6 +161,25 @@ def test_the_untrusted_clients_example_prints_what_the_readme_shows(
 
 
 @pytest.mark.parametrize(
+    "prefix",
+    [
+        "    $ smrkit sim --protocol ben-or --replicas 5",
+        "    $ smrkit sim --protocol paxos-timeouts --gst 1.0",
+        "    $ smrkit sim --protocol initially-dead --replicas 5",
+    ],
+)
+def test_the_flp_escape_examples_print_what_the_readme_shows(
+    prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv, expected = _block(prefix)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:])
+    assert exit_info.value.code == 0
+    actual = capsys.readouterr().out.splitlines()
+    assert _normalise(actual) == _normalise(expected)
+
+
+@pytest.mark.parametrize(
     ("prefix", "code"),
     [
         ("    $ smrkit sim --protocol consensus-naive --timing lock-step", 1),

@@ -54,9 +54,10 @@ Timing models (--timing): synchronous (seed 001: delays in [delta-min, delta], F
 partial-sync (before --gst, delays up to --delay-cap and reordering; a message sent at
 t arrives by min(t + cap, max(t, GST) + delta), within delta after GST), lock-step
 (rounds; fault times are rounds, r3), async (no clock: the adversary picks the next
-message or timer, --schedule random, oldest or a file of 'start p1' / 'deliver 7' /
-'fire p1 "retry"' / 'crash p2' lines; fault times count steps). A protocol run under a
-timing it is not built for still runs, and the run says so.
+message or timer, --schedule random, oldest, split (keeps ben-or's values split) or
+a file of 'start p1' / 'deliver 7' / 'fire p1 "retry"' / 'crash p2' lines; fault
+times count steps). A protocol run under a timing it is not built for still runs,
+and the run says so.
 
 \b
 Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
@@ -121,10 +122,17 @@ Exit status: 0 every check holds, 1 a check is violated, 2 bad usage.
     "schedule",
     default="random",
     show_default=True,
-    metavar="random|oldest|FILE",
-    help="async: who picks the next event — a seeded adversary, oldest first, or a file.",
+    metavar="random|oldest|split|FILE",
+    help="async: who picks the next event — a seeded adversary, oldest first, one that "
+    "keeps a consensus protocol's values split (ben-or), or a file.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--inputs",
+    metavar="V,V,...",
+    help="ben-or, initially-dead, paxos-timeouts: the processes' inputs, p1 first "
+    "[default: 0,1,0,1,...].",
+)
 @click.option(
     "--client-timeout",
     type=finite_seconds(),
@@ -187,6 +195,7 @@ def sim(
     delay_cap: float | None,
     schedule: str,
     seed: int,
+    inputs: str | None,
     client_timeout: float | None,
     think: float,
     time_limit: float,
@@ -235,6 +244,7 @@ def sim(
         schedule=schedule,
         script=script,
         clients_trusted=not untrusted_clients,
+        inputs=None if inputs is None else _inputs(inputs),
     )
     try:
         warn_short_timeout("smrkit sim", config)
@@ -314,6 +324,16 @@ def _agreement_run(
     )
 
 
+def _inputs(text: str) -> tuple[int, ...]:
+    """``--inputs 0,1,1``: one integer per process."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise UserError(
+            f"--inputs {text!r} is not a list of integers", "write it as 0,1,1 (p1 first)"
+        ) from None
+
+
 def warn_short_timeout(command: str, config: SimConfig) -> None:
     """A warning on stderr when ``--client-timeout`` is shorter than a fault-free round
     trip (:func:`~smrkit.sim.world.round_trip_s`), naming the least sensible value."""
@@ -331,12 +351,12 @@ def warn_short_timeout(command: str, config: SimConfig) -> None:
 
 def _schedule(value: str) -> tuple[str, tuple[str, ...]]:
     """``--schedule``: a policy name, or a file whose lines are the schedule."""
-    if value in ("random", "oldest"):
+    if value in ("random", "oldest", "split"):
         return value, ()
     path = Path(value)
     if not path.is_file():
         raise UserError(
-            f"--schedule {value!r} is neither random, oldest nor a file",
+            f"--schedule {value!r} is neither random, oldest, split nor a file",
             "give a schedule file, one event per line ('deliver 7')",
         )
     try:

@@ -10,7 +10,7 @@ model or a fault plan outside what it is built for is allowed, and flagged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from smrkit.core.failure_models import FailureModel
@@ -46,6 +46,9 @@ class ProtocolConfig:
     """Whether clients are correct, as every failure model of seed 001 assumes — so that
     a client's word (``ClientRequest.previous``) is evidence. A real deployment cannot
     assume it and turns it off."""
+    inputs: tuple[int, ...] = ()
+    """The processes' inputs, p1 first, for a protocol that ``takes_inputs``; empty
+    otherwise."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,12 @@ class ProtocolSpec:
     serves_clients: bool = True
     """Whether the protocol replicates a service for clients; an agreement protocol
     (seed 002's rounds) does not, and a run builds no clients for it."""
+    takes_inputs: bool = False
+    """An agreement protocol whose processes' inputs a run chooses (``--inputs``, in
+    ``ProtocolConfig.inputs``)."""
+    carried_value: Callable[[object], tuple[Hashable, Hashable] | None] | None = None
+    """``(phase, value)`` a message carries, ``None`` for one that carries no value: what
+    the ``split`` schedule reads to keep values split (``None``: not offered)."""
     untrusted_claims: Callable[[int, float, float, int], Claims] | None = None
     """``(f, delta_s, tau_s, clients) -> claims`` when clients are untrusted
     (``ProtocolConfig.clients_trusted`` off), for a protocol that otherwise takes a
@@ -135,6 +144,11 @@ def _load_builtins() -> None:
     from smrkit.protocols import active_replication  # noqa: F401 - registers smr-active
     from smrkit.protocols.agreement import specs  # noqa: F401 - importing registers them
     from smrkit.protocols.byzantine import specs as byzantine_specs  # noqa: F401
+    from smrkit.protocols.consensus import (  # noqa: F401 - importing registers them
+        ben_or,
+        initially_dead,
+        paxos_timeouts,
+    )
     from smrkit.protocols.primary_backup import (  # noqa: F401 - importing registers them
         crash,
         general_omission,

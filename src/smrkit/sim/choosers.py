@@ -14,6 +14,9 @@ driver hands its choice to :meth:`~smrkit.sim.kernel.world.World.advance`.
 * :class:`RandomOrder`, :class:`OldestFirst`, :class:`Scripted` — ``async`` (seed 004's
   pool M): any enabled event, picked by a seeded generator, in creation order (fair:
   every message is eventually delivered), or read from a schedule.
+* :class:`SplitKeeping` — ``async``, an adversary that reads the messages: it delivers
+  to each node first the value that node has heard least of (per protocol phase), to
+  keep the values split — what a scheduler does against a majority-based protocol.
 
 Every chooser is deterministic given the world and its own seed, so a run stays a pure
 function of (configuration, seed) under every timing.
@@ -24,7 +27,7 @@ from __future__ import annotations
 import heapq
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -114,6 +117,52 @@ class OldestFirst(UntimedChooser):
 
     def pick(self, world: World, events: list[Event]) -> Event:
         return min(events, key=lambda event: _created(world, event))
+
+
+ValueOf = Callable[[object], tuple[Hashable, Hashable] | None]
+"""``(phase, value)`` a message carries, or ``None`` for a message that carries none."""
+
+
+class SplitKeeping(UntimedChooser):
+    """``async``: the adversary that keeps values split. Among the deliveries it may
+    make, it takes one carrying the value its receiver has so far heard least of in
+    that message's phase (``value_of``), ties broken by a seeded generator. Every node
+    starts first; a message carrying no value, or a timer, goes only when no valued
+    message is in flight (then a seeded pick among all). Every message is still delivered eventually
+    in a run that ends (it delays, never drops)."""
+
+    name = "split"
+
+    def __init__(self, seed: int, value_of: ValueOf) -> None:
+        self.rng = random.Random(f"{seed}/schedule")
+        self.value_of = value_of
+        self.heard: dict[tuple[str, Hashable, Hashable], int] = {}
+
+    def pick(self, world: World, events: list[Event]) -> Event:
+        starts = [event for event in events if isinstance(event, Start)]
+        if starts:
+            return starts[0]
+        best: list[Deliver] = []
+        fewest = None
+        for event in events:
+            if not isinstance(event, Deliver):
+                continue
+            carried = self.value_of(event.msg)
+            if carried is None:
+                continue
+            heard = self.heard.get((event.dst, *carried), 0)
+            if fewest is None or heard < fewest:
+                best, fewest = [event], heard
+            elif heard == fewest:
+                best.append(event)
+        if not best:
+            return self.rng.choice(events)
+        chosen = self.rng.choice(best)
+        carried = self.value_of(chosen.msg)
+        assert carried is not None
+        key = (chosen.dst, *carried)
+        self.heard[key] = self.heard.get(key, 0) + 1
+        return chosen
 
 
 def _created(world: World, event: Event) -> int:

@@ -11,8 +11,11 @@ trace file is enough to replay its run. ``timing`` picks the timing model — a 
 * ``lock-step`` — rounds of δ (round r starts at r·δ; fault times may count rounds:
   ``crash:p2@r3/p1,p4``);
 * ``async`` — no clock; the adversary picks any in-flight message or pending timer next:
-  ``schedule`` ``random`` (seeded), ``oldest`` (fair) or ``script`` (the lines of
-  ``script``, see :func:`smrkit.sim.choosers.parse_schedule`); times count steps.
+  ``schedule`` ``random`` (seeded), ``oldest`` (fair), ``split`` (an adversary that
+  keeps the values a consensus protocol's messages carry split, for the protocols that
+  say which value a message carries: ``ProtocolSpec.carried_value``) or ``script``
+  (the lines of ``script``, see :func:`smrkit.sim.choosers.parse_schedule`); times
+  count steps.
 
 A protocol run under a timing model it is not built for still runs, and the run says so
 (:attr:`SimRun.admissibility`), as it does for a fault plan outside its failure model.
@@ -48,6 +51,7 @@ from smrkit.sim.choosers import (
     RandomOrder,
     ScheduleError,
     Scripted,
+    SplitKeeping,
     parse_schedule,
 )
 from smrkit.sim.faults import FaultPlan, FaultSpecError, admissibility_problems
@@ -95,12 +99,17 @@ class SimConfig:
     """Whether the servers take a client's word (``ClientRequest.previous``) as
     evidence, as seed 001's models of correct clients allow; off, they relay instead
     (:mod:`smrkit.protocols.primary_backup.client_relay`), as the TCP runtime does."""
+    inputs: tuple[int, ...] | None = None
+    """The processes' inputs, p1 first, for a protocol that takes them
+    (``ProtocolSpec.takes_inputs``); ``None``: 0, 1, 0, 1, … (split, so that no
+    majority settles the outcome in advance)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["faults"] = list(self.faults)
         data["mix"] = None if self.mix is None else dict(self.mix)
         data["script"] = list(self.script)
+        data["inputs"] = None if self.inputs is None else list(self.inputs)
         return data
 
     @classmethod
@@ -108,6 +117,8 @@ class SimConfig:
         values = dict(data)
         values["faults"] = tuple(values.get("faults", ()))
         values["script"] = tuple(values.get("script", ()))
+        inputs = values.get("inputs")
+        values["inputs"] = None if inputs is None else tuple(inputs)
         mix = values.get("mix")
         values["mix"] = None if mix is None else tuple(sorted(dict(mix).items()))
         known = set(cls.__dataclass_fields__)
@@ -166,9 +177,25 @@ def _check(config: SimConfig) -> tuple[ProtocolSpec, int]:
         raise ConfigError("--gst and --delay-cap belong to --timing partial-sync")
     if config.timing != "async" and (config.schedule != "random" or config.script):
         raise ConfigError("--schedule belongs to --timing async")
-    if config.schedule not in ("random", "oldest", "script"):
-        raise ConfigError(f"unknown schedule {config.schedule!r}: random, oldest or a file")
+    if config.schedule not in ("random", "oldest", "split", "script"):
+        raise ConfigError(f"unknown schedule {config.schedule!r}: random, oldest, split or a file")
+    if config.schedule == "split" and spec.carried_value is None:
+        raise ConfigError(
+            f"--schedule split reads the values a protocol's messages carry; {spec.name} "
+            "does not say (ben-or does): use random or oldest"
+        )
+    if config.inputs is not None and not spec.takes_inputs:
+        raise ConfigError(
+            f"--inputs belongs to protocols that take inputs (ben-or, …); {spec.name} does not"
+        )
+    if config.inputs is not None and len(config.inputs) != n:
+        raise ConfigError(f"{len(config.inputs)} inputs for {n} processes: give one per process")
     return spec, n
+
+
+def run_inputs(config: SimConfig, n: int) -> tuple[int, ...]:
+    """The inputs of a run: as configured, or 0, 1, 0, 1, … (p1 first)."""
+    return config.inputs if config.inputs is not None else tuple(i % 2 for i in range(n))
 
 
 def round_trip_s(config: SimConfig) -> float | None:
@@ -200,13 +227,16 @@ def _network(config: SimConfig, delta_min: float) -> Network:
     return AsyncNetwork()
 
 
-def _chooser(config: SimConfig) -> Chooser:
+def _chooser(config: SimConfig, spec: ProtocolSpec) -> Chooser:
     if config.timing == "lock-step":
         return LockStep()
     if config.timing != "async":
         return EarliestFirst()
     if config.schedule == "oldest":
         return OldestFirst()
+    if config.schedule == "split":
+        assert spec.carried_value is not None, "checked by _check"
+        return SplitKeeping(config.seed, spec.carried_value)
     if config.schedule == "script":
         try:
             return Scripted(parse_schedule(config.script))
@@ -277,8 +307,12 @@ def build_simulator(
         config.tau_s,
         message_bytes_max,
         clients_trusted=config.clients_trusted,
+        inputs=run_inputs(config, n) if spec.takes_inputs else (),
     )
-    nodes: list[Node] = list(spec.build(protocol_config))
+    try:
+        nodes: list[Node] = list(spec.build(protocol_config))
+    except ValueError as error:
+        raise ConfigError(f"{spec.name}: {error}") from None
     # Where no client's word counts, a client routes around its own faulty link: it
     # turns to another server at its first time-out (client_relay's bounds).
     rotate_after = RELAY_ROTATE_AFTER if relaying else ROTATE_AFTER
@@ -312,6 +346,8 @@ def build_simulator(
         "tau_s": config.tau_s,
         "faults": list(plan.specs),
     }
+    if spec.takes_inputs:
+        header["inputs"] = list(protocol_config.inputs)
     # After the last fault, leave time for a failover (at most f·δ + τ here), for the
     # clients to hear of it and retry, twice over: the run shows what the faults did.
     settle = 2 * (config.tau_s + (n + 2) * config.delta_s) + timeout
@@ -334,7 +370,7 @@ def build_simulator(
             settle_until_s=plan.last_change() + settle,
             drain_s=2 * config.delta_s,
             stop_when_clients_done=spec.serves_clients,
-            chooser=_chooser(config),
+            chooser=_chooser(config, spec),
             rebuild=_server_builder(spec, protocol_config),
             dead_horizon_s=settle,
         )
