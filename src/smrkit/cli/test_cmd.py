@@ -58,7 +58,7 @@ def _nemeses(text: str) -> tuple[str, ...]:
     type=FiniteNumber(1.0, unit="seconds"),
     default=30.0,
     show_default=True,
-    metavar="S",
+    metavar="SECONDS",
     help="Seconds of load.",
 )
 @click.option(
