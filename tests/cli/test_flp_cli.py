@@ -66,6 +66,7 @@ def test_paxos_single_run_replays_with_no_decision(
     assert all(p["ok"] for p in data["properties"])
     text = page.read_text()
     assert "<svg" in text and "no correct node decides" in text and "C1" in text
+    assert "<th>nodes that decided</th><td>none</td>" in text  # a table, not a JSON dump
 
 
 @pytest.mark.usefixtures("at_repo_root")

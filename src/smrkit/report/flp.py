@@ -7,7 +7,6 @@ none in a run that shows the theorem)."""
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #222; }
 table { border-collapse: collapse; margin: 8px 0 16px; }
 td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
 pre { background: #f6f6f6; padding: 8px; }
+table.figures th { background: #f6f6f6; font-weight: 600; }
 .legend span { display: inline-block; margin-right: 14px; }
 .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; }
 """
@@ -137,12 +137,21 @@ def flp_page(summary: dict[str, Any], run: Run | None) -> str:
         f"</tr>{rows}</table>",
     ]
     if shown is not None and run is not None:
-        figures = {k: shown[k] for k in ("steps", "deliveries", "lemma2_applications")}
-        figures |= {k: shown[k] for k in ("max_message_age", "mean_message_age", "end")}
-        figures |= {"undelivered_at_end": shown["undelivered_at_end"], "decided": shown["decided"]}
+        decided = ", ".join(shown["decided"]) or "none"
+        figures = [
+            ("moves", shown["steps"]),
+            ("deliveries", shown["deliveries"]),
+            ("applications of Lemma 2", shown["lemma2_applications"]),
+            ("oldest message when delivered (moves)", shown["max_message_age"]),
+            ("mean message age when delivered (moves)", shown["mean_message_age"]),
+            ("undelivered at the end", shown["undelivered_at_end"]),
+            ("how the run ends", shown["end"]),
+            ("nodes that decided", decided),
+        ]
+        table = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in figures)
         body += [
             "<h2>The run</h2>",
-            f"<pre>{_esc(json.dumps(figures, indent=1))}</pre>",
+            f'<table class="figures">{table}</table>',
             f'<p class="legend">{legend}</p>',
             diagram(run),
         ]
