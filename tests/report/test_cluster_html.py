@@ -41,6 +41,9 @@ def _summary() -> dict[str, object]:
         "rate": 2.0,
         "clients": 1,
         "keys": 1,
+        "op_timeout_s": 0.75,
+        "final_read_timeout_s": 12.0,
+        "check_timeout_s": 40.0,
         "timing": {"late_messages": 7, "late_timers": 0},
         "witness": {"raw": "dict"},
         "witness_text": WITNESS,
@@ -62,6 +65,7 @@ def test_the_report_shows_what_went_wrong() -> None:
     assert "2,400 ms" in page  # the outlier, labelled with its value
     assert "δ exceeded 7 times" in page
     assert "62.50 %" in page and "halted: no quorum" in page and "Replicas at the end" in page
+    assert "time-outs: op 0.75 s, final reads 12.00 s, checker 40.00 s" in page
     assert page.count("<rect") >= 1 + 4  # the fault window and one bar per second
 
 

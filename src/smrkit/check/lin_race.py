@@ -45,6 +45,8 @@ def race(
         turns.append((index, deque([(first, walk(search, first))]), later))
     clock = time.perf_counter
     while turns:
+        if clock() > deadline:
+            break  # checked first too: a budget spent before the search starts gives unknown
         index, walkers, later = turns.popleft()
         search = searches[index]
         name, walker = walkers.popleft()
@@ -60,6 +62,4 @@ def race(
             joining = later.pop(0)
             walkers.append((joining, walk(search, joining)))
         turns.append((index, walkers, later))
-        if clock() > deadline:
-            break
     return decided

@@ -21,6 +21,7 @@ from smrkit.cli.errors import UserError
 from smrkit.cli.options import FiniteNumber, output_path
 from smrkit.cli.progress import ProgressBar, wanted
 from smrkit.net.auth import SecretError
+from smrkit.net.jepsen import CHECK_TIMEOUT_S, FINAL_READ_S, OP_TIMEOUT_S
 
 EXIT_CODES = {"linearizable": 0, "violation": 1, "unknown": 3}
 SPARK = " ▁▂▃▄▅▆▇█"
@@ -91,6 +92,36 @@ def _nemeses(text: str) -> tuple[str, ...]:
     metavar="N",
     help="Registers and as many append-only logs (fresh ones each run).",
 )
+@click.option(
+    "--op-timeout",
+    "op_timeout_s",
+    type=FiniteNumber(0.0, low_open=True, unit="seconds"),
+    default=OP_TIMEOUT_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds an operation may go unanswered before its process is retired (info: it "
+    "may have taken effect) and a fresh one takes its place; at least a round trip, 2δ.",
+)
+@click.option(
+    "--final-read-timeout",
+    "final_read_s",
+    type=FiniteNumber(0.0, low_open=True, unit="seconds"),
+    default=FINAL_READ_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds, after the load and every fault healed, to get one answered read of "
+    "each key (retried); a key never read makes the verdict unknown.",
+)
+@click.option(
+    "--check-timeout",
+    "check_timeout_s",
+    type=FiniteNumber(0.0, low_open=True, unit="seconds"),
+    default=CHECK_TIMEOUT_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds (wall clock) the linearizability checker may take; then the verdict is "
+    "unknown, exit 3.",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the workload.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar on standard error.")
@@ -108,6 +139,9 @@ def test(
     nemesis: str,
     clients: int,
     keys: int,
+    op_timeout_s: float,
+    final_read_s: float,
+    check_timeout_s: float,
     seed: int,
     as_json: bool,
     quiet: bool,
@@ -126,8 +160,24 @@ def test(
     from smrkit.net.jepsen import ClusterUnfitError, JepsenPlan, latency_timeline, run_test
 
     config = load(directory)
+    round_trip = 2 * config.delta_s
+    if op_timeout_s < round_trip:
+        click.echo(
+            f"smrkit test: warning: --op-timeout {op_timeout_s:g} s is shorter than a round "
+            f"trip the cluster allows (2δ = {round_trip:g} s): answers may come too late and "
+            f"their processes be retired as info; use at least {round_trip:g}",
+            err=True,
+        )
     plan = JepsenPlan(
-        time_s=time_s, rate=rate, nemesis=_nemeses(nemesis), clients=clients, keys=keys, seed=seed
+        time_s=time_s,
+        rate=rate,
+        nemesis=_nemeses(nemesis),
+        clients=clients,
+        keys=keys,
+        op_timeout_s=op_timeout_s,
+        final_read_s=final_read_s,
+        check_timeout_s=check_timeout_s,
+        seed=seed,
     )
     out_dir = private_dir(config.base / "tests") / time.strftime("%Y%m%dT%H%M%S")
     try:
@@ -189,6 +239,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         f"ops: offered {ops['offered']}, invoked {ops['invoked']}: ok {ops['ok']}, "
         f"fail {ops['fail']}, info {ops['info']}; availability {shown} of offered"
     )
+    lines.append(workload_line(summary))
     lines.append(
         f"acknowledged writes lost: {summary['lost_writes']}; applied twice: "
         f"{summary['duplicated_writes']}"
@@ -214,6 +265,16 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     lines.append(f"replicas after: {after}")
     lines.append(f"history: {summary['history']}")
     return lines
+
+
+def workload_line(summary: dict[str, Any]) -> str:
+    """The load and the limits the run had: what a reader needs to judge its figures."""
+    return (
+        f"workload: {summary['rate']:g} ops/s for {summary['time_s']:g} s, "
+        f"{summary['clients']} clients, {summary['keys']} keys; time-outs: op "
+        f"{summary['op_timeout_s']:g} s, final reads {summary['final_read_timeout_s']:g} s, "
+        f"checker {summary['check_timeout_s']:g} s"
+    )
 
 
 def fault_line(fault: dict[str, Any]) -> str:

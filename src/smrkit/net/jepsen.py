@@ -80,7 +80,12 @@ MIX = (("get", 0.35), ("put", 0.2), ("append", 0.35), ("cas", 0.1))
 FINAL_PROCESS = "final"
 IN_FLIGHT_MAX = 4000
 """Operations under way at once, at most (each holds a client session)."""
+OP_TIMEOUT_S = 5.0
+"""Default: an op unanswered this long retires its process (``smrkit test --op-timeout``)."""
 FINAL_READ_S = 30.0
+"""Default: how long the final reads are retried (``--final-read-timeout``)."""
+CHECK_TIMEOUT_S = 120.0
+"""Default: the checker's wall-clock budget (``--check-timeout``)."""
 FINAL_READS_AT_ONCE = 64
 RETURN_POLL_S = 0.1
 WRITES_PER_KEY = 8
@@ -107,8 +112,8 @@ class JepsenPlan:
     clients: int = 10
     """Processes at the start; more start when all are busy."""
     keys: int = 5
-    op_timeout_s: float = 5.0
-    check_timeout_s: float = 120.0
+    op_timeout_s: float = OP_TIMEOUT_S
+    check_timeout_s: float = CHECK_TIMEOUT_S
     seed: int = 1
     kills_max: int | None = None
     """At most this many kills (never more than leave ``n − min(f, n − 1)`` up)."""
@@ -233,6 +238,9 @@ class JepsenResult:
             "rate": self.plan.rate,
             "clients": self.plan.clients,
             "keys": self.plan.keys,
+            "op_timeout_s": self.plan.op_timeout_s,
+            "final_read_timeout_s": self.plan.final_read_s,
+            "check_timeout_s": self.plan.check_timeout_s,
             "check_seconds": self.linearizability.seconds,
             "timing": self.timing,
             "witness": None if witness is None else witness.to_json(),

@@ -332,7 +332,9 @@ def render_test_report(
             "workload",
             f"{summary.get('clients')} client processes at the start, {summary.get('keys')} "
             f"keys (run {_e(summary.get('run_id'))}), offered {summary.get('rate')} ops/s for "
-            f"{summary.get('time_s')} s",
+            f"{summary.get('time_s')} s; time-outs: op {_seconds(summary.get('op_timeout_s'))}, "
+            f"final reads {_seconds(summary.get('final_read_timeout_s'))}, checker "
+            f"{_seconds(summary.get('check_timeout_s'))}",
         ),
         ("history", f"<code>{_e(summary.get('history'))}</code>"),
     ]
