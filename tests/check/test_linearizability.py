@@ -272,10 +272,12 @@ def test_operation_json() -> None:
 
 
 def hard_history(appends: int = 10) -> History:
-    """Concurrent appends whose every order gives a different string, then a read of
-    a value no order produces: the search has to try (nearly) every order."""
+    """Concurrent appends whose every order gives a different string, a put among them
+    (so the states do not only grow, and no read bounds them), then a read of a value
+    no order produces: the search has to try (nearly) every order."""
     ops = [op(i, "append", chr(ord("a") + i), None, 0, 100) for i in range(appends)]
-    ops.append(op(appends, "get", None, "never", 200, 201))
+    ops.append(op(appends, "put", "", None, 0, 100))
+    ops.append(op(appends + 1, "get", None, "never", 200, 201))
     return History(ops=ops, model="kv", initial="")
 
 

@@ -149,7 +149,7 @@ def test_split_brain_with_info(seed: int) -> None:
 
 
 def test_a_violation_is_found_beside_a_key_no_search_finishes() -> None:
-    """Twenty concurrent appends then a read no order explains: refuting that takes
+    """Twenty concurrent appends and a put, then a read no order explains: refuting that takes
     longer than this test may run. A larger key beside it has a stale read. Searched
     one after another, smallest first, the check would never reach the bad key."""
     hard = History(
@@ -163,9 +163,11 @@ def test_a_violation_is_found_beside_a_key_no_search_finishes() -> None:
         replace(op, f="append", arg=chr(97 + i), output=None, call=0.0, ret=100.0)
         for i, op in enumerate(hard.ops)
     ]
+    # A put among them: the states do not only grow, so no read prunes the orders.
+    put = replace(appends[0], id=21, f="put", arg="", output=None, call=0.0, ret=100.0)
     last = replace(appends[0], id=20, f="get", arg=None, output="never", call=200.0, ret=201.0)
     bad = split_brain_run(5, clients=6, ops=300, mix=KV_MIX)
-    history = merged([History(ops=[*appends, last], initial=None), bad])
+    history = merged([History(ops=[*appends, put, last], initial=None), bad])
     result = check_linearizability(history, timeout_s=60)
     assert result.verdict == "violation"
     assert result.witness is not None and result.witness.partition == "p1-k0"

@@ -51,10 +51,12 @@ def stale(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def hard(tmp_path: Path) -> Path:
-    """Ten concurrent appends and a read no order explains: slow to refute."""
+    """Ten concurrent appends and a put, and a read no order explains: slow to refute
+    (the put keeps the search from pruning by the states only growing)."""
     path = tmp_path / "hard.jsonl"
     ops = [kv_op(i, "append", chr(97 + i), None, 0, 100) for i in range(10)]
-    ops.append(kv_op(10, "get", None, "never", 200, 201))
+    ops.append(kv_op(10, "put", "", None, 0, 100))
+    ops.append(kv_op(11, "get", None, "never", 200, 201))
     write_jsonl(History(ops=ops, initial=""), path)
     return path
 

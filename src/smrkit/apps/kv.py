@@ -52,6 +52,7 @@ KV_SPEC = SequentialSpec(
     partitioned=True,
     keeps_state_when=_kv_keeps_state,
     returns_state=frozenset({"get"}),
+    appends=frozenset({"append"}),
 )
 
 

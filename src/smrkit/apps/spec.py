@@ -41,6 +41,11 @@ class SequentialSpec:
     # Read-only ops whose output is the state itself (a kv get): the checker finds the
     # reads that fit a state by looking the state up, instead of trying each.
     returns_state: frozenset[str] = frozenset()
+    # Ops whose new state is the old one with something added at its end (a kv append
+    # onto a string; ``None`` counts as empty). Where a key's only state-changing ops are
+    # these, its states only grow, so a read can never see a state that is not a prefix
+    # of its output: the checker prunes every order that breaks that.
+    appends: frozenset[str] = frozenset()
 
     def keeps_state(self, f: str, arg: Value, output: Value) -> bool:
         """Whether ``f(arg)`` answering ``output`` never changes the state: a read-only

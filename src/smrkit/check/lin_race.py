@@ -55,6 +55,7 @@ def race(
         except StopIteration as stop:
             decided[index] = ("linearizable" if stop.value else "violation", name)
             if stop.value:
+                search.release()
                 continue
             return decided
         walkers.append((name, walker))
