@@ -33,7 +33,7 @@ def test_the_peak_is_the_child_s_and_grows_with_what_it_holds(bench: ModuleType)
     )
     del ballast
     assert small[0] == large[0] == 0
-    assert small[1] < 100 < 120 < large[1] < 250
+    assert small[1] < 100 and 120 < large[1] < 250
 
 
 def test_a_wrong_verdict_is_flagged(
