@@ -18,7 +18,7 @@ import click
 
 from smrkit.cli.cluster_cmd import load
 from smrkit.cli.errors import UserError
-from smrkit.cli.options import FiniteNumber, output_path
+from smrkit.cli.options import FiniteNumber, output_path, seconds_option
 from smrkit.cli.progress import ProgressBar, wanted
 from smrkit.net.auth import SecretError
 from smrkit.net.jepsen import CHECK_TIMEOUT_S, FINAL_READ_S, OP_TIMEOUT_S
@@ -92,35 +92,26 @@ def _nemeses(text: str) -> tuple[str, ...]:
     metavar="N",
     help="Registers and as many append-only logs (fresh ones each run).",
 )
-@click.option(
+@seconds_option(
     "--op-timeout",
     "op_timeout_s",
-    type=FiniteNumber(0.0, low_open=True, unit="seconds"),
     default=OP_TIMEOUT_S,
-    show_default=True,
-    metavar="SECONDS",
-    help="Seconds an operation may go unanswered before its process is retired (info: it "
-    "may have taken effect) and a fresh one takes its place; at least a round trip, 2δ.",
+    help_text="Seconds an operation may go unanswered before its process is retired (info: "
+    "it may have taken effect) and a fresh one takes its place; at least a round trip, 2δ.",
 )
-@click.option(
+@seconds_option(
     "--final-read-timeout",
     "final_read_s",
-    type=FiniteNumber(0.0, low_open=True, unit="seconds"),
     default=FINAL_READ_S,
-    show_default=True,
-    metavar="SECONDS",
-    help="Seconds, after the load and every fault healed, to get one answered read of "
+    help_text="Seconds, after the load and every fault healed, to get one answered read of "
     "each key (retried); a key never read makes the verdict unknown.",
 )
-@click.option(
+@seconds_option(
     "--check-timeout",
     "check_timeout_s",
-    type=FiniteNumber(0.0, low_open=True, unit="seconds"),
     default=CHECK_TIMEOUT_S,
-    show_default=True,
-    metavar="SECONDS",
-    help="Seconds (wall clock) the linearizability checker may take; then the verdict is "
-    "unknown, exit 3.",
+    help_text="Seconds (wall clock) the linearizability checker may take; then the verdict "
+    "is unknown, exit 3.",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the workload.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
