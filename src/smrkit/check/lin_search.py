@@ -292,16 +292,6 @@ def walk(search: PartitionSearch, order: str) -> Generator[None, None, bool]:
                 if result is no_go:
                     entry = nxt[entry]
                     continue
-                if (
-                    limit is not None
-                    and result is not state
-                    and not limit.startswith(result)
-                    and not (limit_rank < k or window >> (limit_rank - k) & 1)
-                ):
-                    # States only grow here, and the longest read, still to come, would
-                    # never see this one's prefix (see _grow_limit).
-                    entry = nxt[entry]
-                    continue
             ret_entry = match[entry]
             if ret_entry:
                 after_k = k
@@ -335,6 +325,16 @@ def walk(search: PartitionSearch, order: str) -> Generator[None, None, bool]:
                 if hopeless:
                     entry = nxt[entry]
                     continue
+            if (
+                limit is not None
+                and result is not state
+                and not limit.startswith(result)
+                and not (limit_rank < k or window >> (limit_rank - k) & 1)
+            ):
+                # States only grow here, and the longest read, still to come, would never
+                # see this one's prefix (see _grow_limit).
+                entry = nxt[entry]
+                continue
             top = (top, entry, state, k, window, maybe, current_pass)
             state = result
             k = after_k
