@@ -94,7 +94,8 @@ def describe_move(move: dict[str, Any]) -> str:
         return f"{move['node']} (Byzantine) takes its move {json.dumps(move['move'])}{tail}"
     if kind == "round":
         crashes = "; ".join(
-            f"{node} crashes, only {', '.join(to) or 'nobody'} get its messages"
+            f"{node} crashes, only {', '.join(to) or 'nobody'} "
+            f"{'get' if len(to) > 1 else 'gets'} its messages"
             for node, to in move.get("crashes", [])
         )
         return f"round {move['round']}" + (f"  ({crashes})" if crashes else "")
@@ -133,7 +134,10 @@ def print_explore(console: Console, data: dict[str, Any]) -> None:
     if data["stopped_by"] is not None:
         console.print(f"search stopped early: {data['stopped_by']}")
     if data["horizon_s"] is not None:
-        console.print(f"every path explored up to the horizon, {data['horizon_s']:g} s")
+        horizon = data["horizon_s"]
+        # lock-step rounds last 1 s of virtual time each: the horizon is a round there
+        at = f"round {horizon:g}" if data["timing"] == "lock-step" else f"{horizon:g} s"
+        console.print(f"every path explored up to the horizon, {at}")
     for prop in data["properties"]:
         length = prop["path_length"]
         suffix = "" if length is None else f" (path of {length} moves)"
