@@ -178,11 +178,13 @@ def test_a_counterexample_replays_and_is_drawn_as_rounds(
     code, out, _ = run([*argv, "--trace", str(trace), "--html", str(page)], capsys)
     assert code == 1 and "agreement          violated (path of 2 moves)" in out
     assert "1. round 1  (p1 crashes, only p2 gets its messages)" in out
-    code, out, _ = run(["replay", str(trace)], capsys)
+    again = tmp_path / "again.html"
+    code, out, _ = run(["replay", str(trace), "--html", str(again)], capsys)
     assert code == 1 and "agreement          VIOLATED (at move 2)" in out
-    html = page.read_text()
-    assert "processes decided differently: 0 by p2 in round 1; 1 by p3 in round 1" in html
-    assert "<h2>Rounds</h2>" in html and "hidden from p3" in html
+    for html in (page.read_text(), again.read_text()):
+        assert "processes decided differently: 0 by p2 in round 1; 1 by p3 in round 1" in html
+        assert "<h2>Rounds</h2>" in html and "hidden from p3" in html
+    assert "unique=30" in page.read_text()  # how the search found it
 
 
 @pytest.mark.parametrize(

@@ -12,12 +12,13 @@ import click
 from smrkit.cli.errors import UserError, file_error
 from smrkit.cli.options import finite_seconds, output_path
 from smrkit.explore.byzantine_models import BYZANTINE_MODELS, byzantine_model
-from smrkit.explore.crash_models import CRASH_MODELS, crash_model, judge_run
+from smrkit.explore.crash_models import CRASH_MODELS, crash_model
 from smrkit.explore.models import MODELS, Model, ModelError, build_model
 from smrkit.explore.replay import ReplayError, replay
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.symmetry import Symmetry
 from smrkit.report.explore import (
+    crash_path_page,
     describe_move,
     explore_json,
     is_fault_move,
@@ -25,7 +26,6 @@ from smrkit.report.explore import (
     print_explore,
 )
 from smrkit.report.summary import make_console
-from smrkit.sim.trace import Trace
 
 EXIT_INCOMPLETE = 3
 
@@ -38,8 +38,8 @@ any step, up to --horizon). Byzantine agreement in lock-step rounds: dolev-stron
 (n = 4, f = 2: the sender p1 and p2 send any chain they can make valid, to anyone)
 and eig (n = 4, f = 1: p4 sends anything); --f and --byzantine p1,p3 change them.
 Crash failures in lock-step rounds (seed 002): consensus-naive, floodset,
-floodset-early and trb (n = 4, f = 1, p_i proposing i - 1, the TRB sender p1): any f
-processes crash, each in any round with any of that round's messages still leaving
+floodset-early and trb (n = 4, f = 1, p_i proposing i - 1, the TRB sender p1): up to f
+processes crash, each in any round with any of its messages of the round leaving
 (the crash patterns of 'smrkit rounds'); --rounds R makes them decide after round R
 [default: f + 1]; judged by termination, validity, agreement, integrity and
 decides_by_round over every finished run.
@@ -248,7 +248,15 @@ def _write_outputs(
             written.append((f"trace of {name!r}", trace_path))
         path = html_path
         if html_path is not None and model.name in CRASH_MODELS:
-            html_path.write_text(round_report(model, data, name, replayed.trace), encoding="utf-8")
+            prop = next(p for p in data["properties"] if p["name"] == name)
+            verdicts = ", ".join(f"{p['name']} {p['verdict']}" for p in data["properties"])
+            search = (
+                f"{data['search'].upper()}: states={data['states']:,} "
+                f"unique={data['unique']:,} max_depth={data['max_depth']} sec={data['sec']:.2f}"
+                f"{'' if data['complete'] else ' (stopped early)'}; {verdicts}"
+            )
+            page = crash_path_page(model, name, prop["expectation"], moves, replayed.trace, search)
+            html_path.write_text(page, encoding="utf-8")
             written.append((f"report of {name!r}", html_path))
         elif html_path is not None:
             from smrkit.report.html import write_report
@@ -270,46 +278,6 @@ def _write_outputs(
     except OSError as error:
         raise UserError(file_error("write", path, error)) from None
     return written
-
-
-def round_report(model: Model, data: dict[str, Any], name: str, trace: Trace) -> str:
-    """The page of a crash model's path: the kernel run it replays to, judged by the
-    checkers with the rounds the kernel recorded, and drawn as a round diagram."""
-    from smrkit.report.round_page import round_page
-
-    parameters = data["parameters"]
-    prop = next(p for p in data["properties"] if p["name"] == name)
-    moves = prop["path"] or []
-    found = "example of" if prop["expectation"] == "sometimes" else "counterexample to"
-    verdicts = ", ".join(f"{p['name']} {p['verdict']}" for p in data["properties"])
-    facts = [
-        ("model", model.name),
-        ("processes", f"n = {parameters['servers']}, f = {parameters['f']} crashes at most"),
-        ("decides after", f"round R = {parameters['rounds']}"),
-        (
-            "search",
-            f"{data['search'].upper()}: states={data['states']:,} unique={data['unique']:,} "
-            f"max_depth={data['max_depth']} sec={data['sec']:.2f}"
-            f"{'' if data['complete'] else ' (stopped early)'}",
-        ),
-        ("verdicts", verdicts),
-        ("trace", trace.trace_hash()[:16]),
-    ]
-    checks = judge_run(parameters, trace.events, trace.servers)
-    notes = [f"{k}. {describe_move(move)}" for k, move in enumerate(moves, start=1)]
-    notes.append(
-        "The checks above judge the kernel's run of this path (smrkit replay re-runs the "
-        "trace); the search judged the same run from its final state."
-    )
-    return round_page(
-        f"smrkit explore — {model.name}, {found} {name}",
-        facts,
-        {check: verdict.to_json() for check, verdict in checks.items()},
-        trace.events,
-        trace.servers,
-        notes=notes,
-        notes_title=f"The path: {found} {name}, {len(moves)} moves",
-    )
 
 
 def _chosen_path(data: dict[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:

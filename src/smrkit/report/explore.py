@@ -20,6 +20,7 @@ from smrkit.explore.models import Model
 from smrkit.explore.replay import path_to_json
 from smrkit.explore.search import SearchResult
 from smrkit.explore.space import Space
+from smrkit.sim.trace import Trace
 
 PATH_SHOWN = 40
 
@@ -201,4 +202,44 @@ def path_section_html(data: dict[str, Any], name: str) -> str:
         f'<ol class="path">{"".join(items)}</ol>\n'
         '<p class="note">The trace (<code>--trace</code>) holds this path; '
         "<code>smrkit replay</code> re-runs it and checks its hash.</p>\n</section>"
+    )
+
+
+def crash_path_page(
+    model: Model,
+    name: str,
+    expectation: str,
+    moves: list[dict[str, Any]],
+    trace: Trace,
+    search: str = "",
+) -> str:
+    """The page of a path of a lock-step crash model (:mod:`smrkit.explore.crash_models`):
+    the kernel's run of it (``trace``), judged by the checkers with the rounds the kernel
+    recorded, the moves, and the run as a round diagram. ``search``: how it was found."""
+    from smrkit.explore.crash_models import judge_run
+    from smrkit.report.round_page import round_page
+
+    parameters = model.parameters
+    found = "example of" if expectation == "sometimes" else "counterexample to"
+    facts = [
+        ("model", model.name),
+        ("processes", f"n = {parameters['servers']}, f = {parameters['f']} crashes at most"),
+        ("decides after", f"round R = {parameters['rounds']}"),
+        *([("search", search)] if search else []),
+        ("trace", trace.trace_hash()[:16]),
+    ]
+    checks = judge_run(parameters, trace.events, trace.servers)
+    notes = [f"{k}. {describe_move(move)}" for k, move in enumerate(moves, start=1)]
+    notes.append(
+        "The checks above judge the kernel's run of this path (smrkit replay re-runs its "
+        "trace); the search judged the same run from its final state."
+    )
+    return round_page(
+        f"smrkit explore — {model.name}, {found} {name}",
+        facts,
+        {check: verdict.to_json() for check, verdict in checks.items()},
+        trace.events,
+        trace.servers,
+        notes=notes,
+        notes_title=f"The path: {found} {name}, {len(moves)} moves",
     )
