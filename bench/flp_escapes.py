@@ -45,14 +45,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from smrkit.check.agreement_run import AgreementEvaluation, evaluate_agreement
+from smrkit.check.agreement_run import AgreementEvaluation, evaluate_agreement, first_decisions
 from smrkit.core.ids import server_ids
 from smrkit.explore.initially_dead import explore_initially_dead, search_case
 from smrkit.protocols.claims import ConsensusClaims
 from smrkit.protocols.consensus.ben_or import BEN_OR_FIXED_COINS, BenOr
 from smrkit.protocols.consensus.paxos_timeouts import TimedPaxos
 from smrkit.sim.kernel import Crash, Deliver, Event, Start, World, enabled, step
-from smrkit.sim.kernel.records import DECIDED
 from smrkit.sim.network import AsyncNetwork
 from smrkit.sim.observers import observers_for
 from smrkit.sim.world import SimConfig, SimRun, run_simulation
@@ -66,11 +65,7 @@ def judge(run: SimRun) -> AgreementEvaluation:
 
 def decided(run: SimRun) -> dict[str, tuple[float, object]]:
     """Each process's first decision: (time, value); times are steps under ``async``."""
-    found: dict[str, tuple[float, object]] = {}
-    for record in run.trace.events:
-        if record.kind == DECIDED and record.node not in found:
-            found[record.node] = (record.t, record.data)
-    return found
+    return {node: (r.t, r.data) for node, r in first_decisions(run.trace.events).items()}
 
 
 def last_decision(run: SimRun) -> float | None:

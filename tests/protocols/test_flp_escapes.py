@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from smrkit.check.agreement_run import AgreementEvaluation, evaluate_agreement
+from smrkit.check.agreement_run import AgreementEvaluation, evaluate_agreement, first_decisions
 from smrkit.core import Message, NodeId, Out
 from smrkit.explore.initially_dead import explore_initially_dead, search_case
 from smrkit.protocols.claims import ConsensusClaims
@@ -19,7 +19,6 @@ from smrkit.protocols.consensus.initially_dead import (
 )
 from smrkit.protocols.consensus.paxos_timeouts import TimedPaxos
 from smrkit.sim.kernel.fingerprint import plain_data_problems
-from smrkit.sim.kernel.records import DECIDED
 from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
 
 
@@ -31,11 +30,7 @@ def judge(run: SimRun) -> AgreementEvaluation:
 
 def decided(run: SimRun) -> dict[str, tuple[float, object]]:
     """Each process's first decision: (time, value); times are steps under ``async``."""
-    found: dict[str, tuple[float, object]] = {}
-    for record in run.trace.events:
-        if record.kind == DECIDED and record.node not in found:
-            found[record.node] = (record.t, record.data)
-    return found
+    return {node: (r.t, r.data) for node, r in first_decisions(run.trace.events).items()}
 
 
 def last_decision(run: SimRun) -> float | None:

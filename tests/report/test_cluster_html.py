@@ -4,7 +4,11 @@ prints it, and the lost writes listed."""
 
 from __future__ import annotations
 
-from smrkit.report.cluster_html import render_test_report
+import re
+
+import pytest
+
+from smrkit.report.cluster_html import _time_axis, render_test_report
 
 WITNESS = "Not linearizable on key 'r1.log0.0': no order of the ops explains every output."
 
@@ -59,3 +63,15 @@ def test_the_report_shows_what_went_wrong() -> None:
     assert "δ exceeded 7 times" in page
     assert "62.50 %" in page and "halted: no quorum" in page and "Replicas at the end" in page
     assert page.count("<rect") >= 1 + 4  # the fault window and one bar per second
+
+
+def test_time_axis_labels_say_where_they_stand() -> None:
+    """A 12 s run once had ticks at 1.2 s intervals labelled in whole seconds: "2" stood
+    at 2.4 s and 3 was missing. Each label's number is its own position now."""
+    for span in (12.0, 30.0, 4.0, 0.5):
+        ticks = _time_axis(span, lambda t: t * 100)[:-1]
+        for tick in ticks:
+            found = re.search(r'x="([0-9.]+)"[^>]*>([0-9.]+)<', tick)
+            assert found is not None
+            assert float(found.group(1)) == pytest.approx(float(found.group(2)) * 100, abs=0.1)
+        assert len(ticks) >= 5

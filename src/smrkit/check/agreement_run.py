@@ -90,14 +90,21 @@ def evaluate_records(
         checks = trb_checks(events, correct, claims.sender)
     else:
         checks = consensus_checks(events, correct, byzantine=byzantine)
-    decided_in: dict[str, int | None] = {}
-    for record in events:
-        if record.kind == DECIDED and record.node not in decided_in:
-            decided_in[record.node] = record.num
+    decided_in = {node: record.num for node, record in first_decisions(events).items()}
     evaluation = AgreementEvaluation(checks, processes, correct, crashed, decided_in)
     if claims.decides_by_round is not None:
         checks["decides_by_round"] = _decides_by(evaluation, claims)
     return evaluation
+
+
+def first_decisions(events: Sequence[Record]) -> dict[str, Record]:
+    """Each process's first ``decided`` record (its time, round and value); integrity
+    judges any later one."""
+    found: dict[str, Record] = {}
+    for record in events:
+        if record.kind == DECIDED and record.node not in found:
+            found[record.node] = record
+    return found
 
 
 def byzantine_broadcasts(events: Sequence[Record], sender: str) -> list[Record]:

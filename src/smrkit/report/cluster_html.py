@@ -112,11 +112,14 @@ def _nice_step(top: float, ticks: int = 5) -> float:
 
 def _time_axis(span: float, x: Any) -> list[str]:
     """Ticks and title of the time axis (seconds since the start of the load)."""
-    ticks = 10
+    # Ticks at round multiples, each labelled with its own value: span / 10 ticks rounded
+    # to whole seconds put the label "2" at 2.4 s and skipped 3 (a 12 s run).
+    step = _nice_step(span, ticks=10)
+    digits = max(0, -math.floor(math.log10(step)))
+    count = int(span / step + 1e-9)
     parts = [
-        f'<text class="tick" x="{x(span * i / ticks):.1f}" y="{_H - 18:.1f}">'
-        f"{span * i / ticks:.0f}</text>"
-        for i in range(ticks + 1)
+        f'<text class="tick" x="{x(step * i):.1f}" y="{_H - 18:.1f}">{step * i:.{digits}f}</text>'
+        for i in range(count + 1)
     ]
     parts.append(
         f'<text class="tick" x="{_LEFT + (_W - _LEFT - _RIGHT) / 2:.1f}" y="{_H - 3:.1f}">'
