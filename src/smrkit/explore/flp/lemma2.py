@@ -95,11 +95,11 @@ class _Builder:
     """Applies moves to the run's search state and kernel world alike, recording ages
     and valencies."""
 
-    def __init__(self, oracle: Oracle) -> None:
+    def __init__(self, oracle: Oracle, seed: int = 0) -> None:
         self.oracle = oracle
         self.setup = oracle.setup
         self.state = self.setup.initial()
-        self.world = self.setup.world()
+        self.world = self.setup.world(seed)
         self.run = Run(self.setup)
         self.entered: dict[int, int] = {}
         self._note_pool()
@@ -143,6 +143,12 @@ class _Builder:
             (now - self.entered[seq(self.world, e)] for e in left), default=0
         )
         return run
+
+
+def run_builder(oracle: Oracle, seed: int = 0) -> _Builder:
+    """A run from ``oracle``'s initial configuration, its kernel world seeded ``seed``
+    (the generators coins are drawn from: :mod:`~smrkit.explore.flp.coins`)."""
+    return _Builder(oracle, seed)
 
 
 @dataclass

@@ -86,6 +86,8 @@ class BenOr(BinaryProcess):
         self.proposals: dict[int, dict[NodeId, int | None]] = {}
         self.decided_round = 0
         self.coins = 0
+        self.flipping = False
+        """Waiting for a coin asked for (the FLP engine's runs and searches)."""
 
     @property
     def faults(self) -> int:
@@ -114,7 +116,7 @@ class BenOr(BinaryProcess):
     def _advance(self, out: Out) -> None:
         """Take every phase whose n − f messages are in (messages of later rounds wait)."""
         quorum = self.quorum
-        while not self.done:
+        while not self.done and not self.flipping:
             if self.phase == 1:
                 reports = self.reports.get(self.round, {})
                 if len(reports) < quorum:
@@ -137,24 +139,40 @@ class BenOr(BinaryProcess):
                     self.decide(value)
                     self.decided_round = self.round
             else:
-                self.estimate = self.coin(out)
+                coin = self.coin(out)
+                if coin is None:
+                    self.flipping = True  # asked for (see BinaryProcess.flip): wait for it
+                    return
                 self.coins += 1
-            self.reports.pop(self.round, None)
-            self.proposals.pop(self.round, None)
-            self.round += 1
-            self.phase = 1
-            out.send_all(self.config.processes, Report(self.round, self.estimate))
+                self.estimate = coin
+            self._next_round(out)
 
-    def coin(self, out: Out) -> int:
-        """A fair coin, from the node's own seeded generator."""
-        return out.rng.getrandbits(1)
+    def _next_round(self, out: Out) -> None:
+        self.reports.pop(self.round, None)
+        self.proposals.pop(self.round, None)
+        self.round += 1
+        self.phase = 1
+        out.send_all(self.config.processes, Report(self.round, self.estimate))
+
+    def coin(self, out: Out) -> int | None:
+        """A fair coin, from the node's own seeded generator (or asked for: ``None``)."""
+        return self.flip(out)
+
+    def on_coin(self, value: int, out: Out) -> None:
+        if not self.flipping:
+            return
+        self.flipping = False
+        self.coins += 1
+        self.estimate = value
+        self._next_round(out)
+        self._advance(out)
 
 
 class BenOrFixedCoins(BenOr):
     """Ben-Or whose coin for round r is a hash of (process, r): fixed before the run and
     readable by the adversary (see the module docstring). What the FLP engine runs."""
 
-    def coin(self, out: Out) -> int:
+    def coin(self, out: Out) -> int | None:
         digest = hashlib.blake2b(f"{self.id}/{self.round}".encode(), digest_size=1).digest()
         return digest[0] & 1
 
