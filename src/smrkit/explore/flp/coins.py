@@ -61,6 +61,8 @@ class CoinRun:
     rounds: int
     """The highest round a node had reached when the run ended (``round`` of its state,
     where the protocol keeps one; 0 otherwise)."""
+    explored: int
+    """Configurations the run's valency and Lemma 2 searches visited."""
 
     @property
     def escaped(self) -> bool:
@@ -68,16 +70,22 @@ class CoinRun:
 
 
 def adversary_against_coins(
-    oracle: Oracle,
+    initial: Setup,
     seed: int,
     steps: int,
+    bound: int = 20_000,
     lemma2_bound: int = 2_000,
     progress: Callable[[int], None] | None = None,
 ) -> CoinRun:
-    """Lemma 2's adversary for at most ``steps`` moves from ``oracle``'s configuration,
+    """Lemma 2's adversary for at most ``steps`` moves from ``initial``'s configuration,
     coins drawn from the generators of a kernel world seeded ``seed`` (see the module
-    docstring). The run stops at the first decision of a correct node."""
-    setup = oracle.setup
+    docstring; a coin drawn after the last move is one move more). The run stops at the
+    first decision of a correct node. Its oracle (valency searches of at most ``bound``
+    configurations) is its own, fresh: what the oracle answers depends on what it was
+    asked before, so a shared one would make a seed's run depend on the seeds run
+    before it."""
+    setup = Setup(initial.protocol, initial.inputs, initial.adversary, initial.byzantine)
+    oracle = Oracle(setup, bound=bound)
     builder = run_builder(oracle, seed)
     coins = plans = foiled = unplanned = 0
 
@@ -91,8 +99,9 @@ def adversary_against_coins(
             node = setup.ids[move.node]
             drawn = builder.world.outs[node].rng.getrandbits(1)
             flipped = next(
-                m for m, _ in setup.moves(builder.state) if m.node == move.node
-                and setup.coin(m) == drawn
+                m
+                for m, _ in setup.moves(builder.state)
+                if m.node == move.node and setup.coin(m) == drawn
             )
             builder.apply(flipped)
             coins += 1
@@ -133,9 +142,12 @@ def adversary_against_coins(
     end = DECIDED if decided() else BLOCKED if setup.blocked(builder.state) else STEPS
     run = builder.finish(end)
     first = run.decided_at[0][0] + 1 if run.decided_at else None
-    return CoinRun(seed, run, coins, plans, foiled, unplanned, first, _rounds(setup, builder.state))
+    rounds = _rounds(setup, builder.state)
+    return CoinRun(seed, run, coins, plans, foiled, unplanned, first, rounds, oracle.explored)
 
 
 def _rounds(setup: Setup, state: State) -> int:
-    found = [getattr(setup.space.thawed(i, snap), "round", 0) for i, snap in enumerate(state[NODES])]
+    found = [
+        getattr(setup.space.thawed(i, snap), "round", 0) for i, snap in enumerate(state[NODES])
+    ]
     return max((r for r in found if isinstance(r, int)), default=0)

@@ -193,6 +193,12 @@ def _most_common(values: list[int]) -> tuple[int, int]:
     return min(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
+BEN_OR = BinaryProtocol(
+    "ben-or",
+    BenOr,
+    "Ben-Or's randomized consensus: coins the adversary cannot read, drawn in the run",
+)
+
 BEN_OR_FIXED_COINS = BinaryProtocol(
     "ben-or-fixed-coins",
     BenOrFixedCoins,

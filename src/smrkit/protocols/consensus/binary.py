@@ -195,6 +195,11 @@ class BinaryProtocol:
     process: type[BinaryProcess]
     summary: str
 
+    @property
+    def randomized(self) -> bool:
+        """Whether its processes flip coins (:meth:`BinaryProcess.flip`)."""
+        return asking_coins(self.process) is not self.process
+
     def build(
         self, inputs: tuple[int, ...], byzantine: NodeId | None = None
     ) -> list[BinaryProcess]:

@@ -3,6 +3,7 @@ of protocols adds its own here)."""
 
 from __future__ import annotations
 
+from smrkit.protocols.consensus.ben_or import BEN_OR
 from smrkit.protocols.consensus.binary import BINARY_PROTOCOLS, BinaryProtocol, register_binary
 from smrkit.protocols.consensus.paxos_single import PaxosSingle
 from smrkit.protocols.consensus.wait_values import FloodsetAll, FloodsetNMinus1, WaitMajority
@@ -35,5 +36,7 @@ register_binary(
         "floodset in asynchrony waiting for n - 1 values: disagrees",
     )
 )
+
+register_binary(BEN_OR)
 
 __all__ = ["BINARY_PROTOCOLS"]
