@@ -120,20 +120,20 @@ def adversary_against_coins(
         # A configuration no longer ambiguous has no ambiguous successor to plan for.
         ambiguous = oracle.classify(builder.state).ambiguous
         found = lemma2_step(oracle, builder.state, oldest, lemma2_bound) if ambiguous else None
-        plan = found.schedule if found is not None and found.kind == "ambiguous" else None
-        if plan is None:
-            unplanned += 1
-            move = next(m for m, _ in setup.moves(builder.state) if setup.to_json(m) == oldest)
-            plan = [move]
-        else:
+        planned = found is not None and found.kind == "ambiguous"
+        if found is not None and planned:
             plans += 1
+            plan = found.schedule
+        else:
+            unplanned += 1
+            plan = [next(m for m, _ in setup.moves(builder.state) if setup.to_json(m) == oldest)]
         for index, move in enumerate(plan):
             if len(builder.run.moves) >= steps or decided():
                 break
             if setup.coin(move) is not None:
                 continue  # the plan's guess at a coin: the coin was drawn below
             builder.apply(move)
-            if index == len(plan) - 1:
+            if planned and index == len(plan) - 1:
                 builder.run.lemma2_steps.append(len(builder.run.moves) - 1)
             flipped = flip_pending()
             if flipped is not None and (index + 1 >= len(plan) or plan[index + 1] != flipped):

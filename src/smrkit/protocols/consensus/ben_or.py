@@ -28,11 +28,16 @@ clock (the protocol sets no timer). The coin comes from ``out.rng``, the node's 
 seeded generator, so a simulated run remains a pure function of its seed. f is the
 most the processes can tolerate, ⌊(n − 1)/2⌋.
 
-Coins the adversary can read. :class:`BenOrFixedCoins` draws each coin from a hash of
-the process and the round instead — a coin table fixed before the run, which the FLP
-engine (:mod:`smrkit.explore.flp`, whose searches model no randomness) can search. That
-protocol is deterministic, so FLP's theorem applies to it: Ben-Or's guarantee needs an
-adversary that does not know the coins before they are flipped.
+Coins the adversary can read, and coins it cannot. The coin is flipped through
+:meth:`~smrkit.protocols.consensus.binary.BinaryProcess.flip`: under ``smrkit sim`` it
+is drawn from ``out.rng``; under ``smrkit flp`` the process asks for it, the searches
+branch on both values and the run draws it from the node's seeded generator
+(:mod:`smrkit.explore.flp.coins`), so FLP's adversary plans without knowing it — and
+fails to stop the protocol. :class:`BenOrFixedCoins` draws each coin from a hash of the
+process and the round instead: a coin table fixed before the run, which the adversary
+reads. That protocol is deterministic, so FLP's theorem applies to it and the adversary
+keeps it undecided: Ben-Or's guarantee needs an adversary that does not know the coins
+before they are flipped.
 
 Bounds. Safe in every run; terminates with probability 1 against an adversary that
 cannot see coins before they are flipped: in each round where the estimates leave the
@@ -76,6 +81,8 @@ class Proposal(Message):
 class BenOr(BinaryProcess):
     """One process of Ben-Or's protocol, proposing ``value`` (0 or 1), among
     ``processes`` (itself included), tolerating f = ⌊(n − 1)/2⌋ crashes."""
+
+    flips_coins = True
 
     def __init__(self, node_id: NodeId, processes: tuple[NodeId, ...], value: int) -> None:
         super().__init__(node_id, processes, value)
@@ -170,7 +177,9 @@ class BenOr(BinaryProcess):
 
 class BenOrFixedCoins(BenOr):
     """Ben-Or whose coin for round r is a hash of (process, r): fixed before the run and
-    readable by the adversary (see the module docstring). What the FLP engine runs."""
+    readable by the adversary (see the module docstring): deterministic, so FLP applies."""
+
+    flips_coins = False
 
     def coin(self, out: Out) -> int | None:
         digest = hashlib.blake2b(f"{self.id}/{self.round}".encode(), digest_size=1).digest()

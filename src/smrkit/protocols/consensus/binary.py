@@ -67,6 +67,8 @@ def is_coin(timer: object) -> bool:
 class BinaryProcess(ConsensusProcess):
     """A process of binary consensus under ``async`` (see the module docstring)."""
 
+    flips_coins: ClassVar[bool] = False
+    """Whether the protocol calls :meth:`flip` (a randomized protocol says so)."""
     asks_coins: ClassVar[bool] = False
     """Whether :meth:`flip` asks for the coin as two timers instead of drawing it."""
 
@@ -180,7 +182,11 @@ _ASKING: dict[type[BinaryProcess], type[BinaryProcess]] = {}
 
 
 def asking_coins(process: type[BinaryProcess]) -> type[BinaryProcess]:
-    """``process`` asking for its coins as timers (one class per protocol, kept)."""
+    """``process`` asking for its coins as timers (one class per protocol, kept); a
+    protocol that flips no coins (:attr:`BinaryProcess.flips_coins` false) is returned
+    as it is."""
+    if not process.flips_coins:
+        return process
     if process not in _ASKING:
         _ASKING[process] = type(f"{process.__name__}AskingCoins", (process,), {"asks_coins": True})
     return _ASKING[process]
