@@ -22,13 +22,22 @@ processes that can only be dead from the start.
    random set of at most two dead processes under the random order.
 4. With ``--flp``, FLP's adversary (:func:`smrkit.explore.flp.lemma2.
    build_nondeciding_run`: Lemma 1 over X_0 … X_n, then Lemma 2's run of ``--flp-steps``
-   moves) run on ben-or. Its searches model no randomness, so it runs
+   moves) run on
    :class:`~smrkit.protocols.consensus.ben_or.BenOrFixedCoins`, whose coins are a hash
    of (process, round): coins the adversary can read. It reports each X_i's valency, and
    the run it built — its length, the decisions in it, the messages' ages — or the
    violation it found. Then the adversary's schedule is replayed, event for event, on
    ben-or with coins it cannot read (the seeded ``out.rng``, ``--seeds`` seeds): how
    many of those runs decide within the schedule, and at which move.
+5. With ``--coins``, the adversary that cannot read the coins
+   (:func:`smrkit.explore.flp.coins.adversary_against_coins`): ``--coin-seeds`` runs of
+   at most ``--coin-steps`` moves on ``ben-or`` from Lemma 1's ambiguous X_i (n from
+   ``--coin-replicas``; each valency search at most ``--coin-bound`` configurations),
+   coins drawn from each seed's generators, the adversary re-planning after each coin;
+   and, as the control that must stay undecided, the same adversary on
+   ``BenOrFixedCoins`` (3 seeds: no coin is drawn, so every seed is the same run). It
+   reports how many runs decided, at which move and round, and how many the adversary
+   kept undecided for every move; one line per run goes to stderr as it ends.
 
 Figures, not assertions: a row that falls short says so in its columns. Prints tables,
 then one JSON line with every figure.
@@ -350,8 +359,13 @@ def flp_against_coins(
     runs = []
     for seed in range(seeds):
         runs.append(adversary_against_coins(setup, seed, steps, bound))
-        escaped = sum(r.escaped for r in runs)
-        print(f"{protocol.name}: seed {seed}, {escaped} of {len(runs)} decided", file=sys.stderr)
+        last = runs[-1]
+        print(
+            f"{protocol.name}: seed {seed}: first decision at move {_v(last.first_decision)}, "
+            f"round {last.rounds}, {last.coins} coins, {last.foiled} plans foiled; "
+            f"{sum(r.escaped for r in runs)} of {len(runs)} decided",
+            file=sys.stderr,
+        )
     firsts = [r.first_decision for r in runs if r.first_decision is not None]
     rounds = [r.rounds for r in runs if r.escaped]
     return {
