@@ -379,7 +379,7 @@ def flp_against_coins(
         "undecided": seeds - len(firsts),
         "undecided_seeds": [r.seed for r in runs if not r.escaped][:20],
         "first_decision_move_median": statistics.median(firsts) if firsts else None,
-        "first_decision_move_p90": percentile(firsts, 0.9) if firsts else None,
+        "first_decision_move_p90": percentile(firsts, 90) if firsts else None,
         "first_decision_move_max": max(firsts, default=None),
         "rounds_median": statistics.median(rounds) if rounds else None,
         "rounds_max": max(rounds, default=None),
