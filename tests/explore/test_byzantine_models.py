@@ -82,7 +82,8 @@ def test_dolev_strong_cut_to_f_rounds_loses_agreement_to_f_plus_one_traitors() -
         (["--model", "eig", "--byzantine", "p9"], "--byzantine names p9"),
         (["--model", "dolev-strong", "--byzantine", "p1,p2,p3"], "at most f = 2"),
         (["--model", "eig", "--crashes", "1"], "do not apply to eig"),
-        (["--model", "paxos", "--f", "1"], "apply to dolev-strong, eig only"),
+        (["--model", "paxos", "--f", "1"], "--f applies to consensus-naive, floodset,"),
+        (["--model", "paxos", "--byzantine", "p1"], "--byzantine applies to dolev-strong, eig"),
     ],
 )
 def test_bad_byzantine_model_options_are_one_line_and_exit_2(

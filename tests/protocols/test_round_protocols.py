@@ -145,7 +145,7 @@ def test_a_trace_replays_and_is_judged_again(
     ("argv", "message"),
     [
         (["worlds", "--protocol", "floodset"], "floodset serves no clients"),
-        (["explore", "--model", "trb"], "trb is an agreement protocol in lock-step rounds"),
+        (["explore", "--model", "ben-or"], "ben-or serves no clients"),
     ],
 )
 def test_the_service_commands_refuse_an_agreement_protocol(

@@ -67,9 +67,19 @@ def evaluate_agreement(
     trace: Trace, claims: ConsensusClaims, *, byzantine: tuple[str, ...] = ()
 ) -> AgreementEvaluation:
     """The checks of ``claims``' specification over ``trace``, and its round claim."""
-    events = trace.events
-    processes = trace.servers
     byzantine = tuple(sorted(set(byzantine) | trace.byzantine))
+    return evaluate_records(trace.events, trace.servers, claims, byzantine=byzantine)
+
+
+def evaluate_records(
+    events: Sequence[Record],
+    processes: list[str],
+    claims: ConsensusClaims,
+    *,
+    byzantine: tuple[str, ...] = (),
+) -> AgreementEvaluation:
+    """The same over a run's ``events`` (a trace's, or what a search's final state says)
+    among ``processes``, the ``byzantine`` ones not bound."""
     correct = correct_processes(events, processes, byzantine)
     crashed = [r.node for r in events if r.kind == CRASH]
     if claims.specification == TRB:

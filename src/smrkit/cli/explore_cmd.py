@@ -12,11 +12,13 @@ import click
 from smrkit.cli.errors import UserError, file_error
 from smrkit.cli.options import finite_seconds, output_path
 from smrkit.explore.byzantine_models import BYZANTINE_MODELS, byzantine_model
+from smrkit.explore.crash_models import CRASH_MODELS, crash_model
 from smrkit.explore.models import MODELS, Model, ModelError, build_model
 from smrkit.explore.replay import ReplayError, replay
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.symmetry import Symmetry
 from smrkit.report.explore import (
+    crash_path_page,
     describe_move,
     explore_json,
     is_fault_move,
@@ -35,6 +37,12 @@ client doing put x 1 then get x, delays in {δ_min, δ}, any crash within --cras
 any step, up to --horizon). Byzantine agreement in lock-step rounds: dolev-strong
 (n = 4, f = 2: the sender p1 and p2 send any chain they can make valid, to anyone)
 and eig (n = 4, f = 1: p4 sends anything); --f and --byzantine p1,p3 change them.
+Crash failures in lock-step rounds (seed 002): consensus-naive, floodset,
+floodset-early and trb (n = 4, f = 1, p_i proposing i - 1, the TRB sender p1): up to f
+processes crash, each in any round with any of its messages of the round leaving
+(the crash patterns of 'smrkit rounds'); --rounds R makes them decide after round R
+[default: f + 1]; judged by termination, validity, agreement, integrity and
+decides_by_round over every finished run.
 
 \b
 Output, as Stateright's: states (generated, repeats included), unique (distinct),
@@ -56,7 +64,8 @@ Exit status: 0 every property as expected (invariants hold, examples found),
     default="paxos",
     show_default=True,
     metavar="NAME",
-    help=f"{', '.join((*MODELS, *BYZANTINE_MODELS))}, or a registered primary-backup protocol.",
+    help=f"{', '.join((*MODELS, *CRASH_MODELS, *BYZANTINE_MODELS))}, or a registered "
+    "primary-backup protocol.",
 )
 @click.option("--servers", type=click.IntRange(min=1), help="Servers [default: the model's].")
 @click.option("--clients", type=click.IntRange(min=0), help="Clients [default: the model's].")
@@ -74,7 +83,13 @@ Exit status: 0 every property as expected (invariants hold, examples found),
     "--f",
     "f",
     type=click.IntRange(min=0),
-    help="Byzantine models: the f the protocol is built for [default: the model's].",
+    help="Agreement models: the f the protocol is built for (crash models: the crashes "
+    "explored) [default: the model's].",
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    help="Crash models: the processes decide after round R [default: f + 1].",
 )
 @click.option(
     "--byzantine",
@@ -105,6 +120,7 @@ def explore(
     crashes: int | None,
     horizon: float | None,
     f: int | None,
+    rounds: int | None,
     byzantine: str | None,
     bfs: bool,
     max_depth: int | None,
@@ -119,7 +135,7 @@ def explore(
     Example: smrkit explore --model paxos --clients 2 --servers 3 --json
     """
     try:
-        model = _model(model_name, servers, clients, crashes, horizon, f, byzantine)
+        model = _model(model_name, servers, clients, crashes, horizon, f, rounds, byzantine)
     except ModelError as error:
         raise UserError(str(error), "see 'smrkit explore --help' for the models") from None
     space = model.build_space()
@@ -169,18 +185,36 @@ def _model(
     crashes: int | None,
     horizon: float | None,
     f: int | None,
+    rounds: int | None,
     byzantine: str | None,
 ) -> Model:
+    timed = [
+        flag
+        for flag, value in (("--clients", clients), ("--crashes", crashes), ("--horizon", horizon))
+        if value is not None
+    ]
+    if name in CRASH_MODELS:
+        if timed or byzantine is not None:
+            flags = " and ".join([*timed, *(["--byzantine"] if byzantine is not None else [])])
+            raise ModelError(
+                f"{flags} do not apply to {name}: use --servers, --f and --rounds "
+                "(--f is both the protocol's f and the crashes explored)"
+            )
+        return crash_model(name, servers, f, rounds)
+    if rounds is not None:
+        raise ModelError(f"--rounds applies to {', '.join(CRASH_MODELS)} only")
     if name in BYZANTINE_MODELS:
-        if clients is not None or crashes is not None or horizon is not None:
+        if timed:
             raise ModelError(
                 f"--clients, --crashes and --horizon do not apply to {name}: use --servers, "
                 "--f and --byzantine"
             )
         chosen = None if byzantine is None else [p.strip() for p in byzantine.split(",")]
         return byzantine_model(name, servers, f, chosen)
-    if f is not None or byzantine is not None:
-        raise ModelError(f"--f and --byzantine apply to {', '.join(BYZANTINE_MODELS)} only")
+    if f is not None:
+        raise ModelError(f"--f applies to {', '.join((*CRASH_MODELS, *BYZANTINE_MODELS))} only")
+    if byzantine is not None:
+        raise ModelError(f"--byzantine applies to {', '.join(BYZANTINE_MODELS)} only")
     return build_model(name, servers=servers, clients=clients, crashes=crashes, horizon_s=horizon)
 
 
@@ -213,7 +247,18 @@ def _write_outputs(
             replayed.trace.write(trace_path)
             written.append((f"trace of {name!r}", trace_path))
         path = html_path
-        if html_path is not None:
+        if html_path is not None and model.name in CRASH_MODELS:
+            prop = next(p for p in data["properties"] if p["name"] == name)
+            verdicts = ", ".join(f"{p['name']} {p['verdict']}" for p in data["properties"])
+            search = (
+                f"{data['search'].upper()}: states={data['states']:,} "
+                f"unique={data['unique']:,} max_depth={data['max_depth']} sec={data['sec']:.2f}"
+                f"{'' if data['complete'] else ' (stopped early)'}; {verdicts}"
+            )
+            page = crash_path_page(model, name, prop["expectation"], moves, replayed.trace, search)
+            html_path.write_text(page, encoding="utf-8")
+            written.append((f"report of {name!r}", html_path))
+        elif html_path is not None:
             from smrkit.report.html import write_report
 
             title = f"smrkit explore: {model.name}, path of {name!r}"

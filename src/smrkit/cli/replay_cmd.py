@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -24,6 +24,10 @@ from smrkit.protocols import ConsensusClaims
 from smrkit.report.summary import make_console, print_run, run_json
 from smrkit.sim.trace import Trace, TraceFormatError, read_trace
 from smrkit.sim.world import ConfigError, SimConfig, SimRun, run_simulation
+
+if TYPE_CHECKING:
+    from smrkit.explore.models import Model
+    from smrkit.explore.replay import PathVerdict
 
 EXIT_DIVERGED = 3
 
@@ -161,14 +165,8 @@ def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Pa
         "replay": {"trace": str(trace_path), "identical": identical},
     }
     if html_path is not None:
-        from smrkit.report.html import write_report
-
-        checks = {
-            v.name: {"ok": v.ok, "summary": f"{v.expectation}, at move {v.step}"} for v in verdicts
-        }
-        page = {"protocol": model.name, "checks": checks}
         try:
-            write_report(html_path, page, replayed.trace, [], title=f"smrkit replay: {model.name}")
+            _path_html(html_path, model, verdicts, moves, replayed.trace)
         except OSError as error:
             raise UserError(file_error("write", html_path, error)) from None
     if as_json:
@@ -184,3 +182,24 @@ def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Pa
     failed = any(not v.ok and v.expectation != "sometimes" for v in verdicts)
     code = EXIT_DIVERGED if not identical else (1 if failed else 0)
     click.get_current_context().exit(code)
+
+
+def _path_html(
+    path: Path, model: Model, verdicts: list[PathVerdict], moves: list[Any], trace: Trace
+) -> None:
+    """A crash model's path as a round diagram; any other model's as a space-time one."""
+    from smrkit.explore.crash_models import CRASH_MODELS
+    from smrkit.report.explore import crash_path_page
+    from smrkit.report.html import write_report
+
+    if model.name in CRASH_MODELS:
+        failed = [v for v in verdicts if not v.ok]
+        shown = failed[0] if failed else verdicts[0]
+        page = crash_path_page(model, shown.name, shown.expectation, moves, trace)
+        path.write_text(page, encoding="utf-8")
+        return
+    checks = {
+        v.name: {"ok": v.ok, "summary": f"{v.expectation}, at move {v.step}"} for v in verdicts
+    }
+    summary = {"protocol": model.name, "checks": checks}
+    write_report(path, summary, trace, [], title=f"smrkit replay: {model.name}")

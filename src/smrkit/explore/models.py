@@ -55,6 +55,7 @@ from smrkit.explore.space import (
     Space,
     SpaceConfig,
 )
+from smrkit.protocols.agreement import ROUND_PROTOCOLS
 from smrkit.protocols.client import StandardClient
 from smrkit.protocols.consensus import paxos
 from smrkit.protocols.consensus import two_phase_commit as tpc
@@ -356,8 +357,9 @@ def pb_model(
         raise ModelError(str(error)) from None
     if not spec.serves_clients:
         raise ModelError(
-            f"{protocol} is an agreement protocol in lock-step rounds, not a service with "
-            f"clients; 'smrkit rounds --protocol {protocol}' searches its crash patterns"
+            f"{protocol} serves no clients, so it has no primary-backup model; the "
+            "agreement models are consensus-naive, floodset, floodset-early, trb, "
+            "dolev-strong and eig"
         )
     problem = spec.replicas_problem(servers)
     if problem is not None:
@@ -428,6 +430,11 @@ def model_from_parameters(parameters: dict[str, Any]) -> Model:
             return paxos_model(int(values["servers"]), int(values["clients"]))
         if name == "2pc":
             return tpc_model(int(values["servers"]))
+        if name in ROUND_PROTOCOLS:
+            from smrkit.explore.crash_models import crash_model
+
+            n, f, rounds = int(values["servers"]), int(values["f"]), int(values["rounds"])
+            return crash_model(name, n, f, rounds)
         if name in ("dolev-strong", "eig"):
             from smrkit.explore.byzantine_models import byzantine_model
 

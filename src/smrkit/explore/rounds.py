@@ -49,14 +49,12 @@ from smrkit.core.ids import NodeId, server_ids
 from smrkit.core.node import ConsensusProcess, Node
 from smrkit.core.ops import Value
 from smrkit.explore.space import (
-    BUDGET,
     CLOCK,
     DOWN,
     LIVE,
     LOCK_STEP,
     NODES,
-    POOL,
-    TIMERS,
+    RoundPattern,
     Space,
     SpaceConfig,
     State,
@@ -70,9 +68,6 @@ from smrkit.sim.trace import short_text
 from smrkit.sim.user_code import UserCodeError, resolve, split_reference
 
 Make = Callable[[NodeId, RoundConfig], ConsensusProcess]
-Pattern = tuple[tuple[int, tuple[int, ...]], ...]
-"""One round's crashes: ``(process index, indices of the processes its messages reach)``."""
-
 STATES_MAX_DEFAULT = 2_000_000
 SENDER = "p1"
 """The broadcaster when the protocol is terminating reliable broadcast."""
@@ -188,6 +183,12 @@ class RoundsResult:
         }
 
 
+def run_horizon(rounds: int, f: int) -> int:
+    """The last round a run may take when its processes decide after round ``rounds``
+    with up to ``f`` crashes: R, then relays, with room to spare."""
+    return rounds + f + 2
+
+
 class RoundsProtocolError(ValueError):
     """A protocol that ``smrkit rounds`` cannot search; the message says what to change."""
 
@@ -240,6 +241,27 @@ def broken(checks: dict[str, PropertyCheck]) -> list[str]:
     return [name for name, check in checks.items() if not check.ok]
 
 
+def state_records(space: Space, state: State) -> list[Record]:
+    """What a lock-step state of consensus processes says, as the records the checkers
+    read: who crashed, proposed, delivered and decided — a decision in the round the
+    process says (its ``decided_in``, if it has one), the rest in no round."""
+    records: list[Record] = []
+    for i, snap in enumerate(state[NODES]):
+        node = space.thawed(i, snap)
+        assert isinstance(node, ConsensusProcess)
+        p = space.ids[i]
+        if state[DOWN][i] != LIVE:
+            records.append(Record(0.0, CRASH, p, None, None, "crash"))
+        if node.proposed:
+            records.append(Record(0.0, PROPOSED, p, None, 0, node.proposal))
+        for sender, value in node.delivered:
+            records.append(Record(0.0, DELIVERED, p, sender, None, value))
+        decided_in = getattr(node, "decided_in", None)
+        for _ in range(node.decisions):
+            records.append(Record(0.0, DECIDED, p, None, decided_in, node.decision))
+    return records
+
+
 class RoundsSearch:
     """One search: ``make`` builds the processes, n of them, f crashes at most, each
     deciding after ``rounds`` rounds."""
@@ -272,8 +294,7 @@ class RoundsSearch:
         self.guided = guided
         """Try the dangerous chains before every pattern."""
         self.processes = list(server_ids(replicas))
-        self.horizon = rounds + f + 2
-        """The last round a run may take: R, then relays, with room to spare."""
+        self.horizon = run_horizon(rounds, f)
         try:
             self.nodes()
         except Exception as error:
@@ -412,7 +433,7 @@ class _Exhaustive:
         )
         self.counts: dict[State, int] = {}
         self.leaf_verdicts: dict[State, bool] = {}
-        self.path: list[tuple[int, Pattern]] = []
+        self.path: list[tuple[int, RoundPattern]] = []
         self.accounted = 0
 
     def run(self) -> None:
@@ -431,7 +452,7 @@ class _Exhaustive:
         if known is not None:
             self.accounted += known
             return known
-        if self._finished(state):
+        if self.space.rounds_over(state):
             self._judge_leaf(state)
             self.accounted += 1
             return 1
@@ -440,7 +461,7 @@ class _Exhaustive:
             raise _SearchOverError
         r = state[CLOCK] + 1
         total = 0
-        for pattern in self._patterns(state):
+        for pattern in self.space.round_patterns(state):
             self.path.append((r, pattern))
             total += self._count(self.space.after_round(state, r, pattern))
             self.path.pop()
@@ -458,12 +479,12 @@ class _Exhaustive:
             found = memo.get(current)
             if found is not None:
                 return found
-            if self._finished(current):
+            if self.space.rounds_over(current):
                 found = {self._outcome(current): 1}
             else:
                 found = {}
                 r = current[CLOCK] + 1
-                for pattern in self._patterns(current):
+                for pattern in self.space.round_patterns(current):
                     child = walk(self.space.after_round(current, r, pattern))
                     for key, count in child.items():
                         found[key] = found.get(key, 0) + count
@@ -482,42 +503,11 @@ class _Exhaustive:
             last = None if decided_in is None or last is None else max(last, decided_in)
         return crashes, last
 
-    def _finished(self, state: State) -> bool:
-        space = self.space
-        if state[CLOCK] >= self.search.horizon:
-            return True
-        if state[POOL] or state[TIMERS]:
-            return False
-        nodes, down = state[NODES], state[DOWN]
-        return all(
-            getattr(space.thawed(i, nodes[i]), "done", False)
-            for i in range(len(nodes))
-            if down[i] == LIVE
-        )
-
-    def _patterns(self, state: State) -> list[Pattern]:
-        """Every crash pattern of the next round: no crash, or k ≤ budget live
-        processes crashing, each reaching any subset of the others that stay up."""
-        down = state[DOWN]
-        live = [i for i in range(len(down)) if down[i] == LIVE]
-        found: list[Pattern] = [()]
-        for k in range(1, min(state[BUDGET], len(live)) + 1):
-            for crashing in itertools.combinations(live, k):
-                staying = [i for i in live if i not in crashing]
-                subsets = [
-                    combo
-                    for size in range(len(staying) + 1)
-                    for combo in itertools.combinations(staying, size)
-                ]
-                for reached in itertools.product(subsets, repeat=k):
-                    found.append(tuple(zip(crashing, reached, strict=True)))
-        return found
-
     def _judge_leaf(self, state: State) -> None:
         verdict = self.leaf_verdicts.get(state)
         if verdict is None:
             verdict = self.leaf_verdicts[state] = not broken(
-                judge(self._records(state), self.search.processes, trb=self.search.trb)
+                judge(state_records(self.space, state), self.search.processes, trb=self.search.trb)
             )
         if verdict:
             return
@@ -531,24 +521,6 @@ class _Exhaustive:
         self.accounted += 1
         self.result.violation = found
         raise _SearchOverError
-
-    def _records(self, state: State) -> list[Record]:
-        """What the final state says, as records the checkers read (rounds unknown)."""
-        records: list[Record] = []
-        processes = self.search.processes
-        for i, snap in enumerate(state[NODES]):
-            node = self.space.thawed(i, snap)
-            assert isinstance(node, ConsensusProcess)
-            p = processes[i]
-            if state[DOWN][i] != LIVE:
-                records.append(Record(0.0, CRASH, p, None, None, "crash"))
-            if node.proposed:
-                records.append(Record(0.0, PROPOSED, p, None, 0, node.proposal))
-            for sender, value in node.delivered:
-                records.append(Record(0.0, DELIVERED, p, sender, None, value))
-            for _ in range(node.decisions):
-                records.append(Record(0.0, DECIDED, p, None, None, node.decision))
-        return records
 
     def _crashes(self) -> list[Crash]:
         """The crash pattern of the current path."""

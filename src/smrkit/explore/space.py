@@ -47,8 +47,11 @@ one.
 
 Crashes (``crash_budget`` > 0, nodes in ``crashable``): a live node may crash between
 steps (``crash`` moves), or — ``mid_step_crashes`` — during a step, after k of its sends
-(``async``, ``synchronous``: k from 0 to the sends minus one) or with only some receivers
-getting its round's messages (``lock-step``: every subset).
+(``async``, ``synchronous``: k from 0 to the sends minus one). Under ``lock-step`` with
+``mid_step_crashes`` a crash is part of a round move instead: any k ≤ budget live nodes
+crash in the round, each with its round's messages reaching any subset of the nodes that
+stay up (seed 002's crash patterns, :meth:`Space.round_patterns`; a crash before a
+round's sends is the empty subset, so there are no separate ``crash`` moves).
 """
 
 from __future__ import annotations
@@ -87,6 +90,10 @@ State = tuple[Any, ...]
 NODES, STORAGE, DOWN, BUDGET, AUX, POOL, TIMERS, CLOCK, LINKS, UNSTARTED = range(10)
 
 LIVE, CRASHED, HALTED = 0, 1, 2
+
+RoundPattern = tuple[tuple[int, tuple[int, ...]], ...]
+"""A lock-step round's crashes: ``(node index, indices of the nodes its messages of the
+round reach)`` for each node crashing in it."""
 
 
 class Move(NamedTuple):
@@ -779,28 +786,50 @@ class Space:
     # --- lock-step -----------------------------------------------------------------------
 
     def _round_moves(self, state: State) -> list[tuple[Move, State]]:
-        nodes, down = state[NODES], state[DOWN]
-        live = [i for i in range(len(nodes)) if down[i] == LIVE]
-        idle = not state[POOL] and not state[TIMERS]
-        if idle and all(getattr(self.thawed(i, nodes[i]), "done", False) for i in live):
+        if self.rounds_over(state):
             return []
         r = state[CLOCK] + 1
-        if r * self.config.round_s > self.config.horizon_s:
-            return []
-        found = [(Move("round", -1, r), self._round(state, r, ()))]
-        budget = state[BUDGET]
-        if budget > 0 and self.config.mid_step_crashes:
-            candidates = [i for i in live if i in self.crashable]
-            others = {i: [j for j in range(len(nodes)) if j != i] for i in candidates}
-            for k in range(1, budget + 1):
-                for crashing in itertools.combinations(candidates, k):
-                    choices = [_subsets(others[i]) for i in crashing]
-                    for receivers in itertools.product(*choices):
-                        pattern = tuple(zip(crashing, receivers, strict=True))
-                        found.append(
-                            (Move("round", -1, r, pattern), self._round(state, r, pattern))
-                        )
-        return found + self._act_moves(state) + self._crash_moves(state)
+        if not self.config.mid_step_crashes:
+            found = [(Move("round", -1, r), self._round(state, r, ()))]
+            return found + self._act_moves(state) + self._crash_moves(state)
+        found = [
+            (Move("round", -1, r, pattern or None), self._round(state, r, pattern))
+            for pattern in self.round_patterns(state)
+        ]
+        return found + self._act_moves(state)
+
+    def rounds_over(self, state: State) -> bool:
+        """Whether a lock-step run has ended in ``state``: nothing in flight, no timer
+        pending and every live node done — or the horizon's round is over."""
+        if (state[CLOCK] + 1) * self.config.round_s > self.config.horizon_s:
+            return True
+        if state[POOL] or state[TIMERS]:
+            return False
+        nodes, down = state[NODES], state[DOWN]
+        return all(
+            getattr(self.thawed(i, nodes[i]), "done", False)
+            for i in range(len(nodes))
+            if down[i] == LIVE
+        )
+
+    def round_patterns(self, state: State) -> list[RoundPattern]:
+        """Every way the next lock-step round can go (``mid_step_crashes``): no crash,
+        or k ≤ budget live crashable nodes crashing in it, each with its round's messages
+        reaching any subset of the nodes that stay up. Messages to nodes already down, or
+        crashing in the same round, reach nobody, so they are not a choice: each
+        behaviour is one pattern (seed 002's crash patterns; :mod:`smrkit.explore.
+        rounds` counts them)."""
+        down = state[DOWN]
+        live = [i for i in range(len(down)) if down[i] == LIVE]
+        candidates = [i for i in live if i in self.crashable]
+        found: list[RoundPattern] = [()]
+        for k in range(1, min(state[BUDGET], len(candidates)) + 1):
+            for crashing in itertools.combinations(candidates, k):
+                staying = [i for i in live if i not in crashing]
+                subsets = _subsets(staying)
+                for reached in itertools.product(subsets, repeat=k):
+                    found.append(tuple(zip(crashing, reached, strict=True)))
+        return found
 
     def _act_moves(self, state: State) -> list[tuple[Move, State]]:
         """Each free move of each live Byzantine node, taken between two rounds."""
@@ -820,18 +849,14 @@ class Space:
                 found.append((Move("act", i, move), new))
         return found
 
-    def after_round(
-        self, state: State, r: int, pattern: tuple[tuple[int, tuple[int, ...]], ...]
-    ) -> State:
+    def after_round(self, state: State, r: int, pattern: RoundPattern) -> State:
         """``state`` after lock-step round ``r`` in which the processes of ``pattern``
         crash, each reaching only the receivers listed with it (indices in the world's
         order): what a search that makes its own round moves calls
         (:mod:`smrkit.explore.rounds`)."""
         return self._round(state, r, pattern)
 
-    def _round(
-        self, state: State, r: int, pattern: tuple[tuple[int, tuple[int, ...]], ...]
-    ) -> State:
+    def _round(self, state: State, r: int, pattern: RoundPattern) -> State:
         now = r * self.config.round_s
         cuts = {i: tuple(self.ids[j] for j in receivers) for i, receivers in pattern}
         inboxes: dict[int, list[int]] = {}

@@ -20,6 +20,7 @@ from smrkit.explore.models import Model
 from smrkit.explore.replay import path_to_json
 from smrkit.explore.search import SearchResult
 from smrkit.explore.space import Space
+from smrkit.sim.trace import Trace
 
 PATH_SHOWN = 40
 
@@ -94,7 +95,8 @@ def describe_move(move: dict[str, Any]) -> str:
         return f"{move['node']} (Byzantine) takes its move {json.dumps(move['move'])}{tail}"
     if kind == "round":
         crashes = "; ".join(
-            f"{node} crashes, only {', '.join(to) or 'nobody'} get its messages"
+            f"{node} crashes, only {', '.join(to) or 'nobody'} "
+            f"{'get' if len(to) > 1 else 'gets'} its messages"
             for node, to in move.get("crashes", [])
         )
         return f"round {move['round']}" + (f"  ({crashes})" if crashes else "")
@@ -133,7 +135,10 @@ def print_explore(console: Console, data: dict[str, Any]) -> None:
     if data["stopped_by"] is not None:
         console.print(f"search stopped early: {data['stopped_by']}")
     if data["horizon_s"] is not None:
-        console.print(f"every path explored up to the horizon, {data['horizon_s']:g} s")
+        horizon = data["horizon_s"]
+        # lock-step rounds last 1 s of virtual time each: the horizon is a round there
+        at = f"round {horizon:g}" if data["timing"] == "lock-step" else f"{horizon:g} s"
+        console.print(f"every path explored up to the horizon, {at}")
     for prop in data["properties"]:
         length = prop["path_length"]
         suffix = "" if length is None else f" (path of {length} moves)"
@@ -197,4 +202,44 @@ def path_section_html(data: dict[str, Any], name: str) -> str:
         f'<ol class="path">{"".join(items)}</ol>\n'
         '<p class="note">The trace (<code>--trace</code>) holds this path; '
         "<code>smrkit replay</code> re-runs it and checks its hash.</p>\n</section>"
+    )
+
+
+def crash_path_page(
+    model: Model,
+    name: str,
+    expectation: str,
+    moves: list[dict[str, Any]],
+    trace: Trace,
+    search: str = "",
+) -> str:
+    """The page of a path of a lock-step crash model (:mod:`smrkit.explore.crash_models`):
+    the kernel's run of it (``trace``), judged by the checkers with the rounds the kernel
+    recorded, the moves, and the run as a round diagram. ``search``: how it was found."""
+    from smrkit.explore.crash_models import judge_run
+    from smrkit.report.round_page import round_page
+
+    parameters = model.parameters
+    found = "example of" if expectation == "sometimes" else "counterexample to"
+    facts = [
+        ("model", model.name),
+        ("processes", f"n = {parameters['servers']}, f = {parameters['f']} crashes at most"),
+        ("decides after", f"round R = {parameters['rounds']}"),
+        *([("search", search)] if search else []),
+        ("trace", trace.trace_hash()[:16]),
+    ]
+    checks = judge_run(parameters, trace.events, trace.servers)
+    notes = [f"{k}. {describe_move(move)}" for k, move in enumerate(moves, start=1)]
+    notes.append(
+        "The checks above judge the kernel's run of this path (smrkit replay re-runs its "
+        "trace); the search judged the same run from its final state."
+    )
+    return round_page(
+        f"smrkit explore — {model.name}, {found} {name}",
+        facts,
+        {check: verdict.to_json() for check, verdict in checks.items()},
+        trace.events,
+        trace.servers,
+        notes=notes,
+        notes_title=f"The path: {found} {name}, {len(moves)} moves",
     )

@@ -60,6 +60,7 @@ class FloodSet(ValueSetProcess):
             out.send_all(self.config.others(self.id), Known(self.known))
         elif not self.decided:
             self.decide(least(self.known))  # in round r - 1 = R, the seeds' numbering
+            self.decided_in = r - 1
             self.done = True
 
 
@@ -70,9 +71,6 @@ class EarlyFloodSet(ValueSetProcess):
         super().__init__(node_id, config)
         self.heard: frozenset[NodeId] | None = None
         """The processes heard from in the last round (``None`` before round 1's)."""
-        self.decided_in: int | None = None
-        """The round of its decision (the seeds' numbering), for the early-stopping
-        figures of a search, which sees states, not records."""
 
     def on_round(self, r: int, inbox: tuple[tuple[NodeId, Message], ...], out: Out) -> None:
         if self.done:

@@ -33,4 +33,5 @@ class NaiveConsensus(ValueSetProcess):
                 self.known |= msg.values
         if not self.decided:
             self.decide(least(self.known))
+            self.decided_in = r - 1
         self.done = True

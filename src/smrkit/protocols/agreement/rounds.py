@@ -65,6 +65,10 @@ class ValueSetProcess(ConsensusProcess):
         super().__init__(node_id)
         self.config = config
         self.known: frozenset[Value] = frozenset()
+        self.decided_in: int | None = None
+        """The round of its decision (the seeds' numbering), for a search, which sees
+        states, not the records that say it: ``smrkit explore`` judges the protocol's
+        decision-round claim by it."""
 
     def on_start(self, out: Out) -> None:
         self.propose(self.config.value)

@@ -101,3 +101,6 @@ TRB = _spec(
         sender=SENDER,
     ),
 )
+
+ROUND_SPECS = (NAIVE, FLOODSET, FLOODSET_EARLY, TRB)
+"""The four, as registered: their claims are what ``smrkit explore`` checks them by."""
