@@ -22,13 +22,22 @@ processes that can only be dead from the start.
    random set of at most two dead processes under the random order.
 4. With ``--flp``, FLP's adversary (:func:`smrkit.explore.flp.lemma2.
    build_nondeciding_run`: Lemma 1 over X_0 … X_n, then Lemma 2's run of ``--flp-steps``
-   moves) run on ben-or. Its searches model no randomness, so it runs
+   moves) run on
    :class:`~smrkit.protocols.consensus.ben_or.BenOrFixedCoins`, whose coins are a hash
    of (process, round): coins the adversary can read. It reports each X_i's valency, and
    the run it built — its length, the decisions in it, the messages' ages — or the
    violation it found. Then the adversary's schedule is replayed, event for event, on
    ben-or with coins it cannot read (the seeded ``out.rng``, ``--seeds`` seeds): how
    many of those runs decide within the schedule, and at which move.
+5. With ``--coins``, the adversary that cannot read the coins
+   (:func:`smrkit.explore.flp.coins.adversary_against_coins`): ``--coin-seeds`` runs of
+   at most ``--coin-steps`` moves on ``ben-or`` from Lemma 1's ambiguous X_i (n from
+   ``--coin-replicas``; each valency search at most ``--coin-bound`` configurations),
+   coins drawn from each seed's generators, the adversary re-planning after each coin;
+   and, as the control that must stay undecided, the same adversary on
+   ``BenOrFixedCoins`` (3 seeds: no coin is drawn, so every seed is the same run). It
+   reports how many runs decided, at which move and round, and how many the adversary
+   kept undecided for every move; one line per run goes to stderr as it ends.
 
 Figures, not assertions: a row that falls short says so in its columns. Prints tables,
 then one JSON line with every figure.
@@ -41,6 +50,7 @@ import json
 import math
 import random
 import statistics
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -49,7 +59,8 @@ from smrkit.check.agreement_run import AgreementEvaluation, evaluate_agreement, 
 from smrkit.core.ids import server_ids
 from smrkit.explore.initially_dead import explore_initially_dead, search_case
 from smrkit.protocols.claims import ConsensusClaims
-from smrkit.protocols.consensus.ben_or import BEN_OR_FIXED_COINS, BenOr
+from smrkit.protocols.consensus.ben_or import BEN_OR, BEN_OR_FIXED_COINS, BenOr
+from smrkit.protocols.consensus.binary import BinaryProtocol
 from smrkit.protocols.consensus.paxos_timeouts import TimedPaxos
 from smrkit.sim.kernel import Crash, Deliver, Event, Start, World, enabled, step
 from smrkit.sim.network import AsyncNetwork
@@ -332,6 +343,70 @@ def flp_on_ben_or(replicas: int, steps: int, seeds: int) -> dict[str, Any]:
     }
 
 
+def flp_against_coins(
+    protocol: BinaryProtocol, replicas: int, steps: int, seeds: int, bound: int
+) -> dict[str, Any]:
+    """Lemma 2's adversary re-planning against coins drawn from each seed's generators
+    (:mod:`smrkit.explore.flp.coins`), from Lemma 1's ambiguous X_i, one run per seed."""
+    from smrkit.explore.flp.coins import adversary_against_coins
+    from smrkit.explore.flp.lemma1 import lemma1
+
+    began = time.perf_counter()
+    walk = lemma1(protocol, replicas, "crash", bound)
+    if walk.ambiguous is None:
+        return {"protocol": protocol.name, "replicas": replicas, "ambiguous_initial": None}
+    setup = walk.setups[walk.ambiguous]
+    runs = []
+    for seed in range(seeds):
+        runs.append(adversary_against_coins(setup, seed, steps, bound))
+        last = runs[-1]
+        print(
+            f"{protocol.name}: seed {seed}: first decision at move {_v(last.first_decision)}, "
+            f"round {last.rounds}, {last.coins} coins, {last.foiled} plans foiled; "
+            f"{sum(r.escaped for r in runs)} of {len(runs)} decided",
+            file=sys.stderr,
+        )
+    firsts = [r.first_decision for r in runs if r.first_decision is not None]
+    rounds = [r.rounds for r in runs if r.escaped]
+    return {
+        "protocol": protocol.name,
+        "replicas": replicas,
+        "steps_asked": steps,
+        "inputs": list(setup.inputs),
+        "ambiguous_initial": walk.ambiguous,
+        "seeds": seeds,
+        "decided": len(firsts),
+        "undecided": seeds - len(firsts),
+        "undecided_seeds": [r.seed for r in runs if not r.escaped][:20],
+        "first_decision_move_median": statistics.median(firsts) if firsts else None,
+        "first_decision_move_p90": percentile(firsts, 90) if firsts else None,
+        "first_decision_move_max": max(firsts, default=None),
+        "rounds_median": statistics.median(rounds) if rounds else None,
+        "rounds_max": max(rounds, default=None),
+        "coins_mean": statistics.mean(r.coins for r in runs),
+        "plans_foiled": sum(r.foiled for r in runs),
+        "plans": sum(r.plans for r in runs),
+        "configurations": walk.explored + sum(r.explored for r in runs),
+        "seconds": time.perf_counter() - began,
+    }
+
+
+def _print_against_coins(row: dict[str, Any]) -> None:
+    if row["ambiguous_initial"] is None:
+        print(f"  {row['protocol']}, n = {row['replicas']}: no ambiguous X_i")
+        return
+    print(
+        f"  {row['protocol']:<18} n = {row['replicas']}  from X_{row['ambiguous_initial']} "
+        f"{row['inputs']}: {row['decided']} of {row['seeds']} runs decided within "
+        f"{row['steps_asked']} moves, {row['undecided']} kept undecided; first decision at "
+        f"move median {_v(row['first_decision_move_median'])}, p90 "
+        f"{_v(row['first_decision_move_p90'])}, max {_v(row['first_decision_move_max'])}; "
+        f"round median {_v(row['rounds_median'])}, max {_v(row['rounds_max'])}; "
+        f"{row['coins_mean']:.1f} coins/run, {row['plans_foiled']} of {row['plans']} plans "
+        f"foiled by a coin; {row['configurations']:,} configurations in {row['seconds']:.0f} s"
+    )
+
+
 def _v(value: Any, unit: str = "") -> str:
     if value is None:
         return "—"
@@ -349,6 +424,16 @@ def main() -> None:
     parser.add_argument("--one-case", action="store_true", help="One n = 5 case, unbounded.")
     parser.add_argument("--flp-replicas", type=int, default=3)
     parser.add_argument("--flp-steps", type=int, default=60)
+    parser.add_argument(
+        "--coins",
+        action="store_true",
+        help="Run Lemma 2's adversary against coins it cannot read (ben-or, and "
+        "ben-or-fixed-coins as the control), --coin-seeds runs each.",
+    )
+    parser.add_argument("--coin-seeds", type=int, default=1000)
+    parser.add_argument("--coin-steps", type=int, default=100)
+    parser.add_argument("--coin-replicas", type=int, nargs="*", default=[3])
+    parser.add_argument("--coin-bound", type=int, default=500, help="Per valency search.")
     args = parser.parse_args()
     figures: dict[str, Any] = {"seeds": args.seeds}
 
@@ -480,6 +565,17 @@ def main() -> None:
                 f"max {_v(hidden['first_decision_move_max'])}); "
                 f"{hidden['followed_whole_schedule']} followed it to the end"
             )
+        print()
+    if args.coins:
+        print("FLP's adversary against coins it cannot read (it re-plans after each coin)")
+        rows = [
+            flp_against_coins(protocol, n, args.coin_steps, seeds, args.coin_bound)
+            for n in args.coin_replicas
+            for protocol, seeds in ((BEN_OR, args.coin_seeds), (BEN_OR_FIXED_COINS, 3))
+        ]
+        for row in rows:
+            _print_against_coins(row)
+        figures["flp_against_coins"] = rows
         print()
     print(json.dumps(figures))
 

@@ -108,17 +108,22 @@ def _normalise(lines: list[str]) -> list[str]:
 
 @pytest.mark.parametrize(
     ("prefix", "code"),
-    [("$ smrkit flp --protocol floodset-all", 0), ("$ smrkit flp --protocol wait-majority", 1)],
+    [
+        ("$ smrkit flp --protocol floodset-all", 0),
+        ("$ smrkit flp --protocol wait-majority", 1),
+        ("$ smrkit flp --protocol ben-or", 4),
+    ],
 )
 def test_the_readme_shows_what_flp_prints(
     prefix: str, code: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv, expected = _readme_block(prefix)
-    if "|" in argv:  # "| head -7"
-        cut = int(argv[argv.index("|") + 2].removeprefix("-"))
+    shown = slice(None)
+    if "|" in argv:  # "| head -7" or "| tail -3"
+        tool, lines = argv[argv.index("|") + 1 :]
+        count = int(lines.removeprefix("-"))
+        shown = slice(None, count) if tool == "head" else slice(-count, None)
         argv = argv[: argv.index("|")]
-    else:
-        cut = None
     status, out, _ = run_cli(argv[1:], capsys)
     assert status == code
-    assert _normalise(out.splitlines()[:cut]) == _normalise(expected)
+    assert _normalise(out.splitlines()[shown]) == _normalise(expected)

@@ -4,7 +4,9 @@ correct node decides (or the run in which the protocol broke safety instead).
 
 Exit status: 0 the run demonstrates the theorem (no correct node decided in it), 1 the
 protocol broke agreement or validity (the run is printed), 2 bad usage, 3 the search
-stopped at its bound before it could show either.
+stopped at its bound before it could show either, 4 a randomized protocol escaped: its
+coins, drawn from the nodes' generators seeded ``--seed`` where the adversary cannot read
+them, made a correct node decide despite the adversary (:mod:`smrkit.explore.flp.coins`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from pathlib import Path
 import click
 
 from smrkit.cli.errors import UserError
+from smrkit.explore.flp.coins import DECIDED, CoinRun
 from smrkit.explore.flp.configuration import ADVERSARIES, BYZANTINE, CRASH, describe
 from smrkit.explore.flp.lemma2 import BOUND, FlpResult, Run, build_nondeciding_run
 from smrkit.explore.flp.protocols import FlpProtocolError, resolve_binary
 
 EXIT_INCONCLUSIVE = 3
+EXIT_ESCAPED = 4
 
 ADVERSARY_TEXT = {
     CRASH: "asynchronous delivery, at most one crash",
@@ -50,6 +54,13 @@ ADVERSARY_TEXT = {
     show_default=True,
     help="Configurations one valency search visits before it answers 'unknown'.",
 )
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seeds the generators a randomized protocol's coins are drawn from.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--trace",
@@ -69,6 +80,7 @@ def flp(
     adversary: str,
     steps: int,
     bound: int,
+    seed: int,
     as_json: bool,
     trace_path: Path | None,
     html_path: Path | None,
@@ -76,9 +88,14 @@ def flp(
     """Run seed 004's FLP proof on a protocol: classify X_0 ... X_n, then build the run
     in which no correct node decides.
 
+    A randomized protocol (ben-or) flips coins the adversary cannot read: its searches
+    branch on both values of a coin not yet flipped, the run draws each coin from the
+    node's generator (--seed), and the adversary re-plans after it.
+
     \b
     Exit status: 0 the run shows the theorem, 1 the protocol broke safety (the run is
-    shown), 2 bad usage, 3 the search hit its bound first.
+    shown), 2 bad usage, 3 the search hit its bound first, 4 the protocol escaped: a
+    correct node decided despite the adversary (randomized protocols).
     """
     if not 2 <= replicas <= 6:
         raise UserError(f"--replicas {replicas} is out of range", "give n from 2 to 6")
@@ -86,6 +103,8 @@ def flp(
         raise UserError(f"--steps {steps} is out of range", "give 1 to 100000 events")
     if not 1 <= bound <= 10_000_000:
         raise UserError(f"--bound {bound} is out of range", "give 1 to 10000000 configurations")
+    if not 0 <= seed < 2**63:
+        raise UserError(f"--seed {seed} is out of range", "give 0 to 2**63 - 1")
     try:
         protocol = resolve_binary(protocol_name)
     except FlpProtocolError as error:
@@ -100,7 +119,7 @@ def flp(
             print(f"flp: {what}, {now - began:.0f} s", file=sys.stderr)
 
     result = build_nondeciding_run(
-        protocol, replicas, adversary, steps, bound=bound, progress=progress
+        protocol, replicas, adversary, steps, bound=bound, seed=seed, progress=progress
     )
     summary = result_json(result)
     shown = result.run if result.run is not None else result.violation_run
@@ -134,6 +153,8 @@ def flp(
 def exit_code(result: FlpResult) -> int:
     if result.violation is not None:
         return 1
+    if result.coins is not None and result.coins.escaped:
+        return EXIT_ESCAPED
     if result.run is None or result.run.decided or result.run.end == BOUND:
         return EXIT_INCONCLUSIVE
     return 0
@@ -193,8 +214,25 @@ def result_json(result: FlpResult) -> dict[str, object]:
         "violation": None
         if result.violation is None
         else {"property": result.violation, "run": _run_json(result.violation_run)},
+        "coins": _coins_json(result.coins),
         "configurations": result.explored,
         "seconds": round(result.seconds, 3),
+    }
+
+
+def _coins_json(coins: CoinRun | None) -> dict[str, object] | None:
+    """A randomized protocol's run against drawn coins, or ``None``."""
+    if coins is None:
+        return None
+    return {
+        "seed": coins.seed,
+        "escaped": coins.escaped,
+        "first_decision_move": coins.first_decision,
+        "rounds": coins.rounds,
+        "coins_flipped": coins.coins,
+        "plans": coins.plans,
+        "plans_foiled": coins.foiled,
+        "unplanned_moves": coins.unplanned,
     }
 
 
@@ -232,7 +270,26 @@ def print_result(result: FlpResult) -> None:
         click.echo(f"no X_i is ambiguous; from {inputs} a schedule leaves nothing to deliver:")
     if result.violation is None:
         _print_run(result.run)
+    if result.coins is not None:
+        _print_coins(result.coins)
     click.echo(f"{result.explored} configurations explored in {result.seconds:.2f} s")
+
+
+def _print_coins(coins: CoinRun) -> None:
+    click.echo(
+        f"coins drawn from the nodes' generators (seed {coins.seed}), unread by the adversary: "
+        f"{coins.coins} flipped; {coins.plans} Lemma 2 plans, {coins.foiled} foiled by a coin, "
+        f"{coins.unplanned} moves with no ambiguous plan left"
+    )
+    if coins.escaped:
+        click.echo(
+            f"escaped: a correct node decided at move {coins.first_decision} (round "
+            f"{coins.rounds}) despite the adversary; randomization escapes FLP (exit 4)"
+        )
+    else:
+        click.echo(
+            f"not escaped: no correct node decided in the {len(coins.run.moves)} moves (exit 0)"
+        )
 
 
 def _print_run(run: Run | None) -> None:
@@ -244,6 +301,7 @@ def _print_run(run: Run | None) -> None:
         "blocked": "nothing left to deliver",
         BOUND: "the search bound",
         "violation": "reaching the violation",
+        DECIDED: "a correct node deciding",
     }
     click.echo(
         f"run: {len(run.moves)} steps ({run.deliveries} deliveries, "

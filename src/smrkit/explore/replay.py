@@ -107,9 +107,9 @@ def path_to_json(space: Space, path: Sequence[Move]) -> list[dict[str, Any]]:
 # --- the kernel world of a model --------------------------------------------------------
 
 
-def kernel_world(model: Model) -> World:
+def kernel_world(model: Model, seed: int = 0) -> World:
     """A fresh kernel world of ``model``'s nodes under its timing, started as the search
-    starts it."""
+    starts it; ``seed`` seeds its generators (each node's ``out.rng``)."""
     nodes: list[Node] = model.nodes()
     config = model.space
     network: Network
@@ -119,7 +119,7 @@ def kernel_world(model: Model) -> World:
         network = LockStepNetwork(config.round_s)
     else:
         network = AsyncNetwork()
-    world = World(nodes, seed=0, network=network, observers=observers_for(nodes))
+    world = World(nodes, seed=seed, network=network, observers=observers_for(nodes))
     if config.timing == LOCK_STEP or (config.timing == ASYNC and config.start_at_init):
         for node in nodes:
             step(world, Start(node.id))

@@ -49,7 +49,7 @@ from smrkit.explore.space import (
     SpaceConfig,
     State,
 )
-from smrkit.protocols.consensus.binary import BinaryProcess, BinaryProtocol
+from smrkit.protocols.consensus.binary import BinaryProcess, BinaryProtocol, is_coin
 from smrkit.sim.faults import Fault
 from smrkit.sim.kernel import Crash, Deliver, Event, Fire, Start, World
 from smrkit.sim.trace import encode
@@ -150,9 +150,10 @@ class Setup:
     def initial(self) -> State:
         return self.space.initial()
 
-    def world(self) -> World:
-        """The initial configuration as a kernel world (nothing started)."""
-        return kernel_world(self.model)
+    def world(self, seed: int = 0) -> World:
+        """The initial configuration as a kernel world (nothing started); ``seed`` seeds
+        each node's generator, from which a run draws the coins nodes ask for."""
+        return kernel_world(self.model, seed)
 
     # --- facts about a state ------------------------------------------------------------
 
@@ -203,13 +204,25 @@ class Setup:
 
     def moves(self, state: State) -> list[tuple[Move, State]]:
         """The adversary's choices: start a node, deliver, fire, crash (the space's
-        moves, less the start of a node already crashed, which the kernel ignores)."""
+        moves, less the start of a node already crashed, which the kernel ignores).
+        While a live node waits for a coin it asked for, the only moves are that coin's
+        two outcomes: the coin is flipped when the node flips it, and a search branches
+        on both values (:mod:`~smrkit.protocols.consensus.binary`, "Coins")."""
         down = state[DOWN]
-        return [
+        found = [
             (move, after)
             for move, after in self.space.successors(state)
             if not (move.kind == "start" and down[move.node] != LIVE)
         ]
+        coins = [(m, after) for m, after in found if self.coin(m) is not None]
+        return coins or found
+
+    def coin(self, move: Move) -> int | None:
+        """The value a move gives a coin, or ``None`` if it flips none."""
+        if move.kind != "fire":
+            return None
+        _, timer = self.space.timer(move.item)
+        return int(timer[1]) if is_coin(timer) and isinstance(timer, tuple) else None
 
     def to_json(self, move: Move) -> Json:
         return path_to_json(self.space, [move])[0]

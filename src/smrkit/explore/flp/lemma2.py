@@ -30,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from smrkit.explore.flp.configuration import (
     CRASH,
@@ -41,6 +42,9 @@ from smrkit.explore.flp.configuration import (
     seq,
 )
 from smrkit.explore.flp.lemma1 import Lemma1, lemma1
+
+if TYPE_CHECKING:
+    from smrkit.explore.flp.coins import CoinRun
 from smrkit.explore.flp.valency import Oracle
 from smrkit.explore.space import Move, State
 from smrkit.protocols.consensus.binary import BinaryProtocol
@@ -95,11 +99,11 @@ class _Builder:
     """Applies moves to the run's search state and kernel world alike, recording ages
     and valencies."""
 
-    def __init__(self, oracle: Oracle) -> None:
+    def __init__(self, oracle: Oracle, seed: int = 0) -> None:
         self.oracle = oracle
         self.setup = oracle.setup
         self.state = self.setup.initial()
-        self.world = self.setup.world()
+        self.world = self.setup.world(seed)
         self.run = Run(self.setup)
         self.entered: dict[int, int] = {}
         self._note_pool()
@@ -143,6 +147,12 @@ class _Builder:
             (now - self.entered[seq(self.world, e)] for e in left), default=0
         )
         return run
+
+
+def run_builder(oracle: Oracle, seed: int = 0) -> _Builder:
+    """A run from ``oracle``'s initial configuration, its kernel world seeded ``seed``
+    (the generators coins are drawn from: :mod:`~smrkit.explore.flp.coins`)."""
+    return _Builder(oracle, seed)
 
 
 @dataclass
@@ -206,6 +216,8 @@ class FlpResult:
     violation_run: Run | None
     explored: int
     seconds: float
+    coins: CoinRun | None = None
+    """A randomized protocol's run against drawn coins (:mod:`~smrkit.explore.flp.coins`)."""
 
 
 def extend(
@@ -271,18 +283,22 @@ def build_nondeciding_run(
     *,
     bound: int = 20_000,
     lemma2_bound: int = 2_000,
+    seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> FlpResult:
     """FLP on ``protocol`` with ``replicas`` nodes: Lemma 1 over X_0 … X_n, then Lemma 2's
     adversary for ``steps`` moves from the first ambiguous X_i (or, if none is, the run
     with Lemma 1's pivot crashed). A safety violation met anywhere is returned instead,
     with its run. ``bound`` limits each valency search (configurations), ``lemma2_bound``
-    each Lemma 2 search."""
+    each Lemma 2 search. A randomized protocol's coins are drawn from generators seeded
+    ``seed``, and the adversary re-plans after each (:mod:`~smrkit.explore.flp.coins`):
+    its run may end with a decision, the protocol escaping FLP."""
     began = time.perf_counter()
     walk = lemma1(protocol, replicas, adversary, bound, progress)
     run: Run | None = None
     violation: str | None = None
     violation_run: Run | None = None
+    coins: CoinRun | None = None
     if walk.violation is not None:
         oracle = walk.oracles[walk.violation]
         found = walk.valencies[walk.violation].violation
@@ -290,6 +306,13 @@ def build_nondeciding_run(
         violation, schedule = found
         violation_run = replay_schedule(oracle, schedule)
         violation_run.end = VIOLATION
+    elif walk.ambiguous is not None and protocol.randomized:
+        from smrkit.explore.flp.coins import adversary_against_coins  # it builds on this module
+
+        setup = walk.setups[walk.ambiguous]
+        report = None if progress is None else (lambda k: progress(f"run: {k} of {steps} moves"))
+        coins = adversary_against_coins(setup, seed, steps, bound, lemma2_bound, report)
+        run = coins.run
     elif walk.ambiguous is not None:
         oracle = walk.oracles[walk.ambiguous]
         report = None if progress is None else (lambda k: progress(f"run: {k} of {steps} moves"))
@@ -312,6 +335,7 @@ def build_nondeciding_run(
         run,
         violation,
         violation_run,
-        walk.explored,
+        walk.explored + (coins.explored if coins is not None else 0),
         time.perf_counter() - began,
+        coins,
     )

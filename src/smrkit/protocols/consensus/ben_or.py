@@ -28,11 +28,16 @@ clock (the protocol sets no timer). The coin comes from ``out.rng``, the node's 
 seeded generator, so a simulated run remains a pure function of its seed. f is the
 most the processes can tolerate, ⌊(n − 1)/2⌋.
 
-Coins the adversary can read. :class:`BenOrFixedCoins` draws each coin from a hash of
-the process and the round instead — a coin table fixed before the run, which the FLP
-engine (:mod:`smrkit.explore.flp`, whose searches model no randomness) can search. That
-protocol is deterministic, so FLP's theorem applies to it: Ben-Or's guarantee needs an
-adversary that does not know the coins before they are flipped.
+Coins the adversary can read, and coins it cannot. The coin is flipped through
+:meth:`~smrkit.protocols.consensus.binary.BinaryProcess.flip`: under ``smrkit sim`` it
+is drawn from ``out.rng``; under ``smrkit flp`` the process asks for it, the searches
+branch on both values and the run draws it from the node's seeded generator
+(:mod:`smrkit.explore.flp.coins`), so FLP's adversary plans without knowing it — and
+fails to stop the protocol. :class:`BenOrFixedCoins` draws each coin from a hash of the
+process and the round instead: a coin table fixed before the run, which the adversary
+reads. That protocol is deterministic, so FLP's theorem applies to it and the adversary
+keeps it undecided: Ben-Or's guarantee needs an adversary that does not know the coins
+before they are flipped.
 
 Bounds. Safe in every run; terminates with probability 1 against an adversary that
 cannot see coins before they are flipped: in each round where the estimates leave the
@@ -77,6 +82,8 @@ class BenOr(BinaryProcess):
     """One process of Ben-Or's protocol, proposing ``value`` (0 or 1), among
     ``processes`` (itself included), tolerating f = ⌊(n − 1)/2⌋ crashes."""
 
+    flips_coins = True
+
     def __init__(self, node_id: NodeId, processes: tuple[NodeId, ...], value: int) -> None:
         super().__init__(node_id, processes, value)
         self.estimate = value
@@ -86,6 +93,8 @@ class BenOr(BinaryProcess):
         self.proposals: dict[int, dict[NodeId, int | None]] = {}
         self.decided_round = 0
         self.coins = 0
+        self.flipping = False
+        """Waiting for a coin asked for (the FLP engine's runs and searches)."""
 
     @property
     def faults(self) -> int:
@@ -114,7 +123,7 @@ class BenOr(BinaryProcess):
     def _advance(self, out: Out) -> None:
         """Take every phase whose n − f messages are in (messages of later rounds wait)."""
         quorum = self.quorum
-        while not self.done:
+        while not self.done and not self.flipping:
             if self.phase == 1:
                 reports = self.reports.get(self.round, {})
                 if len(reports) < quorum:
@@ -137,24 +146,42 @@ class BenOr(BinaryProcess):
                     self.decide(value)
                     self.decided_round = self.round
             else:
-                self.estimate = self.coin(out)
+                coin = self.coin(out)
+                if coin is None:
+                    self.flipping = True  # asked for (see BinaryProcess.flip): wait for it
+                    return
                 self.coins += 1
-            self.reports.pop(self.round, None)
-            self.proposals.pop(self.round, None)
-            self.round += 1
-            self.phase = 1
-            out.send_all(self.config.processes, Report(self.round, self.estimate))
+                self.estimate = coin
+            self._next_round(out)
 
-    def coin(self, out: Out) -> int:
-        """A fair coin, from the node's own seeded generator."""
-        return out.rng.getrandbits(1)
+    def _next_round(self, out: Out) -> None:
+        self.reports.pop(self.round, None)
+        self.proposals.pop(self.round, None)
+        self.round += 1
+        self.phase = 1
+        out.send_all(self.config.processes, Report(self.round, self.estimate))
+
+    def coin(self, out: Out) -> int | None:
+        """A fair coin, from the node's own seeded generator (or asked for: ``None``)."""
+        return self.flip(out)
+
+    def on_coin(self, value: int, out: Out) -> None:
+        if not self.flipping:
+            return
+        self.flipping = False
+        self.coins += 1
+        self.estimate = value
+        self._next_round(out)
+        self._advance(out)
 
 
 class BenOrFixedCoins(BenOr):
     """Ben-Or whose coin for round r is a hash of (process, r): fixed before the run and
-    readable by the adversary (see the module docstring). What the FLP engine runs."""
+    readable by the adversary (see the module docstring): deterministic, so FLP applies."""
 
-    def coin(self, out: Out) -> int:
+    flips_coins = False
+
+    def coin(self, out: Out) -> int | None:
         digest = hashlib.blake2b(f"{self.id}/{self.round}".encode(), digest_size=1).digest()
         return digest[0] & 1
 
@@ -174,6 +201,12 @@ def _most_common(values: list[int]) -> tuple[int, int]:
     counts = Counter(values)
     return min(counts.items(), key=lambda item: (-item[1], item[0]))
 
+
+BEN_OR = BinaryProtocol(
+    "ben-or",
+    BenOr,
+    "Ben-Or's randomized consensus: coins the adversary cannot read, drawn in the run",
+)
 
 BEN_OR_FIXED_COINS = BinaryProtocol(
     "ben-or-fixed-coins",

@@ -19,11 +19,24 @@ the class in :data:`BINARY_PROTOCOLS`, under the name ``smrkit flp --protocol`` 
 (:mod:`~smrkit.protocols.consensus.binary_registry`). A user's own protocol,
 ``module.path:Class``, is any such subclass. :class:`TwoFaced` is seed 004's Byzantine
 node, restricted to Lemma 1's strategy.
+
+Coins. A randomized protocol flips through :meth:`BinaryProcess.flip`, never through
+``out.rng`` directly. By default the coin is drawn from ``out.rng`` at once (the node's
+own seeded generator: ``smrkit sim`` replays it from the seed). A process built by
+:func:`asking_coins` instead *asks* for its coin: it sets two timers, ``(coin, 0)`` and
+``(coin, 1)``, and waits; whichever fires first is the coin (the other is cancelled)
+and :meth:`~BinaryProcess.on_coin` resumes the protocol with it. The FLP engine's
+searches branch on both timers — a coin not yet flipped is a nondeterministic choice —
+while its run lets neither the adversary nor the search pick: the moment a coin is
+asked, the run fires the timer the node's seeded generator draws
+(:mod:`smrkit.explore.flp.coins`). A deterministic protocol never calls ``flip`` and is
+unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from smrkit.core.ids import NodeId, server_ids
 from smrkit.core.messages import Message
@@ -42,8 +55,22 @@ class BinaryConfig:
         return len(self.processes)
 
 
+COIN = "coin"
+"""The timers of a process asking for a coin: ``(COIN, v)`` fires when the coin is v."""
+
+
+def is_coin(timer: object) -> bool:
+    """Whether ``timer`` is one of a coin's two timers (see the module docstring)."""
+    return isinstance(timer, tuple) and len(timer) == 2 and timer[0] == COIN
+
+
 class BinaryProcess(ConsensusProcess):
     """A process of binary consensus under ``async`` (see the module docstring)."""
+
+    flips_coins: ClassVar[bool] = False
+    """Whether the protocol calls :meth:`flip` (a randomized protocol says so)."""
+    asks_coins: ClassVar[bool] = False
+    """Whether :meth:`flip` asks for the coin as two timers instead of drawing it."""
 
     def __init__(self, node_id: NodeId, processes: tuple[NodeId, ...], value: int) -> None:
         super().__init__(node_id)
@@ -74,6 +101,24 @@ class BinaryProcess(ConsensusProcess):
 
     def receive(self, src: NodeId, msg: Message, out: Out) -> None:
         """``msg`` from ``src`` is delivered."""
+
+    def flip(self, out: Out) -> int | None:
+        """A fair coin: drawn from ``out.rng`` now, or — when the process
+        :attr:`asks_coins` — ``None``, and :meth:`on_coin` gets the coin later."""
+        if not self.asks_coins:
+            return out.rng.getrandbits(1)
+        out.set_timer((COIN, 0), 1.0)
+        out.set_timer((COIN, 1), 1.0)
+        return None
+
+    def on_coin(self, value: int, out: Out) -> None:
+        """The coin asked for by :meth:`flip` came up ``value``."""
+
+    def on_timer(self, timer: Timer, out: Out) -> None:
+        if is_coin(timer) and isinstance(timer, tuple):
+            value = int(timer[1])
+            out.cancel_timer((COIN, 1 - value))
+            self.on_coin(value, out)
 
 
 CLAIM = "claim"
@@ -133,6 +178,20 @@ def two_faced(process: type[BinaryProcess]) -> type[BinaryProcess]:
     return _TWO_FACED[process]
 
 
+_ASKING: dict[type[BinaryProcess], type[BinaryProcess]] = {}
+
+
+def asking_coins(process: type[BinaryProcess]) -> type[BinaryProcess]:
+    """``process`` asking for its coins as timers (one class per protocol, kept); a
+    protocol that flips no coins (:attr:`BinaryProcess.flips_coins` false) is returned
+    as it is."""
+    if not process.flips_coins:
+        return process
+    if process not in _ASKING:
+        _ASKING[process] = type(f"{process.__name__}AskingCoins", (process,), {"asks_coins": True})
+    return _ASKING[process]
+
+
 @dataclass(frozen=True)
 class BinaryProtocol:
     """A registered protocol: its name, its process class and one line on what FLP's
@@ -142,15 +201,22 @@ class BinaryProtocol:
     process: type[BinaryProcess]
     summary: str
 
+    @property
+    def randomized(self) -> bool:
+        """Whether its processes flip coins (:meth:`BinaryProcess.flip`)."""
+        return asking_coins(self.process) is not self.process
+
     def build(
         self, inputs: tuple[int, ...], byzantine: NodeId | None = None
     ) -> list[BinaryProcess]:
-        """The processes p1 … pn with these inputs (``inputs[i]`` is p(i+1)'s); the node
-        ``byzantine``, if any, is :class:`TwoFaced`."""
+        """The processes p1 … pn with these inputs (``inputs[i]`` is p(i+1)'s), asking
+        for their coins (:func:`asking_coins`); the node ``byzantine``, if any, is
+        :class:`TwoFaced`."""
         ids = server_ids(len(inputs))
-        faced = two_faced(self.process)
+        asking = asking_coins(self.process)
+        faced = two_faced(asking)
         return [
-            (faced if node == byzantine else self.process)(node, ids, value)
+            (faced if node == byzantine else asking)(node, ids, value)
             for node, value in zip(ids, inputs, strict=True)
         ]
 
