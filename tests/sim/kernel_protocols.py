@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from smrkit.core import ConsensusProcess, Message, Node, NodeId, Out, Timer
+from smrkit.protocols.consensus.paxos_single import Accept, Accepted, Prepare, Promise
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,29 +108,6 @@ class Ponger(Node):
 
 
 # --- partial synchrony: rotating-coordinator Paxos -------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Prepare(Message):
-    ballot: int
-
-
-@dataclass(frozen=True, slots=True)
-class Promise(Message):
-    ballot: int
-    accepted: tuple[int, int] | None
-
-
-@dataclass(frozen=True, slots=True)
-class Accept(Message):
-    ballot: int
-    value: int
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted(Message):
-    ballot: int
-    value: int
 
 
 @dataclass(frozen=True)
