@@ -129,6 +129,9 @@ def test_output_paths_are_checked_before_the_run(
         ["explore", "--trace", "/nonexistent-dir/t.jsonl"],
         ["replay", "x", "--html", "/nonexistent-dir/r.html"],
         ["test", "--cluster", "x", "--html", "/nonexistent-dir/r.html"],
+        ["flp", "--protocol", "wait-majority", "--trace", "/nonexistent-dir/t.jsonl"],
+        ["flp", "--protocol", "wait-majority", "--html", "/nonexistent-dir/f.html"],
+        ["rounds", "--protocol", "floodset", "--html", "/nonexistent-dir/r.html"],
     ],
 )
 def test_every_command_checks_its_output_paths_first(

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from smrkit.cli.errors import UserError
+from smrkit.cli.options import output_path
 from smrkit.explore.flp.coins import DECIDED, CoinRun
 from smrkit.explore.flp.configuration import ADVERSARIES, BYZANTINE, CRASH, describe
 from smrkit.explore.flp.lemma2 import BOUND, FlpResult, Run, build_nondeciding_run
@@ -65,13 +66,13 @@ ADVERSARY_TEXT = {
 @click.option(
     "--trace",
     "trace_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Save the run (or the violation's) as a trace that 'smrkit replay' re-runs.",
 )
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Write the run as a space-time diagram with each configuration's valency.",
 )
 def flp(

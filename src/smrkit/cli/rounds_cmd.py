@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from smrkit.cli.errors import UserError
+from smrkit.cli.options import output_path
 from smrkit.explore.rounds import (
     STATES_MAX_DEFAULT,
     RoundsProtocolError,
@@ -50,7 +51,7 @@ first, 2 bad usage.
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=output_path(),
     help="Write the run's round diagram (the violation's, or the first chain's).",
 )
 def rounds(
