@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 from collections import Counter
 from typing import Any
@@ -99,7 +100,12 @@ def main() -> int:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     configs = {seed: recovery_config(base, seed, horizon) for seed in seeds}
     started = time.perf_counter()
-    outcomes = list(judge_stream(configs.values(), workers=args.workers))
+    outcomes: list[Outcome] = []
+    for outcome in judge_stream(configs.values(), workers=args.workers):
+        outcomes.append(outcome)
+        if len(outcomes) % 100 == 0:  # progress, and the failures so far, on stderr
+            bad = [o.seed for o in outcomes if not o.ok]
+            print(f"  {len(outcomes)} seeds judged; failing: {bad[:20]}", file=sys.stderr)
     seconds = time.perf_counter() - started
     failed = [o for o in outcomes if not o.ok]
     broken = Counter(name for o in failed for name in o.failed)

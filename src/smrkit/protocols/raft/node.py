@@ -291,6 +291,7 @@ class RaftNode(Replica):
             out.cancel_timer(HEARTBEAT)
             self.waiting = {}
             self.snapshot_acked = {}
+            self._reset_election_timer(out)  # a leader had none: it may stand again
         self.role = FOLLOWER
         self.is_primary = False
         self.leader = leader
