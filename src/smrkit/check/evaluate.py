@@ -16,7 +16,11 @@ from smrkit.check.pb import PrimaryBackupAnalysis, analyze, verdicts
 from smrkit.check.trace_history import history_from_trace
 from smrkit.check.verdict import Verdict
 from smrkit.core.messages import ClientReply
-from smrkit.protocols.claims import ActiveReplicationClaims, PrimaryBackupClaims
+from smrkit.protocols.claims import (
+    ActiveReplicationClaims,
+    FaultSafeClaims,
+    PrimaryBackupClaims,
+)
 from smrkit.sim.trace import Trace
 from smrkit.sim.world import SimRun
 
@@ -191,6 +195,12 @@ def evaluate_run(run: SimRun, **kwargs: Any) -> Evaluation:
     claims = run.claims
     if isinstance(claims, ActiveReplicationClaims):
         return evaluate_active(run.trace, claims, replicas=run.n, **kwargs)
+    if isinstance(claims, FaultSafeClaims):
+        from smrkit.check.chain import evaluate_chain
+        from smrkit.protocols.chain.timing import ChainTiming
+
+        timing = ChainTiming.derive(run.config.delta_s, run.config.tau_s, run.n)
+        return evaluate_chain(run.trace, claims, lease_s=timing.lease_s, **kwargs)
     if not isinstance(claims, PrimaryBackupClaims):
         raise ValueError(
             f"{run.protocol.name} makes {claims.family} claims; smrkit sim checks only "

@@ -1,0 +1,77 @@
+"""The chain's configuration, the state the master replicates, and how it changes.
+
+A :class:`ChainConfig` is plain data: the epoch, the chain from head to tail, and the
+replica joining as the new tail (waiting for its state transfer), if any.
+:func:`next_config` is the master's deterministic decision: given what a master node
+observed (who is silent, who is suspected by its predecessor, who asks to join), the
+configuration of the next epoch, or ``None`` when nothing needs to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from smrkit.core.ids import NodeId
+
+
+@dataclass(frozen=True, slots=True)
+class ChainConfig:
+    epoch: int
+    chain: tuple[NodeId, ...]
+    joining: NodeId | None = None
+    """The new tail (``chain[-1]``) until it has the old tail's state."""
+
+    def __post_init__(self) -> None:
+        assert len(set(self.chain)) == len(self.chain), f"a replica twice in {self.chain}"
+        assert self.joining is None or self.chain[-1] == self.joining
+
+    @property
+    def head(self) -> NodeId | None:
+        return self.chain[0] if self.chain else None
+
+    @property
+    def tail(self) -> NodeId | None:
+        return self.chain[-1] if self.chain else None
+
+    def successor(self, node: NodeId) -> NodeId | None:
+        i = self.chain.index(node)
+        return self.chain[i + 1] if i + 1 < len(self.chain) else None
+
+    def predecessor(self, node: NodeId) -> NodeId | None:
+        i = self.chain.index(node)
+        return self.chain[i - 1] if i > 0 else None
+
+
+def next_config(
+    config: ChainConfig,
+    *,
+    silent: Collection[NodeId],
+    suspected: Collection[NodeId],
+    fresh: Collection[NodeId],
+) -> ChainConfig | None:
+    """The next configuration, or ``None`` if this one stands.
+
+    * Members that are silent (no heartbeat within the detection time-out) or came back
+      as a fresh incarnation (they lost their state) are removed — head, middle or tail.
+    * Only if none is, a member suspected by its predecessor (acknowledgements stopped
+      coming back) is removed: the most downstream suspect, since every replica above a
+      broken link suspects its own successor.
+    * Otherwise one fresh replica that is not a member joins as the new tail (it serves
+      once the old tail's state has reached it).
+    A chain never becomes empty: its last member stays (the chain stops; it does not
+    forget what it committed).
+    """
+    chain = config.chain
+    removed = [n for n in chain if n in silent or n in fresh]
+    if not removed:
+        removed = [n for n in reversed(chain) if n in suspected][:1]
+    kept = tuple(n for n in chain if n not in removed)
+    if not kept:
+        return None
+    if removed:
+        return ChainConfig(config.epoch + 1, kept)
+    joiners = sorted(n for n in fresh if n not in kept)
+    if not joiners:
+        return None
+    return ChainConfig(config.epoch + 1, (*kept, joiners[0]), joiners[0])
