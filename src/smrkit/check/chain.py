@@ -69,6 +69,7 @@ def check_fault_safe(trace: Trace, *, lease_s: float) -> Verdict:
     """At most one acting tail at every instant; no command applied while the master
     had been without a majority for longer than a lease."""
     masters = list(trace.header.get("auxiliary", []))
+    replicas = set(trace.servers)
     tails: set[str] = set()
     forks: list[dict[str, Any]] = []
     down: set[str] = set()
@@ -76,7 +77,7 @@ def check_fault_safe(trace: Trace, *, lease_s: float) -> Verdict:
     blind: list[dict[str, Any]] = []
     majority = len(masters) // 2 + 1
     for t, kind, node, _, num, data in trace.events:
-        if kind == tr.PRIMARY:
+        if kind == tr.PRIMARY and node in replicas:
             (tails.add if data else tails.discard)(node)
             if len(tails) > 1 and len(forks) < 10:
                 forks.append({"t": t, "tails": sorted(tails)})
@@ -90,6 +91,7 @@ def check_fault_safe(trace: Trace, *, lease_s: float) -> Verdict:
                 lost_since = None
         elif (
             kind == tr.APPLY
+            and node in replicas
             and lost_since is not None
             and len(blind) < 10
             and t > lost_since + lease_s + EPSILON_S

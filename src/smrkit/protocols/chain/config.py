@@ -2,7 +2,8 @@
 
 A :class:`ChainConfig` is plain data: the epoch, the chain from head to tail, and the
 replica joining as the new tail (waiting for its state transfer), if any.
-:func:`next_config` is the master's deterministic decision: given what a master node
+:class:`ChainConfigMachine` is the deterministic state machine the master's Raft group
+replicates; :func:`next_config` is the master's deterministic decision: given what a master node
 observed (who is silent, who is suspected by its predecessor, who asks to join), the
 configuration of the next epoch, or ``None`` when nothing needs to change.
 """
@@ -13,6 +14,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from smrkit.core.ids import NodeId
+from smrkit.core.ops import Op, Value
+from smrkit.core.state_machine import InvalidOperationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +78,54 @@ def next_config(
     if not joiners:
         return None
     return ChainConfig(config.epoch + 1, (*kept, joiners[0]), joiners[0])
+
+
+RECONFIGURE = "reconfigure"
+"""The one op of :class:`ChainConfigMachine`: ``Op(RECONFIGURE, None, (epoch, chain,
+joining))``."""
+
+
+def reconfigure_op(config: ChainConfig) -> Op:
+    return Op(RECONFIGURE, None, (config.epoch, tuple(config.chain), config.joining))
+
+
+def config_of(op: Op) -> ChainConfig:
+    """The configuration a ``reconfigure`` op proposes; :class:`InvalidOperationError`
+    if it is not one."""
+    value = op.value
+    if op.f != RECONFIGURE or not isinstance(value, tuple | list) or len(value) != 3:
+        raise InvalidOperationError(f"not a chain reconfiguration: {op}")
+    epoch, chain, joining = value
+    if not isinstance(epoch, int) or not isinstance(chain, tuple | list):
+        raise InvalidOperationError(f"a reconfiguration needs an epoch and a chain: {op}")
+    if not all(isinstance(n, str) for n in chain) or len(set(chain)) != len(chain):
+        raise InvalidOperationError(f"a chain lists distinct replicas: {op}")
+    if joining is not None and (not chain or chain[-1] != joining):
+        raise InvalidOperationError(f"the joining replica must be the new tail: {op}")
+    names = tuple(str(n) for n in chain)
+    return ChainConfig(epoch, names, None if joining is None else str(joining))
+
+
+class ChainConfigMachine:
+    """The master's replicated state machine: the chain's configuration. A
+    reconfiguration to epoch e + 1 applies only on top of epoch e (it answers ``True``);
+    any other is a no-op answering ``False`` — two master leaders that both proposed an
+    epoch's successor cannot both win."""
+
+    name = "chain-config"
+
+    def __init__(self, initial: ChainConfig) -> None:
+        self.config = initial
+
+    def apply(self, op: Op) -> Value:
+        proposed = config_of(op)
+        if proposed.epoch != self.config.epoch + 1:
+            return False
+        self.config = proposed
+        return True
+
+    def snapshot(self) -> Value:
+        return (self.config.epoch, self.config.chain, self.config.joining)
+
+    def restore(self, snapshot: Value) -> None:
+        self.config = config_of(Op(RECONFIGURE, None, snapshot))

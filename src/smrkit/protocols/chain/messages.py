@@ -1,23 +1,18 @@
 """The messages of chain replication and of its master (:mod:`smrkit.protocols.chain`).
 
 Every message between chain replicas carries the configuration epoch its sender acts
-in; a receiver in another epoch counts and drops it. The master's own agreement on the
-next configuration (one Paxos instance per epoch) uses ballots ``(round, rank)``.
+in; a receiver in another epoch counts and drops it. The master nodes agree among
+themselves with Raft's own messages (:mod:`smrkit.protocols.raft.messages`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
 
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
 from smrkit.core.ops import Command
 from smrkit.protocols.chain.config import ChainConfig
-
-Ballot: TypeAlias = tuple[int, int]
-"""``(round, rank of the proposing master)``; ``(0, 0)`` before any."""
-
 
 # --- between chain replicas -------------------------------------------------------------
 
@@ -85,35 +80,3 @@ class NewConfig(Message):
     """The configuration the master decided (to replicas, and between master nodes)."""
 
     config: ChainConfig
-
-
-# --- between master nodes: one Paxos instance per epoch ---------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Prepare(Message):
-    epoch: int
-    ballot: Ballot
-
-
-@dataclass(frozen=True, slots=True)
-class Promise(Message):
-    """An acceptor's promise for ``epoch``, with what it accepted there and until when
-    the leases it granted in the epoch before may still run."""
-
-    epoch: int
-    ballot: Ballot
-    accepted: tuple[Ballot, ChainConfig] | None
-    leases_until: float
-
-
-@dataclass(frozen=True, slots=True)
-class Accept(Message):
-    ballot: Ballot
-    config: ChainConfig
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted(Message):
-    epoch: int
-    ballot: Ballot

@@ -8,7 +8,7 @@ from smrkit.core.ids import NodeId
 from smrkit.core.node import Node
 from smrkit.protocols.chain.client import ChainClient
 from smrkit.protocols.chain.config import ChainConfig
-from smrkit.protocols.chain.master import ChainMaster, MasterConfig, master_ids
+from smrkit.protocols.chain.master import MasterConfig, build_master, master_ids
 from smrkit.protocols.chain.replica import ChainReplica, ChainReplicaConfig
 from smrkit.protocols.chain.timing import ChainTiming
 from smrkit.protocols.claims import FaultSafeClaims
@@ -18,8 +18,9 @@ from smrkit.protocols.registry import ProtocolConfig, ProtocolSpec, register
 MASTER_NODES = 3
 """Master nodes of a chain: a majority of 3 survives one crash."""
 RECONFIGURE_DELTAS = 5
-"""After the leases ran out: Accept, Accepted, and NewConfig to the replicas; Prepare
-and Promise (2δ) may overlap the wait."""
+"""Beside detection and the lease: the heartbeat that reports it reaches the leader (δ),
+the proposal commits (2δ), a follower or the leader applies it, NewConfig reaches a
+replica (δ), and a δ of slack."""
 
 
 def build_chain(config: ProtocolConfig, *, safe: bool = True) -> list[Node]:
@@ -31,10 +32,8 @@ def build_chain(config: ProtocolConfig, *, safe: bool = True) -> list[Node]:
         masters, initial, config.clients, config.app, config.sessions_max, timing, safe
     )
     nodes: list[Node] = [ChainReplica(p, replica_config) for p in config.servers]
-    nodes.extend(
-        ChainMaster(m, MasterConfig(masters, config.servers, initial, timing, rank))
-        for rank, m in enumerate(masters, start=1)
-    )
+    master = MasterConfig(config.servers, initial, timing)
+    nodes.extend(build_master(masters, master, delta_s=config.delta_s, tau_s=config.tau_s))
     return nodes
 
 

@@ -26,9 +26,9 @@ class ChainTiming:
     ack_timeout_s: float
     """A replica whose oldest unacknowledged update is older than this suspects its
     successor (and stops)."""
-    stagger_s: float
-    """How much later master node k + 1 proposes a change than node k: one whole ballot,
-    lease wait included, so that two do not duel after GST."""
+    retry_s: float
+    """How long the master's leader waits for a proposed reconfiguration to be applied
+    before it proposes again: a lease and a few round trips."""
 
     @classmethod
     def derive(cls, delta_s: float, tau_s: float, replicas: int) -> ChainTiming:
@@ -40,5 +40,5 @@ class ChainTiming:
             lease_s=lease,
             silent_s=SILENT_PERIODS * tau_s + 2 * delta_s,
             ack_timeout_s=2 * (replicas + 1) * delta_s + tau_s,
-            stagger_s=lease + 8 * delta_s,
+            retry_s=lease + 8 * delta_s,
         )
