@@ -96,7 +96,7 @@ def check_fault_safe(trace: Trace, *, lease_s: float) -> Verdict:
             and len(blind) < 10
             and t > lost_since + lease_s + EPSILON_S
         ):
-            blind.append({"t": t, "replica": node, "entry": num})
+            blind.append({"t": t, "replica": node, "entry": num, "master_lost_s": lost_since})
     details: dict[str, Any] = {"forks": forks, "applied_without_master": blind}
     if forks:
         first = forks[0]
@@ -110,7 +110,8 @@ def check_fault_safe(trace: Trace, *, lease_s: float) -> Verdict:
         return Verdict(
             False,
             f"{first['replica']} applied entry {first['entry']} at {first['t']:.4f} s, "
-            f"more than a lease after the master lost its majority ({lost_since:.4f} s)",
+            f"more than a lease after the master lost its majority "
+            f"({first['master_lost_s']:.4f} s)",
             details,
         )
     return Verdict(True, "one tail at a time; nothing applied without the master's lease", details)

@@ -14,12 +14,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from smrkit.core.ids import NodeId
+from smrkit.core.messages import Message
 from smrkit.core.ops import Op, Value
 from smrkit.core.state_machine import InvalidOperationError
 
 
 @dataclass(frozen=True, slots=True)
-class ChainConfig:
+class ChainConfig(Message):
+    """Plain data; a :class:`Message` only so that the codec and traces, which rebuild
+    nothing but registered message classes, carry it inside ``NewConfig``."""
+
     epoch: int
     chain: tuple[NodeId, ...]
     joining: NodeId | None = None
@@ -52,6 +56,7 @@ def next_config(
     silent: Collection[NodeId],
     suspected: Collection[NodeId],
     fresh: Collection[NodeId],
+    installing: Collection[NodeId] = (),
 ) -> ChainConfig | None:
     """The next configuration, or ``None`` if this one stands.
 
@@ -60,6 +65,9 @@ def next_config(
     * Only if none is, a member suspected by its predecessor (acknowledgements stopped
       coming back) is removed: the most downstream suspect, since every replica above a
       broken link suspects its own successor.
+    * A joining tail still ``installing`` the old tail's state goes with any other
+      removal: its state comes from its predecessor, and a chain must never be left
+      to replicas that lack what was committed.
     * Otherwise one fresh replica that is not a member joins as the new tail (it serves
       once the old tail's state has reached it).
     A chain never becomes empty: its last member stays (the chain stops; it does not
@@ -69,6 +77,8 @@ def next_config(
     removed = [n for n in chain if n in silent or n in fresh]
     if not removed:
         removed = [n for n in reversed(chain) if n in suspected][:1]
+    if removed and config.joining is not None and config.joining in installing:
+        removed.append(config.joining)
     kept = tuple(n for n in chain if n not in removed)
     if not kept:
         return None

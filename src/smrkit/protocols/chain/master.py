@@ -83,6 +83,8 @@ class ChainMaster(RaftNode):
         self.heard: dict[NodeId, float] = {}
         self.heard_epoch: dict[NodeId, int] = {}
         self.suspects: dict[NodeId, NodeId | None] = {}
+        self.installing: set[NodeId] = set()
+        """Replicas whose latest heartbeat said they wait for a state transfer."""
         self.applied_epoch = chain.initial.epoch
         self.tell_from = 0.0
         """When replicas may be told of ``applied_epoch`` (a lease after it applied)."""
@@ -120,6 +122,8 @@ class ChainMaster(RaftNode):
             self._heartbeat(src, msg, out)
         elif isinstance(msg, ClientReply) and src == self.id:
             pass  # the answer to its own proposal: the applied configuration tells
+        elif isinstance(msg, ClientRequest) and src != self.id:
+            self.note("client request at the master")  # only its own proposals
         else:
             super().on_message(src, msg, out)
             self._applied(out)
@@ -141,6 +145,10 @@ class ChainMaster(RaftNode):
         self.heard[src] = out.now
         self.heard_epoch[src] = msg.epoch
         self.suspects[src] = msg.suspect
+        if msg.installed:
+            self.installing.discard(src)
+        else:
+            self.installing.add(src)
         decided = self.decided
         if msg.epoch == decided.epoch and src in decided.chain:
             if not self._reconfiguring():
@@ -178,7 +186,13 @@ class ChainMaster(RaftNode):
             if s is not None and r in recent and r in members
             if self.heard_epoch.get(r) == decided.epoch
         }
-        return next_config(decided, silent=members - recent, suspected=suspected, fresh=fresh)
+        return next_config(
+            decided,
+            silent=members - recent,
+            suspected=suspected,
+            fresh=fresh,
+            installing=self.installing,
+        )
 
     def _tick(self, out: Out) -> None:
         if self.role != LEADER or self.applied_epoch != self.decided.epoch:
@@ -193,4 +207,6 @@ class ChainMaster(RaftNode):
             return  # proposed already: wait for it to commit
         self.proposed = (wanted.epoch, out.now)
         seq = wanted.epoch * 1000 + (epoch == wanted.epoch)
-        out.send(self.id, ClientRequest(self.id, seq, reconfigure_op(wanted)))
+        # Handed to its own Raft node in this step (a runtime need not deliver a
+        # message a node sends itself).
+        super().on_message(self.id, ClientRequest(self.id, seq, reconfigure_op(wanted)), out)

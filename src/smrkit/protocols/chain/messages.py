@@ -64,6 +64,8 @@ class Heartbeat(Message):
     epoch: int
     sent_at: float
     suspect: NodeId | None = None
+    installed: bool = True
+    """False for a joining tail still waiting for the old tail's state."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from smrkit.apps import SPECS
 from smrkit.core.ids import NodeId
-from smrkit.core.messages import ClientReply, ClientRequest, Message
+from smrkit.core.messages import ClientReply, ClientRequest, Message, RelayedRequest
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command
 from smrkit.protocols.chain.config import ChainConfig
@@ -86,6 +86,8 @@ class ChainReplica(Replica):
         self.suspect: NodeId | None = None
         self.lease_until = -1.0
         self.grants: dict[float, list[NodeId]] = {}
+        self.joiner_acked = False
+        """Whether a joining successor has acknowledged its state in this epoch."""
         self.last_index: dict[NodeId, int] = {}
         self.ahead: dict[int, Command] = {}
 
@@ -125,6 +127,8 @@ class ChainReplica(Replica):
         match msg:
             case ClientRequest():
                 self._request(src, msg, out)
+            case RelayedRequest(request=r) if src in self.chain.chain:
+                self._request(r.client, r, out, relayed=True)
             case Forward(epoch=e) | Ack(epoch=e) | StateTransfer(epoch=e) if e != self.epoch:
                 self.note("older epoch" if e < self.epoch else "newer epoch")
             case Forward(index=i, command=c):
@@ -141,12 +145,21 @@ class ChainReplica(Replica):
                 self.note("unexpected message")
         self._observe(out)
 
-    def _request(self, src: NodeId, request: ClientRequest, out: Out) -> None:
+    def _request(
+        self, src: NodeId, request: ClientRequest, out: Out, *, relayed: bool = False
+    ) -> None:
+        """A request for the head (an update) or the tail (a query). One that came to
+        another replica is relayed there once, and its client told the chain (a client
+        that knows nothing of chains, as the TCP client library, is served all the
+        same: the head or tail answers it directly)."""
         chain = self.chain
         query = request.op.f in SPECS[self.config.app].read_only
         target = chain.tail if query else chain.head
         if target != self.id:
-            if self.installed and chain.chain:
+            if relayed:
+                self.note("relayed to the wrong replica")
+            elif self.installed and target is not None and self.acting(out.now):
+                out.send(target, RelayedRequest(request))
                 out.send(src, ChainHint(chain.epoch, chain.chain))
             return
         if not self.acting(out.now):
@@ -222,8 +235,14 @@ class ChainReplica(Replica):
             out.send(predecessor, Ack(self.epoch, index))
 
     def _resend_sent(self, out: Out) -> None:
+        """The Sent list again — or, to a joining tail that has not acknowledged
+        anything in this epoch, the state transfer again (it may have come before the
+        joiner heard of the epoch, and been dropped)."""
         successor = self.chain.successor(self.id)
-        if successor is None or (successor == self.chain.joining and not self.acked):
+        if successor is None:
+            return
+        if successor == self.chain.joining and not self.joiner_acked:
+            out.send(successor, StateTransfer(self.epoch, tuple(self.applied)))
             return
         last = min(len(self.applied), self.acked + RESEND_MAX)
         for index in range(self.acked + 1, last + 1):
@@ -236,7 +255,10 @@ class ChainReplica(Replica):
         if not self.acting(out.now):
             self.note("stopped")
             return
+        self.joiner_acked = True
         if index <= self.acked:
+            if self.acked >= len(self.applied):
+                self.waiting_since = None
             return
         self.acked = min(index, len(self.applied))
         self.waiting_since = out.now if self.acked < len(self.applied) else None
@@ -268,7 +290,8 @@ class ChainReplica(Replica):
 
     def _heartbeat(self, out: Out) -> None:
         epoch = self.epoch if self.installed or self.epoch > FRESH else FRESH
-        out.send_all(self.config.masters, Heartbeat(epoch, out.now, self.suspect))
+        heartbeat = Heartbeat(epoch, out.now, self.suspect, self.installed)
+        out.send_all(self.config.masters, heartbeat)
         out.set_timer(HEARTBEAT, self.config.timing.heartbeat_s)
         horizon = out.now - self.config.timing.lease_s
         self.grants = {t: g for t, g in self.grants.items() if t > horizon}
@@ -304,6 +327,7 @@ class ChainReplica(Replica):
         self.epoch = config.epoch
         self.stopped = False
         self.suspect = None
+        self.joiner_acked = False
         self.grants = {}
         self._heartbeat(out)  # a lease for the new epoch at once
         if not self.installed:
@@ -313,7 +337,7 @@ class ChainReplica(Replica):
             self._became_tail(out)
         elif successor == config.joining:
             out.send(successor, StateTransfer(self.epoch, tuple(self.applied)))
-            self.waiting_since = out.now if self.acked < len(self.applied) else None
+            self.waiting_since = out.now  # until the joiner acknowledges its state
         else:
             # A new successor (its predecessor was removed) or the same one: resend the
             # Sent list; it applies what it lacks.
