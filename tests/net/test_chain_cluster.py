@@ -25,7 +25,7 @@ def test_a_chain_cluster_serves_and_survives_kills_and_partitions(
         assert cli(capsys, "kv", "--cluster", base, "append", "x", "2")[:2] == (0, "null\n")
         assert cli(capsys, "kv", "--cluster", base, "get", "x")[:2] == (0, '"12"\n')
         code, out, _ = cli(
-            capsys, "test", "--cluster", base, "--time", "6", "--rate", "100",
+            capsys, "test", "--cluster", base, "--time", "12", "--rate", "100",
             "--nemesis", "kill,partition", "--json", "--quiet",
         )  # fmt: skip
         summary = json.loads(out)

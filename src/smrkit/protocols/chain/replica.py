@@ -88,6 +88,8 @@ class ChainReplica(Replica):
         self.grants: dict[float, list[NodeId]] = {}
         self.joiner_acked = False
         """Whether a joining successor has acknowledged its state in this epoch."""
+        self.answer: dict[int, NodeId] = {}
+        """At the head: log index → where to send the answer once it is committed."""
         self.last_index: dict[NodeId, int] = {}
         self.ahead: dict[int, Command] = {}
 
@@ -128,7 +130,9 @@ class ChainReplica(Replica):
             case ClientRequest():
                 self._request(src, msg, out)
             case RelayedRequest(request=r) if src in self.chain.chain:
-                self._request(r.client, r, out, relayed=True)
+                self._request(src, r, out, relayed=True)
+            case ClientReply() if src in self.chain.chain:
+                out.send(msg.client, msg)  # the answer to a request this replica relayed
             case Forward(epoch=e) | Ack(epoch=e) | StateTransfer(epoch=e) if e != self.epoch:
                 self.note("older epoch" if e < self.epoch else "newer epoch")
             case Forward(index=i, command=c):
@@ -148,10 +152,12 @@ class ChainReplica(Replica):
     def _request(
         self, src: NodeId, request: ClientRequest, out: Out, *, relayed: bool = False
     ) -> None:
-        """A request for the head (an update) or the tail (a query). One that came to
-        another replica is relayed there once, and its client told the chain (a client
-        that knows nothing of chains, as the TCP client library, is served all the
-        same: the head or tail answers it directly)."""
+        """A request for the head (an update) or the tail (a query), from its client or
+        relayed by the replica it reached (``src``). One that reaches another replica
+        is relayed there once, and its client told the chain: a client that knows
+        nothing of chains (the TCP client library) is served all the same, the answer
+        coming back the way the request went — in a real cluster a replica can answer
+        only a client connected to it."""
         chain = self.chain
         query = request.op.f in SPECS[self.config.app].read_only
         target = chain.tail if query else chain.head
@@ -166,7 +172,7 @@ class ChainReplica(Replica):
             self.note("request while stopped")  # the client retries
         elif query:
             result = self.service.app.apply(request.op)
-            out.send(src, ClientReply(request.client, request.seq, result))
+            out.send(src, ClientReply(request.client, request.seq, result))  # src: see above
         else:
             self._update(src, request, out)
 
@@ -177,11 +183,14 @@ class ChainReplica(Replica):
             if index <= self.acked or self.chain.tail == self.id:
                 result = service.cached_result(request.client, request.seq)
                 out.send(src, ClientReply(request.client, request.seq, result))
-            return  # not committed yet: the tail answers when it commits it
+            elif index:
+                self.answer[index] = src  # answered when its acknowledgement comes
+            return
         admitted = service.admit(src, request, out)
         if admitted is None:
             return
         command, _ = admitted
+        self.answer[len(self.applied)] = src
         self._applied_at(len(self.applied), command, out)
 
     def _forwarded(self, src: NodeId, index: int, command: Command, out: Out) -> None:
@@ -230,6 +239,9 @@ class ChainReplica(Replica):
         self.acked = index
         result = self.service.cached_result(command.client, command.seq)
         out.send(command.client, ClientReply(command.client, command.seq, result))
+        if self.answer.get(index) == command.client:
+            del self.answer[index]  # answered just now
+        self._answer_up_to(index, out)
         predecessor = self.chain.predecessor(self.id)
         if predecessor is not None:
             out.send(predecessor, Ack(self.epoch, index))
@@ -262,9 +274,22 @@ class ChainReplica(Replica):
             return
         self.acked = min(index, len(self.applied))
         self.waiting_since = out.now if self.acked < len(self.applied) else None
+        self._answer_up_to(self.acked, out)
         predecessor = self.chain.predecessor(self.id)
         if predecessor is not None:
             out.send(predecessor, Ack(self.epoch, self.acked))
+
+    def _answer_up_to(self, index: int, out: Out) -> None:
+        """The head answers, through whoever brought them, the updates it admitted that
+        are now committed (the tail answered their clients already, but in a real
+        cluster the tail may have no connection to them)."""
+        for i in [i for i in self.answer if i <= index]:
+            dst = self.answer.pop(i)
+            command = self.applied[i - 1]
+            fresh = self.service.freshness(command.client, command.seq)
+            if fresh is Freshness.DUPLICATE:  # still the client's latest command
+                result = self.service.cached_result(command.client, command.seq)
+                out.send(dst, ClientReply(command.client, command.seq, result))
 
     def _check_successor(self, out: Out) -> None:
         """Every heartbeat period: resend the Sent list if acknowledgements are late (a
@@ -351,6 +376,7 @@ class ChainReplica(Replica):
         """Everything in the log is committed now: acknowledge it up the chain."""
         self.acked = len(self.applied)
         self.waiting_since = None
+        self._answer_up_to(self.acked, out)
         predecessor = self.chain.predecessor(self.id)
         if predecessor is not None:
             out.send(predecessor, Ack(self.epoch, self.acked))
