@@ -29,9 +29,16 @@ class ChainConfig(Message):
     joining: NodeId | None = None
     """The new tail (``chain[-1]``) until it has the old tail's state."""
 
-    def __post_init__(self) -> None:
-        assert len(set(self.chain)) == len(self.chain), f"a replica twice in {self.chain}"
-        assert self.joining is None or self.chain[-1] == self.joining
+    def well_formed(self) -> bool:
+        """Distinct replicas, the joining one (if any) last: what a peer's message must
+        hold before a replica adopts it (a malformed one is counted and dropped)."""
+        return (
+            isinstance(self.epoch, int)
+            and isinstance(self.chain, tuple)
+            and all(isinstance(n, str) for n in self.chain)
+            and len(set(self.chain)) == len(self.chain)
+            and (self.joining is None or (bool(self.chain) and self.chain[-1] == self.joining))
+        )
 
     @property
     def head(self) -> NodeId | None:

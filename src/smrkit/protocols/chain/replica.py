@@ -143,8 +143,11 @@ class ChainReplica(Replica):
                 self._install(src, log, out)
             case Grant(epoch=e, sent_at=t):
                 self._granted(src, e, t, out)
-            case NewConfig(config=c):
-                self._new_config(c, out)
+            case NewConfig(config=c) if src in self.config.masters:
+                if isinstance(c, ChainConfig) and c.well_formed():
+                    self._new_config(c, out)
+                else:
+                    self.note("malformed configuration")
             case _:
                 self.note("unexpected message")
         self._observe(out)
