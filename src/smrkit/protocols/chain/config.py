@@ -68,7 +68,8 @@ def next_config(
     """The next configuration, or ``None`` if this one stands.
 
     * Members that are silent (no heartbeat within the detection time-out) or came back
-      as a fresh incarnation (they lost their state) are removed — head, middle or tail.
+      as a fresh incarnation (they lost their state) are removed — head, middle or tail
+      (not the joining tail: it is fresh until it hears of its epoch).
     * Only if none is, a member suspected by its predecessor (acknowledgements stopped
       coming back) is removed: the most downstream suspect, since every replica above a
       broken link suspects its own successor.
@@ -81,7 +82,8 @@ def next_config(
     forget what it committed).
     """
     chain = config.chain
-    removed = [n for n in chain if n in silent or n in fresh]
+    # A joining tail reports itself fresh until it hears of the epoch that adds it.
+    removed = [n for n in chain if n in silent or (n in fresh and n != config.joining)]
     if not removed:
         removed = [n for n in reversed(chain) if n in suspected][:1]
     if removed and config.joining is not None and config.joining in installing:
