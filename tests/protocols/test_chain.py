@@ -127,6 +127,16 @@ def test_next_config_removes_silent_members_before_suspected_ones() -> None:
         5, ("p1", "p2", "p3", "p4"), "p4"
     )
     assert next_config(config, silent={"p1", "p2", "p3"}, suspected=(), fresh=()) is None
+    joining = ChainConfig(5, ("p1", "p2", "p4"), "p4")
+    # The joiner is fresh until it hears of its epoch: it stays; a fresh member goes.
+    assert next_config(joining, silent=(), suspected=(), fresh={"p4"}) is None
+    assert next_config(joining, silent=(), suspected=(), fresh={"p2", "p4"}) == ChainConfig(
+        6, ("p1", "p4"), None
+    )
+    # A joiner still installing its state goes with any other removal.
+    assert next_config(
+        joining, silent={"p1"}, suspected=(), fresh=(), installing={"p4"}
+    ) == ChainConfig(6, ("p2",))
     assert next_config(config, silent=(), suspected=(), fresh=()) is None
 
 
