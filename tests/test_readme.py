@@ -212,6 +212,24 @@ def test_the_seed_002_examples_print_what_the_readme_shows(
     assert seconds(capsys.readouterr().out.splitlines()) == seconds(expected)
 
 
+def test_the_chain_examples_print_what_the_readme_shows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The chain section's runs: a reconfiguration, a rejoin, the chain stopping without
+    its master, and the broken variant caught under the same faults."""
+    examples = _json_examples(capsys, lambda line: "--protocol chain" in line)
+    assert len(examples) == 4
+    for data, expected in examples:
+        m = data["measured"]
+        failed = [k for k, c in data["checks"].items() if not c["ok"]]
+        last = m["last_ack_s"] and round(m["last_ack_s"], 3)
+        shown = (
+            f"{data['ops']['ok']} {data['ops']['info']} {failed} {m['epochs']} "
+            f"{m['reconfigure_delta_max']} {m['update_latency_delta_p50']} {last}"
+        )
+        assert shown == expected
+
+
 def test_the_raft_run_prints_what_the_readme_shows(capsys: pytest.CaptureFixture[str]) -> None:
     argv, expected = _block("    $ smrkit sim --protocol raft --replicas 5")
     assert argv[0] == "smrkit" and "--seed" in argv

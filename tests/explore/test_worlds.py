@@ -77,8 +77,8 @@ def test_every_registered_two_server_protocol_loses_one_property() -> None:
     checked = 0
     for name in service_protocols():
         spec = get_protocol(name)
-        if spec.replicas_problem(2) is not None:
-            continue
+        if spec.replicas_problem(2) is not None or spec.auxiliary(2):
+            continue  # chain's two replicas have three master nodes beside them: n = 5
         result = demonstrate(spec)
         assert result.demonstrates, (name, result.findings, result.comparisons)
         checked += 1

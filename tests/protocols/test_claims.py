@@ -10,16 +10,17 @@ from smrkit.protocols import (
     get_protocol,
     service_protocols,
 )
-from smrkit.protocols.claims import ActiveReplicationClaims
+from smrkit.protocols.claims import ActiveReplicationClaims, FaultSafeClaims
 from smrkit.report.summary import target_json
 
 ACTIVE = ["smr-active", "smr-active-crash", "smr-active-server-vote"]
 PARTIAL_SYNC = ["raft", "raft-unsafe-commit"]
+FAULT_SAFE = ["chain", "chain-unsafe"]
 
 
 def test_every_primary_backup_protocol_claims_its_figures_for_synchronous_timing() -> None:
     for name in service_protocols():
-        if name in ACTIVE or name in PARTIAL_SYNC:
+        if name in ACTIVE or name in PARTIAL_SYNC or name in FAULT_SAFE:
             continue
         spec = get_protocol(name)
         claims = spec.claims(1, 0.01, 0.05)
@@ -65,6 +66,15 @@ def test_the_raft_protocols_claim_safety_in_asynchrony_and_liveness_after_gst() 
         assert isinstance(claims, PartialSyncClaims) and claims.replicas_min == 5
         assert claims.safe_in_asynchrony and claims.live_after_gst
         assert spec.timings[0] == "partial-sync" and spec.restartable and spec.recovers
+
+
+def test_chain_claims_fault_safety_with_f_plus_one_replicas() -> None:
+    assert _claiming(FaultSafeClaims) == FAULT_SAFE
+    for name in FAULT_SAFE:
+        claims = get_protocol(name).claims(2, 0.01, 0.05)
+        assert isinstance(claims, FaultSafeClaims) and claims.family == "fault-safe replication"
+        assert (claims.replicas_min, claims.master_nodes) == (3, 3)
+        assert claims.safe_always and claims.reconfigure_within_s is not None
 
 
 def _claiming(family: type) -> list[str]:

@@ -42,7 +42,8 @@ def test_every_node_of_a_protocol_is_configuration_plus_plain_data(name: str) ->
         fault = FAULT.get(name, "general-omission:p1@0.3..0.5")
         config = SimConfig(protocol=name, ops=120, faults=(fault,), seed=2)
     run = run_simulation(config)
-    assert set(run.nodes) == {*run.trace.servers, *run.trace.clients}
+    auxiliary = run.trace.header.get("auxiliary", [])  # chain's master nodes
+    assert set(run.nodes) == {*run.trace.servers, *auxiliary, *run.trace.clients}
     for node_id, node in run.nodes.items():
         hash(node.config)  # type: ignore[attr-defined]  # immutable: frozen dataclasses
         state = node_state(node)

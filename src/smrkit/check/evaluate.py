@@ -20,6 +20,7 @@ from smrkit.check.verdict import Verdict
 from smrkit.core.messages import ClientReply
 from smrkit.protocols.claims import (
     ActiveReplicationClaims,
+    FaultSafeClaims,
     PartialSyncClaims,
     PrimaryBackupClaims,
 )
@@ -234,6 +235,12 @@ def evaluate_run(run: SimRun, **kwargs: Any) -> Evaluation:
     claims = run.claims
     if isinstance(claims, ActiveReplicationClaims):
         return evaluate_active(run.trace, claims, replicas=run.n, **kwargs)
+    if isinstance(claims, FaultSafeClaims):
+        from smrkit.check.chain import evaluate_chain
+        from smrkit.protocols.chain.timing import ChainTiming
+
+        timing = ChainTiming.derive(run.config.delta_s, run.config.tau_s, run.n)
+        return evaluate_chain(run.trace, claims, lease_s=timing.lease_s, **kwargs)
     if isinstance(claims, PartialSyncClaims):
         gst_s = run.config.gst_s if run.config.gst_s is not None else 0.0
         return evaluate_partial_sync(

@@ -27,7 +27,7 @@ from smrkit.explore.sweep import (
     run_sweep,
     with_plan,
 )
-from smrkit.protocols.claims import PartialSyncClaims, PrimaryBackupClaims
+from smrkit.protocols.claims import FaultSafeClaims, PartialSyncClaims, PrimaryBackupClaims
 from smrkit.report.summary import make_console
 from smrkit.report.sweep import print_sweep, sweep_json
 from smrkit.sim.world import ConfigError, SimConfig, run_simulation
@@ -164,6 +164,8 @@ def sweep(
             + (
                 " (Raft's sweep: python bench/raft_sweep.py)"
                 if isinstance(claims, PartialSyncClaims)
+                else " (chain's sweep: python bench/chain_sweep.py)"
+                if isinstance(claims, FaultSafeClaims)
                 else ""
             ),
         )

@@ -17,7 +17,7 @@ fingerprint a whole world.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
@@ -133,7 +133,7 @@ class Node(Configured):
     """A participant: server, client or process. Subclasses override the handlers they
     need, and keep their immutable configuration in ``self.config``."""
 
-    config_fields = ("id", "config")
+    config_fields: ClassVar[tuple[str, ...]] = ("id", "config")
 
     done = False
     """True once the node has nothing more to do (a client with no more ops, a process

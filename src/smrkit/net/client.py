@@ -96,7 +96,7 @@ class Client:
     ) -> None:
         self.config = cluster if isinstance(cluster, ClusterConfig) else load_config(Path(cluster))
         self.token = self.config.token()
-        self.servers = self.config.servers
+        self.servers = self.config.protocol_servers
         self.op_timeout_s = op_timeout_s
         self.retry_s = self.config.client_timeout_s() if retry_s is None else retry_s
         self.rotate_after = rotate_after

@@ -114,11 +114,12 @@ def init_cluster(
             "replicated service (see 'smrkit cluster init --help')"
         )
     directory.mkdir(parents=True, exist_ok=True)
-    ports = free_ports(replicas)
+    nodes = (*server_ids(replicas), *spec.auxiliary(replicas))
+    ports = free_ports(len(nodes))
     config = ClusterConfig(
         protocol=protocol,
         app=app,
-        replicas={r: (HOST, port) for r, port in zip(server_ids(replicas), ports, strict=True)},
+        replicas={r: (HOST, port) for r, port in zip(nodes, ports, strict=True)},
         delta_s=delta_s,
         tau_s=tau_s,
         fsync=fsync,

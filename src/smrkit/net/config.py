@@ -83,7 +83,14 @@ class ClusterConfig:
 
     @property
     def servers(self) -> tuple[str, ...]:
+        """Every process of the cluster (a chain's master nodes too)."""
         return tuple(self.replicas)
+
+    @property
+    def protocol_servers(self) -> tuple[str, ...]:
+        """The replicas ``p1 … pn`` the protocol is built with and clients address,
+        without the nodes it builds beside them (``ProtocolSpec.auxiliary``)."""
+        return tuple(r for r in self.replicas if is_server(r))
 
     @property
     def base(self) -> Path:
@@ -169,9 +176,12 @@ def validate_config(config: ClusterConfig) -> None:
         spec = protocol_spec(config.protocol, config.protocol_path)
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
-    if not config.replicas or not all(is_server(r) for r in config.replicas):
-        raise ConfigError(f"{where}: replicas must be named p1, p2, …")
-    problem = spec.replicas_problem(len(config.replicas))
+    servers = config.protocol_servers
+    auxiliary = spec.auxiliary(len(servers))
+    if not servers or not all(is_server(r) or r in auxiliary for r in config.replicas):
+        extra = f" (and {', '.join(auxiliary)})" if auxiliary else ""
+        raise ConfigError(f"{where}: replicas must be named p1, p2, …{extra}")
+    problem = spec.replicas_problem(len(servers))
     if problem is not None:
         raise ConfigError(f"{where}: {problem}")
     if config.fsync not in FSYNC_POLICIES:

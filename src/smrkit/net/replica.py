@@ -189,7 +189,7 @@ class ReplicaServer:
         self.restartable = spec.restartable
         nodes = spec.build(
             ProtocolConfig(
-                servers=config.servers,
+                servers=config.protocol_servers,
                 clients=(),
                 app=config.app,
                 delta_s=config.delta_s,

@@ -12,7 +12,9 @@ its own claims object, derived in the protocol's module docstring:
 * :class:`ActiveReplicationClaims` — seed 002's recipe with voting: the servers it
   needs, the replies a vote needs, and how many rounds a request waits;
 * :class:`PartialSyncClaims` — seed 003's replication under partial synchrony: the
-  replication it needs ("n = 2f + 1"), safety under any timing, liveness after GST.
+  replication it needs ("n = 2f + 1"), safety under any timing, liveness after GST;
+* :class:`FaultSafeClaims` — seed 003's fault-safe replication (OFS-SMR, chain
+  replication): f + 1 replicas, safe always, live only while its master is available.
 
 A protocol's :class:`~smrkit.protocols.registry.ProtocolSpec` builds its claims from
 ``(f, delta_s, tau_s)``; ``None`` in a field means the protocol promises nothing there.
@@ -91,6 +93,27 @@ class ActiveReplicationClaims:
     answered_within_rounds: int | None = None
 
 
+@dataclass(frozen=True)
+class FaultSafeClaims:
+    """What a fault-safe replication protocol guarantees (seed 003's OFS-SMR):
+    ``replicas_min`` = f + 1 replicas, reconfigured by a master of ``master_nodes``
+    nodes; safe under every fault (a replica that cannot make progress stops, and none
+    makes progress again without the master); live only while the master is available
+    and the chain has a correct replica, a failure costing at most
+    ``reconfigure_within_s`` after GST."""
+
+    family: ClassVar[str] = "fault-safe replication"
+    replicas_min: int | None = None
+    master_nodes: int | None = None
+    safe_always: bool = True
+    live_with_master: bool = True
+    reconfigure_within_s: float | None = None
+
+
 Claims: TypeAlias = (
-    PrimaryBackupClaims | ConsensusClaims | PartialSyncClaims | ActiveReplicationClaims
+    PrimaryBackupClaims
+    | ConsensusClaims
+    | PartialSyncClaims
+    | ActiveReplicationClaims
+    | FaultSafeClaims
 )

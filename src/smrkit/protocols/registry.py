@@ -86,6 +86,9 @@ class ProtocolSpec:
     carried_value: Callable[[object], tuple[Hashable, Hashable] | None] | None = None
     """``(phase, value)`` a message carries, ``None`` for one that carries no value: what
     the ``split`` schedule reads to keep values split (``None``: not offered)."""
+    auxiliary: Callable[[int], tuple[NodeId, ...]] = lambda n: ()
+    """The ids of the nodes ``build`` makes beside the ``n`` replicas (chain's master
+    nodes): fault plans may name them and restart them."""
     untrusted_claims: Callable[[int, float, float, int], Claims] | None = None
     """``(f, delta_s, tau_s, clients) -> claims`` when clients are untrusted
     (``ProtocolConfig.clients_trusted`` off), for a protocol that otherwise takes a
@@ -148,6 +151,7 @@ def _load_builtins() -> None:
     from smrkit.protocols import active_replication  # noqa: F401 - registers smr-active
     from smrkit.protocols.agreement import specs  # noqa: F401 - importing registers them
     from smrkit.protocols.byzantine import specs as byzantine_specs  # noqa: F401
+    from smrkit.protocols.chain import spec as chain_spec  # noqa: F401 - registers chain
     from smrkit.protocols.consensus import (  # noqa: F401 - importing registers them
         ben_or,
         initially_dead,

@@ -328,9 +328,11 @@ class FaultPlan:
                 if node not in known:
                     servers = [n for n in nodes if is_server(n)]
                     clients = [n for n in nodes if is_client(n)]
+                    others = [n for n in nodes if not is_server(n) and not is_client(n)]
+                    also = f", and {', '.join(others)}" if others else ""
                     raise FaultSpecError(
                         f"fault {fault.spec!r} names {node!r}, which is not in this run "
-                        f"(servers {_span(servers)}, clients {_span(clients)})"
+                        f"(servers {_span(servers)}, clients {_span(clients)}{also})"
                     )
 
     def last_change(self) -> float:

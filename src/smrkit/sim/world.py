@@ -274,9 +274,10 @@ def build_simulator(
     f = spec.tolerated(n)
     servers = server_ids(n)
     clients = client_ids(config.clients if spec.serves_clients else 0)
+    auxiliary = spec.auxiliary(n)
     try:
         plan = FaultPlan.parse(config.faults)
-        plan.validate([*servers, *clients])
+        plan.validate([*servers, *auxiliary, *clients])
     except FaultSpecError as error:
         raise ConfigError(str(error)) from None
     in_rounds = [fault.spec for fault in plan.faults if fault.in_rounds]
@@ -346,6 +347,8 @@ def build_simulator(
         "tau_s": config.tau_s,
         "faults": list(plan.specs),
     }
+    if auxiliary:
+        header["auxiliary"] = list(auxiliary)
     if spec.takes_inputs:
         header["inputs"] = list(protocol_config.inputs)
     # After the last fault, leave time for a failover (at most f·δ + τ here), for the
@@ -357,7 +360,7 @@ def build_simulator(
             "use a restartable protocol (an omission one)"
         )
     for fault in plan.faults:
-        if fault.kind == "restart" and fault.node not in servers:
+        if fault.kind == "restart" and fault.node not in (*servers, *auxiliary):
             raise ConfigError(f"{fault.spec}: only servers restart")
     try:
         simulator = Simulator(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from smrkit.core.failure_models import FailureModel
-from smrkit.core.ids import NodeId, rank
+from smrkit.core.ids import NodeId
 from smrkit.core.state_machine import StateMachine
 from smrkit.protocols.claims import PartialSyncClaims
 from smrkit.protocols.raft.node import PART_OVERHEAD_BYTES, RaftConfig, RaftNode
@@ -47,7 +47,7 @@ def build_raft_group(
     (each server calls it once). Clients talk to it with ``ClientRequest`` as to any
     smrkit service (:mod:`smrkit.protocols.client`); commands are applied exactly once
     per ``(client, seq)``. ``clients`` are told of each new leader."""
-    ordered = tuple(sorted(servers, key=rank))
+    ordered = tuple(sorted(servers, key=lambda s: (len(s), s)))  # p2 before p10; any ids
     if len(set(ordered)) != len(ordered) or not ordered:
         raise ValueError(f"a Raft group needs distinct servers, got {list(servers)}")
     if delta_s <= 0 or tau_s <= 0:
