@@ -210,7 +210,9 @@ class ReplicaServer:
             storage = SqliteStorage(path / "state.sqlite", config.fsync)
         self.storage = storage
         saved = storage.load()
-        self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}"), saved)
+        # Each incarnation draws afresh: a restarted replica of a protocol with randomized
+        # time-outs (Raft's elections) must not replay the draws of the one before it.
+        self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}/{incarnation}"), saved)
         self.saved_keys = len(saved)
         self.incarnation = incarnation
         """1 for the first process of this replica; its supervisor counts the others."""
