@@ -5,13 +5,13 @@ configuration. (Running clusters: ``tests/net``.)"""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from cli_helpers import run_cli
 
 from smrkit.net.config import DEFAULT_PROTOCOL, ConfigError, load_config
+from smrkit.net.jepsen import safety_rests_on_timing
 from smrkit.net.supervisor import exit_reason
 from smrkit.protocols.registry import get_protocol
 from smrkit.report.cluster_html import render_test_report
@@ -27,14 +27,17 @@ def test_init_defaults_to_a_protocol_safe_under_kill_9(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The default answers only once a majority holds a write, and comes back from its
-    disk (pb-crash, the old default, does neither)."""
-    assert DEFAULT_PROTOCOL != "pb-crash" and get_protocol(DEFAULT_PROTOCOL).restartable
+    disk (pb-crash, the first default, does neither); and it is Raft, whose safety does
+    not rest on timing (that of pb-general-omission, the second default, does)."""
+    assert DEFAULT_PROTOCOL == "raft" and get_protocol(DEFAULT_PROTOCOL).restartable
+    assert not safety_rests_on_timing(DEFAULT_PROTOCOL)
+    assert safety_rests_on_timing("pb-general-omission")
     code, out, _ = run_cli(["cluster", "init", str(tmp_path / "c")], capsys)
     assert code == 0 and out.startswith(f"cluster {DEFAULT_PROTOCOL} (kv) in ")
     config = load_config(tmp_path / "c")
     assert config.protocol == DEFAULT_PROTOCOL
     help_text = run_cli(["cluster", "init", "--help"], capsys)[1]
-    assert "pb-general-omission" in re.sub(r"-\s+", "-", help_text)  # click may wrap at "-"
+    assert "[default: raft]" in help_text
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])

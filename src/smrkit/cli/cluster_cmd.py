@@ -68,7 +68,7 @@ def cluster(ctx: click.Context) -> None:
     """Run a real cluster of replica processes on this machine (127.0.0.1).
 
     \b
-      smrkit cluster init DIR [--protocol pb-general-omission] [--replicas 3]
+      smrkit cluster init DIR [--protocol raft] [--replicas 3]
       smrkit cluster up DIR        start the replicas; returns once they serve
       smrkit cluster status DIR    each replica: role, incarnation, late messages…
       smrkit cluster down DIR
@@ -114,7 +114,8 @@ class ClusterProtocol(click.ParamType):  # type: ignore[type-arg]  # generic fro
     show_default=True,
     help="A registered protocol or your own, module.path:ClassName (imported from the "
     "current directory, as 'smrkit sim' does). A restartable one survives kill -9 and comes "
-    "back; pb-crash does not.",
+    "back; pb-crash does not. Raft, the default, stays safe when messages are late; the "
+    "primary-backup protocols assume they never are.",
 )
 @click.option("--replicas", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--app", type=click.Choice(["kv", "counter", "register"]), default="kv")

@@ -22,11 +22,16 @@ from smrkit.net.frames import FRAME_BYTES_MAX_DEFAULT
 from smrkit.net.storage import FSYNC_POLICIES
 from smrkit.protocols.registry import ProtocolSpec, get_protocol
 
-DEFAULT_PROTOCOL = "pb-general-omission"
-"""The protocol of ``cluster init`` unless told otherwise: it answers a client only once
-a majority holds the write, so a ``kill -9`` loses no acknowledged write, and its
-replicas are restartable (their supervisor brings them back from their disks).
-pb-crash answers at once, which TCP does not make safe under kill -9."""
+DEFAULT_PROTOCOL = "raft"
+"""The protocol of ``cluster init`` unless told otherwise. Raft is safe whatever the
+timing: a message later than δ, a replica stalled by a busy host, a partition cost it
+time (an election) but never a write or a second leader in a term, while the
+synchronous primary-backup protocols of seed 001 assume δ holds, and when it does not
+(``late msgs`` in ``cluster status``) can end with two primaries. It answers a client
+only once a majority holds the write and saves term, vote and log before it says so,
+so a ``kill -9`` loses no acknowledged write, and its replicas are restartable (their
+supervisor brings them back from their disks). pb-crash answers at once, which TCP does
+not make safe under kill -9."""
 DELTA_S_DEFAULT = 0.25
 """The message delay bound δ a real cluster's protocol assumes, seconds. The trade-off:
 failover and the time to recover after a fault grow with δ (the omission protocols
