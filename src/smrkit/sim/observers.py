@@ -74,7 +74,7 @@ class PrimaryBackupObserver(Observer):
         for node_id, node in world.nodes.items():
             if isinstance(node, Replica):
                 self.replicas[node_id] = node
-                self.applied[node_id] = len(node.applied)
+                self.applied[node_id] = node.applied_offset + len(node.applied)
             elif isinstance(node, ClientNode):
                 self.clients[node_id] = node
 
@@ -89,7 +89,7 @@ class PrimaryBackupObserver(Observer):
                 self.primary[node_id] = primary
                 world.log.append(_new(Record, (world.now, PRIMARY, node_id, None, None, primary)))
             applied = replica.applied
-            before, count = self.applied[node_id], len(applied)
+            before, count = self.applied[node_id], replica.applied_offset + len(applied)
             if self.recovering and node_id in self.recovering:
                 floor = self.recovering[node_id]
                 if count <= floor:  # applying again what it applied before a restart
@@ -112,12 +112,16 @@ class PrimaryBackupObserver(Observer):
     def _applied(
         self, world: World, node_id: NodeId, applied: list[Command], before: int, count: int
     ) -> None:
+        """Record commands ``before + 1 … count``; those a snapshot brought
+        (``applied_offset``) were never applied here one by one and are not recorded."""
         if count < before:
             raise SimulationError(f"{node_id}'s applied log shrank at t={world.now:.6f}")
         self.applied[node_id] = count
         log, now = world.log, world.now
-        for index in range(before, count):
-            log.append(_new(Record, (now, APPLY, node_id, None, index + 1, applied[index])))
+        offset = count - len(applied)
+        for index in range(max(before, offset), count):
+            command = applied[index - offset]
+            log.append(_new(Record, (now, APPLY, node_id, None, index + 1, command)))
 
     def stopped(self, world: World, node_id: NodeId) -> None:
         if self.primary.get(node_id):
@@ -133,7 +137,7 @@ class PrimaryBackupObserver(Observer):
             self.replicas[node_id] = node
             floor = max(self.applied.get(node_id, 0), self.recovering.get(node_id, 0))
             self.recovering[node_id] = floor
-            self.applied[node_id] = len(node.applied)
+            self.applied[node_id] = node.applied_offset + len(node.applied)
         elif isinstance(node, ClientNode):
             self.clients[node_id] = node
 
