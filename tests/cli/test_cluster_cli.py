@@ -40,6 +40,26 @@ def test_init_defaults_to_a_protocol_safe_under_kill_9(
     assert "[default: raft]" in help_text
 
 
+@pytest.mark.parametrize(
+    ("options", "timing"),
+    [
+        ([], (0.1, 0.2)),  # raft: δ bounds only how soon a silent leader is replaced
+        (["--protocol", "pb-general-omission"], (0.25, 0.5)),  # its safety needs δ
+        (["--delta", "0.3"], (0.3, 0.2)),
+        (["--protocol", "pb-general-omission", "--tau", "0.6"], (0.25, 0.6)),
+    ],
+)
+def test_init_takes_the_protocols_own_delta_and_tau_unless_told(
+    options: list[str],
+    timing: tuple[float, float],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_cli(["cluster", "init", str(tmp_path / "c"), *options], capsys)[0] == 0
+    config = load_config(tmp_path / "c")
+    assert (config.delta_s, config.tau_s) == timing
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
 def test_init_refuses_a_delta_that_is_not_a_finite_positive_number(
     value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -46,14 +46,13 @@ def test_raft_cluster_from_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     directory = str(tmp_path / "c")
-    # δ = 0.1 s and τ = 0.2 s: elections within 0.6–1.2 s, so that the test's short
-    # partitions (1.2 s) depose the leader.
-    code, out, err = cli(
-        capsys, "cluster", "init", directory, "--protocol", "raft", "--delta", "0.1", "--tau", "0.2"
-    )
+    code, out, err = cli(capsys, "cluster", "init", directory)  # raft is the default
     assert code == 0, err
     assert out.startswith(f"cluster raft (kv) in {directory}: p1 127.0.0.1:")
     config = load_config(Path(directory))
+    # Raft's own δ and τ: elections within 0.6–1.2 s, so that the test's partitions
+    # (1.2 s) depose the leader.
+    assert (config.delta_s, config.tau_s) == (0.1, 0.2)
     try:
         code, out, err = cli(capsys, "cluster", "up", directory)
         assert code == 0, err

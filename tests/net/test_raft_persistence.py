@@ -36,7 +36,7 @@ def _served_again(config: ClusterConfig, replica: str, pid: int) -> dict[str, ob
 
 
 def test_a_vote_survives_a_kill_9_right_after_it_was_cast(tmp_path: Path) -> None:
-    with running_cluster(tmp_path / "c", protocol="raft", delta_s=0.1, tau_s=0.2) as config:
+    with running_cluster(tmp_path / "c", protocol="raft") as config:
         first, term = until(config, "a leader", leader_of(list(config.servers)))
         _block(config, first)  # the other two elect one of them, in a later term
         others = [r for r in config.servers if r != first]
@@ -57,7 +57,7 @@ def test_a_vote_survives_a_kill_9_right_after_it_was_cast(tmp_path: Path) -> Non
 def test_an_acknowledged_append_survives_a_kill_9_of_the_follower_that_held_it(
     tmp_path: Path,
 ) -> None:
-    with running_cluster(tmp_path / "c", protocol="raft", delta_s=0.1, tau_s=0.2) as config:
+    with running_cluster(tmp_path / "c", protocol="raft") as config:
         leader, _ = until(config, "a leader", leader_of(list(config.servers)))
         holder, behind = [r for r in config.servers if r != leader]
         _block(config, behind)  # the leader's only majority is itself and the holder

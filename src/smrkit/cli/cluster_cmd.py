@@ -18,6 +18,8 @@ from smrkit.net.auth import SecretError
 from smrkit.net.config import (
     DEFAULT_PROTOCOL,
     DELTA_S_DEFAULT,
+    PARTIAL_SYNC_DELTA_S_DEFAULT,
+    PARTIAL_SYNC_TAU_S_DEFAULT,
     TAU_S_DEFAULT,
     ClusterConfig,
     ConfigError,
@@ -123,12 +125,17 @@ class ClusterProtocol(click.ParamType):  # type: ignore[type-arg]  # generic fro
 @seconds_option(
     "--delta",
     "delta_s",
-    default=DELTA_S_DEFAULT,
+    default=None,
     help_text="δ, the message delay the protocol assumes, seconds: larger holds on a "
-    "busier machine, smaller fails over sooner.",
+    f"busier machine, smaller fails over sooner. [default: {DELTA_S_DEFAULT:g}; "
+    f"{PARTIAL_SYNC_DELTA_S_DEFAULT:g} for raft, whose safety does not rest on it]",
 )
 @seconds_option(
-    "--tau", "tau_s", default=TAU_S_DEFAULT, help_text="τ, the heartbeat period, seconds."
+    "--tau",
+    "tau_s",
+    default=None,
+    help_text=f"τ, the heartbeat period, seconds. [default: {TAU_S_DEFAULT:g}; "
+    f"{PARTIAL_SYNC_TAU_S_DEFAULT:g} for raft]",
 )
 def init(
     protocol: str,
@@ -136,8 +143,8 @@ def init(
     directory: Path,
     app: str,
     fsync: str,
-    delta_s: float,
-    tau_s: float,
+    delta_s: float | None,
+    tau_s: float | None,
 ) -> None:
     """Write DIR: cluster.json, the cluster secret and the client token."""
     from smrkit.net.cluster import ClusterError, init_cluster
