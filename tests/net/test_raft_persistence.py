@@ -65,7 +65,8 @@ def test_an_acknowledged_append_survives_a_kill_9_of_the_follower_that_held_it(
             client.append("log", "[1]")
             pid = nemesis.kill(config, holder)  # right after its acknowledgement
             kept = saved_state(config, holder)
-            commands = [kept.log.command_at(i) for i in range(1, kept.log.last_index + 1)]
+            first, last = kept.log.base_index + 1, kept.log.last_index
+            commands = [kept.log.command_at(i) for i in range(first, last + 1)]
             assert any(c is not None and c.op == Op("append", "log", "[1]") for c in commands)
             status = _served_again(config, holder, pid)
             assert isinstance(status["recovered"], dict)

@@ -228,7 +228,7 @@ def _status_line(replica: str, s: dict[str, Any], *, now: float) -> str:
         if isinstance(recovered, dict) and isinstance(recovered.get("term"), int):
             details.append(
                 f"recovered term {recovered['term']}, vote {recovered.get('voted_for') or '–'}, "
-                f"{recovered.get('log_last')} log entries from disk"
+                f"log up to entry {recovered.get('log_last')} from disk"
             )
         elif isinstance(recovered, dict):
             details.append(f"recovered {recovered.get('applied')} applied from disk")
