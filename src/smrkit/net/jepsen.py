@@ -71,7 +71,7 @@ from smrkit.net import nemesis as nem
 from smrkit.net.admin import status_all
 from smrkit.net.client import Client, CommandError, OutcomeUnknownError
 from smrkit.net.cluster import ClusterError, replica_pid, restart_replica
-from smrkit.net.config import ClusterConfig
+from smrkit.net.config import ClusterConfig, safety_rests_on_timing
 from smrkit.net.files import open_private, private_dir
 from smrkit.protocols.registry import get_protocol
 
@@ -160,6 +160,9 @@ class JepsenResult:
     health_before: dict[str, str] = field(default_factory=dict)
     timing: dict[str, int] | None = None
     history_path: Path | None = None
+    protocol: str | None = None
+    """The cluster's protocol: whether its safety rests on the timing it assumes
+    (:func:`safety_rests_on_timing`) decides what a late message means."""
 
     @property
     def workload_ops(self) -> list[Operation]:
@@ -243,6 +246,10 @@ class JepsenResult:
             "check_timeout_s": self.plan.check_timeout_s,
             "check_seconds": self.linearizability.seconds,
             "timing": self.timing,
+            "protocol": self.protocol,
+            "safety_rests_on_timing": (
+                None if self.protocol is None else safety_rests_on_timing(self.protocol)
+            ),
             "witness": None if witness is None else witness.to_json(),
             "witness_text": None if witness is None else witness.render(),
             "lost": [list(item) for item in self.lost_writes[:100]],
@@ -253,6 +260,18 @@ class JepsenResult:
             "replicas": self.replicas,
             "history": None if self.history_path is None else str(self.history_path),
         }
+
+
+def timing_consequence(summary: dict[str, Any]) -> str:
+    """What late messages and timers meant for the run: a synchronous protocol's
+    guarantees rest on δ, a partially synchronous one's safety does not (only its
+    liveness: elections and commits wait for timely messages)."""
+    if summary.get("safety_rests_on_timing") is False:
+        return (
+            f"{summary.get('protocol')} does not rely on δ for safety, only for electing "
+            "and committing in time"
+        )
+    return "the protocol's guarantees did not apply"
 
 
 def _percentile(sorted_values: list[float], q: float) -> float | None:
@@ -645,7 +664,11 @@ async def run_test(
         r: {
             "health": replica_health(config, r, s),
             **(
-                {k: s.get(k) for k in ("is_primary", "applied", "incarnation", "timing")}
+                {
+                    k: s.get(k)
+                    for k in ("is_primary", "role", "term", "applied", "incarnation", "timing")
+                    if k in s
+                }
                 if s.get("ok")
                 else {}
             ),
@@ -667,6 +690,7 @@ async def run_test(
         replicas=replicas,
         health_before=health,
         timing=timing_during(timing_before, _timing(statuses)),
+        protocol=config.protocol,
     )
     if out_dir is not None:
         private_dir(out_dir)

@@ -96,6 +96,9 @@ class RaftNode(Replica):
         self.votes: list[NodeId] = []
         self.next_index: dict[NodeId, int] = {}
         self.match_index: dict[NodeId, int] = {}
+        self.backed_up_to: dict[NodeId, int] = {}
+        """Where the leader last backed up to for a follower that rejected, until it
+        succeeds or the next heartbeat: a rejection that points there again is stale."""
         self.waiting: dict[tuple[NodeId, int], NodeId] = {}
         """Commands this leader appended and has not answered: where the reply goes."""
         self.saved_vote: tuple[int, NodeId | None] = (0, None)
@@ -328,6 +331,7 @@ class RaftNode(Replica):
             self.log.append(self.term, None)
         self.next_index = {peer: following for peer in self.config.others}
         self.match_index = {peer: 0 for peer in self.config.others}
+        self.backed_up_to = {}
         for peer in self.config.others:
             self._send_append(peer, out)
         self._advance_commit(out)
@@ -362,6 +366,7 @@ class RaftNode(Replica):
                 # Retransmit what is not acknowledged (it may have been lost).
                 self.next_index[peer] = self.match_index[peer] + 1
                 self._send_append(peer, out)
+            self.backed_up_to = {}
             out.set_timer(HEARTBEAT, self.config.heartbeat_s)
         self._persist(out)
         self._check_invariants()
@@ -481,6 +486,7 @@ class RaftNode(Replica):
         if self.role != LEADER or msg.term != self.term or src not in self.next_index:
             return
         if msg.success:
+            self.backed_up_to.pop(src, None)
             if msg.match > self.match_index[src]:
                 self.match_index[src] = msg.match
                 self._advance_commit(out)
@@ -489,7 +495,15 @@ class RaftNode(Replica):
             if msg.match < self.log.last_index and self.next_index[src] == msg.match + 1:
                 self._send_append(src, out)  # the next part
             return
-        self.next_index[src] = max(self.match_index[src] + 1, self._back_up(msg))
+        target = max(self.match_index[src] + 1, self._back_up(msg))
+        if self.backed_up_to.get(src) == target:
+            # Stale: a rejection of an append sent before the last back-up (a follower
+            # back from a crash rejects every append its link queued meanwhile). The
+            # entries from ``target`` are on their way; resending the whole tail for
+            # each such rejection flooded the real cluster with hundreds of copies.
+            return
+        self.backed_up_to[src] = target
+        self.next_index[src] = target
         self._send_append(src, out)
 
     def _back_up(self, msg: AppendReply) -> int:
