@@ -629,6 +629,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 @contextlib.contextmanager
 def smrkit_system(tmp: Path, protocol: str) -> Iterator[Running]:
+    from smrkit.net.client import BlockingClient, OutcomeUnknownError
     from smrkit.net.cluster import (
         ClusterError,
         down_cluster,
@@ -644,6 +645,12 @@ def smrkit_system(tmp: Path, protocol: str) -> Iterator[Running]:
         raise Missing(f"smrkit cannot run {protocol}: {error}") from None
     try:
         up_cluster(config)
+        # Serving is not leading: wait until a put is answered (a raft cluster elects).
+        try:
+            with BlockingClient(config, op_timeout_s=START_TIMEOUT_S) as client:
+                client.put("ready", "1")
+        except OutcomeUnknownError:
+            print(f"smrkit answered no put in {START_TIMEOUT_S:.0f} s; measuring anyway")
         pids = [
             pid
             for r in config.servers
