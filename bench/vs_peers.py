@@ -645,7 +645,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 @contextlib.contextmanager
-def smrkit_system(tmp: Path, protocol: str) -> Iterator[Running]:
+def smrkit_system(tmp: Path, protocol: str, fsync: str) -> Iterator[Running]:
     from smrkit.net.client import BlockingClient, OutcomeUnknownError
     from smrkit.net.cluster import (
         ClusterError,
@@ -657,7 +657,7 @@ def smrkit_system(tmp: Path, protocol: str) -> Iterator[Running]:
     )
 
     try:
-        config = init_cluster(tmp / "smrkit", protocol=protocol, replicas=3, app="kv")
+        config = init_cluster(tmp / "smrkit", protocol=protocol, replicas=3, app="kv", fsync=fsync)
     except ClusterError as error:
         raise Missing(f"smrkit cannot run {protocol}: {error}") from None
     try:
@@ -920,6 +920,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--etcd", default=ETCD_DEFAULT, help="the etcd binary")
     parser.add_argument("--no-install", action="store_true", help="never pip-install pysyncobj")
+    parser.add_argument(
+        "--smrkit-fsync",
+        choices=("batch", "always", "never"),
+        default="batch",
+        help="smrkit's fsync policy (never: a diagnostic, not the comparison)",
+    )
     parser.add_argument("--pysyncobj-fsync", choices=("on", "off"), default="on")
     parser.add_argument(
         "--pysyncobj-batch",
@@ -961,8 +967,15 @@ def main(argv: list[str] | None = None) -> int:
         "smrkit": SystemRuns(
             "smrkit",
             options.protocol,
-            fsync="batch: SQLite WAL, synchronous=FULL, one commit+fsync per batch of steps "
-            "before any of their messages leaves",
+            fsync=(
+                f"{options.smrkit_fsync}: SQLite WAL, "
+                + {
+                    "batch": "synchronous=FULL, one commit+fsync per batch of steps before "
+                    "any of their messages leaves",
+                    "always": "synchronous=FULL, one commit+fsync per step",
+                    "never": "synchronous=OFF, no fsync",
+                }[options.smrkit_fsync]
+            ),
         ),
         "pysyncobj": SystemRuns(
             "pysyncobj",
@@ -1009,7 +1022,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def start(name: str, tmp: Path) -> contextlib.AbstractContextManager[Running]:
         if name == "smrkit":
-            return smrkit_system(tmp, options.protocol)
+            return smrkit_system(tmp, options.protocol, options.smrkit_fsync)
         if name == "pysyncobj":
             return pysyncobj_system(tmp, fsync_pso, options.pysyncobj_batch == "on")
         return etcd_system(tmp, options.etcd, options.etcd_client)
