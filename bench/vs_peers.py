@@ -880,7 +880,10 @@ def _row(level: dict[str, Any]) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
-    mark = "" if is_sustained(level) else "  (not sustained)"
+    if "sustained_runs" in level:  # a row of medians
+        mark = f"  sustained in {level['sustained_runs']} of {level['runs']}"
+    else:
+        mark = "" if is_sustained(level) else "  (not sustained)"
     return (
         f"{level['clients']:>4} clients  {level['ops_s']:>9.1f} ops/s  "
         f"p50 {ms(level['p50_ms'])} ms  p99 {ms(level['p99_ms'])} ms  "
@@ -981,8 +984,8 @@ def main(argv: list[str] | None = None) -> int:
             "pysyncobj",
             "pysyncobj",
             fsync=(
-                "journalFile, msync(MS_SYNC) of the journal per batch before a follower "
-                "acknowledges and before the leader counts its copy (added by this bench; "
+                "journalFile, one msync(MS_SYNC) per tick: a follower's acknowledgements "
+                "held until it, the leader's copy counted after it (added by this bench; "
                 "0.3.17 itself never syncs); term and vote renamed unsynced"
                 if fsync_pso
                 else "journalFile as shipped: an mmap never synced (no fsync)"

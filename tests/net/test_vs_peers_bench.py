@@ -164,3 +164,11 @@ def test_bad_arguments_exit_2(bench: ModuleType, capsys: pytest.CaptureFixture[s
             bench.main(args)
         assert exit_info.value.code == 2
         assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_row_of_medians_says_in_how_many_runs_it_was_sustained(bench: ModuleType) -> None:
+    runs_ = [[level(bench, 64, [5.0] * 100)], [level(bench, 64, [5.0] * 90 + [200.0] * 10)]]
+    (row,) = bench.median_levels(runs_, [64])
+    assert row["sustained_runs"] == 1 and row["runs"] == 2
+    assert "sustained in 1 of 2" in bench._row(row)
+    assert "(not sustained)" in bench._row(runs_[1][0])
