@@ -884,11 +884,11 @@ def _row(level: dict[str, Any]) -> str:
         mark = f"  sustained in {level['sustained_runs']} of {level['runs']}"
     else:
         mark = "" if is_sustained(level) else "  (not sustained)"
+    system, load = level.get("server_cpu_cores") or 0.0, level.get("load_cpu_cores") or 0.0
     return (
         f"{level['clients']:>4} clients  {level['ops_s']:>9.1f} ops/s  "
         f"p50 {ms(level['p50_ms'])} ms  p99 {ms(level['p99_ms'])} ms  "
-        f"errors {level.get('errors', 0)}  cpu: system {level.get('server_cpu_cores', 0):.2f} "
-        f"load {level.get('load_cpu_cores', 0):.2f} cores{mark}"
+        f"errors {level.get('errors', 0)}  cpu: system {system:.2f} load {load:.2f} cores{mark}"
     )
 
 
