@@ -30,7 +30,10 @@ from smrkit.net.jepsen import JepsenPlan, run_test
 
 def test_init_up_put_get_status_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     directory = str(tmp_path / "c")
-    code, out, _ = _cli(capsys, "cluster", "init", "--replicas", "3", "--dir", directory)
+    code, out, _ = _cli(
+        capsys, "cluster", "init", "--protocol", "pb-general-omission", "--replicas", "3",
+        "--dir", directory,
+    )  # fmt: skip
     assert code == 0 and "p3 127.0.0.1:" in out
     try:
         code, out, err = _cli(capsys, "cluster", "up", directory)
