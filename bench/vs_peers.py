@@ -23,9 +23,12 @@ majority holds it durably:
   period, at any load; ``--pysyncobj-fsync off`` measures the journal as it ships;
 * **etcd 3.4** (Debian's ``etcd-server``, ``/usr/bin/etcd``): 3 members, each with its
   own data directory; etcd fdatasyncs its WAL before a member acknowledges (the default,
-  3.4 cannot turn it off). The load reaches it through its v3 JSON gateway
-  (``POST /v3/kv/put``, base64 key and value) over keep-alive HTTP/1.1 connections, one
-  per outstanding command (HTTP/1.1 answers a connection's requests in order).
+  3.4 cannot turn it off). The load reaches it as etcd's own client does: gRPC
+  ``etcdserverpb.KV/Put`` over one HTTP/2 connection (grpcio, pip-installed if missing;
+  the request encoded by hand, no generated code). ``--etcd-client http`` goes through
+  the v3 JSON gateway instead (``POST /v3/kv/put``, base64 key and value, keep-alive
+  HTTP/1.1, one connection per outstanding command): the gateway runs inside etcd and
+  cost it more than half its throughput at 64 clients.
 
 The load comes from **a separate load process** (this script with ``--load``, the same
 asyncio load generator for all three), over TCP to the leader, closed-loop: ``C``
@@ -35,20 +38,24 @@ it measures ``--seconds``: throughput = puts answered in the window / its length
 latency p50/p99 of those puts. A level is *sustained* when its p99 is below 100 ms and
 it answered something; a system's sustained throughput is the highest of its sustained
 levels (0 when none is). The headline figures are at 64 clients (0 ops/s when 64 clients
-are not sustained). Each system is started afresh for each repetition (``--repeat``),
-the systems taking turns; the JSON line gives medians over the repetitions, and each
-ratio is the median of the ratios of the repetitions (each from the same minutes).
+are not sustained; at the largest level when 64 is not among ``--clients``). Each
+system is started afresh for each repetition (``--repeat``), the systems taking turns;
+the JSON line gives medians over the repetitions, and each ratio is the median of the
+ratios of the repetitions (each from the same minutes).
 
 CPU: the load process reports its own CPU time in the window, and this script reads
 each system's processes' CPU time (``/proc``) over the same window, so the JSON says
 how much of the machine's cores each side used.
 
-PySyncObj is installed with pip into this interpreter's environment if missing (it is
-not a dependency of smrkit; ``--no-install`` refuses), and the script says so. A peer
+PySyncObj (and grpcio) are installed with pip into this interpreter's environment if
+missing (they are not dependencies of smrkit; ``--no-install`` refuses), and the script
+says so. ``--smrkit-fsync never`` is a diagnostic (where smrkit's time goes), not the
+comparison. A peer
 that cannot be found or started is reported as ``null`` with the reason, and the rest
 is measured.
 
     python bench/vs_peers.py [--quick] [--repeat 3] [--seconds 5] [--clients 1,8,64,256]
+        [--protocol raft] [--systems smrkit,pysyncobj,etcd] [--etcd /usr/bin/etcd]
 """
 
 from __future__ import annotations
