@@ -14,25 +14,17 @@ from pathlib import Path
 
 import pytest
 from raft_support import leader_of, until
-from tests_net_support import cli
+from tests_net_support import cli, client_channel
 
 from smrkit.core.messages import ClientRequest, PrimaryHint
 from smrkit.core.ops import Op
 from smrkit.net.cluster import down_cluster, replica_pid, supervisor_pid
 from smrkit.net.config import ClusterConfig, load_config
-from smrkit.net.frames import ROLE_CLIENT, connect
 
 
 async def _ask(config: ClusterConfig, replica: str, request: ClientRequest) -> object:
     """Send one request straight to ``replica``; its first answer."""
-    channel = await connect(
-        *config.replicas[replica],
-        config.token(),
-        role=ROLE_CLIENT,
-        node_id=None,
-        frame_bytes_max=config.frame_bytes_max,
-        timeout_s=2.0,
-    )
+    channel = await client_channel(config, replica)
     try:
         channel.send(("b", "", time.time(), (request,)))
         frame = await asyncio.wait_for(channel.recv(), 5.0)

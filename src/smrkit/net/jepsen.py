@@ -664,7 +664,11 @@ async def run_test(
         r: {
             "health": replica_health(config, r, s),
             **(
-                {k: s.get(k) for k in ("is_primary", "applied", "incarnation", "timing")}
+                {
+                    k: s.get(k)
+                    for k in ("is_primary", "role", "term", "applied", "incarnation", "timing")
+                    if k in s
+                }
                 if s.get("ok")
                 else {}
             ),
