@@ -148,9 +148,12 @@ def test_a_real_run_against_smrkit_alone(
     out = json.loads(lines[-1])
     assert out["smrkit_protocol"] == "pb-general-omission"
     assert out["headline_clients"] == 4  # 64 was not measured: the largest level
-    assert out["smrkit_ops_s"] > 0 and out["smrkit_p99_ms"] is not None
+    # whether 4 clients were sustained (p99 < 100 ms) depends on the machine's load:
+    # the headline is a number either way, and every level answered puts
+    assert isinstance(out["smrkit_ops_s"], float) and out["smrkit_p99_ms"] is not None
     rows = out["table"]["smrkit"]
     assert [r["clients"] for r in rows] == [1, 4]
+    assert all(r["acked"] > 0 and r["ops_s"] > 0 for r in rows)
     assert all(r["server_cpu_cores"] > 0 and r["load_cpu_cores"] > 0 for r in rows)
     assert out["etcd_ops_s"] is None and "/nonexistent/etcd" in out["missing"]["etcd"]
     assert out["pysyncobj_ops_s"] is None
