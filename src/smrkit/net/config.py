@@ -48,9 +48,10 @@ PARTIAL_SYNC_TAU_S_DEFAULT = 0.2
 there δ sets only how soon a silent leader is replaced (Raft's election time-outs are
 drawn from [2τ + 2δ, 4τ + 4δ]: 0.6–1.2 s with these, 1.5–3 s with the synchronous
 protocols' 0.25 and 0.5), and a host that stalls past it costs an election, not
-safety. Measured with ``bench/jepsen_in_a_row.py --protocol raft``: each fault's
-longest stretch without an acknowledged op 0.8–2.5 s with these, 1.8–6.6 s with
-0.25 and 0.5 (README, "Raft on a real cluster")."""
+safety. Measured with ``bench/jepsen_in_a_row.py --protocol raft`` (README, "Raft on
+a real cluster"): each fault's longest stretch without an acknowledged op 0.8–2.5 s
+with these and 2.0–6.6 s with 0.25 and 0.5 in two runs of it one after the other (with
+a heartbeat change since backed out); 1.0–4.3 s with these on the final code."""
 
 
 def safety_rests_on_timing(protocol: str) -> bool:

@@ -363,10 +363,8 @@ class RaftNode(Replica):
             self.become_candidate(out)
         elif timer == HEARTBEAT and self.role == LEADER:
             for peer in self.config.others:
-                # From the next index, not from the last acknowledged one: a follower
-                # that lost entries rejects this and the leader backs up (one round
-                # trip), whereas resending from match + 1 resends the whole log to a
-                # follower not heard from yet in this term (match 0) at every period.
+                # Retransmit what is not acknowledged (it may have been lost).
+                self.next_index[peer] = self.match_index[peer] + 1
                 self._send_append(peer, out)
             self.backed_up_to = {}
             out.set_timer(HEARTBEAT, self.config.heartbeat_s)
