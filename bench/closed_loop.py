@@ -1,0 +1,159 @@
+"""Closed-loop throughput of a real smrkit cluster: ops/s and p50/p99 at N clients.
+
+A 3-replica cluster (``--protocol``, fsync ``batch``: every reply waits for its
+commit to be on disk) on loopback; the load comes from a **separate process** running
+one ``smrkit.Client`` with ``--clients`` commands outstanding at all times (each a
+``put`` of the kv app; a command finished starts the next). Each run warms up for
+``--warmup-s`` and then counts for ``--seconds``; ``--runs`` runs against the same
+cluster, and the medians. One JSON line at the end.
+
+A figure that says "bad": a run in which nothing is acknowledged reports 0 ops/s and
+``null`` latencies (and ``errors`` counts the commands that failed), never a rate made
+up of time-outs — a command counts only when its answer came.
+
+``--profile DIR`` records each replica with py-spy (if on PATH) during the runs and
+writes one flame SVG and one raw collapsed-stack file per replica there (what the
+``net`` runtime's time goes to: :mod:`smrkit.net.replica`).
+
+The runtime's speed work (issue 13) was measured with this script until
+``bench/vs_peers.py`` (the fair comparison with PySyncObj and etcd) landed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+async def _load(directory: Path, clients: int, warmup_s: float, seconds: float) -> dict[str, Any]:
+    from smrkit.core.ops import Op
+    from smrkit.net.client import Client
+
+    latencies: list[float] = []
+    errors = 0
+    async with Client(directory, op_timeout_s=10.0, sessions_max=clients) as client:
+        await client.call(Op("put", "k0", 0))  # connect before the clock starts
+        loop = asyncio.get_running_loop()
+        counting_from = loop.time() + warmup_s
+        until = counting_from + seconds
+
+        async def worker(i: int) -> None:
+            nonlocal errors
+            n = 0
+            while (start := loop.time()) < until:
+                n += 1
+                try:
+                    await client.call(Op("put", f"k{i}", n))
+                except Exception:
+                    if start >= counting_from:
+                        errors += 1
+                    continue
+                end = loop.time()
+                if start >= counting_from and end <= until:
+                    latencies.append(end - start)
+
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+    latencies.sort()
+
+    def pct(q: float) -> float | None:
+        if not latencies:
+            return None
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 3)
+
+    return {
+        "ops_s": round(len(latencies) / seconds, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "errors": errors,
+    }
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 3) if known else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--protocol", default="pb-general-omission")
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--warmup-s", type=float, default=2.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--fsync", default="batch", choices=("always", "batch", "never"))
+    parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--load", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load is not None:  # the load process
+        result = asyncio.run(_load(args.load, args.clients, args.warmup_s, args.seconds))
+        print(json.dumps(result), flush=True)
+        return
+
+    from smrkit.net.cluster import down_cluster, init_cluster, replica_pid, up_cluster
+
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="smrkit-closed-loop-") as tmp:
+        config = init_cluster(
+            Path(tmp) / "c", protocol=args.protocol, replicas=3, app="kv", fsync=args.fsync
+        )
+        spies: list[subprocess.Popen[bytes]] = []
+        try:
+            up_cluster(config)
+            py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+            if args.profile is not None and Path(py_spy).exists():
+                args.profile.mkdir(parents=True, exist_ok=True)
+                total = args.runs * (args.seconds + args.warmup_s + 2)
+                for replica in config.servers:
+                    pid = replica_pid(config, replica)
+                    for fmt, ext in (("flamegraph", "svg"), ("raw", "txt")):
+                        spies.append(
+                            subprocess.Popen(
+                                [py_spy, "record", "-p", str(pid), "-d", str(int(total)),
+                                 "-f", fmt, "-o", str(args.profile / f"{replica}.{ext}"),
+                                 "-r", "200"],
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                            )
+                        )  # fmt: skip
+            for i in range(args.runs):
+                out = subprocess.run(
+                    [sys.executable, __file__, "--load", str(config.base),
+                     "--clients", str(args.clients), "--seconds", str(args.seconds),
+                     "--warmup-s", str(args.warmup_s)],
+                    check=True, capture_output=True, text=True,
+                )  # fmt: skip
+                run = json.loads(out.stdout.strip().splitlines()[-1])
+                runs.append(run)
+                print(f"run {i + 1}: {run}", flush=True)
+        finally:
+            for spy in spies:
+                spy.wait(timeout=120)
+            down_cluster(config)
+    print(
+        json.dumps(
+            {
+                "protocol": args.protocol,
+                "clients": args.clients,
+                "fsync": args.fsync,
+                "runs": len(runs),
+                "ops_s": _median([r["ops_s"] for r in runs]),
+                "p50_ms": _median([r["p50_ms"] for r in runs]),
+                "p99_ms": _median([r["p99_ms"] for r in runs]),
+                "errors": sum(r["errors"] for r in runs),
+                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
