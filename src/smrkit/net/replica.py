@@ -457,8 +457,7 @@ class ReplicaServer:
                 )
             except (TimeoutError, ConnectionError):
                 self.stats["reply_wait_timeouts"] += 1
-        for dst, msgs in to_clients:
-            self._route_to_client(dst, msgs)
+        self._reply(to_clients)
 
     def _set_timer(self, timer: Timer, at: float | None) -> None:
         if at is None:
@@ -496,18 +495,28 @@ class ReplicaServer:
 
     # --- outgoing messages ---------------------------------------------------------------
 
-    def _route_to_client(self, dst: str, msgs: list[Message]) -> None:
-        channel = self._clients.get(dst)
-        if channel is None:
-            self.stats["dropped_no_route"] += len(msgs)
-            return
-        try:
-            send_in_frames(
-                channel, lambda part: ("c", self.id, time.time(), dst, part), tuple(msgs), self
-            )
-        except ConnectionError as error:
-            self.stats["dropped_unsendable"] += len(msgs)
-            log.info("%s cannot send to %s: %s", self.id, dst, error)
+    def _reply(self, to_clients: list[tuple[str, list[Message]]]) -> None:
+        """Send the messages for clients: one frame per client *connection* (not per
+        client id), ``("r", id, time, ((client id, messages), …))``. A load process
+        runs many sessions, each its own client id, over one connection: their answers
+        of one batch share a frame, a MAC and a socket write."""
+        by_channel: dict[Channel, list[tuple[str, tuple[Message, ...]]]] = {}
+        for dst, msgs in to_clients:
+            channel = self._clients.get(dst)
+            if channel is None:
+                self.stats["dropped_no_route"] += len(msgs)
+                continue
+            by_channel.setdefault(channel, []).append((dst, tuple(msgs)))
+        now = time.time()
+        for channel, sessions in by_channel.items():
+            try:
+                self.stats["reply_frames_out"] += send_in_frames(
+                    channel, lambda part: ("r", self.id, now, part), tuple(sessions), self
+                )
+                self.stats["replies_out"] += sum(len(msgs) for _, msgs in sessions)
+            except ConnectionError as error:
+                self.stats["dropped_unsendable"] += sum(len(msgs) for _, msgs in sessions)
+                log.info("%s cannot send to a client connection: %s", self.id, error)
 
     # --- incoming connections ------------------------------------------------------------
 
@@ -781,31 +790,34 @@ def _request_problem(request: object) -> str | None:
 
 def send_in_frames(
     channel: Channel,
-    frame: Callable[[tuple[Message, ...]], object],
-    msgs: tuple[Message, ...],
+    frame: Callable[[tuple[Any, ...]], object],
+    msgs: tuple[Any, ...],
     server: ReplicaServer,
-) -> None:
-    """Write ``msgs`` as ``frame(msgs)``, split into as many frames as it takes to keep
-    each under the channel's limit; a single message too large to send (or to encode)
-    is dropped and counted. Raises ``ConnectionError`` if the connection is gone."""
+) -> int:
+    """Write ``msgs`` (messages, or a client's ``(id, messages)``) as ``frame(msgs)``,
+    split into as many frames as it takes to keep each under the channel's limit; a
+    single item too large to send (or to encode) is dropped and counted. Returns the
+    number of frames written. Raises ``ConnectionError`` if the connection is gone."""
     try:
         body = encode(frame(msgs))
     except CodecError as error:
         if len(msgs) == 1:
             server.stats["dropped_unencodable"] += 1
             log.error("%s cannot encode %s: %s", server.id, type(msgs[0]).__name__, error)
-            return
+            return 0
         body = b""
     if body and channel.fits(body):
         channel.send_encoded(body)
         server.stats["frames_out"] += 1
-    elif len(msgs) > 1:
+        return 1
+    if len(msgs) > 1:
         half = len(msgs) // 2
-        send_in_frames(channel, frame, msgs[:half], server)
-        send_in_frames(channel, frame, msgs[half:], server)
-    else:
-        server.stats["dropped_oversize"] += 1
-        log.error("%s cannot send a %s of %d bytes", server.id, type(msgs[0]).__name__, len(body))
+        return send_in_frames(channel, frame, msgs[:half], server) + send_in_frames(
+            channel, frame, msgs[half:], server
+        )
+    server.stats["dropped_oversize"] += 1
+    log.error("%s cannot send a %s of %d bytes", server.id, type(msgs[0]).__name__, len(body))
+    return 0
 
 
 class _PeerLink:
