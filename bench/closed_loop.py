@@ -7,6 +7,11 @@ one ``smrkit.Client`` with ``--clients`` commands outstanding at all times (each
 ``--warmup-s`` and then counts for ``--seconds``; ``--runs`` runs against the same
 cluster, and the medians. One JSON line at the end.
 
+CPU per operation (``primary_cpu_us_per_op``: the busiest replica's CPU seconds over
+the commands acknowledged, warm-up included; ``cluster_cpu_us_per_op``: the three
+replicas') is what the runtime's work costs, and it is much steadier than ops/s on a
+shared machine. A run that acknowledged nothing divides by 1.
+
 A figure that says "bad": a run in which nothing is acknowledged reports 0 ops/s and
 ``null`` latencies (and ``errors`` counts the commands that failed), never a rate made
 up of time-outs — a command counts only when its answer came.
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -40,6 +46,7 @@ async def _load(directory: Path, clients: int, warmup_s: float, seconds: float) 
 
     latencies: list[float] = []
     errors = 0
+    done = 0
     async with Client(directory, op_timeout_s=10.0, sessions_max=clients) as client:
         await client.call(Op("put", "k0", 0))  # connect before the clock starts
         loop = asyncio.get_running_loop()
@@ -47,7 +54,7 @@ async def _load(directory: Path, clients: int, warmup_s: float, seconds: float) 
         until = counting_from + seconds
 
         async def worker(i: int) -> None:
-            nonlocal errors
+            nonlocal errors, done
             n = 0
             while (start := loop.time()) < until:
                 n += 1
@@ -58,6 +65,7 @@ async def _load(directory: Path, clients: int, warmup_s: float, seconds: float) 
                         errors += 1
                     continue
                 end = loop.time()
+                done += 1
                 if start >= counting_from and end <= until:
                     latencies.append(end - start)
 
@@ -74,7 +82,19 @@ async def _load(directory: Path, clients: int, warmup_s: float, seconds: float) 
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
         "errors": errors,
+        "ops_total": done,
     }
+
+
+def _cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system, all threads) a process has used so far."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -124,7 +144,9 @@ def main() -> None:
                                 stderr=subprocess.DEVNULL,
                             )
                         )  # fmt: skip
+            pids = [replica_pid(config, replica) for replica in config.servers]
             for i in range(args.runs):
+                before = [_cpu_s(pid) for pid in pids]
                 out = subprocess.run(
                     [sys.executable, __file__, "--load", str(config.base),
                      "--clients", str(args.clients), "--seconds", str(args.seconds),
@@ -132,6 +154,11 @@ def main() -> None:
                     check=True, capture_output=True, text=True,
                 )  # fmt: skip
                 run = json.loads(out.stdout.strip().splitlines()[-1])
+                used = [_cpu_s(pid) - b for pid, b in zip(pids, before, strict=True)]
+                ops = max(1, run.pop("ops_total"))
+                # the busiest replica is the primary (the leader)
+                run["primary_cpu_us_per_op"] = round(max(used) / ops * 1e6, 1)
+                run["cluster_cpu_us_per_op"] = round(sum(used) / ops * 1e6, 1)
                 runs.append(run)
                 print(f"run {i + 1}: {run}", flush=True)
         finally:
@@ -148,6 +175,8 @@ def main() -> None:
                 "ops_s": _median([r["ops_s"] for r in runs]),
                 "p50_ms": _median([r["p50_ms"] for r in runs]),
                 "p99_ms": _median([r["p99_ms"] for r in runs]),
+                "primary_cpu_us_per_op": _median([r["primary_cpu_us_per_op"] for r in runs]),
+                "cluster_cpu_us_per_op": _median([r["cluster_cpu_us_per_op"] for r in runs]),
                 "errors": sum(r["errors"] for r in runs),
                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
