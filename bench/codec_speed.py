@@ -9,17 +9,22 @@ as the reference, the same data as plain nested tuples with ``msgpack.packb`` /
 Medians of ``--repeats`` timings of ``--number`` round trips each; one JSON line at
 the end with ``us_per_frame`` (encode + decode) for both and their ratio.
 
-To compare with an earlier version of the codec, run this file with that version's
-``src`` first on ``PYTHONPATH`` (the figures in issue 13's closing note were taken so).
+``--against FILE`` times another version of ``codec.py`` too (say the one before a
+change: ``git show REV:src/smrkit/net/codec.py > /tmp/old_codec.py``), loaded beside
+this one; the timings of the three take turns, repeat by repeat, so that a noisy
+machine slows them alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
@@ -57,38 +62,50 @@ def _frames() -> dict[str, tuple[Any, Any]]:
     return {name: (frame, plain(frame)) for name, frame in frames.items()}
 
 
-def _median_us(fn: Callable[[], object], number: int, repeats: int) -> float:
-    times = []
+def _median_us(fns: dict[str, Callable[[], object]], number: int, repeats: int) -> dict[str, float]:
+    """Median µs per call of each function, their timings taking turns."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number * 1e6)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            times[name].append((time.perf_counter() - start) / number * 1e6)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _load_codec(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("smrkit_codec_against", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--number", type=int, default=2000)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--against", type=Path, default=None)
     args = parser.parse_args()
+    other = None if args.against is None else _load_codec(args.against)
     result: dict[str, Any] = {}
     for name, (frame, plain) in _frames().items():
         body = encode(frame)
         assert decode(body) == frame, name  # the codec round-trips what it times
         plain_body = msgpack.packb(plain, use_bin_type=True)
-        figures = {
-            "encode_us": _median_us(lambda: encode(frame), args.number, args.repeats),
-            "decode_us": _median_us(lambda: decode(body), args.number, args.repeats),
-            "plain_encode_us": _median_us(
-                lambda: msgpack.packb(plain, use_bin_type=True), args.number, args.repeats
-            ),
-            "plain_decode_us": _median_us(
-                lambda: msgpack.unpackb(plain_body, use_list=False, raw=False),
-                args.number,
-                args.repeats,
-            ),
+        fns: dict[str, Callable[[], object]] = {
+            "encode_us": lambda: encode(frame),
+            "decode_us": lambda: decode(body),
+            "plain_encode_us": lambda: msgpack.packb(plain, use_bin_type=True),
+            "plain_decode_us": lambda: msgpack.unpackb(plain_body, use_list=False, raw=False),
         }
+        if other is not None:
+            other_body = other.encode(frame)
+            assert other.decode(other_body) == frame, name
+            fns["against_encode_us"] = lambda: other.encode(frame)
+            fns["against_decode_us"] = lambda: other.decode(other_body)
+        figures = _median_us(fns, args.number, args.repeats)
         smrkit = figures["encode_us"] + figures["decode_us"]
         floor = figures["plain_encode_us"] + figures["plain_decode_us"]
         line = {k: round(v, 2) for k, v in figures.items()}
@@ -99,6 +116,13 @@ def main() -> None:
             "bytes": len(body),
             "plain_bytes": len(plain_body),
         }
+        if other is not None:
+            against = figures["against_encode_us"] + figures["against_decode_us"]
+            line |= {
+                "against_us_per_frame": round(against, 2),
+                "against_ratio_to_plain": round(against / floor, 2),
+                "against_bytes": len(other_body),
+            }
         result[name] = line
         print(f"{name:12} {line}", flush=True)
     print(json.dumps(result))
