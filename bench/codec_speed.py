@@ -18,6 +18,7 @@ machine slows them alike.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import statistics
@@ -95,16 +96,18 @@ def main() -> None:
         assert decode(body) == frame, name  # the codec round-trips what it times
         plain_body = msgpack.packb(plain, use_bin_type=True)
         fns: dict[str, Callable[[], object]] = {
-            "encode_us": lambda: encode(frame),
-            "decode_us": lambda: decode(body),
-            "plain_encode_us": lambda: msgpack.packb(plain, use_bin_type=True),
-            "plain_decode_us": lambda: msgpack.unpackb(plain_body, use_list=False, raw=False),
+            "encode_us": functools.partial(encode, frame),
+            "decode_us": functools.partial(decode, body),
+            "plain_encode_us": functools.partial(msgpack.packb, plain, use_bin_type=True),
+            "plain_decode_us": functools.partial(
+                msgpack.unpackb, plain_body, use_list=False, raw=False
+            ),
         }
         if other is not None:
             other_body = other.encode(frame)
             assert other.decode(other_body) == frame, name
-            fns["against_encode_us"] = lambda: other.encode(frame)
-            fns["against_decode_us"] = lambda: other.decode(other_body)
+            fns["against_encode_us"] = functools.partial(other.encode, frame)
+            fns["against_decode_us"] = functools.partial(other.decode, other_body)
         figures = _median_us(fns, args.number, args.repeats)
         smrkit = figures["encode_us"] + figures["decode_us"]
         floor = figures["plain_encode_us"] + figures["plain_decode_us"]
