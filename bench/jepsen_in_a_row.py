@@ -13,7 +13,7 @@ serves: a replica may be between a halt and its restart when the previous run en
 and ``smrkit test`` refuses a cluster with fewer live replicas than it needs.
 
     python bench/jepsen_in_a_row.py [--runs 5] [--time 30] [--rate 300]
-        [--nemesis kill,partition] [--protocol pb-general-omission]
+        [--nemesis kill,partition] [--protocol raft]
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "replicas at the end: "
         + ", ".join(
-            f"{r} {'primary' if s.get('is_primary') else 'backup'}"
+            f"{r} {s.get('role') or ('primary' if s.get('is_primary') else 'backup')}"
             if s.get("ok") and s.get("serving")
             else f"{r} {'halted' if s.get('ok') else 'dead'}"
             for r, s in status.items()

@@ -201,9 +201,12 @@ def _status_line(replica: str, s: dict[str, Any], *, now: float) -> str:
     stats = s.get("stats", {})
     timing = s.get("timing", {})
     bad = sum(v for k, v in stats.items() if k.startswith("bad_frames"))
-    role = "primary" if s.get("is_primary") else "backup"
+    if isinstance(s.get("term"), int):  # a protocol with terms: Raft's role and term
+        role = f"{s.get('role', '?'):9}  term {s['term']}"
+    else:
+        role = f"{'primary' if s.get('is_primary') else 'backup':7}"
     line = (
-        f"{replica}  pid {s.get('pid')}  {role:7}  applied {s.get('applied')}  "
+        f"{replica}  pid {s.get('pid')}  {role}  applied {s.get('applied')}  "
         f"requests {stats.get('requests_in', 0)}  late msgs {timing.get('late_messages', 0)}  "
         f"late timers {timing.get('late_timers', 0)}  bad frames {bad}  "
         f"blocked links {len(s.get('blocked', ()))}  incarnation {s.get('incarnation', 1)}"
@@ -214,7 +217,12 @@ def _status_line(replica: str, s: dict[str, Any], *, now: float) -> str:
         details = [f"{restarts} restart{'s' if restarts > 1 else ''}"]
         if s.get("last_halt"):
             details.append(f"last: {s['last_halt']}")
-        if isinstance(recovered, dict):
+        if isinstance(recovered, dict) and isinstance(recovered.get("term"), int):
+            details.append(
+                f"recovered term {recovered['term']}, vote {recovered.get('voted_for') or '–'}, "
+                f"{recovered.get('log_last')} log entries from disk"
+            )
+        elif isinstance(recovered, dict):
             details.append(f"recovered {recovered.get('applied')} applied from disk")
         line += f" ({'; '.join(details)})"
     return line

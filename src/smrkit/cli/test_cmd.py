@@ -21,7 +21,7 @@ from smrkit.cli.errors import UserError
 from smrkit.cli.options import FiniteNumber, output_path, seconds_option
 from smrkit.cli.progress import ProgressBar, wanted
 from smrkit.net.auth import SecretError
-from smrkit.net.jepsen import CHECK_TIMEOUT_S, FINAL_READ_S, OP_TIMEOUT_S
+from smrkit.net.jepsen import CHECK_TIMEOUT_S, FINAL_READ_S, OP_TIMEOUT_S, timing_consequence
 
 EXIT_CODES = {"linearizable": 0, "violation": 1, "unknown": 3}
 SPARK = " ▁▂▃▄▅▆▇█"
@@ -222,7 +222,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(
             f"δ exceeded {late:,} {'time' if late == 1 else 'times'} "
             f"({timing['late_messages']:,} late messages, "
-            f"{timing['late_timers']:,} late timers): the protocol's guarantees did not apply"
+            f"{timing['late_timers']:,} late timers): {timing_consequence(summary)}"
         )
     availability = summary["availability"]
     shown = "–" if availability is None else f"{availability * 100:.2f} %"

@@ -160,6 +160,9 @@ class JepsenResult:
     health_before: dict[str, str] = field(default_factory=dict)
     timing: dict[str, int] | None = None
     history_path: Path | None = None
+    protocol: str | None = None
+    """The cluster's protocol: whether its safety rests on the timing it assumes
+    (:func:`safety_rests_on_timing`) decides what a late message means."""
 
     @property
     def workload_ops(self) -> list[Operation]:
@@ -243,6 +246,10 @@ class JepsenResult:
             "check_timeout_s": self.plan.check_timeout_s,
             "check_seconds": self.linearizability.seconds,
             "timing": self.timing,
+            "protocol": self.protocol,
+            "safety_rests_on_timing": (
+                None if self.protocol is None else safety_rests_on_timing(self.protocol)
+            ),
             "witness": None if witness is None else witness.to_json(),
             "witness_text": None if witness is None else witness.render(),
             "lost": [list(item) for item in self.lost_writes[:100]],
@@ -253,6 +260,26 @@ class JepsenResult:
             "replicas": self.replicas,
             "history": None if self.history_path is None else str(self.history_path),
         }
+
+
+def safety_rests_on_timing(protocol: str) -> bool:
+    """Whether ``protocol``'s safety needs the message delay bound δ to hold: a protocol
+    built for synchronous (or lock-step) timing does; one built for partially synchronous
+    or asynchronous timing (Raft) is safe whatever the delays, and only its liveness (an
+    election ending, a command committing) waits for them to be bounded again."""
+    return get_protocol(protocol).timings[0] in ("synchronous", "lock-step")
+
+
+def timing_consequence(summary: dict[str, Any]) -> str:
+    """What late messages and timers meant for the run: a synchronous protocol's
+    guarantees rest on δ, a partially synchronous one's safety does not (only its
+    liveness: elections and commits wait for timely messages)."""
+    if summary.get("safety_rests_on_timing") is False:
+        return (
+            f"{summary.get('protocol')} does not rely on δ for safety, only for electing "
+            "and committing in time"
+        )
+    return "the protocol's guarantees did not apply"
 
 
 def _percentile(sorted_values: list[float], q: float) -> float | None:
@@ -667,6 +694,7 @@ async def run_test(
         replicas=replicas,
         health_before=health,
         timing=timing_during(timing_before, _timing(statuses)),
+        protocol=config.protocol,
     )
     if out_dir is not None:
         private_dir(out_dir)

@@ -216,7 +216,9 @@ class ReplicaServer:
             storage = SqliteStorage(path / "state.sqlite", config.fsync)
         self.storage = storage
         saved = storage.load()
-        self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}"), saved)
+        # Each incarnation draws afresh: a restarted replica of a protocol with randomized
+        # time-outs (Raft's elections) must not replay the draws of the one before it.
+        self.out = _RealTimeOut(random.Random(f"{node_id}/{start_at}/{incarnation}"), saved)
         self.saved_keys = len(saved)
         self.incarnation = incarnation
         """1 for the first process of this replica; its supervisor counts the others."""
@@ -333,6 +335,7 @@ class ReplicaServer:
                 "saved_keys": self.saved_keys,
                 "applied": len(self.node.applied),
                 "at": self.out.now,
+                **election_state(self.node),
             }
             log.info("%s recovered from disk: %s", self.id, self.recovered)
         await self._release()
@@ -729,6 +732,7 @@ class ReplicaServer:
             "is_primary": node.is_primary,
             "primary": getattr(node, "primary", None),
             "applied": len(node.applied),
+            **election_state(node),
             "recovered": self.recovered,
             "incarnation": self.incarnation,
             "restarts": self.incarnation - 1,
@@ -744,6 +748,23 @@ class ReplicaServer:
             "anomalies": dict(getattr(node, "anomalies", {})),
             "relayed": _relayed(node),
         }
+
+
+def election_state(node: object) -> dict[str, Any]:
+    """What a protocol with terms and votes (Raft: :mod:`smrkit.protocols.raft`) shows
+    of them: its ``role``, ``term``, ``voted_for``, ``leader``, the last index of its
+    ``log`` and its ``commit`` index — each only if the node has it (the primary-backup
+    protocols have none of them). After a restart, the first three and the log are
+    what the replica read back from its disk."""
+    found: dict[str, Any] = {}
+    for name in ("role", "term", "voted_for", "leader", "commit"):
+        value = getattr(node, name, False)
+        if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
+            found[name] = value  # None: no vote, no leader known
+    last = getattr(getattr(node, "log", None), "last_index", None)
+    if isinstance(last, int):
+        found["log_last"] = last
+    return found
 
 
 def _relayed(node: object) -> dict[str, int]:

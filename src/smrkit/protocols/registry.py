@@ -157,3 +157,4 @@ def _load_builtins() -> None:
         send_omission,
         simple,
     )
+    from smrkit.protocols.raft import spec as raft_spec  # noqa: F401 - registers raft

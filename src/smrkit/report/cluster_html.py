@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from smrkit.net.config import ClusterConfig
+from smrkit.net.jepsen import timing_consequence
 from smrkit.report.html import _CSS
 
 _W = 1000.0
@@ -302,8 +303,7 @@ def render_test_report(
     if timing and (late := timing["late_messages"] + timing["late_timers"]):
         verdict += (
             f'<br><span class="bad">δ exceeded {late:,} {"time" if late == 1 else "times"}'
-            f"</span>: the protocol's "
-            "guarantees did not apply"
+            f"</span>: {_e(timing_consequence(summary))}"
         )
     rows = [
         ("verdict", verdict),
