@@ -97,6 +97,19 @@ def _cpu_s(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _commit_ms(config: Any) -> dict[str, float | None]:
+    """Each replica's mean commit time so far (``commit_us`` / ``commits`` of its
+    status): how long its group commits take on this disk, off the event loop."""
+    from smrkit.net.admin import status_all
+
+    found: dict[str, float | None] = {}
+    for replica, status in asyncio.run(status_all(config)).items():
+        stats = status.get("stats", {})
+        commits = stats.get("commits", 0)
+        found[replica] = round(stats["commit_us"] / commits / 1000, 3) if commits else None
+    return found
+
+
 def _median(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return round(statistics.median(known), 3) if known else None
@@ -154,6 +167,7 @@ def main() -> None:
                     check=True, capture_output=True, text=True,
                 )  # fmt: skip
                 run = json.loads(out.stdout.strip().splitlines()[-1])
+                run["commit_ms_mean"] = _commit_ms(config)
                 used = [_cpu_s(pid) - b for pid, b in zip(pids, before, strict=True)]
                 ops = max(1, run.pop("ops_total"))
                 # the busiest replica is the primary (the leader)
