@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -40,15 +41,19 @@ from pathlib import Path
 from typing import Any
 
 
-async def _load(directory: Path, clients: int, warmup_s: float, seconds: float) -> dict[str, Any]:
+async def load(
+    directory: Path, clients: int, warmup_s: float, seconds: float, op_timeout_s: float = 10.0
+) -> dict[str, Any]:
+    """The load process's work: ``clients`` closed-loop workers on one client."""
     from smrkit.core.ops import Op
     from smrkit.net.client import Client
 
     latencies: list[float] = []
     errors = 0
     done = 0
-    async with Client(directory, op_timeout_s=10.0, sessions_max=clients) as client:
-        await client.call(Op("put", "k0", 0))  # connect before the clock starts
+    async with Client(directory, op_timeout_s=op_timeout_s, sessions_max=clients) as client:
+        with contextlib.suppress(Exception):
+            await client.call(Op("put", "k0", 0))  # connect before the clock starts
         loop = asyncio.get_running_loop()
         counting_from = loop.time() + warmup_s
         until = counting_from + seconds
@@ -127,7 +132,7 @@ def main() -> None:
     parser.add_argument("--load", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load is not None:  # the load process
-        result = asyncio.run(_load(args.load, args.clients, args.warmup_s, args.seconds))
+        result = asyncio.run(load(args.load, args.clients, args.warmup_s, args.seconds))
         print(json.dumps(result), flush=True)
         return
 
