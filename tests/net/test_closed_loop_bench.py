@@ -4,21 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+from bench_modules import load_bench
 from smrkit.net.cluster import init_cluster
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "closed_loop.py"
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("closed_loop", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("closed_loop")
 
 
 def test_a_cluster_that_serves_nothing_is_zero_ops_and_counted_errors(tmp_path: Path) -> None:
