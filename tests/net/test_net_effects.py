@@ -64,20 +64,21 @@ def test_a_replica_step_saves_then_releases_its_messages_in_order(tmp_path: Path
 
 
 class BlockingStorage(RecordingStorage):
-    """A disk whose commit takes as long as the test says: ``sync`` (on the runtime's
-    worker thread) signals ``entered`` and waits for ``go``."""
+    """A disk whose commit takes as long as the test says: each ``sync`` (on the
+    runtime's worker thread) releases ``entered`` once and waits for one ``go``."""
 
     def __init__(self, journal: list[tuple[str, object]]) -> None:
         super().__init__(journal)
-        self.entered = threading.Event()
-        self.go = threading.Event()
+        self.entered = threading.Semaphore(0)
+        self.go = threading.Semaphore(0)
 
     def sync(self) -> None:
-        self.entered.set()
-        assert self.go.wait(10.0)
-        self.go.clear()
-        self.entered.clear()
+        self.entered.release()
+        assert self.go.acquire(timeout=10.0)
         self.journal.append(("sync", None))
+
+    async def wait_entered(self) -> bool:
+        return await asyncio.to_thread(self.entered.acquire, timeout=10.0)
 
 
 def test_steps_taken_while_a_commit_is_on_its_way_wait_for_the_next_commit(
@@ -96,16 +97,16 @@ def test_steps_taken_while_a_commit_is_on_its_way_wait_for_the_next_commit(
             link.push = lambda msgs, peer=peer: journal.append(("push", peer))  # type: ignore[method-assign]
         server._step(server.node.on_start)  # saves "length", sends round 0's heartbeats
         server._flush_soon()
-        assert await asyncio.to_thread(storage.entered.wait, 10.0)  # the commit runs
+        assert await storage.wait_entered()  # the commit runs
         request = ClientRequest("c1", 1, Op("put", "k", "v"))
         server._step(server.node.on_message, "c1", request)  # the next step, meanwhile
         assert [kind for kind, _ in journal] == ["write", "write"]  # nothing left yet
         server._flush_soon()  # a commit is under way: this starts nothing
-        storage.go.set()
-        assert await asyncio.to_thread(storage.entered.wait, 10.0)  # the second commit
+        storage.go.release()
+        assert await storage.wait_entered()  # the second commit
         # the first step's messages left after the first commit, not the second step's
         assert journal[2:] == [("sync", None), ("push", "p2"), ("push", "p3")]
-        storage.go.set()
+        storage.go.release()
         await server._release()
         assert journal[5:] == [("sync", None), ("push", "p2"), ("push", "p3")]
         assert server.stats["commits"] == 2
