@@ -13,7 +13,7 @@ serves: a replica may be between a halt and its restart when the previous run en
 and ``smrkit test`` refuses a cluster with fewer live replicas than it needs.
 
     python bench/jepsen_in_a_row.py [--runs 5] [--time 30] [--rate 300]
-        [--nemesis kill,partition] [--protocol raft]
+        [--nemesis kill,partition] [--protocol raft] [--delta S] [--tau S]
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--min-availability", type=float, default=0.80)
+    parser.add_argument("--delta", help="δ for cluster init, seconds (default: its own)")
+    parser.add_argument("--tau", help="τ for cluster init, seconds (default: its own)")
     parser.add_argument(
         "--wait", type=float, default=90.0, help="seconds to wait for every replica to serve"
     )
@@ -95,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="smrkit-in-a-row-") as tmp:
         directory = str(Path(tmp) / "cluster")
-        init = smrkit("cluster", "init", "--protocol", args.protocol, "--dir", directory)
+        timing = [
+            *(("--delta", args.delta) if args.delta else ()),
+            *(("--tau", args.tau) if args.tau else ()),
+        ]
+        init = smrkit("cluster", "init", "--protocol", args.protocol, *timing, "--dir", directory)
         up = smrkit("cluster", "up", directory)
         if init.returncode != 0 or up.returncode != 0:
             print(f"cluster did not start: {init.stderr.strip()} {up.stderr.strip()}")
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{args.runs} runs of smrkit test --time {args.time:g} --rate {args.rate:g} "
                 f"--nemesis {args.nemesis} on one {args.protocol} cluster of 3"
+                + (f" ({' '.join(timing)})" if timing else "")
             )
             print(
                 "run  verdict        offered      ok   info  availab.  lost  twice  "

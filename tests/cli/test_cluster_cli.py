@@ -5,13 +5,13 @@ configuration. (Running clusters: ``tests/net``.)"""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from cli_helpers import run_cli
 
 from smrkit.net.config import DEFAULT_PROTOCOL, ConfigError, load_config
+from smrkit.net.jepsen import safety_rests_on_timing
 from smrkit.net.supervisor import exit_reason
 from smrkit.protocols.registry import get_protocol
 from smrkit.report.cluster_html import render_test_report
@@ -27,14 +27,37 @@ def test_init_defaults_to_a_protocol_safe_under_kill_9(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The default answers only once a majority holds a write, and comes back from its
-    disk (pb-crash, the old default, does neither)."""
-    assert DEFAULT_PROTOCOL != "pb-crash" and get_protocol(DEFAULT_PROTOCOL).restartable
+    disk (pb-crash, the first default, does neither); and it is Raft, whose safety does
+    not rest on timing (that of pb-general-omission, the second default, does)."""
+    assert DEFAULT_PROTOCOL == "raft" and get_protocol(DEFAULT_PROTOCOL).restartable
+    assert not safety_rests_on_timing(DEFAULT_PROTOCOL)
+    assert safety_rests_on_timing("pb-general-omission")
     code, out, _ = run_cli(["cluster", "init", str(tmp_path / "c")], capsys)
     assert code == 0 and out.startswith(f"cluster {DEFAULT_PROTOCOL} (kv) in ")
     config = load_config(tmp_path / "c")
     assert config.protocol == DEFAULT_PROTOCOL
     help_text = run_cli(["cluster", "init", "--help"], capsys)[1]
-    assert "pb-general-omission" in re.sub(r"-\s+", "-", help_text)  # click may wrap at "-"
+    assert "[default: raft]" in help_text
+
+
+@pytest.mark.parametrize(
+    ("options", "timing"),
+    [
+        ([], (0.1, 0.2)),  # raft: δ bounds only how soon a silent leader is replaced
+        (["--protocol", "pb-general-omission"], (0.25, 0.5)),  # its safety needs δ
+        (["--delta", "0.3"], (0.3, 0.2)),
+        (["--protocol", "pb-general-omission", "--tau", "0.6"], (0.25, 0.6)),
+    ],
+)
+def test_init_takes_the_protocols_own_delta_and_tau_unless_told(
+    options: list[str],
+    timing: tuple[float, float],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_cli(["cluster", "init", str(tmp_path / "c"), *options], capsys)[0] == 0
+    config = load_config(tmp_path / "c")
+    assert (config.delta_s, config.tau_s) == timing
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])

@@ -118,3 +118,9 @@ def test_timing_counters_during_the_run() -> None:
         "δ exceeded 2,575 times (2,575 late messages, 0 late timers): the protocol's "
         "guarantees did not apply" in summary_lines(summary)
     )
+    # Raft's safety does not rest on δ: late messages cost it only time.
+    summary.update(protocol="raft", safety_rests_on_timing=False)
+    assert (
+        "δ exceeded 2,575 times (2,575 late messages, 0 late timers): raft does not rely "
+        "on δ for safety, only for electing and committing in time" in summary_lines(summary)
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests_net_support import cli as _cli
-from tests_net_support import running_cluster
+from tests_net_support import client_channel, running_cluster
 
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.ops import Op
@@ -25,13 +25,15 @@ from smrkit.net.admin import admin_call
 from smrkit.net.client import BlockingClient, Client, _is_reply_frame
 from smrkit.net.cluster import KILL_TIMEOUT_S, STOP_TIMEOUT_S, log_path, replica_pid
 from smrkit.net.config import ClusterConfig
-from smrkit.net.frames import ROLE_CLIENT, connect
 from smrkit.net.jepsen import JepsenPlan, run_test
 
 
 def test_init_up_put_get_status_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     directory = str(tmp_path / "c")
-    code, out, _ = _cli(capsys, "cluster", "init", "--replicas", "3", "--dir", directory)
+    code, out, _ = _cli(
+        capsys, "cluster", "init", "--protocol", "pb-general-omission", "--replicas", "3",
+        "--dir", directory,
+    )  # fmt: skip
     assert code == 0 and "p3 127.0.0.1:" in out
     try:
         code, out, err = _cli(capsys, "cluster", "up", directory)
@@ -86,14 +88,7 @@ def test_each_command_takes_effect_once_under_retries(cluster: ClusterConfig) ->
             value = await client.get("once")
             retries = client.retries
         # The same request sent three times on one connection: three equal answers.
-        channel = await connect(
-            *cluster.replicas["p1"],
-            cluster.token(),
-            role=ROLE_CLIENT,
-            node_id=None,
-            frame_bytes_max=cluster.frame_bytes_max,
-            timeout_s=2.0,
-        )
+        channel = await client_channel(cluster, "p1")
         request = ClientRequest("c42", 1, Op("append", "twice", "[x]"))
         for _ in range(3):
             channel.send(("b", "", time.time(), (request,)))

@@ -21,6 +21,7 @@ from smrkit.net.cluster import (
     up_cluster,
 )
 from smrkit.net.config import ClusterConfig
+from smrkit.net.frames import ROLE_CLIENT, Channel, connect
 
 
 @contextlib.contextmanager
@@ -60,3 +61,16 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     out, err = capsys.readouterr()
     code = exit_info.value.code
     return (code if isinstance(code, int) else 0), out, err
+
+
+async def client_channel(config: ClusterConfig, replica: str) -> Channel:
+    """A raw client connection to ``replica``: what the client library is built on, for
+    a test that sends requests by hand."""
+    return await connect(
+        *config.replicas[replica],
+        config.token(),
+        role=ROLE_CLIENT,
+        node_id=None,
+        frame_bytes_max=config.frame_bytes_max,
+        timeout_s=2.0,
+    )

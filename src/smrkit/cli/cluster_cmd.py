@@ -18,6 +18,8 @@ from smrkit.net.auth import SecretError
 from smrkit.net.config import (
     DEFAULT_PROTOCOL,
     DELTA_S_DEFAULT,
+    PARTIAL_SYNC_DELTA_S_DEFAULT,
+    PARTIAL_SYNC_TAU_S_DEFAULT,
     TAU_S_DEFAULT,
     ClusterConfig,
     ConfigError,
@@ -68,7 +70,7 @@ def cluster(ctx: click.Context) -> None:
     """Run a real cluster of replica processes on this machine (127.0.0.1).
 
     \b
-      smrkit cluster init DIR [--protocol pb-general-omission] [--replicas 3]
+      smrkit cluster init DIR [--protocol raft] [--replicas 3]
       smrkit cluster up DIR        start the replicas; returns once they serve
       smrkit cluster status DIR    each replica: role, incarnation, late messages…
       smrkit cluster down DIR
@@ -114,7 +116,8 @@ class ClusterProtocol(click.ParamType):  # type: ignore[type-arg]  # generic fro
     show_default=True,
     help="A registered protocol or your own, module.path:ClassName (imported from the "
     "current directory, as 'smrkit sim' does). A restartable one survives kill -9 and comes "
-    "back; pb-crash does not.",
+    "back; pb-crash does not. Raft, the default, stays safe when messages are late; the "
+    "primary-backup protocols assume they never are.",
 )
 @click.option("--replicas", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--app", type=click.Choice(["kv", "counter", "register"]), default="kv")
@@ -122,12 +125,17 @@ class ClusterProtocol(click.ParamType):  # type: ignore[type-arg]  # generic fro
 @seconds_option(
     "--delta",
     "delta_s",
-    default=DELTA_S_DEFAULT,
+    default=None,
     help_text="δ, the message delay the protocol assumes, seconds: larger holds on a "
-    "busier machine, smaller fails over sooner.",
+    f"busier machine, smaller fails over sooner. [default: {DELTA_S_DEFAULT:g}; "
+    f"{PARTIAL_SYNC_DELTA_S_DEFAULT:g} for raft, whose safety does not rest on it]",
 )
 @seconds_option(
-    "--tau", "tau_s", default=TAU_S_DEFAULT, help_text="τ, the heartbeat period, seconds."
+    "--tau",
+    "tau_s",
+    default=None,
+    help_text=f"τ, the heartbeat period, seconds. [default: {TAU_S_DEFAULT:g}; "
+    f"{PARTIAL_SYNC_TAU_S_DEFAULT:g} for raft]",
 )
 def init(
     protocol: str,
@@ -135,8 +143,8 @@ def init(
     directory: Path,
     app: str,
     fsync: str,
-    delta_s: float,
-    tau_s: float,
+    delta_s: float | None,
+    tau_s: float | None,
 ) -> None:
     """Write DIR: cluster.json, the cluster secret and the client token."""
     from smrkit.net.cluster import ClusterError, init_cluster
@@ -220,7 +228,7 @@ def _status_line(replica: str, s: dict[str, Any], *, now: float) -> str:
         if isinstance(recovered, dict) and isinstance(recovered.get("term"), int):
             details.append(
                 f"recovered term {recovered['term']}, vote {recovered.get('voted_for') or '–'}, "
-                f"{recovered.get('log_last')} log entries from disk"
+                f"log up to entry {recovered.get('log_last')} from disk"
             )
         elif isinstance(recovered, dict):
             details.append(f"recovered {recovered.get('applied')} applied from disk")

@@ -1,5 +1,5 @@
-"""Part 3 of ``smrkit demo``: a protocol of the simulator, now as three real processes
-on loopback, its primary killed with SIGKILL in the middle of a workload, and the
+"""Part 3 of ``smrkit demo``: a protocol of the simulator (Raft), now as three real
+processes on loopback, its leader killed with SIGKILL in the middle of a workload, and the
 history judged by the same linearizability checker as the simulated runs.
 
 The cluster lives in a temporary directory and every process it started is stopped
@@ -18,10 +18,12 @@ from pathlib import Path
 from rich.console import Console
 
 from smrkit.net.cluster import down_cluster, init_cluster, replica_pid, up_cluster
+from smrkit.net.config import DEFAULT_PROTOCOL
 from smrkit.net.jepsen import JepsenPlan, run_test
 
-PROTOCOL = "pb-general-omission"
-"""It replies only once a majority holds the update. pb-crash replies at once, trusting
+PROTOCOL = DEFAULT_PROTOCOL
+"""Raft, the default of ``cluster init``: it replies only once a majority holds the
+update, and its safety does not rest on timing. pb-crash replies at once, trusting
 that a message handed to the network arrives unless its sender crashed first; with TCP
 and kill -9 that fails: data a process already wrote to a socket is discarded when the
 kernel resets the connection of a killed process that left unread input behind."""
@@ -31,14 +33,15 @@ PLAN = JepsenPlan(time_s=8.0, rate=300, nemesis=("kill",), clients=8, keys=4, ki
 
 def run_cluster_demo(console: Console) -> bool:
     """Run part 3; returns whether the history was valid."""
-    console.rule("[bold]part 3: a real cluster, its primary killed with SIGKILL")
+    console.rule("[bold]part 3: a real cluster, its leader killed with SIGKILL")
     console.print(
         f"Three {PROTOCOL} replicas as processes on 127.0.0.1 (TCP, HMAC-authenticated "
         f"frames, SQLite). {PLAN.clients} clients issue {PLAN.rate:.0f} ops/s for "
-        f"{PLAN.time_s:.0f} s on a key-value store; the primary is killed (kill -9) a third "
+        f"{PLAN.time_s:.0f} s on a key-value store; the leader is killed (kill -9) a third "
         "of the way in, and later restarted from its disk. It answers once a majority holds "
-        "a write: pb-crash's immediate answer trusts that a message handed to the network "
-        "arrives, which a killed process's TCP connections do not promise.\n"
+        "a write, and no delay can make it unsafe: pb-crash's immediate answer trusts that "
+        "a message handed to the network arrives in time, which a killed process's TCP "
+        "connections do not promise.\n"
         f"Same as: smrkit cluster init --protocol {PROTOCOL} --dir DIR; smrkit cluster up DIR; "
         "smrkit test --cluster DIR --time 8 --rate 300 --nemesis kill\n"
     )

@@ -5,8 +5,8 @@ workload: every check holds and the measured failover sits between Table 1's low
 f·δ and the protocol's f·δ + τ. Part 2 runs the same protocol outside its failure model —
 one faulty link, which Theorem 2 of seed 001 says needs f + 2 servers — and the checkers
 catch the split brain. The report of part 1 is written as a self-contained HTML page.
-Part 3 (:mod:`smrkit.cli.demo_cluster`) runs pb-crash as real processes and kills its
-primary with SIGKILL.
+Part 3 (:mod:`smrkit.cli.demo_cluster`) runs Raft as real processes and kills its
+leader with SIGKILL.
 """
 
 from __future__ import annotations

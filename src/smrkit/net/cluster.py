@@ -43,11 +43,10 @@ from smrkit.net import auth
 from smrkit.net.admin import status_all
 from smrkit.net.config import (
     CONFIG_NAME,
-    DELTA_S_DEFAULT,
-    TAU_S_DEFAULT,
     ClusterConfig,
     ConfigError,
     protocol_spec,
+    timing_defaults,
     validate_config,
 )
 from smrkit.net.files import open_private, open_private_binary, private_dir
@@ -97,10 +96,11 @@ def init_cluster(
     replicas: int,
     app: str = "kv",
     fsync: str = "batch",
-    delta_s: float = DELTA_S_DEFAULT,
-    tau_s: float = TAU_S_DEFAULT,
+    delta_s: float | None = None,
+    tau_s: float | None = None,
 ) -> ClusterConfig:
-    """Create a cluster directory; refuses to overwrite one."""
+    """Create a cluster directory; refuses to overwrite one. δ and τ not given are the
+    protocol's defaults (:func:`smrkit.net.config.timing_defaults`)."""
     config_path = directory / CONFIG_NAME
     if config_path.exists():
         raise ClusterError(f"{config_path} exists; pick another --dir or remove it")
@@ -115,12 +115,13 @@ def init_cluster(
         )
     directory.mkdir(parents=True, exist_ok=True)
     ports = free_ports(replicas)
+    delta_default, tau_default = timing_defaults(protocol)
     config = ClusterConfig(
         protocol=protocol,
         app=app,
         replicas={r: (HOST, port) for r, port in zip(server_ids(replicas), ports, strict=True)},
-        delta_s=delta_s,
-        tau_s=tau_s,
+        delta_s=delta_default if delta_s is None else delta_s,
+        tau_s=tau_default if tau_s is None else tau_s,
         fsync=fsync,
         protocol_path=os.getcwd() if ":" in protocol else None,
         path=config_path,

@@ -71,7 +71,7 @@ from smrkit.net import nemesis as nem
 from smrkit.net.admin import status_all
 from smrkit.net.client import Client, CommandError, OutcomeUnknownError
 from smrkit.net.cluster import ClusterError, replica_pid, restart_replica
-from smrkit.net.config import ClusterConfig
+from smrkit.net.config import ClusterConfig, safety_rests_on_timing
 from smrkit.net.files import open_private, private_dir
 from smrkit.protocols.registry import get_protocol
 
@@ -260,14 +260,6 @@ class JepsenResult:
             "replicas": self.replicas,
             "history": None if self.history_path is None else str(self.history_path),
         }
-
-
-def safety_rests_on_timing(protocol: str) -> bool:
-    """Whether ``protocol``'s safety needs the message delay bound δ to hold: a protocol
-    built for synchronous (or lock-step) timing does; one built for partially synchronous
-    or asynchronous timing (Raft) is safe whatever the delays, and only its liveness (an
-    election ending, a command committing) waits for them to be bounded again."""
-    return get_protocol(protocol).timings[0] in ("synchronous", "lock-step")
 
 
 def timing_consequence(summary: dict[str, Any]) -> str:
@@ -672,7 +664,11 @@ async def run_test(
         r: {
             "health": replica_health(config, r, s),
             **(
-                {k: s.get(k) for k in ("is_primary", "applied", "incarnation", "timing")}
+                {
+                    k: s.get(k)
+                    for k in ("is_primary", "role", "term", "applied", "incarnation", "timing")
+                    if k in s
+                }
                 if s.get("ok")
                 else {}
             ),

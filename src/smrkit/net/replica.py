@@ -333,7 +333,7 @@ class ReplicaServer:
         if self.saved_keys:
             self.recovered = {
                 "saved_keys": self.saved_keys,
-                "applied": len(self.node.applied),
+                "applied": self.node.applied_offset + len(self.node.applied),
                 "at": self.out.now,
                 **election_state(self.node),
             }
@@ -735,7 +735,7 @@ class ReplicaServer:
             "halted": self.halted,
             "is_primary": node.is_primary,
             "primary": getattr(node, "primary", None),
-            "applied": len(node.applied),
+            "applied": node.applied_offset + len(node.applied),  # a snapshot's too
             **election_state(node),
             "recovered": self.recovered,
             "incarnation": self.incarnation,

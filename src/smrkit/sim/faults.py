@@ -44,6 +44,7 @@ A failure model plus a bound ``f`` defines which plans are *admissible*
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -377,8 +378,15 @@ def allowed_kinds(model: FailureModel) -> frozenset[str]:
     return _ALLOWED[model]
 
 
-def admissibility_problems(plan: FaultPlan, model: FailureModel, f: int) -> list[str]:
+def admissibility_problems(
+    plan: FaultPlan, model: FailureModel, f: int, *, recovery: bool = False
+) -> list[str]:
     """Why ``plan`` is outside ``model`` with at most ``f`` failures ([] if admissible).
+
+    ``recovery``: the protocol is built for seed 003's omission model with recovery
+    (Raft): a crashed server that restarts with what it saved is within it, and under
+    general omission a cut link between two servers is the omissions of one of its
+    ends — the links are charged to the fewest servers that touch them all.
 
     Failures are counted per faulty component (seed 001 §3): a server counts once however
     many faults name it; for crash+link, faulty servers and faulty links share the bound.
@@ -390,9 +398,13 @@ def admissibility_problems(plan: FaultPlan, model: FailureModel, f: int) -> list
     problems: list[str] = []
     allowed = _ALLOWED[model]
     faulty_links: set[frozenset[NodeId]] = set()
+    links_charged = recovery and model is FailureModel.GENERAL_OMISSION
     for fault in plan.faults:
         if fault.kind == "restart":
-            problems.append(f"{fault.spec}: in seed 001's models a crashed server stays down")
+            if not recovery:
+                problems.append(f"{fault.spec}: in seed 001's models a crashed server stays down")
+        elif fault.kind == "link" and links_charged:
+            pass
         elif fault.kind not in allowed:
             problems.append(f"{fault.spec}: {fault.kind} is outside the {model.value} model")
         # The faulty component: an omission's server (omitting to a client is the
@@ -403,11 +415,25 @@ def admissibility_problems(plan: FaultPlan, model: FailureModel, f: int) -> list
         if fault.kind == "link":
             faulty_links.add(frozenset(fault.nodes()))
     servers = plan.faulty_servers()
+    if links_charged:
+        servers += _fewest_ends(faulty_links, servers)
     used = len(servers) + (len(faulty_links) if model is FailureModel.CRASH_LINK else 0)
     if used > f:
         what = "faulty servers and links" if model is FailureModel.CRASH_LINK else "faulty servers"
         problems.append(f"{used} {what}, more than f = {f}")
     return problems
+
+
+def _fewest_ends(links: set[frozenset[NodeId]], faulty: list[NodeId]) -> list[NodeId]:
+    """The fewest more servers that, with ``faulty``, touch every link: whom the links'
+    omissions are charged to (a search over the links' ends, which are few)."""
+    open_links = [link for link in links if not link & set(faulty)]
+    ends = sorted({end for link in open_links for end in link})
+    for size in range(len(ends) + 1):
+        for chosen in itertools.combinations(ends, size):
+            if all(link & set(chosen) for link in open_links):
+                return list(chosen)
+    return ends
 
 
 def random_plan(

@@ -10,16 +10,21 @@ from dataclasses import dataclass
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
-from smrkit.core.ops import Command
+from smrkit.core.ops import Command, Value
 from smrkit.core.sizes import encoded_bytes_bound
 from smrkit.core.state_machine import StateMachine
 from smrkit.protocols.raft.log import RaftLog
 from smrkit.protocols.raft.messages import (
     AppendEntries,
     AppendReply,
+    InstallSnapshot,
+    RaftMessage,
     RequestVote,
+    SnapshotReply,
     VoteReply,
+    malformed,
 )
+from smrkit.protocols.raft.snapshot import Snapshot, flatten, parts, unflatten
 from smrkit.protocols.service import Freshness, ReplicatedService
 
 FOLLOWER = "follower"
@@ -30,6 +35,10 @@ ELECTION = "election"
 """The follower's and candidate's time-out: no leader heard from, stand for election."""
 HEARTBEAT = "heartbeat"
 """The leader's period: heartbeats, and the retransmission of unacknowledged entries."""
+
+LOG_ENTRIES_MAX = 1000
+"""Applied entries a server keeps in its log: beyond, it snapshots its service and drops
+the oldest, keeping the latest half of them for followers just behind."""
 
 PART_OVERHEAD_BYTES = 256
 """Room for a log-carrying message's other fields when its entries are sized."""
@@ -45,7 +54,8 @@ class RaftConfig:
     from ``[election_min_s, 2·election_min_s]`` each time it is set. ``part_bytes_max``
     bounds the entries of one message. ``commit_by_counting`` is the broken variant
     ``raft-unsafe-commit``: a leader commits any entry a majority holds, whatever its
-    term, and appends no no-op at the start of its term (counting needs none)."""
+    term, and appends no no-op at the start of its term (counting needs none).
+    ``log_entries_max`` bounds the applied entries kept in the log (snapshots)."""
 
     servers: tuple[NodeId, ...]
     others: tuple[NodeId, ...]
@@ -56,6 +66,7 @@ class RaftConfig:
     election_min_s: float
     part_bytes_max: int
     commit_by_counting: bool = False
+    log_entries_max: int = LOG_ENTRIES_MAX
 
     @property
     def majority(self) -> int:
@@ -85,6 +96,9 @@ class RaftNode(Replica):
         self.votes: list[NodeId] = []
         self.next_index: dict[NodeId, int] = {}
         self.match_index: dict[NodeId, int] = {}
+        self.backed_up_to: dict[NodeId, int] = {}
+        """Where the leader last backed up to for a follower that rejected, until it
+        succeeds or the next heartbeat: a rejection that points there again is stale."""
         self.waiting: dict[tuple[NodeId, int], NodeId] = {}
         """Commands this leader appended and has not answered: where the reply goes."""
         self.saved_vote: tuple[int, NodeId | None] = (0, None)
@@ -92,6 +106,12 @@ class RaftNode(Replica):
         """The log's last index as saved."""
         self.unsaved_from = 1
         """Entries from this one on are not saved as they are now."""
+        self.snapshot: Snapshot | None = None
+        """The latest snapshot, taken or installed: the log starts after it."""
+        self.snapshot_acked: dict[NodeId, tuple[int, int]] = {}
+        """The leader's snapshot transfers: ``(snapshot index, parts acknowledged)``."""
+        self.incoming: tuple[int, int, int, list[Value]] | None = None
+        """A snapshot arriving: ``(index, term, parts received, items so far)``."""
 
     # --- start and persistence ----------------------------------------------------------
 
@@ -113,6 +133,13 @@ class RaftNode(Replica):
         assert isinstance(term, int) and (voted_for is None or isinstance(voted_for, str))
         self.term, self.voted_for = term, voted_for
         self.saved_vote = (term, voted_for)
+        snapshot = saved.get("snapshot")
+        if snapshot is not None:
+            assert isinstance(snapshot, tuple) and len(snapshot) == 3, snapshot
+            index, term, items = snapshot
+            assert isinstance(index, int) and isinstance(term, int) and isinstance(items, tuple)
+            self.log.reset_to(index, term)
+            self._restore(Snapshot(index, term, items))
         last = saved["last"]
         assert isinstance(last, int)
         for index in range(self.log.last_index + 1, last + 1):
@@ -145,6 +172,118 @@ class RaftNode(Replica):
         """Entries from ``index`` on changed and must be saved again."""
         self.unsaved_from = min(self.unsaved_from, index)
 
+    # --- snapshots --------------------------------------------------------------------
+
+    def _compact_if_long(self, out: Out) -> None:
+        """Once more than ``log_entries_max`` applied entries are in the log, snapshot
+        the service (its state after the last applied entry) and drop the older half of
+        those entries — the newer half stays for followers just behind, which then need
+        no snapshot. Run at the start of a step, so the observers have seen every entry
+        committed before."""
+        kept = self.config.log_entries_max
+        if self.last_applied - self.log.base_index <= kept:
+            return
+        index, term = self.last_applied, self.log.term_at(self.last_applied)
+        assert term is not None
+        app, sessions, forgotten = self.service.snapshot()
+        applied = self.applied_offset + len(self.applied)
+        self.snapshot = Snapshot(index, term, flatten(app, sessions, forgotten, applied))
+        self.log.compact_to(self.last_applied - kept // 2)
+        out.save("snapshot", (index, term, self.snapshot.items))
+
+    def _restore(self, snapshot: Snapshot) -> bool:
+        """Make the service the snapshot's state (the log already starts at or before
+        it); ``False``, changing nothing, if the items are not a snapshot."""
+        try:
+            app, sessions, forgotten, applied = unflatten(snapshot.items)
+        except ValueError:
+            self.note("malformed snapshot")
+            return False
+        self.service.restore((app, sessions, forgotten))
+        self.service.log.clear()
+        self.applied_offset = applied
+        self.snapshot = snapshot
+        self.commit = max(self.commit, snapshot.index)
+        self.last_applied = snapshot.index
+        return True
+
+    def _send_snapshot(self, peer: NodeId, out: Out) -> None:
+        """The next part of the snapshot ``peer`` lacks."""
+        snapshot = self.snapshot
+        assert snapshot is not None and snapshot.index >= self.log.base_index
+        acked = self.snapshot_acked.get(peer)
+        part = acked[1] if acked is not None and acked[0] == snapshot.index else 0
+        cuts = parts(snapshot.items, self.config.part_bytes_max)
+        begin, end = cuts[min(part, len(cuts) - 1)]
+        items = snapshot.items[begin:end]
+        msg = InstallSnapshot(self.term, snapshot.index, snapshot.term, part, len(cuts), items)
+        out.send(peer, msg)
+
+    def _on_install_snapshot(self, src: NodeId, msg: InstallSnapshot, out: Out) -> None:
+        if msg.term < self.term:
+            out.send(src, SnapshotReply(self.term, msg.index, -1))
+            return
+        if msg.term > self.term or self.role != FOLLOWER or self.leader != src:
+            assert not (msg.term == self.term and self.role == LEADER), "two leaders in a term"
+            self.become_follower(msg.term, src, out)
+        self._reset_election_timer(out)
+        if msg.index <= self.commit:
+            self.incoming = None
+            out.send(src, SnapshotReply(self.term, msg.index, msg.parts - 1))
+            return
+        incoming = self.incoming
+        if msg.part == 0:
+            incoming = (msg.index, msg.last_term, 0, [])
+        if incoming is None or incoming[0] != msg.index or incoming[2] != msg.part:
+            received = incoming[2] if incoming is not None and incoming[0] == msg.index else 0
+            out.send(src, SnapshotReply(self.term, msg.index, received - 1))
+            return
+        index, term, received, items = incoming
+        items.extend(msg.items)
+        self.incoming = (index, term, received + 1, items)
+        if received + 1 == msg.parts:
+            self.incoming = None
+            self._install(Snapshot(index, term, tuple(items)), out)
+        out.send(src, SnapshotReply(self.term, msg.index, msg.part))
+
+    def _install(self, snapshot: Snapshot, out: Out) -> None:
+        """Take the leader's snapshot: keep the log after it if it holds the snapshot's
+        last entry, else the snapshot replaces the whole log."""
+        try:
+            unflatten(snapshot.items)
+        except ValueError:
+            self.note("malformed snapshot")
+            return
+        index = snapshot.index
+        if index <= self.log.last_index and self.log.term_at(index) == snapshot.term:
+            self.log.compact_to(index)
+        else:
+            self.log.reset_to(index, snapshot.term)
+            self._changed_from(index + 1)
+        self._restore(snapshot)
+        out.save("snapshot", (index, snapshot.term, snapshot.items))
+
+    def _on_snapshot_reply(self, src: NodeId, msg: SnapshotReply, out: Out) -> None:
+        if msg.term > self.term:
+            self.become_follower(msg.term, None, out)
+            self._reset_election_timer(out)
+            return
+        snapshot = self.snapshot
+        if self.role != LEADER or msg.term != self.term or src not in self.next_index:
+            return
+        if snapshot is None or msg.index != snapshot.index:
+            return  # about an older snapshot
+        cuts = len(parts(snapshot.items, self.config.part_bytes_max))
+        self.snapshot_acked[src] = (msg.index, msg.part + 1)
+        if msg.part + 1 < cuts:
+            self._send_snapshot(src, out)
+            return
+        del self.snapshot_acked[src]
+        self.match_index[src] = max(self.match_index[src], msg.index)
+        self.next_index[src] = max(self.next_index[src], msg.index + 1)
+        self._advance_commit(out)
+        self._send_append(src, out)
+
     # --- roles: the only places the role changes ------------------------------------------
 
     def become_follower(self, term: int, leader: NodeId | None, out: Out) -> None:
@@ -156,6 +295,8 @@ class RaftNode(Replica):
         if self.role == LEADER:
             out.cancel_timer(HEARTBEAT)
             self.waiting = {}
+            self.snapshot_acked = {}
+            self._reset_election_timer(out)  # a leader had none: it may stand again
         self.role = FOLLOWER
         self.is_primary = False
         self.leader = leader
@@ -190,6 +331,7 @@ class RaftNode(Replica):
             self.log.append(self.term, None)
         self.next_index = {peer: following for peer in self.config.others}
         self.match_index = {peer: 0 for peer in self.config.others}
+        self.backed_up_to = {}
         for peer in self.config.others:
             self._send_append(peer, out)
         self._advance_commit(out)
@@ -203,7 +345,8 @@ class RaftNode(Replica):
         out.set_timer(ELECTION, out.rng.uniform(low, 2 * low))
 
     def _check_invariants(self) -> None:
-        assert self.last_applied <= self.commit <= self.log.last_index, (
+        assert self.log.base_index <= (0 if self.snapshot is None else self.snapshot.index)
+        assert self.log.base_index <= self.last_applied <= self.commit <= self.log.last_index, (
             self.last_applied,
             self.commit,
             self.log.last_index,
@@ -215,18 +358,28 @@ class RaftNode(Replica):
     # --- events ---------------------------------------------------------------------------
 
     def on_timer(self, timer: Timer, out: Out) -> None:
+        self._compact_if_long(out)
         if timer == ELECTION and self.role != LEADER:
             self.become_candidate(out)
         elif timer == HEARTBEAT and self.role == LEADER:
             for peer in self.config.others:
-                # Retransmit what is not acknowledged (it may have been lost).
-                self.next_index[peer] = self.match_index[peer] + 1
+                # From the next index, not from the last acknowledged one: a follower
+                # that lost entries rejects this and the leader backs up (one round
+                # trip), whereas resending from match + 1 resends the whole log to a
+                # follower not heard from yet in this term (match 0) at every period.
                 self._send_append(peer, out)
+            self.backed_up_to = {}
             out.set_timer(HEARTBEAT, self.config.heartbeat_s)
         self._persist(out)
         self._check_invariants()
 
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
+        self._compact_if_long(out)
+        if isinstance(msg, RaftMessage):
+            problem = malformed(msg) if src in self.config.others else "message from a stranger"
+            if problem is not None:
+                self.note(problem)  # counted and dropped; the server goes on serving
+                return
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
         elif isinstance(msg, RequestVote):
@@ -237,6 +390,10 @@ class RaftNode(Replica):
             self._on_append(src, msg, out)
         elif isinstance(msg, AppendReply):
             self._on_append_reply(src, msg, out)
+        elif isinstance(msg, InstallSnapshot):
+            self._on_install_snapshot(src, msg, out)
+        elif isinstance(msg, SnapshotReply):
+            self._on_snapshot_reply(src, msg, out)
         else:
             self.note(f"unexpected {type(msg).__name__}")
         self._persist(out)
@@ -245,9 +402,6 @@ class RaftNode(Replica):
     # --- election -----------------------------------------------------------------------------
 
     def _on_request_vote(self, src: NodeId, msg: RequestVote, out: Out) -> None:
-        if src not in self.config.others:
-            self.note("vote request from a stranger")
-            return
         if msg.term > self.term:
             self.become_follower(msg.term, None, out)
         up_to_date = (msg.last_term, msg.last_index) >= (self.log.last_term, self.log.last_index)
@@ -273,8 +427,12 @@ class RaftNode(Replica):
 
     def _send_append(self, peer: NodeId, out: Out) -> None:
         """Send ``peer`` the entries from its next index on — one part of at most
-        ``part_bytes_max`` — or an empty heartbeat if it has them all."""
+        ``part_bytes_max`` — or an empty heartbeat if it has them all; the snapshot if
+        it needs entries this log dropped."""
         first = self.next_index[peer]
+        if first <= self.log.base_index:
+            self._send_snapshot(peer, out)
+            return
         prev = first - 1
         prev_term = self.log.term_at(prev)
         assert prev_term is not None, (peer, prev, self.log.base_index)
@@ -330,6 +488,7 @@ class RaftNode(Replica):
         if self.role != LEADER or msg.term != self.term or src not in self.next_index:
             return
         if msg.success:
+            self.backed_up_to.pop(src, None)
             if msg.match > self.match_index[src]:
                 self.match_index[src] = msg.match
                 self._advance_commit(out)
@@ -338,7 +497,15 @@ class RaftNode(Replica):
             if msg.match < self.log.last_index and self.next_index[src] == msg.match + 1:
                 self._send_append(src, out)  # the next part
             return
-        self.next_index[src] = max(self.match_index[src] + 1, self._back_up(msg))
+        target = max(self.match_index[src] + 1, self._back_up(msg))
+        if self.backed_up_to.get(src) == target:
+            # Stale: a rejection of an append sent before the last back-up (a follower
+            # back from a crash rejects every append its link queued meanwhile). The
+            # entries from ``target`` are on their way; resending the whole tail for
+            # each such rejection flooded the real cluster with hundreds of copies.
+            return
+        self.backed_up_to[src] = target
+        self.next_index[src] = target
         self._send_append(src, out)
 
     def _back_up(self, msg: AppendReply) -> int:

@@ -105,6 +105,7 @@ def _spec(name: str, title: str, *, commit_by_counting: bool) -> ProtocolSpec:
         claims=claims,
         client_timeout_s=client_timeout,
         restartable=True,
+        recovers=True,
         timings=("partial-sync", "synchronous", "async"),
     )
 
