@@ -167,7 +167,7 @@ def test_a_frame_captured_on_one_connection_is_refused_on_another(tmp_path: Path
         writer = _Handshake(address, config.token(), frames.ROLE_CLIENT)
         request = ClientRequest("c77", 1, Op("append", "once", "[R]"))
         writer.send(("b", "", time.time(), (request,)))
-        reply = writer.recv()[4][0]  # [tag, client, seq, result, error]
+        reply = writer.recv()[3][0][1][0]  # [tag, client, seq, result, error]
         assert reply[1:] == ["c77", 1, None, None]
         captured = writer.sent
         writer.close()
@@ -252,8 +252,13 @@ def _replies_to(connection: _Handshake, ids: set[str], timeout_s: float = 10.0) 
     connection.sock.settimeout(timeout_s)
     while got != ids and time.monotonic() < deadline:
         frame = connection.recv()
-        if isinstance(frame, list) and len(frame) == 5 and frame[0] == "c":
-            got.update(str(msg[1]) for msg in frame[4] if isinstance(msg, list) and msg[1] in ids)
+        if isinstance(frame, list) and len(frame) == 4 and frame[0] == "r":
+            got.update(
+                str(msg[1])
+                for _, msgs in frame[3]
+                for msg in msgs
+                if isinstance(msg, list) and msg[1] in ids
+            )
     return got
 
 

@@ -21,7 +21,8 @@ from tests_net_support import client_channel, running_cluster
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.ops import Op
 from smrkit.net import nemesis
-from smrkit.net.client import BlockingClient, Client
+from smrkit.net.admin import admin_call
+from smrkit.net.client import BlockingClient, Client, _is_reply_frame
 from smrkit.net.cluster import KILL_TIMEOUT_S, STOP_TIMEOUT_S, log_path, replica_pid
 from smrkit.net.config import ClusterConfig
 from smrkit.net.jepsen import JepsenPlan, run_test
@@ -93,7 +94,8 @@ def test_each_command_takes_effect_once_under_retries(cluster: ClusterConfig) ->
             channel.send(("b", "", time.time(), (request,)))
         replies: list[ClientReply] = []
         while len(replies) < 3:  # answers to one client may share a frame
-            replies.extend((await asyncio.wait_for(channel.recv(), 5.0))[4])
+            frame = await asyncio.wait_for(channel.recv(), 5.0)
+            replies.extend(msg for _, msgs in frame[3] for msg in msgs)
         channel.close()
         return retries, value, replies
 
@@ -103,6 +105,40 @@ def test_each_command_takes_effect_once_under_retries(cluster: ClusterConfig) ->
     assert all(r == ClientReply("c42", 1, None) for r in replies)
     with BlockingClient(cluster) as client:
         assert client.get("twice") == "[x]"
+
+
+def test_the_answers_of_one_batch_share_one_frame_per_connection(cluster: ClusterConfig) -> None:
+    """A load process runs many sessions (client ids) over one connection: the primary
+    answers the commands of one batch in one frame for the connection, not one frame per
+    session (which was 40 % of its time in socket sends). Every session still gets its
+    answer; a frame that is not a reply frame is counted by the client and dropped."""
+
+    async def run() -> tuple[list[object], int]:
+        async with Client(cluster) as client:
+            results: list[object] = []
+            for round_ in range(3):
+                await asyncio.gather(*(client.put(f"k{i}", round_) for i in range(32)))
+                results = list(await asyncio.gather(*(client.get(f"k{i}") for i in range(32))))
+            return results, client.bad_frames
+
+    results, bad_frames = asyncio.run(run())
+    assert results == [2] * 32 and bad_frames == 0
+    stats = asyncio.run(admin_call(cluster, "p1", {"cmd": "status"}))["stats"]
+    assert stats["replies_out"] >= 6 * 32  # every session's every answer
+    assert stats["reply_frames_out"] * 4 <= stats["replies_out"]
+
+
+def test_a_client_counts_and_drops_what_is_not_a_reply_frame() -> None:
+    reply = ClientReply("c1", 2, None)
+    assert _is_reply_frame(("r", "p1", 1.5, (("c1", (reply,)), ("c2", ()))))
+    for frame in (
+        ("c", "p1", 1.5, "c1", (reply,)),  # the old frame, one per session
+        ("r", "p1", 1.5, (("c1", reply),)),  # messages not in a tuple
+        ("r", "p1", 1.5, ((7, (reply,)),)),  # a session id that is not text
+        ("r", "p1", 1.5),
+        {"r": 1},
+    ):
+        assert not _is_reply_frame(frame)
 
 
 def test_a_killed_replica_may_not_come_back(

@@ -56,7 +56,16 @@ def test_unknown_types_wrong_arity_and_stray_tags_are_refused() -> None:
     with pytest.raises(CodecError, match="takes 2 fields"):
         decode(msgpack.packb([tag("smrkit.core.messages:PrimaryHint"), "p1"]))
     hint = tag("smrkit.core.messages:PrimaryHint")
-    for stray in ([1, hint], {"k": hint}, hint, [msgpack.ExtType(9, b"")]):
+    strays = (
+        [1, hint],
+        {"k": hint},
+        {hint: 1},
+        hint,
+        [msgpack.ExtType(9, b"")],
+        [hint, "p1", hint],  # a tag as a message's field
+        [[hint, "p1", 1], hint],
+    )
+    for stray in strays:
         with pytest.raises(CodecError):
             decode(msgpack.packb(stray))
     with pytest.raises(CodecError):

@@ -7,10 +7,13 @@ sockets: the replica's storage is a recorder."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from smrkit.core.messages import ClientRequest
+from smrkit.core.ops import Op
 from smrkit.net.cluster import init_cluster
 from smrkit.net.replica import ReplicaServer
 
@@ -56,6 +59,59 @@ def test_a_replica_step_saves_then_releases_its_messages_in_order(tmp_path: Path
         assert server.halted is not None and "acknowledgements" in server.halted
         assert server._wakeup is not None
         server._wakeup.cancel()
+
+    asyncio.run(main())
+
+
+class BlockingStorage(RecordingStorage):
+    """A disk whose commit takes as long as the test says: each ``sync`` (on the
+    runtime's worker thread) releases ``entered`` once and waits for one ``go``."""
+
+    def __init__(self, journal: list[tuple[str, object]]) -> None:
+        super().__init__(journal)
+        self.entered = threading.Semaphore(0)
+        self.go = threading.Semaphore(0)
+
+    def sync(self) -> None:
+        self.entered.release()
+        assert self.go.acquire(timeout=10.0)
+        self.journal.append(("sync", None))
+
+    async def wait_entered(self) -> bool:
+        return await asyncio.to_thread(self.entered.acquire, timeout=10.0)
+
+
+def test_steps_taken_while_a_commit_is_on_its_way_wait_for_the_next_commit(
+    tmp_path: Path,
+) -> None:
+    """Group commit off the event loop: while the commit of one step's saves runs (in
+    a worker thread), the node takes the next step; that step's messages leave only
+    after a second commit has made its own saves durable — never with the first."""
+    config = init_cluster(tmp_path / "cluster", protocol="pb-general-omission", replicas=3)
+    journal: list[tuple[str, object]] = []
+    storage = BlockingStorage(journal)
+
+    async def main() -> None:
+        server = ReplicaServer(config, "p1", start_at=time.time(), storage=storage)
+        for peer, link in server._peers.items():
+            link.push = lambda msgs, peer=peer: journal.append(("push", peer))  # type: ignore[method-assign]
+        server._step(server.node.on_start)  # saves "length", sends round 0's heartbeats
+        server._flush_soon()
+        assert await storage.wait_entered()  # the commit runs
+        request = ClientRequest("c1", 1, Op("put", "k", "v"))
+        server._step(server.node.on_message, "c1", request)  # the next step, meanwhile
+        assert [kind for kind, _ in journal] == ["write", "write"]  # nothing left yet
+        server._flush_soon()  # a commit is under way: this starts nothing
+        storage.go.release()
+        assert await storage.wait_entered()  # the second commit
+        # the first step's messages left after the first commit, not the second step's
+        assert journal[2:] == [("sync", None), ("push", "p2"), ("push", "p3")]
+        storage.go.release()
+        await server._release()
+        assert journal[5:] == [("sync", None), ("push", "p2"), ("push", "p3")]
+        assert server.stats["commits"] == 2
+        if server._wakeup is not None:
+            server._wakeup.cancel()
 
     asyncio.run(main())
 

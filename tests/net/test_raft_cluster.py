@@ -28,8 +28,8 @@ async def _ask(config: ClusterConfig, replica: str, request: ClientRequest) -> o
     try:
         channel.send(("b", "", time.time(), (request,)))
         frame = await asyncio.wait_for(channel.recv(), 5.0)
-        assert isinstance(frame, tuple)
-        return frame[4][0]
+        assert isinstance(frame, tuple) and frame[0] == "r"
+        return frame[3][0][1][0]  # ("r", id, time, ((client id, messages), …))
     finally:
         channel.close()
 

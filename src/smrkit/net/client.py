@@ -116,6 +116,8 @@ class Client:
         self._next_dial = 0.0
         self._session_ids: list[str] = []
         self._outgoing: dict[Channel, list[ClientRequest]] = {}
+        self.bad_frames = 0
+        """Frames from a replica that were not reply frames (dropped)."""
 
     async def __aenter__(self) -> Client:
         return self
@@ -350,9 +352,12 @@ class Client:
         try:
             while True:
                 frame = await channel.recv()
-                if isinstance(frame, tuple) and len(frame) == 5 and frame[0] == "c":
-                    for msg in frame[4]:
-                        self._on_message(frame[3], msg)
+                if not _is_reply_frame(frame):
+                    self.bad_frames += 1  # counted and dropped; the connection serves on
+                    continue
+                for session, msgs in frame[3]:
+                    for msg in msgs:
+                        self._on_message(session, msg)
         except (OSError, FrameError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -394,6 +399,24 @@ class Client:
         if self._readers:
             await asyncio.gather(*self._readers, return_exceptions=True)
         self._conns.clear()
+
+
+def _is_reply_frame(frame: object) -> bool:
+    """Whether a replica's frame is ``("r", id, time, ((client id, messages), …))``:
+    the answers of one batch for every session of this connection."""
+    return (
+        isinstance(frame, tuple)
+        and len(frame) == 4
+        and frame[0] == "r"
+        and isinstance(frame[3], tuple)
+        and all(
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], tuple)
+            for item in frame[3]
+        )
+    )
 
 
 class BlockingClient:

@@ -6,7 +6,15 @@ holding the class's name; the receiver rebuilds the message only if the name is 
 registry of known classes — every :class:`Message` subclass of the registered
 protocols, plus :class:`Op` and :class:`Command` — so a peer can never make us
 construct anything else. One ``packb``/``unpackb`` call handles a whole frame (the
-tags are resolved in msgpack's hooks), which is what keeps the codec cheap. Tuples
+tags are resolved in msgpack's hooks), which is what keeps the codec cheap.
+
+What it costs (``bench/codec_speed.py``): the hooks run in Python, once per array, so
+each does as little as it can. A class's fields are read with one precomputed
+``attrgetter``; the decoder's array hook only looks at an array's first item, and a
+tag anywhere else (an array's later item, a map's key or value, a bare tag) is found
+by counting instead of scanning every array: each decode counts the tags its
+extension hook made and those its array hook used, and refuses the frame when the
+two differ. What remains is mostly building the message objects themselves. Tuples
 travel as msgpack arrays and come back as tuples (values are tuples, never lists);
 frozensets have their own tag.
 
@@ -16,7 +24,9 @@ Names are ``module:qualname``: two protocols may both have a ``Heartbeat``.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
@@ -47,6 +57,7 @@ class _Tag:
 _CLASSES: dict[str, type] = {}
 _TAGS: dict[type, msgpack.ExtType] = {}
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 _DECODE_TAGS: dict[bytes, _Tag] = {}
 _FROZEN_TAG = _Tag(None, -1)
 _FROZEN_EXT = msgpack.ExtType(_EXT_FROZENSET, b"")
@@ -67,7 +78,19 @@ def _register(cls: type) -> None:
     _CLASSES[name] = cls
     _TAGS[cls] = msgpack.ExtType(_EXT_DATACLASS, name.encode())
     _FIELDS[cls] = fields
+    _GETTERS[cls] = _fields_getter(fields)
     _DECODE_TAGS[name.encode()] = _Tag(cls, len(fields))
+
+
+def _fields_getter(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function from an instance to the tuple of its fields' values, in order."""
+    if len(fields) > 1:
+        getter: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*fields)
+        return getter
+    if fields:
+        one = operator.attrgetter(fields[0])
+        return lambda value: (one(value),)
+    return lambda value: ()
 
 
 def refresh_registry() -> None:
@@ -87,9 +110,9 @@ def _default(value: Any) -> Any:
         refresh_registry()
         tag = _TAGS.get(cls)
     if tag is not None:
-        return [tag, *[getattr(value, f) for f in _FIELDS[cls]]]
+        return (tag, *_GETTERS[cls](value))
     if isinstance(value, frozenset):
-        return [_FROZEN_EXT, *value]
+        return (_FROZEN_EXT, *value)
     raise TypeError(f"cannot encode {cls.__name__} (not a registered message)")
 
 
@@ -105,7 +128,7 @@ def encode(value: Any) -> bytes:
     return data
 
 
-def _ext_hook(code: int, data: bytes) -> _Tag:
+def _tag_of(code: int, data: bytes) -> _Tag:
     if code == _EXT_FROZENSET and not data:
         return _FROZEN_TAG
     if code != _EXT_DATACLASS:
@@ -119,15 +142,8 @@ def _ext_hook(code: int, data: bytes) -> _Tag:
     return tag
 
 
-def _list_hook(items: tuple[Any, ...]) -> Any:
-    if not items or type(items[0]) is not _Tag:
-        if _Tag in map(type, items):
-            raise CodecError("a message tag out of place")
-        return items
-    tag: _Tag = items[0]
-    args = items[1:]
-    if _Tag in map(type, args):
-        raise CodecError("a message tag out of place")
+def _build(tag: _Tag, args: tuple[Any, ...]) -> Any:
+    """The value an array ``[tag, *args]`` stands for."""
     if tag.cls is None:
         try:
             return frozenset(args)
@@ -138,20 +154,28 @@ def _list_hook(items: tuple[Any, ...]) -> Any:
     return tag.cls(*args)
 
 
-def _dict_hook(items: dict[Any, Any]) -> dict[Any, Any]:
-    if _Tag in map(type, items) or _Tag in map(type, items.values()):
-        raise CodecError("a message tag out of place")
-    return items
-
-
 def decode(data: bytes) -> Any:
     """The value :func:`encode` made; :class:`CodecError` for anything else."""
+    made = 0
+    used = 0
+
+    def ext_hook(code: int, ext: bytes) -> _Tag:
+        nonlocal made
+        made += 1
+        return _tag_of(code, ext)
+
+    def list_hook(items: tuple[Any, ...]) -> Any:
+        nonlocal used
+        if items and type(items[0]) is _Tag:
+            used += 1
+            return _build(items[0], items[1:])
+        return items
+
     try:
         value = msgpack.unpackb(
             data,
-            ext_hook=_ext_hook,
-            list_hook=_list_hook,
-            object_hook=_dict_hook,
+            ext_hook=ext_hook,
+            list_hook=list_hook,
             use_list=False,
             raw=False,
             strict_map_key=False,
@@ -161,8 +185,8 @@ def decode(data: bytes) -> Any:
         raise
     except Exception as error:  # msgpack raises several unrelated types
         raise CodecError(f"malformed msgpack: {type(error).__name__}: {error}") from None
-    if type(value) is _Tag:
-        raise CodecError("a bare message tag")
+    if made != used:  # a tag that did not open an array: in a map, later in one, bare
+        raise CodecError("a message tag out of place")
     return value
 
 

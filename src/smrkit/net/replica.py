@@ -10,6 +10,11 @@ node, as the simulator does:
   explorer), with this server as its sink: saves are written, and made durable
   (:meth:`Storage.sync`) before any message of the step leaves; messages leave in the
   order they were sent; then timers change; then a halt stops the node;
+* the commit runs off the event loop (group commit, :meth:`ReplicaServer._flush`):
+  while one commit is on its way to the disk, in a worker thread, the loop goes on
+  reading and taking steps; their saves and messages wait, and the next commit makes
+  all of those saves durable together before any of those messages leaves. So a
+  message never leaves before the saves of its own step and of every step before it;
 * ``out.now`` is seconds since the cluster's start instant on the host's real-time
   clock, which the replicas of one host share (and hosts share through NTP): the
   protocols of seed 001 set timers at absolute round times ``k·τ`` and need clocks
@@ -148,6 +153,7 @@ class _Sink:
 
     def persist(self, node: NodeId, saves: Sequence[tuple[str, object]]) -> None:
         self.server.storage.write(saves)
+        self.server._unsynced = True
 
     def send(self, src: NodeId, dst: NodeId, msg: Message) -> None:
         self.server._held.append((dst, msg, self.server._sent_at))
@@ -232,6 +238,11 @@ class ReplicaServer:
         self._room = asyncio.Event()
         self._room.set()
         self._held: list[tuple[str, Message, float]] = []
+        self._unsynced = False
+        """Whether a step wrote saves since the last commit started."""
+        self._flusher: asyncio.Task[None] | None = None
+        """The group commit under way, if any (:meth:`_flush`)."""
+        self._flush_error: BaseException | None = None
         self._sent_at = 0.0
         """When the current step's messages are sent as far as the protocol knows (Unix
         seconds): now, or for a timer's step the instant the timer was set for, so that
@@ -291,6 +302,8 @@ class ReplicaServer:
             # Quietly: every task of ours ends before the loop does, so none is left
             # for the loop to cancel (and print) on its way out.
             runner.cancel()
+            if self._flusher is not None:  # let a commit under way finish
+                await asyncio.gather(self._flusher, return_exceptions=True)
             server.close()
             for channels in self._channels.values():
                 for channel in channels:
@@ -328,6 +341,8 @@ class ReplicaServer:
         await self._release()
         control, requests = self._control, self._requests
         while self.halted is None:
+            if self._flush_error is not None:
+                raise self._flush_error
             if not control and not requests:
                 self._wake.clear()
                 await self._wake.wait()
@@ -340,9 +355,11 @@ class ReplicaServer:
             while requests and steps < REQUESTS_PER_BATCH_MAX and self.halted is None:
                 self._handle(requests.popleft())
                 steps += 1
-            await self._release()
+            self._flush_soon()
             if len(requests) < self.config.inbox_max:
                 self._room.set()
+            await asyncio.sleep(0)  # the readers and the flusher run between batches
+        await self._release()
         self._stopped.set()
 
     def _handle(self, item: tuple[Any, ...]) -> None:
@@ -373,11 +390,51 @@ class ReplicaServer:
         self.stats["steps"] += 1
         apply_effects(self.id, out, self._sink)
 
+    def _flush_soon(self) -> None:
+        """Start the group commit unless one is under way (it takes what waits when it
+        is done)."""
+        if self._flusher is None and (self._held or self._unsynced):
+            self._flusher = asyncio.ensure_future(self._flush())
+            self._flusher.add_done_callback(self._flushed)
+
+    def _flushed(self, task: asyncio.Task[None]) -> None:
+        """A commit that failed (the disk) ends the node as a handler's exception
+        does: :meth:`_run_node` raises it."""
+        if not task.cancelled() and task.exception() is not None:
+            self._flush_error = task.exception()
+            self._wake.set()
+
+    async def _flush(self) -> None:
+        """Group commit, off the event loop: make every save written so far durable,
+        in a worker thread, then let the messages of the steps that wrote them leave;
+        again while steps taken meanwhile wait. A commit with nothing to save (steps
+        that only send) takes no thread and no fsync. The status counts the commits
+        and the time they took (``commits``, ``commit_us``: from the hand-off to the
+        thread until the loop hears it is durable)."""
+        try:
+            while self._held or self._unsynced:
+                held, self._held = self._held, []
+                if self._unsynced:
+                    self._unsynced = False
+                    started = time.perf_counter()
+                    await asyncio.to_thread(self.storage.sync)
+                    self.stats["commits"] += 1
+                    self.stats["commit_us"] += int((time.perf_counter() - started) * 1e6)
+                await self._send_held(held)
+        finally:
+            self._flusher = None
+
     async def _release(self) -> None:
-        """Make the saves durable, then let the held messages leave, in order: the
-        messages for one destination go out together, as one frame."""
-        self.storage.sync()
-        held, self._held = self._held, []
+        """Make every save so far durable, then let every held message leave: wait for
+        the commit under way and run one more if anything waits."""
+        while self._flusher is not None or self._held or self._unsynced:
+            self._flush_soon()
+            if self._flusher is not None:
+                await asyncio.shield(self._flusher)
+
+    async def _send_held(self, held: list[tuple[str, Message, float]]) -> None:
+        """Let messages whose saves are durable leave, in order: the messages for one
+        destination go out together, as one frame."""
         batches: dict[str, list[tuple[float, Message]]] = {}
         for dst, msg, sent_at in held:
             if (self.id, dst) in self.blocked:
@@ -407,8 +464,7 @@ class ReplicaServer:
                 )
             except (TimeoutError, ConnectionError):
                 self.stats["reply_wait_timeouts"] += 1
-        for dst, msgs in to_clients:
-            self._route_to_client(dst, msgs)
+        self._reply(to_clients)
 
     def _set_timer(self, timer: Timer, at: float | None) -> None:
         if at is None:
@@ -446,18 +502,28 @@ class ReplicaServer:
 
     # --- outgoing messages ---------------------------------------------------------------
 
-    def _route_to_client(self, dst: str, msgs: list[Message]) -> None:
-        channel = self._clients.get(dst)
-        if channel is None:
-            self.stats["dropped_no_route"] += len(msgs)
-            return
-        try:
-            send_in_frames(
-                channel, lambda part: ("c", self.id, time.time(), dst, part), tuple(msgs), self
-            )
-        except ConnectionError as error:
-            self.stats["dropped_unsendable"] += len(msgs)
-            log.info("%s cannot send to %s: %s", self.id, dst, error)
+    def _reply(self, to_clients: list[tuple[str, list[Message]]]) -> None:
+        """Send the messages for clients: one frame per client *connection* (not per
+        client id), ``("r", id, time, ((client id, messages), …))``. A load process
+        runs many sessions, each its own client id, over one connection: their answers
+        of one batch share a frame, a MAC and a socket write."""
+        by_channel: dict[Channel, list[tuple[str, tuple[Message, ...]]]] = {}
+        for dst, msgs in to_clients:
+            channel = self._clients.get(dst)
+            if channel is None:
+                self.stats["dropped_no_route"] += len(msgs)
+                continue
+            by_channel.setdefault(channel, []).append((dst, tuple(msgs)))
+        now = time.time()
+        for channel, sessions in by_channel.items():
+            try:
+                self.stats["reply_frames_out"] += send_in_frames(
+                    channel, lambda part: ("r", self.id, now, part), tuple(sessions), self
+                )
+                self.stats["replies_out"] += sum(len(msgs) for _, msgs in sessions)
+            except ConnectionError as error:
+                self.stats["dropped_unsendable"] += sum(len(msgs) for _, msgs in sessions)
+                log.info("%s cannot send to a client connection: %s", self.id, error)
 
     # --- incoming connections ------------------------------------------------------------
 
@@ -749,31 +815,34 @@ def _request_problem(request: object) -> str | None:
 
 def send_in_frames(
     channel: Channel,
-    frame: Callable[[tuple[Message, ...]], object],
-    msgs: tuple[Message, ...],
+    frame: Callable[[tuple[Any, ...]], object],
+    msgs: tuple[Any, ...],
     server: ReplicaServer,
-) -> None:
-    """Write ``msgs`` as ``frame(msgs)``, split into as many frames as it takes to keep
-    each under the channel's limit; a single message too large to send (or to encode)
-    is dropped and counted. Raises ``ConnectionError`` if the connection is gone."""
+) -> int:
+    """Write ``msgs`` (messages, or a client's ``(id, messages)``) as ``frame(msgs)``,
+    split into as many frames as it takes to keep each under the channel's limit; a
+    single item too large to send (or to encode) is dropped and counted. Returns the
+    number of frames written. Raises ``ConnectionError`` if the connection is gone."""
     try:
         body = encode(frame(msgs))
     except CodecError as error:
         if len(msgs) == 1:
             server.stats["dropped_unencodable"] += 1
             log.error("%s cannot encode %s: %s", server.id, type(msgs[0]).__name__, error)
-            return
+            return 0
         body = b""
     if body and channel.fits(body):
         channel.send_encoded(body)
         server.stats["frames_out"] += 1
-    elif len(msgs) > 1:
+        return 1
+    if len(msgs) > 1:
         half = len(msgs) // 2
-        send_in_frames(channel, frame, msgs[:half], server)
-        send_in_frames(channel, frame, msgs[half:], server)
-    else:
-        server.stats["dropped_oversize"] += 1
-        log.error("%s cannot send a %s of %d bytes", server.id, type(msgs[0]).__name__, len(body))
+        return send_in_frames(channel, frame, msgs[:half], server) + send_in_frames(
+            channel, frame, msgs[half:], server
+        )
+    server.stats["dropped_oversize"] += 1
+    log.error("%s cannot send a %s of %d bytes", server.id, type(msgs[0]).__name__, len(body))
+    return 0
 
 
 class _PeerLink:

@@ -7,7 +7,11 @@ much that costs is the fsync policy:
 
 * ``always`` — every write is committed and fsynced on its own;
 * ``batch`` — group commit: the writes of all the steps run since the last sync are
-  committed together and fsynced once, before any of their messages leaves;
+  committed together and fsynced once, before any of their messages leaves; a write
+  only queues its rows, and :meth:`SqliteStorage.sync` may run on another thread while
+  the event loop goes on writing (the runtime commits off the loop:
+  :meth:`smrkit.net.replica.ReplicaServer._flush`) — a sync commits at least every
+  write that returned before it started;
 * ``never`` — committed without fsync (a power failure may lose the tail; a killed
   process does not, the operating system still holds it).
 
@@ -19,6 +23,7 @@ everything back with :meth:`Storage.load`.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
@@ -40,7 +45,8 @@ class Storage(Protocol):
 
 
 class SqliteStorage:
-    """Key-value storage in one SQLite file (WAL mode)."""
+    """Key-value storage in one SQLite file (WAL mode). :meth:`write` and :meth:`sync`
+    may be called from different threads (one writer, one syncer at a time)."""
 
     def __init__(self, path: Path, fsync: str = "batch") -> None:
         if fsync not in FSYNC_POLICIES:
@@ -53,7 +59,10 @@ class SqliteStorage:
         # FULL: a commit fsyncs the WAL; OFF: it does not.
         self._db.execute(f"PRAGMA synchronous={'OFF' if fsync == 'never' else 'FULL'}")
         self._db.execute("CREATE TABLE IF NOT EXISTS saved (key TEXT PRIMARY KEY, value BLOB)")
-        self._open = False
+        self._rows: list[tuple[str, bytes]] = []
+        """Written, not yet committed (``batch`` and ``never``)."""
+        self._rows_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
         self.commits = 0
 
     def load(self) -> dict[str, object]:
@@ -64,18 +73,29 @@ class SqliteStorage:
         rows = [(key, encode(value)) for key, value in saves]
         if not rows:
             return
-        if not self._open:
-            self._db.execute("BEGIN")
-            self._open = True
-        self._db.executemany("INSERT OR REPLACE INTO saved (key, value) VALUES (?, ?)", rows)
+        with self._rows_lock:
+            self._rows.extend(rows)
         if self.fsync == "always":
             self.sync()
 
     def sync(self) -> None:
-        """Make every write so far durable (per the policy)."""
-        if self._open:
-            self._db.execute("COMMIT")
-            self._open = False
+        """Make every write so far durable (per the policy): one transaction, one
+        fsync. Safe to call on another thread than :meth:`write`'s; it holds no lock
+        that ``write`` waits for while it commits."""
+        with self._commit_lock:
+            with self._rows_lock:
+                rows, self._rows = self._rows, []
+            if not rows:
+                return
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO saved (key, value) VALUES (?, ?)", rows
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             self.commits += 1
 
     def close(self) -> None:
