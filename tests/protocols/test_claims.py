@@ -14,11 +14,12 @@ from smrkit.protocols.claims import ActiveReplicationClaims
 from smrkit.report.summary import target_json
 
 ACTIVE = ["smr-active", "smr-active-crash", "smr-active-server-vote"]
+PARTIAL_SYNC = ["raft", "raft-unsafe-commit"]
 
 
 def test_every_primary_backup_protocol_claims_its_figures_for_synchronous_timing() -> None:
     for name in service_protocols():
-        if name in ACTIVE:
+        if name in ACTIVE or name in PARTIAL_SYNC:
             continue
         spec = get_protocol(name)
         claims = spec.claims(1, 0.01, 0.05)
@@ -58,3 +59,18 @@ def test_the_other_families_say_what_they_promise() -> None:
         "early_stopping": False,
     }
     assert target_json(raft)["replicas_min"] == 3 and target_json(raft)["live_after_gst"]
+
+
+def test_the_raft_protocols_claim_safety_in_asynchrony_and_liveness_after_gst() -> None:
+    replicated = [
+        name
+        for name in service_protocols()
+        if isinstance(get_protocol(name).claims(1, 0.01, 0.05), PartialSyncClaims)
+    ]
+    assert replicated == PARTIAL_SYNC
+    for name in PARTIAL_SYNC:
+        spec = get_protocol(name)
+        claims = spec.claims(2, 0.01, 0.05)
+        assert isinstance(claims, PartialSyncClaims) and claims.replicas_min == 5
+        assert claims.safe_in_asynchrony and claims.live_after_gst
+        assert spec.timings[0] == "partial-sync" and spec.restartable and spec.recovers

@@ -6,17 +6,23 @@ saved trace is a complete bug report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from smrkit.check.claims import judge_claims
 from smrkit.check.history import History
 from smrkit.check.linearizability import LinearizabilityResult, check_linearizability
 from smrkit.check.logs import check_log_agreement
 from smrkit.check.pb import PrimaryBackupAnalysis, analyze, verdicts
+from smrkit.check.raft import check_election_safety, check_leader_completeness, raft_figures
 from smrkit.check.trace_history import history_from_trace
 from smrkit.check.verdict import Verdict
 from smrkit.core.messages import ClientReply
-from smrkit.protocols.claims import ActiveReplicationClaims, PrimaryBackupClaims
+from smrkit.protocols.claims import (
+    ActiveReplicationClaims,
+    PartialSyncClaims,
+    PrimaryBackupClaims,
+)
 from smrkit.sim.trace import Trace
 from smrkit.sim.world import SimRun
 
@@ -65,6 +71,43 @@ class Evaluation:
             else None,
             "relayed_replies": a.relayed_replies,
         }
+
+
+@dataclass
+class ReplicationEvaluation(Evaluation):
+    """A run of a replication protocol for partial synchrony (Raft): its figures are
+    elections and commit latency (:func:`smrkit.check.raft.raft_figures`)."""
+
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def measured(self) -> dict[str, Any]:
+        return self.figures
+
+
+def evaluate_partial_sync(
+    trace: Trace,
+    claims: PartialSyncClaims,
+    *,
+    replicas: int,
+    gst_s: float,
+    delta_s: float,
+    linearizability_timeout_s: float | None = LINEARIZABILITY_TIMEOUT_S,
+) -> ReplicationEvaluation:
+    """Raft's run: linearizable, log agreement (state machine safety), election safety,
+    leader completeness, then the claims (n = 2f + 1, every request answered after
+    GST); the figures of :func:`~smrkit.check.raft.raft_figures`."""
+    history = history_from_trace(trace)
+    lin = check_linearizability(history, timeout_s=linearizability_timeout_s)
+    checks = {
+        "linearizable": _linearizable(lin, history, linearizability_timeout_s),
+        "log_agreement": check_log_agreement(trace),
+        "election_safety": check_election_safety(trace),
+        "leader_completeness": check_leader_completeness(trace),
+        **judge_claims(trace, claims, replicas=replicas, gst_s=gst_s),
+    }
+    figures = raft_figures(trace, gst_s=gst_s, delta_s=delta_s)
+    analysis = analyze(trace, tail_s=0.0, merge_gap_s=0.0)
+    return ReplicationEvaluation(checks, history, lin, analysis, figures)
 
 
 def evaluate(
@@ -191,6 +234,16 @@ def evaluate_run(run: SimRun, **kwargs: Any) -> Evaluation:
     claims = run.claims
     if isinstance(claims, ActiveReplicationClaims):
         return evaluate_active(run.trace, claims, replicas=run.n, **kwargs)
+    if isinstance(claims, PartialSyncClaims):
+        gst_s = run.config.gst_s if run.config.gst_s is not None else 0.0
+        return evaluate_partial_sync(
+            run.trace,
+            claims,
+            replicas=run.n,
+            gst_s=gst_s,
+            delta_s=run.config.delta_s,
+            **kwargs,
+        )
     if not isinstance(claims, PrimaryBackupClaims):
         raise ValueError(
             f"{run.protocol.name} makes {claims.family} claims; smrkit sim checks only "

@@ -14,14 +14,17 @@ from smrkit.sim import trace as tr
 from smrkit.sim.trace import Trace
 
 
-def applied_logs(trace: Trace) -> dict[str, list[Command]]:
-    """Each server's applied commands, in order, from the trace's ``apply`` events."""
-    logs: dict[str, list[Command]] = {server: [] for server in trace.servers}
+def applied_logs(trace: Trace) -> dict[str, list[Command | None]]:
+    """Each server's applied commands, in order, from the trace's ``apply`` events;
+    ``None`` for the commands a replica took over in a snapshot instead of applying
+    them (its records resume after them)."""
+    logs: dict[str, list[Command | None]] = {server: [] for server in trace.servers}
     for _, kind, node, _, index, command in trace.events:
         if kind == tr.APPLY:
             log = logs.setdefault(node, [])
-            if index != len(log) + 1:
+            if index <= len(log):
                 raise ValueError(f"{node} applied entry {index} after {len(log)} entries")
+            log.extend([None] * (index - len(log) - 1))
             log.append(command)
     return logs
 
@@ -35,20 +38,23 @@ def check_log_agreement(trace: Trace) -> Verdict:
     details: dict[str, object] = {"correct": correct, "lengths": lengths}
     if not correct:
         return Verdict(True, "no correct replica at the end", details)
-    longest = max(correct, key=lambda s: len(logs[s]))
-    reference = logs[longest]
+    # Each entry is compared with the first correct replica that applied it one by one
+    # (a replica that took it over in a snapshot has ``None`` there).
+    first: dict[int, tuple[str, Command]] = {}
     for server in correct:
-        log = logs[server]
-        for index, command in enumerate(log):
-            if reference[index] != command:
+        for index, command in enumerate(logs[server]):
+            if command is None:
+                continue
+            seen = first.setdefault(index, (server, command))
+            if seen[1] != command:
                 details["divergence"] = {
                     "index": index + 1,
                     server: _describe(command),
-                    longest: _describe(reference[index]),
+                    seen[0]: _describe(seen[1]),
                 }
                 return Verdict(
                     False,
-                    f"{server} and {longest} applied different commands at entry {index + 1}",
+                    f"{server} and {seen[0]} applied different commands at entry {index + 1}",
                     details,
                 )
     return Verdict(
@@ -56,5 +62,7 @@ def check_log_agreement(trace: Trace) -> Verdict:
     )
 
 
-def _describe(command: Command) -> str:
+def _describe(command: Command | None) -> str:
+    if command is None:
+        return "(in a snapshot)"
     return f"{command.client}#{command.seq} {command.op}"

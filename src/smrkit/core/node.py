@@ -170,7 +170,10 @@ class Replica(Node):
 
     ``is_primary`` is the predicate Prmy of property Pb1 (seed 001); protocols without a
     primary leave it ``False``. ``applied`` lists the commands applied to the state
-    machine, in order, which is what log agreement compares across replicas.
+    machine, in order, which is what log agreement compares across replicas;
+    ``applied_offset`` counts the commands applied before ``applied[0]`` that this
+    replica took over in a snapshot (Raft's ``InstallSnapshot``) instead of applying
+    them one by one: ``applied[k]`` is the command applied ``applied_offset + k + 1``-th.
     ``anomalies`` counts, by kind, the messages it dropped because it could not use them
     (a stranger's, a stale primary's): counted and dropped, never a crash.
     """
@@ -179,6 +182,7 @@ class Replica(Node):
         super().__init__(node_id)
         self.is_primary = False
         self.applied: list[Command] = []
+        self.applied_offset = 0
         self.anomalies: dict[str, int] = {}
 
     def note(self, anomaly: str) -> None:

@@ -107,6 +107,9 @@ class Outcome:
             ("--client-timeout", base.client_timeout_s, default.client_timeout_s),
             ("--think", base.think_s, default.think_s),
             ("--time-limit", base.time_limit_s, default.time_limit_s),
+            ("--timing", base.timing, default.timing),
+            ("--gst", base.gst_s, default.gst_s),
+            ("--delay-cap", base.delay_cap_s, default.delay_cap_s),
         ]
         words += [f"{flag} {value}" for flag, value, usual in optional if value != usual]
         if base.mix is not None:
@@ -114,7 +117,10 @@ class Outcome:
         if not base.clients_trusted:
             words.append("--untrusted-clients")
         words.append(f"--seed {self.seed}")
-        words += [f"--fault {spec}" for spec in self.faults]
+        words += [
+            f"--fault '{spec}'" if ">" in spec or "<" in spec else f"--fault {spec}"
+            for spec in self.faults
+        ]
         return " ".join(words)
 
 

@@ -68,6 +68,10 @@ class ProtocolSpec:
     """A client time-out that exceeds the worst response time: ``(delta_s, tau_s)``."""
     restartable: bool = False
     """A replica started again with what it saved (``out.saved``) rejoins safely."""
+    recovers: bool = False
+    """The failure model includes recovery (seed 003's omission model, Raft): restarts
+    are within it, and a cut link counts as the omissions of one of its ends (the sim's
+    admissibility judges plans so)."""
     timings: tuple[str, ...] = ("synchronous",)
     """The timing models the protocol is built for; the first is its default."""
     client: Callable[[NodeId, ProtocolConfig, OpSource], Node] | None = None
@@ -157,3 +161,4 @@ def _load_builtins() -> None:
         send_omission,
         simple,
     )
+    from smrkit.protocols.raft import spec as raft_spec  # noqa: F401 - registers raft

@@ -22,7 +22,7 @@ replay of it is harmless) — the client library does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 
 from smrkit.apps import make_app
@@ -30,7 +30,7 @@ from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest
 from smrkit.core.node import Out
 from smrkit.core.ops import Command, Value
-from smrkit.core.state_machine import InvalidOperationError
+from smrkit.core.state_machine import InvalidOperationError, StateMachine
 
 CLIENTS_MAX_DEFAULT = 10_000
 SESSION_OPEN = "open-session"
@@ -49,12 +49,16 @@ class Freshness(Enum):
 class ReplicatedService:
     """Application state + applied log + reply cache."""
 
-    def __init__(self, app: str, clients_max: int = CLIENTS_MAX_DEFAULT) -> None:
+    def __init__(
+        self, app: str | Callable[[], StateMachine], clients_max: int = CLIENTS_MAX_DEFAULT
+    ) -> None:
+        """``app`` names a registered application, or builds any deterministic state
+        machine (a protocol replicating its own state, such as a chain's configuration)."""
         if clients_max < 1:
             raise ValueError(f"a service remembers at least one session, not {clients_max}")
-        self.app = make_app(app)
+        self.app: StateMachine = make_app(app) if isinstance(app, str) else app()
         self.log: list[Command] = []
-        self._replies: dict[NodeId, tuple[int, Value]] = {}
+        self._replies: dict[NodeId, tuple[int, Value, str | None]] = {}
         self._clients_max = clients_max
         self.forgotten = 0
         """Sessions expired so far. Until one has, every session ever opened is known,
@@ -70,9 +74,13 @@ class ReplicatedService:
         return Freshness.DUPLICATE if seq == entry[0] else Freshness.STALE
 
     def cached_result(self, client: NodeId, seq: int) -> Value:
+        return self.cached_reply(client, seq)[0]
+
+    def cached_reply(self, client: NodeId, seq: int) -> tuple[Value, str | None]:
+        """The cached ``(result, error)`` of the client's latest command."""
         entry = self._replies[client]
         assert entry[0] == seq, f"no cached result for {client}#{seq}"
-        return entry[1]
+        return entry[1], entry[2]
 
     def admit(self, src: NodeId, request: ClientRequest, out: Out) -> tuple[Command, Value] | None:
         """Execute a new request at the primary and return it with its result, for the
@@ -84,16 +92,11 @@ class ReplicatedService:
         if freshness is Freshness.STALE:
             return None
         if freshness is Freshness.EXPIRED:
-            error = (
-                f"{SESSION_EXPIRED}: {request.client} is not among the {self._clients_max} "
-                "sessions the service remembers; the outcome of its last command is unknown; "
-                "open a new session"
-            )
-            out.send(src, ClientReply(request.client, request.seq, None, error))
+            out.send(src, ClientReply(request.client, request.seq, None, self.expired(request)))
             return None
         if freshness is Freshness.DUPLICATE:
-            result = self.cached_result(request.client, request.seq)
-            out.send(src, ClientReply(request.client, request.seq, result))
+            result, error = self.cached_reply(request.client, request.seq)
+            out.send(src, ClientReply(request.client, request.seq, result, error))
             return None
         command = Command(request.client, request.seq, request.op)
         try:
@@ -101,6 +104,50 @@ class ReplicatedService:
         except InvalidOperationError as error:
             out.send(src, ClientReply(request.client, request.seq, None, str(error)))
             return None
+
+    def expired(self, request: ClientRequest) -> str:
+        """The error that refuses a request of a session the service forgot."""
+        return (
+            f"{SESSION_EXPIRED}: {request.client} is not among the {self._clients_max} "
+            "sessions the service remembers; the outcome of its last command is unknown; "
+            "open a new session"
+        )
+
+    def apply_ordered(self, command: Command) -> tuple[Value, str | None] | None:
+        """Apply a command a protocol ordered *before* executing it (Raft commits a
+        command, then every replica applies it): exactly once per ``(client, seq)``.
+        Returns the ``(result, error)`` to answer with — a command ordered twice (a
+        retry appended by two leaders) is answered from the cache, an op the
+        application rejects is answered with the error, cached too, as every replica
+        rejects it alike — or ``None`` for a command its client has moved on from."""
+        freshness = self.freshness(command.client, command.seq)
+        if freshness is Freshness.STALE:
+            return None
+        if freshness is Freshness.DUPLICATE:
+            return self.cached_reply(command.client, command.seq)
+        if freshness is Freshness.EXPIRED:
+            request = ClientRequest(command.client, command.seq, command.op)
+            return None, self.expired(request)
+        try:
+            return self.execute(command), None
+        except InvalidOperationError as error:
+            self._remember(command.client, command.seq, None, str(error))
+            return None, str(error)
+
+    def snapshot(self) -> tuple[Value, tuple[tuple[NodeId, int, Value, str | None], ...], int]:
+        """The replicated state as plain data: the application's snapshot, the session
+        cache (oldest first) and how many sessions expired so far."""
+        sessions = tuple((c, seq, r, e) for c, (seq, r, e) in self._replies.items())
+        return self.app.snapshot(), sessions, self.forgotten
+
+    def restore(
+        self, snapshot: tuple[Value, tuple[tuple[NodeId, int, Value, str | None], ...], int]
+    ) -> None:
+        """Replace the replicated state by one taken with :meth:`snapshot`."""
+        app, sessions, forgotten = snapshot
+        self.app.restore(app)
+        self._replies = {c: (seq, r, e) for c, seq, r, e in sessions}
+        self.forgotten = forgotten
 
     def execute(self, command: Command) -> Value:
         """Apply a command, log it and cache its result. Raises
@@ -110,9 +157,9 @@ class ReplicatedService:
         self._remember(command.client, command.seq, result)
         return result
 
-    def _remember(self, client: NodeId, seq: int, result: Value) -> None:
+    def _remember(self, client: NodeId, seq: int, result: Value, error: str | None = None) -> None:
         self._replies.pop(client, None)
-        self._replies[client] = (seq, result)
+        self._replies[client] = (seq, result, error)
         if len(self._replies) > self._clients_max:
             oldest = next(iter(self._replies))
             del self._replies[oldest]

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from smrkit.check.evaluate import Evaluation
 from smrkit.core.failure_models import FailureModel, lower_bounds
-from smrkit.protocols.claims import Claims, PrimaryBackupClaims
+from smrkit.protocols.claims import Claims, PartialSyncClaims, PrimaryBackupClaims
 from smrkit.sim.world import SimRun
 
 
@@ -160,6 +160,8 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
     targets = run.claims
     if isinstance(targets, PrimaryBackupClaims):
         _print_table_1(console, run, evaluation, targets)
+    elif isinstance(targets, PartialSyncClaims):
+        _print_elections(console, run, evaluation.measured())
     witness = evaluation.linearizability.witness
     if witness is not None:
         console.print("[bold]linearizability witness[/bold]")
@@ -170,6 +172,35 @@ def print_run(console: Console, run: SimRun, evaluation: Evaluation, trace_hash:
         else ("[red]violated: " + ", ".join(evaluation.failed) + "[/red]")
     )
     console.print(verdict)
+
+
+def _in_delta(seconds: float | None, delta_s: float) -> str:
+    return "—" if seconds is None else f"{seconds:.4f} s ({seconds / delta_s:.1f} δ)"
+
+
+def _print_elections(console: Console, run: SimRun, measured: Mapping[str, Any]) -> None:
+    """The figures of a Raft run: elections, time to elect, commit latency."""
+    delta = run.config.delta_s
+    gst = run.config.gst_s or 0.0
+    figures = Table(title="Measured (after GST)", title_justify="left", show_edge=False)
+    figures.add_column("figure")
+    figures.add_column("measured", justify="right")
+    figures.add_row("elections (terms)", f"{measured['elections']} ({measured['terms']})")
+    figures.add_row("entries committed", str(measured["committed"]))
+    figures.add_row(
+        f"leader in place after GST ({gst:g} s)", _in_delta(measured["elect_after_gst_s"], delta)
+    )
+    for crash in measured["leader_crashes"]:
+        figures.add_row(
+            f"elected after {crash['leader']}'s crash at {crash['crashed_at']:.3f} s",
+            _in_delta(crash["elect_s"], delta),
+        )
+    latency = measured["commit_latency"]
+    figures.add_row(
+        f"commit latency, median / p99 of {latency['count']}",
+        f"{_in_delta(latency['median_s'], delta)} / {_in_delta(latency['p99_s'], delta)}",
+    )
+    console.print(figures)
 
 
 def _print_table_1(

@@ -18,7 +18,11 @@ file alike.
   ConsensusProcess` nodes: ``proposed``, ``delivered`` and ``decided``, each with the
   round it happened in under ``lock-step`` (the seeds' numbering: a decision taken in
   ``on_round(r, …)`` on round r − 1's messages is a decision *in round r − 1*; 0 in
-  ``on_start``), and ``None`` under the other timings (the record's time says when).
+  ``on_start``), and ``None`` under the other timings (the record's time says when);
+* :class:`LeaderLogObserver` — Raft's observables (:class:`~smrkit.protocols.raft.
+  RaftNode`): each election won (``elected``, the term and the winner's log) and each
+  advance of a commit index (``committed``, the entries newly committed), which the
+  election-safety and leader-completeness checks read (:mod:`smrkit.check.raft`).
 
 :func:`observers_for` picks the ones a set of nodes needs.
 """
@@ -31,13 +35,16 @@ from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest, Message
 from smrkit.core.node import ClientNode, ConsensusProcess, Node, Replica
 from smrkit.core.ops import Command
+from smrkit.protocols.raft.node import LEADER, RaftNode
 from smrkit.sim.kernel.events import Deliver
 from smrkit.sim.kernel.records import (
     APPLY,
+    COMMITTED,
     COMPLETE,
     DECIDED,
     DELIVERED,
     DEST,
+    ELECTED,
     INVOKE,
     PRIMARY,
     PROPOSED,
@@ -67,7 +74,7 @@ class PrimaryBackupObserver(Observer):
         for node_id, node in world.nodes.items():
             if isinstance(node, Replica):
                 self.replicas[node_id] = node
-                self.applied[node_id] = len(node.applied)
+                self.applied[node_id] = node.applied_offset + len(node.applied)
             elif isinstance(node, ClientNode):
                 self.clients[node_id] = node
 
@@ -82,7 +89,7 @@ class PrimaryBackupObserver(Observer):
                 self.primary[node_id] = primary
                 world.log.append(_new(Record, (world.now, PRIMARY, node_id, None, None, primary)))
             applied = replica.applied
-            before, count = self.applied[node_id], len(applied)
+            before, count = self.applied[node_id], replica.applied_offset + len(applied)
             if self.recovering and node_id in self.recovering:
                 floor = self.recovering[node_id]
                 if count <= floor:  # applying again what it applied before a restart
@@ -105,12 +112,16 @@ class PrimaryBackupObserver(Observer):
     def _applied(
         self, world: World, node_id: NodeId, applied: list[Command], before: int, count: int
     ) -> None:
+        """Record commands ``before + 1 … count``; those a snapshot brought
+        (``applied_offset``) were never applied here one by one and are not recorded."""
         if count < before:
             raise SimulationError(f"{node_id}'s applied log shrank at t={world.now:.6f}")
         self.applied[node_id] = count
         log, now = world.log, world.now
-        for index in range(before, count):
-            log.append(_new(Record, (now, APPLY, node_id, None, index + 1, applied[index])))
+        offset = count - len(applied)
+        for index in range(max(before, offset), count):
+            command = applied[index - offset]
+            log.append(_new(Record, (now, APPLY, node_id, None, index + 1, command)))
 
     def stopped(self, world: World, node_id: NodeId) -> None:
         if self.primary.get(node_id):
@@ -126,7 +137,7 @@ class PrimaryBackupObserver(Observer):
             self.replicas[node_id] = node
             floor = max(self.applied.get(node_id, 0), self.recovering.get(node_id, 0))
             self.recovering[node_id] = floor
-            self.applied[node_id] = len(node.applied)
+            self.applied[node_id] = node.applied_offset + len(node.applied)
         elif isinstance(node, ClientNode):
             self.clients[node_id] = node
 
@@ -229,6 +240,51 @@ class ConsensusObserver(Observer):
             log.append(Record(world.now, DECIDED, node_id, None, round_, node.decision))
 
 
+class LeaderLogObserver(Observer):
+    """Elections won and commit indexes advanced, of Raft servers."""
+
+    def __init__(self) -> None:
+        self.led: dict[NodeId, int] = {}
+        """The term each server last led, as recorded."""
+        self.commit: dict[NodeId, int] = {}
+        """Each server's commit index, as recorded (its incarnation's)."""
+
+    def attach(self, world: World) -> None:
+        for node_id, node in world.nodes.items():
+            if isinstance(node, RaftNode):
+                self.commit[node_id] = node.commit
+
+    def watches(self, node_id: NodeId, node: Node) -> bool:
+        return isinstance(node, RaftNode)
+
+    def stepped(self, world: World, node_id: NodeId, node: Node) -> None:
+        assert isinstance(node, RaftNode)
+        log = node.log
+        if node.role == LEADER and self.led.get(node_id) != node.term:
+            self.led[node_id] = node.term
+            data = (log.base_index, log.base_term, tuple(log.terms))
+            world.log.append(Record(world.now, ELECTED, node_id, None, node.term, data))
+        before = self.commit.get(node_id, 0)
+        if node.commit > before:
+            self.commit[node_id] = node.commit
+            first = max(before, log.base_index) + 1
+            entries: list[tuple[int | None, NodeId | None, int]] = []
+            for index in range(first, node.commit + 1):
+                command = log.command_at(index)
+                term = log.term_at(index)
+                if command is None:
+                    entries.append((term, None, 0))
+                else:
+                    entries.append((term, command.client, command.seq))
+            news = (node.term, first, tuple(entries))
+            world.log.append(Record(world.now, COMMITTED, node_id, None, node.commit, news))
+
+    def restarted(self, world: World, node_id: NodeId, node: Node) -> None:
+        if isinstance(node, RaftNode):
+            self.commit[node_id] = node.commit
+            self.led.pop(node_id, None)
+
+
 def observers_for(nodes: Sequence[Node]) -> list[Observer]:
     """The observers these nodes need, in the order their records must interleave."""
     observers: list[Observer] = []
@@ -238,4 +294,6 @@ def observers_for(nodes: Sequence[Node]) -> list[Observer]:
         observers.append(HistoryObserver())
     if any(isinstance(node, ConsensusProcess) for node in nodes):
         observers.append(ConsensusObserver())
+    if any(isinstance(node, RaftNode) for node in nodes):
+        observers.append(LeaderLogObserver())
     return observers

@@ -84,6 +84,8 @@ NOTABLE = frozenset(
         tr.DELIVERED,
         tr.ACT,
         tr.DROP,
+        tr.ELECTED,
+        tr.COMMITTED,
     }
 )
 """What ``run`` prints without ``verbose``: what the observers saw, and losses (but not
@@ -567,6 +569,14 @@ def describe(record: tr.Record) -> str:
         tr.PROPOSED: lambda: f"proposed {node} {show(data)}",
         tr.DECIDED: lambda: f"decided {node} round {num} {show(data)}",
         tr.DELIVERED: lambda: f"delivered {node} from {other} {show(data)}",
+        tr.ELECTED: lambda: (
+            f"elected {node} term {num}, log terms {show(data[2])}"
+            + (f" after #{data[0]}" if data[0] else "")
+        ),
+        tr.COMMITTED: lambda: (
+            f"committed {node} #{data[1]}..#{num} in term {data[0]}: "
+            + ", ".join(f"t{term} {client or 'no-op'}" for term, client, _ in data[2])
+        ),
         tr.END: lambda: "end",
     }[kind]
     return f"{t:.4f} {what()}"

@@ -42,6 +42,7 @@ from smrkit.sim.kernel.fingerprint import canonical
 from smrkit.sim.kernel.records import (
     ACT,
     APPLY,
+    COMMITTED,
     COMPLETE,
     CRASH,
     DECIDED,
@@ -49,6 +50,7 @@ from smrkit.sim.kernel.records import (
     DELIVERED,
     DEST,
     DROP,
+    ELECTED,
     END,
     FAULT,
     HALT,
@@ -69,6 +71,7 @@ Event: TypeAlias = Record
 __all__ = [
     "ACT",
     "APPLY",
+    "COMMITTED",
     "COMPLETE",
     "CRASH",
     "DECIDED",
@@ -76,6 +79,7 @@ __all__ = [
     "DELIVERED",
     "DEST",
     "DROP",
+    "ELECTED",
     "END",
     "FAULT",
     "HALT",
@@ -284,6 +288,14 @@ def event_to_json(event: Event) -> dict[str, Any]:
         record.update(node=node, round=num, value=encode(data))
     elif kind == DELIVERED:
         record.update(node=node, sender=other, round=num, value=encode(data))
+    elif kind == ELECTED:
+        base_index, base_term, terms = data
+        record.update(node=node, term=num, base_index=base_index, base_term=base_term)
+        record.update(terms=list(terms))
+    elif kind == COMMITTED:
+        term, first, entries = data
+        record.update(node=node, index=num, term=term, first=first)
+        record.update(entries=[list(entry) for entry in entries])
     elif kind in (START, END):
         if node is not None:
             record["node"] = node
@@ -429,6 +441,13 @@ def event_from_json(record: dict[str, Any], sent: dict[int, Message]) -> Event:
     if kind == DELIVERED:
         value = _decode_value(record["value"])
         return Record(t, kind, record["node"], record["sender"], record["round"], value)
+    if kind == ELECTED:
+        log = (record["base_index"], record["base_term"], tuple(record["terms"]))
+        return Record(t, kind, record["node"], None, record["term"], log)
+    if kind == COMMITTED:
+        entries = tuple(tuple(entry) for entry in record["entries"])
+        data = (record["term"], record["first"], entries)
+        return Record(t, kind, record["node"], None, record["index"], data)
     if kind in (START, END):
         return Record(t, kind, record.get("node"), None, None, None)
     raise TraceFormatError(f"unknown event kind {kind!r}")

@@ -378,7 +378,7 @@ def build_simulator(
         raise ConfigError(str(error)) from None
     timing_problem = spec.timing_problem(config.timing)
     problems = [] if timing_problem is None else [timing_problem]
-    problems += admissibility_problems(plan, spec.failure_model, f)
+    problems += admissibility_problems(plan, spec.failure_model, f, recovery=spec.recovers)
     run = SimRun(
         config=config,
         protocol=spec,

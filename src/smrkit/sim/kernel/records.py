@@ -29,6 +29,8 @@ kind                  node    other       num     data
 ``proposed``          node    —           round   the value it proposed
 ``delivered``         node    sender      round   the value it delivered (broadcast)
 ``decided``           node    —           round   the value it decided
+``elected``           node    —           term    its log: ``(base_index, base_term, terms)``
+``committed``         node    —           index   ``(term, first, entries)``, see below
 ====================  ======  ==========  ======  =====================================
 
 The last seven are observers' records: ``primary``, ``dest`` and ``apply`` come from the
@@ -37,6 +39,12 @@ primary-backup observer, ``invoke`` and ``complete`` from the history observer,
 the seeds' round numbering under ``lock-step``, ``None`` otherwise). ``deliver`` is the
 network handing a message to a node; ``delivered`` is a broadcast protocol delivering a
 value to its user — seed 002's *deliver(m)*.
+
+``elected`` and ``committed`` come from the leader-log observer (Raft): a server became
+the leader of ``term`` with that log (entries after ``base_index`` by their terms), or
+its commit index advanced to ``index`` while it was in ``term``; ``entries`` are the
+newly committed entries from ``first`` on, each ``(term, client, seq)`` (``client``
+``None`` for a leader's no-op).
 """
 
 from __future__ import annotations
@@ -75,6 +83,19 @@ APPLY = "apply"
 PROPOSED = "proposed"
 DELIVERED = "delivered"
 DECIDED = "decided"
+ELECTED = "elected"
+COMMITTED = "committed"
 
 KERNEL_KINDS = (START, SEND, DELIVER, DROP, TIMER, CRASH, HALT, SAVE, FAULT, ROUND, ACT, END)
-OBSERVER_KINDS = (PRIMARY, DEST, INVOKE, COMPLETE, APPLY, PROPOSED, DELIVERED, DECIDED)
+OBSERVER_KINDS = (
+    PRIMARY,
+    DEST,
+    INVOKE,
+    COMPLETE,
+    APPLY,
+    PROPOSED,
+    DELIVERED,
+    DECIDED,
+    ELECTED,
+    COMMITTED,
+)
