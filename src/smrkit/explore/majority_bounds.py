@@ -11,8 +11,8 @@ only the faults decide) with clients issuing commands throughout. The faults hit
 without faults, which is the same run up to then) is among the crashed servers, or on
 the minority side of a partition. After the faults the servers fall into *sides* — the
 live servers a side can reach — and for each side the row counts the entries it
-commits after the faults: entries applied there at an index beyond any applied anywhere
-before them. The theorem's prediction for a side is that it commits if and only if it
+commits after the faults have settled (``SETTLE_DELTAS`` δ later: what was in flight has
+arrived): entries applied there at an index beyond any applied anywhere before then. The theorem's prediction for a side is that it commits if and only if it
 holds more than n/2 servers; a row is red when a measured side contradicts it: a
 majority that commits nothing (not live where the bound promises it), or a minority
 that commits (a protocol committing without a majority: unsafe).
@@ -30,6 +30,11 @@ from smrkit.sim.world import SimConfig, run_simulation
 
 FAULT_AT_S = 1.0
 """The faults hit here: elections are over and commands are flowing."""
+
+SETTLE_DELTAS = 5
+"""What the faults leave in flight arrives within δ (GST is 0), and a majority may still
+finish committing what it held before them: commits count from this many δ after the
+faults on."""
 
 RUN_FOR_S = 4.0
 """How long a row's run lasts: time enough after the faults for a new election and
@@ -86,7 +91,7 @@ class MajorityRow:
     leader: str | None
     sides: list[Side]
     acknowledged_after: int
-    """Client commands answered as done after the faults."""
+    """Client commands completed after the faults settled."""
     seed: int
 
     @property
@@ -169,16 +174,17 @@ def measure(case: Case, *, seed: int = 0, delta_s: float = 0.01) -> MajorityRow:
     leader = leader_at(config, FAULT_AT_S)
     faults, sides = plan_for(case, leader)
     run = run_simulation(replace(config, faults=faults))
+    settled = FAULT_AT_S + SETTLE_DELTAS * delta_s
     before = 0
     after: dict[str, set[int]] = {}
     acknowledged = 0
     for t, kind, node, _, index, _ in run.trace.events:
         if kind == tr.APPLY:
-            if t < FAULT_AT_S:
+            if t < settled:
                 before = max(before, int(index))
             else:
                 after.setdefault(node, set()).add(int(index))
-        elif kind == tr.COMPLETE and t >= FAULT_AT_S:
+        elif kind == tr.COMPLETE and t >= settled:
             acknowledged += 1
     measured = []
     for side in sides:

@@ -50,11 +50,20 @@ from smrkit.core.node import ClientNode, Node, Out, Timer
 from smrkit.core.ops import Op
 from smrkit.explore.models import Model, ModelError
 from smrkit.explore.properties import Property, View, always
-from smrkit.explore.space import AUX, ASYNC, MERGING, Recorder, Space, SpaceConfig, State
+from smrkit.explore.space import AUX, ASYNC, MERGING, OVERWRITING, Recorder, Space, SpaceConfig, State
 from smrkit.protocols.raft.messages import AppendEntries, AppendReply, RequestVote, VoteReply
 from smrkit.protocols.raft.node import CANDIDATE, ELECTION, FOLLOWER, HEARTBEAT, RaftNode
 
 RAFT_MODELS = ("raft", "raft-unsafe-commit")
+
+NEWEST, FIFO, ANY_ORDER = "newest", "fifo", "any-order"
+LINKS = (NEWEST, FIFO, ANY_ORDER)
+"""How links behave: hold only the newest message sent on them (the others are lost),
+deliver in the order sent, or in any order (the last two lose only a copy of a
+message already in flight)."""
+
+ELECTIONS_DEFAULT = 4
+"""Figure 8 takes four terms: the search explores up to four candidacies."""
 
 OPS = (Op("put", "x", "A"), Op("put", "x", "B"))
 """The clients' operations: c1 puts A, c2 puts B (the two entries of Figure 8)."""
@@ -288,10 +297,10 @@ def raft_model(
     protocol: str = "raft",
     servers: int = 3,
     clients: int = 2,
-    elections: int = 2,
+    elections: int = ELECTIONS_DEFAULT,
     crashes: int = 0,
     heartbeats: bool = False,
-    fifo: bool = True,
+    links: str = NEWEST,
 ) -> Model:
     """``protocol`` (``raft`` or ``raft-unsafe-commit``) with ``servers`` servers and
     ``clients`` one-shot clients (at most two: c1 puts A, c2 puts B), elections up to
@@ -304,6 +313,8 @@ def raft_model(
         raise ModelError(f"--servers {servers}: raft needs at least 1 server")
     if not 0 <= clients <= len(OPS):
         raise ModelError(f"--clients {clients}: the raft model has 0 to {len(OPS)} clients")
+    if links not in LINKS:
+        raise ModelError(f"--links {links!r}: one of {', '.join(LINKS)}")
     if elections < 1:
         raise ModelError(f"--elections {elections}: a leader needs at least one election")
     if not 0 <= crashes <= servers:
@@ -329,17 +340,18 @@ def raft_model(
         nodes=nodes,
         space=SpaceConfig(
             timing=ASYNC,
-            network=MERGING,
+            network=OVERWRITING if links == NEWEST else MERGING,
             crash_budget=crashes,
             crashable=server_names,
             mid_step_crashes=crashes > 0,
             recorder=Elections(),
             may_fire=elections_left(elections),
-            fifo_links=fifo,
+            fifo_links=links == FIFO,
             ignored_by=client_names,
             obsolete=obsolete,
         ),
         properties=raft_properties(server_names),
+        narrate=narrate,
         parameters={
             "model": protocol,
             "servers": servers,
@@ -347,7 +359,83 @@ def raft_model(
             "elections": elections,
             "crashes": crashes,
             "heartbeats": heartbeats,
-            "fifo": fifo,
+            "links": links,
         },
     )
 
+
+
+# --- a path in the Raft paper's words -------------------------------------------------------
+
+
+def _entry(entry: tuple[int, Any]) -> str:
+    term, command = entry
+    what = "no-op" if command is None else str(getattr(command.op, "value", command))
+    return f"{what} (term {term})"
+
+
+def _what_moved(move: dict[str, Any]) -> str:
+    kind = move["kind"]
+    if kind == "fire":
+        return f"{move['node']}'s {move['timer']} time-out fires"
+    if kind == "crash":
+        return f"{move['node']} crashes"
+    if kind == "deliver":
+        name = str(move["msg"].get("type", "message")) if isinstance(move["msg"], dict) else "?"
+        return f"{move['dst']} receives {name} from {move['src']}"
+    return kind
+
+
+def _changes(node: str, before: tuple[Any, ...], after: tuple[Any, ...]) -> list[str]:
+    term0, leader0, log0, commit0, _ = before
+    term1, leader1, log1, commit1, _ = after
+    said: list[str] = []
+    if leader1 and not leader0:
+        said.append(f"{node} leads term {term1}")
+    elif leader0 and not leader1:
+        said.append(f"{node} steps down in term {term1}")
+    elif term1 != term0:
+        said.append(f"{node} is in term {term1}")
+    common = 0
+    while common < min(len(log0), len(log1)) and log0[common] == log1[common]:
+        common += 1
+    for index in range(common, len(log1)):
+        if index < len(log0):
+            said.append(
+                f"{node} overwrites entry {index + 1}: {_entry(log0[index])} → "
+                f"{_entry(log1[index])}"
+            )
+        else:
+            said.append(f"{node} appends {_entry(log1[index])} at {index + 1}")
+    if len(log1) < len(log0) and common == len(log1):
+        said.append(f"{node} drops entries {len(log1) + 1}..{len(log0)}")
+    for index in range(commit0, commit1):
+        entry = log1[index]
+        late = leader1 and entry[0] < term1
+        said.append(
+            f"{node} commits entry {index + 1}, {_entry(entry)}"
+            + (f", in term {term1} by counting replicas" if late else "")
+        )
+    return said
+
+
+def narrate(model: Model, moves: list[dict[str, Any]]) -> list[str]:
+    """The path ``moves`` as the Raft paper tells Figure 8: a line per move that changed
+    a role, a term, a log or a commit index (moves numbered from 1)."""
+    from smrkit.explore.replay import walk
+
+    space = model.build_space()
+    states = walk(space, moves)
+    servers = [s for s in space.ids if s.startswith("p")]
+    lines: list[str] = []
+    for number, (move, before, after) in enumerate(
+        zip(moves, states, states[1:], strict=False), start=1
+    ):
+        said: list[str] = []
+        for server in servers:
+            old = View(space, before).node_fact(server, _facts)
+            new = View(space, after).node_fact(server, _facts)
+            said.extend(_changes(server, old, new))
+        if move["kind"] == "crash" or said:
+            lines.append(f"{number:>3}. {_what_moved(move)}: " + ("; ".join(said) or "down"))
+    return lines

@@ -27,7 +27,9 @@ Three timings, as the kernel's choosers define them:
   Stateright's 2PC), or ``merging`` (nonduplicating, but a message equal to one already
   in flight is lost on sending: a lossy network's adversary that drops the copy, so that
   a node re-sending what it already sent — a heartbeat — leaves the state as it was and
-  the pool stays finite). A delivery or timer that changes nothing — the node's state equal,
+  the pool stays finite), or ``overwriting`` (a link holds one message: one sent on a
+  link with a message in flight replaces it, which is lost — a lossy network's adversary
+  that loses every message but the newest on each link). A delivery or timer that changes nothing — the node's state equal,
   no effect asked for — is not a move (Stateright's ``is_no_op``): the message stays in
   flight, as if delayed. A message to a crashed node is never delivered (the kernel
   would drop it; it changes no node either way).
@@ -86,6 +88,7 @@ TIMINGS = (ASYNC, SYNCHRONOUS, LOCK_STEP)
 NONDUPLICATING = "nonduplicating"
 DUPLICATING = "duplicating"
 MERGING = "merging"
+OVERWRITING = "overwriting"
 
 State = tuple[Any, ...]
 """A lean state: a tuple of ints and tuples of ints (see :class:`Space`)."""
@@ -224,8 +227,8 @@ class SpaceConfig:
     apart. Exact when the model says true only of messages that are no-ops for good."""
     fifo_links: bool = False
     """``async``: each link delivers in the order it was sent (TCP's order): only the
-    oldest message in flight on a link may arrive, and it leaves the link even when it
-    changes nothing at its destination."""
+    oldest message in flight on a link may arrive — and, when others wait behind it, it
+    leaves the link even if it changes nothing at its destination."""
     may_fire: Callable[[Space, State, int], bool] | None = None
     """``async``: whether the (interned) timer may fire in the state — a model's bound
     on the adversary, such as a number of elections (``None``: any pending timer)."""
@@ -436,7 +439,7 @@ class Space:
             stop,
             raw.snap == snap
             and not raw.saves
-            and not raw.sends
+            and all(dst in ignored for dst, _ in raw.sends)
             and not raw.timers
             and raw.halt is None
             and cut is None,
@@ -500,7 +503,7 @@ class Space:
                 items = list(pool)
                 if consumed is not None:
                     items.remove(consumed)
-                _add_sends(items, step.sends, self.config.network == MERGING)
+                self._add_sends(items, step.sends)
                 self._sort_pool(items)
                 pool = tuple(items)
         timers = state[TIMERS]
@@ -586,6 +589,20 @@ class Space:
             ranked.sort(key=_first)
             return [pair for _, pair in ranked]
         return found
+
+    def _add_sends(self, items: list[int], sends: tuple[int, ...]) -> None:
+        """Add the envelopes ``sends`` to the pool ``items``, as the network keeps them."""
+        network = self.config.network
+        if network == MERGING:
+            items.extend(env for env in dict.fromkeys(sends) if env not in items)
+        elif network == OVERWRITING:
+            envs = self.envs.values
+            for env in sends:
+                link = envs[env][:2]
+                items[:] = [e for e in items if envs[e][:2] != link]
+                items.append(env)
+        else:
+            items.extend(sends)
 
     def _sort_pool(self, items: list[int]) -> None:
         """The pool's one order: by envelope (a multiset), or with ``fifo_links`` by link,
@@ -678,7 +695,7 @@ class Space:
         pool = state[POOL]
         aux0 = state[AUX]
         cuts = self.config.mid_step_crashes and state[BUDGET] > 0
-        merging = self.config.network == MERGING
+        add_sends = self._add_sends
         fifo = self.config.fifo_links
         heads: set[tuple[int, int]] = set()
         for env in dict.fromkeys(pool):
@@ -696,8 +713,8 @@ class Space:
             if memoized is None:
                 memoized = memo[key] = self._step(dst, snap, ("deliver", env), 0.0, None)
             taken = memoized
-            if taken.noop and not fifo:
-                continue  # under FIFO a message that changes nothing still leaves its link
+            if taken.noop and not (fifo and _queued_behind(pool, env, envs)):
+                continue  # under FIFO it leaves its link to let the next message through
             move = moves.get(env)
             if move is None:
                 move = moves[env] = Move("deliver", dst, env)
@@ -715,8 +732,7 @@ class Space:
                 for sent in taken.sends:
                     next_aux = aux_memo.get((aux, sent, True))
                     aux = self._aux(aux, sent, True) if next_aux is None else next_aux
-                    if not merging or sent not in items:
-                        items.append(sent)
+                add_sends(items, taken.sends)
                 self._sort_pool(items)
                 after = (
                     (*nodes[:dst], taken.snap, *nodes[dst + 1 :]),
@@ -979,12 +995,10 @@ def _rearms_only(step: Step, snap: int, timer: int) -> bool:
     )
 
 
-def _add_sends(items: list[int], sends: tuple[int, ...], merging: bool) -> None:
-    """Add the envelopes ``sends`` to the pool ``items`` (``merging``: but not one that
-    is in flight already)."""
-    for env in sends:
-        if not merging or env not in items:
-            items.append(env)
+def _queued_behind(pool: tuple[int, ...], env: int, envs: list[Any]) -> bool:
+    """Whether another message waits behind ``env`` on its link (FIFO pools: by link)."""
+    link = envs[env][:2]
+    return sum(1 for e in pool if envs[e][:2] == link) > 1
 
 
 def _insert(entries: list[Any], entry: tuple[float, int, int]) -> None:
