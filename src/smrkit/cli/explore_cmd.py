@@ -14,7 +14,7 @@ from smrkit.cli.options import finite_seconds, output_path
 from smrkit.explore.byzantine_models import BYZANTINE_MODELS, byzantine_model
 from smrkit.explore.crash_models import CRASH_MODELS, crash_model
 from smrkit.explore.models import MODELS, Model, ModelError, build_model
-from smrkit.explore.raft_model import ELECTIONS_DEFAULT, RAFT_MODELS, raft_model
+from smrkit.explore.raft_model import ELECTIONS_DEFAULT, FIFO, LINKS, RAFT_MODELS, raft_model
 from smrkit.explore.replay import ReplayError, replay
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.symmetry import Symmetry
@@ -46,7 +46,7 @@ processes crash, each in any round with any of its messages of the round leaving
 decides_by_round over every finished run.
 Raft (seed 003): raft and its broken variant raft-unsafe-commit (n = 3, two clients
 putting A and B, each sent to every server): any message delivered next, FIFO per
-link (--reorder: any order), election time-outs fired at any time up to --elections
+link (--links), election time-outs fired at any time up to --elections
 candidacies in all, no heartbeats unless --heartbeats, --crashes servers crashing at
 any step [default: 0]; judged by election safety, log matching, leader completeness
 and state machine safety in every state.
@@ -113,7 +113,10 @@ Exit status: 0 every property as expected (invariants hold, examples found),
     "--heartbeats", is_flag=True, help="Raft models: leaders' heartbeats fire too (a bigger space)."
 )
 @click.option(
-    "--reorder", is_flag=True, help="Raft models: links deliver in any order, not FIFO."
+    "--links",
+    type=click.Choice(LINKS),
+    help="Raft models: links deliver in the order sent (fifo), in any order, or hold only "
+    "the newest message [default: fifo].",
 )
 @click.option("--bfs/--dfs", "bfs", default=True, show_default=True, help="Search order.")
 @click.option("--max-depth", type=click.IntRange(min=1), help="Expand no path beyond D states.")
@@ -143,7 +146,7 @@ def explore(
     byzantine: str | None,
     elections: int | None,
     heartbeats: bool,
-    reorder: bool,
+    links: str | None,
     bfs: bool,
     max_depth: int | None,
     max_states: int | None,
@@ -171,7 +174,7 @@ def explore(
             if others:
                 raise ModelError(
                     f"{' and '.join(others)} do not apply to {model_name}: use --servers, "
-                    "--clients, --crashes, --elections, --heartbeats and --reorder"
+                    "--clients, --crashes, --elections, --heartbeats and --links"
                 )
             model = raft_model(
                 model_name,
@@ -180,7 +183,7 @@ def explore(
                 elections=ELECTIONS_DEFAULT if elections is None else elections,
                 crashes=0 if crashes is None else crashes,
                 heartbeats=heartbeats,
-                fifo=not reorder,
+                links=FIFO if links is None else links,
             )
         else:
             raft_only = [
@@ -188,7 +191,7 @@ def explore(
                 for flag, given in (
                     ("--elections", elections is not None),
                     ("--heartbeats", heartbeats),
-                    ("--reorder", reorder),
+                    ("--links", links is not None),
                 )
                 if given
             ]

@@ -52,15 +52,14 @@ class Case:
     partition: bool
 
 
-CASES = (
-    Case("raft", 3, 1, False),
-    Case("raft", 2, 1, False),
-    Case("raft", 5, 2, False),
-    Case("raft", 4, 2, False),
-    Case("raft", 3, 1, True),
-    Case("raft", 4, 2, True),
-)
-"""n = 2f + 1 and n = 2f, with crashes and with a partition."""
+def cases_for(protocol: str, fs: Sequence[int]) -> list[Case]:
+    """For each f: n = 2f + 1 and n = 2f, with f crashes, then with f servers cut off."""
+    return [
+        Case(protocol, n, f, partition)
+        for partition in (False, True)
+        for f in fs
+        for n in (2 * f + 1, 2 * f)
+    ]
 
 
 @dataclass
@@ -195,9 +194,9 @@ def measure(case: Case, *, seed: int = 0, delta_s: float = 0.01) -> MajorityRow:
 
 
 def majority_rows(
-    cases: Sequence[Case] = CASES, *, seed: int = 0, delta_s: float = 0.01
+    protocol: str, fs: Sequence[int], *, seed: int = 0, delta_s: float = 0.01
 ) -> list[MajorityRow]:
-    return [measure(case, seed=seed, delta_s=delta_s) for case in cases]
+    return [measure(case, seed=seed, delta_s=delta_s) for case in cases_for(protocol, fs)]
 
 
 def majority_lines(rows: Sequence[dict[str, Any]]) -> list[str]:

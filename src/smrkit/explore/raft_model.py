@@ -300,7 +300,7 @@ def raft_model(
     elections: int = ELECTIONS_DEFAULT,
     crashes: int = 0,
     heartbeats: bool = False,
-    links: str = NEWEST,
+    links: str = FIFO,
 ) -> Model:
     """``protocol`` (``raft`` or ``raft-unsafe-commit``) with ``servers`` servers and
     ``clients`` one-shot clients (at most two: c1 puts A, c2 puts B), elections up to
