@@ -173,7 +173,8 @@ def explore(
             ]
             if others:
                 raise ModelError(
-                    f"{' and '.join(others)} do not apply to {model_name}: use --servers, "
+                    f"{' and '.join(others)} {'does' if len(others) == 1 else 'do'} not apply "
+                    f"to {model_name}: use --servers, "
                     "--clients, --crashes, --elections, --heartbeats and --links"
                 )
             model = raft_model(
@@ -196,7 +197,10 @@ def explore(
                 if given
             ]
             if raft_only:
-                raise ModelError(f"{' and '.join(raft_only)} apply to {', '.join(RAFT_MODELS)}")
+                verb = "applies" if len(raft_only) == 1 else "apply"
+                raise ModelError(
+                    f"{' and '.join(raft_only)} {verb} to {', '.join(RAFT_MODELS)} only"
+                )
             model = _model(model_name, servers, clients, crashes, horizon, f, rounds, byzantine)
     except ModelError as error:
         raise UserError(str(error), "see 'smrkit explore --help' for the models") from None

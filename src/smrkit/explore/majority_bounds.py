@@ -12,8 +12,9 @@ without faults, which is the same run up to then) is among the crashed servers, 
 the minority side of a partition. After the faults the servers fall into *sides* — the
 live servers a side can reach — and for each side the row counts the entries it
 commits after the faults have settled (``SETTLE_DELTAS`` δ later: what was in flight has
-arrived): entries applied there at an index beyond any applied anywhere before then. The theorem's prediction for a side is that it commits if and only if it
-holds more than n/2 servers; a row is red when a measured side contradicts it: a
+arrived): entries applied there at an index beyond any applied anywhere before then.
+The theorem's prediction for a side is that it commits if and only if it holds more
+than n/2 servers; a row is red when a measured side contradicts it: a
 majority that commits nothing (not live where the bound promises it), or a minority
 that commits (a protocol committing without a majority: unsafe).
 """

@@ -50,7 +50,16 @@ from smrkit.core.node import ClientNode, Node, Out, Timer
 from smrkit.core.ops import Op
 from smrkit.explore.models import Model, ModelError
 from smrkit.explore.properties import Property, View, always
-from smrkit.explore.space import AUX, ASYNC, MERGING, OVERWRITING, Recorder, Space, SpaceConfig, State
+from smrkit.explore.space import (
+    ASYNC,
+    AUX,
+    MERGING,
+    OVERWRITING,
+    Recorder,
+    Space,
+    SpaceConfig,
+    State,
+)
 from smrkit.protocols.raft.messages import AppendEntries, AppendReply, RequestVote, VoteReply
 from smrkit.protocols.raft.node import CANDIDATE, ELECTION, FOLLOWER, HEARTBEAT, RaftNode
 
@@ -364,7 +373,6 @@ def raft_model(
     )
 
 
-
 # --- a path in the Raft paper's words -------------------------------------------------------
 
 
@@ -383,7 +391,7 @@ def _what_moved(move: dict[str, Any]) -> str:
     if kind == "deliver":
         name = str(move["msg"].get("type", "message")) if isinstance(move["msg"], dict) else "?"
         return f"{move['dst']} receives {name} from {move['src']}"
-    return kind
+    return str(kind)
 
 
 def _changes(node: str, before: tuple[Any, ...], after: tuple[Any, ...]) -> list[str]:

@@ -29,8 +29,9 @@ Three timings, as the kernel's choosers define them:
   a node re-sending what it already sent — a heartbeat — leaves the state as it was and
   the pool stays finite), or ``overwriting`` (a link holds one message: one sent on a
   link with a message in flight replaces it, which is lost — a lossy network's adversary
-  that loses every message but the newest on each link). A delivery or timer that changes nothing — the node's state equal,
-  no effect asked for — is not a move (Stateright's ``is_no_op``): the message stays in
+  that loses every message but the newest on each link). A delivery or timer that
+  changes nothing — the node's state equal, no effect asked for but sends to nodes that
+  ignore them (``ignored_by``) — is not a move (Stateright's ``is_no_op``): the message stays in
   flight, as if delayed. A message to a crashed node is never delivered (the kernel
   would drop it; it changes no node either way).
 * ``synchronous`` — seed 001's model with the delays drawn from a finite set: each
@@ -432,9 +433,7 @@ class Space:
         step = Step(
             raw.snap,
             tuple((k, freeze(v, f"{self.ids[i]} saved {k}")) for k, v in sink.saves),
-            tuple(
-                self.envs((i, index[dst], msg)) for dst, msg in sink.sends if dst not in ignored
-            ),
+            tuple(self.envs((i, index[dst], msg)) for dst, msg in sink.sends if dst not in ignored),
             tuple((self.timer_ids((i, t)), at) for t, at in sink.timers),
             stop,
             raw.snap == snap
@@ -621,9 +620,7 @@ class Space:
         nodes, down, envs = state[NODES], state[DOWN], self.envs.values
         dead = self._dead
         keep = tuple(
-            env
-            for env in pool
-            if down[envs[env][1]] == LIVE and not dead(nodes[envs[env][1]], env)
+            env for env in pool if down[envs[env][1]] == LIVE and not dead(nodes[envs[env][1]], env)
         )
         if len(keep) == len(pool):
             return state

@@ -40,9 +40,13 @@ def explore_json(
             "path_length": None if found is None else len(found.path),
             "path": path,
         }
-        if model.narrate is not None and path is not None and found is not None:
-            if found.is_failure:
-                entry["story"] = model.narrate(model, path)
+        if (
+            model.narrate is not None
+            and path is not None
+            and found is not None
+            and found.is_failure
+        ):
+            entry["story"] = model.narrate(model, path)
         properties.append(entry)
     search = "bfs" if bfs else "dfs"
     references = [
@@ -143,10 +147,13 @@ def print_explore(console: Console, data: dict[str, Any]) -> None:
         # lock-step rounds last 1 s of virtual time each: the horizon is a round there
         at = f"round {horizon:g}" if data["timing"] == "lock-step" else f"{horizon:g} s"
         console.print(f"every path explored up to the horizon, {at}")
+    width = max([18, *(len(prop["name"]) for prop in data["properties"])])
     for prop in data["properties"]:
         length = prop["path_length"]
         suffix = "" if length is None else f" (path of {length} moves)"
-        console.print(f"  {prop['expectation']:<10} {prop['name']:<18} {prop['verdict']}{suffix}")
+        console.print(
+            f"  {prop['expectation']:<10} {prop['name']:<{width}} {prop['verdict']}{suffix}"
+        )
     for prop in data["properties"]:
         if prop["path"] is None or prop["expectation"] == "sometimes":
             continue  # examples: their length above; their moves with --json or --trace
