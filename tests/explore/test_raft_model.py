@@ -23,6 +23,7 @@ from smrkit.explore.raft_model import (
 )
 from smrkit.explore.replay import differences, path_to_json, replay, walk
 from smrkit.explore.search import search
+from smrkit.explore.symmetry import Symmetry
 from smrkit.protocols.raft.messages import AppendReply, VoteReply
 from smrkit.protocols.raft.node import CANDIDATE, FOLLOWER, LEADER
 
@@ -42,6 +43,16 @@ def test_raft_holds_every_property_in_every_state(
     assert result.complete and result.ok
     assert [result.verdict(p) for p in model.properties] == ["holds"] * 4
     assert (result.unique, result.max_depth) == (unique, depth)
+
+
+def test_symmetry_keeps_the_verdicts_with_fewer_states() -> None:
+    """Renaming servers (Stateright's representatives; raft's states hold ``None`` beside
+    names, so they are ordered by their number there) cuts the count by 3.6x."""
+    model = raft_model("raft", clients=0, elections=2)
+    space = model.build_space()
+    result = search(space, model.properties, symmetry=Symmetry(space, model.symmetric))
+    assert result.complete and result.ok
+    assert (result.unique, result.max_depth) == (824, 18)
 
 
 def test_the_model_reads_back_from_its_parameters() -> None:

@@ -360,6 +360,7 @@ def raft_model(
             obsolete=obsolete,
         ),
         properties=raft_properties(server_names),
+        symmetric=server_names if crashes == 0 else (),
         narrate=narrate,
         parameters={
             "model": protocol,
