@@ -8,8 +8,9 @@ judged by every check of ``smrkit sim``: linearizable, log agreement, election s
 leader completeness, n = 2f + 1, every request answered after GST. It prints the runs,
 the violations by check, and the liveness figures after GST over the runs that have
 them, in δ: time to a leader that commits after GST, time to elect after each leader's
-crash, and commit latency (from the leader's receipt of a request to its commit; each
-run's median and p99, then their median and p99 over the runs); then the failing seeds
+crash (all of them, and those at or after GST), and commit latency (from the leader's
+receipt of a request to its commit; each run's median and p99, then their median and
+p99 over the runs); then the failing seeds
 with the command that replays each; and as its last line one JSON object. Exit status 1
 if any run broke a check.
 
@@ -26,6 +27,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 from collections import Counter
 from typing import Any
@@ -45,14 +47,16 @@ def quantile(values: list[float], q: float) -> float | None:
 def figures(outcomes: list[Outcome]) -> dict[str, Any]:
     """The liveness figures over the runs, in δ (see the module docstring)."""
     after_gst = [o.measured["elect_after_gst_delta"] for o in outcomes]
-    elect = [c["elect_delta"] for o in outcomes for c in o.measured.get("leader_crashes", [])]
+    crashes = [c for o in outcomes for c in o.measured.get("leader_crashes", [])]
+    elect = [c["elect_delta"] for c in crashes]
+    elect_after_gst = [c["elect_delta"] for c in crashes if c["after_gst"]]
     medians = [o.measured["commit_latency"]["median_delta"] for o in outcomes]
     p99s = [o.measured["commit_latency"].get("p99_delta") for o in outcomes]
 
     def summary(values: list[Any]) -> dict[str, Any]:
         known = [v for v in values if v is not None]
         return {
-            "runs": len(known),
+            "count": len(known),
             "none": len(values) - len(known),
             "median": quantile(known, 0.5),
             "p99": quantile(known, 0.99),
@@ -62,6 +66,7 @@ def figures(outcomes: list[Outcome]) -> dict[str, Any]:
     return {
         "elect_after_gst_delta": summary(after_gst),
         "elect_after_leader_crash_delta": summary(elect),
+        "elect_after_leader_crash_after_gst_delta": summary(elect_after_gst),
         "commit_latency_median_delta": summary(medians),
         "commit_latency_p99_delta": summary(p99s),
     }
@@ -72,8 +77,8 @@ def _line(name: str, figure: dict[str, Any]) -> str:
         return "—" if v is None else f"{v:.1f} δ"
 
     return (
-        f"  {name:<34} median {f(figure['median'])}, p99 {f(figure['p99'])}, "
-        f"max {f(figure['max'])} ({figure['runs']} runs; {figure['none']} without)"
+        f"  {name:<44} median {f(figure['median'])}, p99 {f(figure['p99'])}, "
+        f"max {f(figure['max'])} ({figure['count']} values; {figure['none']} without)"
     )
 
 
@@ -99,7 +104,12 @@ def main() -> int:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     configs = {seed: recovery_config(base, seed, horizon) for seed in seeds}
     started = time.perf_counter()
-    outcomes = list(judge_stream(configs.values(), workers=args.workers))
+    outcomes: list[Outcome] = []
+    for outcome in judge_stream(configs.values(), workers=args.workers):
+        outcomes.append(outcome)
+        if len(outcomes) % 100 == 0:  # progress, and the failures so far, on stderr
+            bad = [o.seed for o in outcomes if not o.ok]
+            print(f"  {len(outcomes)} seeds judged; failing: {bad[:20]}", file=sys.stderr)
     seconds = time.perf_counter() - started
     failed = [o for o in outcomes if not o.ok]
     broken = Counter(name for o in failed for name in o.failed)

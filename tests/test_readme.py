@@ -116,7 +116,10 @@ def test_the_timing_models_example_prints_what_the_readme_shows(
     README (and each ``--fault byzantine:…`` one) is followed by the admissibility
     problems and the failed checks it prints."""
     examples = _json_examples(
-        capsys, lambda line: "--timing partial-sync" in line or "--fault byzantine:" in line
+        capsys,
+        lambda line: (
+            "--json" in line and ("--timing partial-sync" in line or "--fault byzantine:" in line)
+        ),
     )
     assert len(examples) == 4
     for data, expected in examples:
@@ -217,3 +220,13 @@ def test_the_seed_002_examples_print_what_the_readme_shows(
         return [re.sub(r"in [\d.]+ s$", "in … s", line) for line in _normalise(lines)]
 
     assert seconds(capsys.readouterr().out.splitlines()) == seconds(expected)
+
+
+def test_the_raft_run_prints_what_the_readme_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    argv, expected = _block("    $ smrkit sim --protocol raft --replicas 5")
+    assert argv[0] == "smrkit" and "--seed" in argv
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:])
+    assert exit_info.value.code == 0
+    actual = capsys.readouterr().out.splitlines()
+    assert _normalise(actual) == _normalise(expected)

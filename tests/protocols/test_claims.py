@@ -33,11 +33,7 @@ def test_every_primary_backup_protocol_claims_its_figures_for_synchronous_timing
 
 
 def test_the_active_replication_protocols_claim_votes_in_lock_step() -> None:
-    active = [
-        name
-        for name in service_protocols()
-        if isinstance(get_protocol(name).claims(1, 0.01, 0.05), ActiveReplicationClaims)
-    ]
+    active = _claiming(ActiveReplicationClaims)
     assert active == ACTIVE
     for name in active:
         spec = get_protocol(name)
@@ -62,15 +58,19 @@ def test_the_other_families_say_what_they_promise() -> None:
 
 
 def test_the_raft_protocols_claim_safety_in_asynchrony_and_liveness_after_gst() -> None:
-    replicated = [
-        name
-        for name in service_protocols()
-        if isinstance(get_protocol(name).claims(1, 0.01, 0.05), PartialSyncClaims)
-    ]
-    assert replicated == PARTIAL_SYNC
+    assert _claiming(PartialSyncClaims) == PARTIAL_SYNC
     for name in PARTIAL_SYNC:
         spec = get_protocol(name)
         claims = spec.claims(2, 0.01, 0.05)
         assert isinstance(claims, PartialSyncClaims) and claims.replicas_min == 5
         assert claims.safe_in_asynchrony and claims.live_after_gst
         assert spec.timings[0] == "partial-sync" and spec.restartable and spec.recovers
+
+
+def _claiming(family: type) -> list[str]:
+    """The service protocols whose claims (f = 1) are of ``family``."""
+    return [
+        name
+        for name in service_protocols()
+        if isinstance(get_protocol(name).claims(1, 0.01, 0.05), family)
+    ]

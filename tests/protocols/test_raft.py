@@ -225,3 +225,20 @@ def test_build_raft_group_replicates_any_deterministic_state_machine() -> None:
     assert replies == [("ok", 1), ("ok", (1, ("p1", "p2"))), ("ok", 2), ("fail", None)]
     states = {n.id: n.service.app.snapshot() for n in nodes if isinstance(n, RaftNode)}
     assert set(states.values()) == {(2, ("p3",))}
+
+
+def test_a_peers_malformed_message_is_counted_and_dropped() -> None:
+    node, out = _restart({})
+    bad = [
+        RequestVote(-1, 0, 0),
+        AppendEntries(1, 0, 0, (1, 1), (None,), 0),  # two terms, one command
+        AppendEntries(1, 0, 0, (5,), (None,), 0),  # an entry newer than the term
+        InstallSnapshot(1, 3, 1, 2, 2, ()),  # part 2 of 2
+    ]
+    for msg in bad:
+        assert _voter_step(node, out, "p1", msg) == []
+    assert _voter_step(node, out, "p9", RequestVote(1, 0, 0)) == []
+    assert sum(node.anomalies.values()) == 5
+    assert node.anomalies["message from a stranger"] == 1
+    # It goes on serving: a correct request gets its vote.
+    assert _voter_step(node, out, "p1", RequestVote(1, 0, 0)) == [VoteReply(1, True)]

@@ -199,6 +199,7 @@ def raft_figures(trace: Trace, *, gst_s: float, delta_s: float) -> dict[str, Any
                     "leader": node,
                     "term": term,
                     "crashed_at": t,
+                    "after_gst": t >= gst_s - EPSILON_S,
                     "next_leader": None if nxt is None else nxt.leader,
                     "elect_s": None if nxt is None else nxt.t - t,
                     "elect_delta": None if nxt is None else (nxt.t - t) / delta_s,

@@ -27,7 +27,7 @@ from smrkit.explore.sweep import (
     run_sweep,
     with_plan,
 )
-from smrkit.protocols.claims import PrimaryBackupClaims
+from smrkit.protocols.claims import PartialSyncClaims, PrimaryBackupClaims
 from smrkit.report.summary import make_console
 from smrkit.report.sweep import print_sweep, sweep_json
 from smrkit.sim.world import ConfigError, SimConfig, run_simulation
@@ -160,7 +160,12 @@ def sweep(
         raise UserError(
             f"{protocol} claims what {claims.family} protocols claim; a sweep judges the "
             "primary-backup figures (Pb1-Pb5, failover, blocking, outages)",
-            "sweep a primary-backup protocol, or run this one with 'smrkit sim'",
+            "sweep a primary-backup protocol, or run this one with 'smrkit sim'"
+            + (
+                " (Raft's sweep: python bench/raft_sweep.py)"
+                if isinstance(claims, PartialSyncClaims)
+                else ""
+            ),
         )
     if resolved.declared:
         most = f if faults_max is None else faults_max

@@ -44,6 +44,7 @@ A failure model plus a bound ``f`` defines which plans are *admissible*
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -385,7 +386,7 @@ def admissibility_problems(
     ``recovery``: the protocol is built for seed 003's omission model with recovery
     (Raft): a crashed server that restarts with what it saved is within it, and under
     general omission a cut link between two servers is the omissions of one of its
-    ends — charged to an end already faulty, else to its first.
+    ends — the links are charged to the fewest servers that touch them all.
 
     Failures are counted per faulty component (seed 001 §3): a server counts once however
     many faults name it; for crash+link, faulty servers and faulty links share the bound.
@@ -415,14 +416,24 @@ def admissibility_problems(
             faulty_links.add(frozenset(fault.nodes()))
     servers = plan.faulty_servers()
     if links_charged:
-        for link in sorted(sorted(ends) for ends in faulty_links):
-            if not any(end in servers for end in link):
-                servers.append(link[0])
+        servers += _fewest_ends(faulty_links, servers)
     used = len(servers) + (len(faulty_links) if model is FailureModel.CRASH_LINK else 0)
     if used > f:
         what = "faulty servers and links" if model is FailureModel.CRASH_LINK else "faulty servers"
         problems.append(f"{used} {what}, more than f = {f}")
     return problems
+
+
+def _fewest_ends(links: set[frozenset[NodeId]], faulty: list[NodeId]) -> list[NodeId]:
+    """The fewest more servers that, with ``faulty``, touch every link: whom the links'
+    omissions are charged to (a search over the links' ends, which are few)."""
+    open_links = [link for link in links if not link & set(faulty)]
+    ends = sorted({end for link in open_links for end in link})
+    for size in range(len(ends) + 1):
+        for chosen in itertools.combinations(ends, size):
+            if all(link & set(chosen) for link in open_links):
+                return list(chosen)
+    return ends
 
 
 def random_plan(

@@ -79,3 +79,46 @@ class SnapshotReply(Message):
     term: int
     index: int
     part: int
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+RaftMessage = (
+    RequestVote | VoteReply | AppendEntries | AppendReply | InstallSnapshot | SnapshotReply
+)
+
+
+def malformed(msg: RaftMessage) -> str | None:
+    """Why a peer's message cannot be a correct server's (counted and dropped by the
+    receiver), or ``None``: numbers that are not counts, entries whose terms and
+    commands disagree in number or are newer than the message's term, a part outside
+    its snapshot."""
+    if not _count(msg.term):
+        return "a term that is not a count"
+    match msg:
+        case RequestVote(last_index=index, last_term=term):
+            ok = _count(index) and _count(term) and term <= msg.term
+        case VoteReply(granted=granted):
+            ok = isinstance(granted, bool)
+        case AppendEntries(prev_index=prev, prev_term=prev_term, terms=terms, commit=commit):
+            ok = (
+                _count(prev)
+                and _count(prev_term)
+                and _count(commit)
+                and isinstance(terms, tuple)
+                and isinstance(msg.commands, tuple)
+                and len(terms) == len(msg.commands)
+                and all(_count(t) and prev_term <= t <= msg.term for t in terms)
+                and all(c is None or isinstance(c, Command) for c in msg.commands)
+            )
+        case AppendReply(match=match, conflict_index=index, conflict_term=term):
+            ok = isinstance(msg.success, bool) and _count(match) and _count(index)
+            ok = ok and _count(term)
+        case InstallSnapshot(index=index, last_term=term, part=part, parts=parts):
+            ok = _count(index) and _count(term) and _count(part) and _count(parts)
+            ok = ok and part < parts and isinstance(msg.items, tuple)
+        case SnapshotReply(index=index, part=part):
+            ok = _count(index) and isinstance(part, int) and part >= -1
+    return None if ok else f"malformed {type(msg).__name__}"

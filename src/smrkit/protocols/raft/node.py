@@ -18,9 +18,11 @@ from smrkit.protocols.raft.messages import (
     AppendEntries,
     AppendReply,
     InstallSnapshot,
+    RaftMessage,
     RequestVote,
     SnapshotReply,
     VoteReply,
+    malformed,
 )
 from smrkit.protocols.raft.snapshot import Snapshot, flatten, parts, unflatten
 from smrkit.protocols.service import Freshness, ReplicatedService
@@ -291,6 +293,7 @@ class RaftNode(Replica):
             out.cancel_timer(HEARTBEAT)
             self.waiting = {}
             self.snapshot_acked = {}
+            self._reset_election_timer(out)  # a leader had none: it may stand again
         self.role = FOLLOWER
         self.is_primary = False
         self.leader = leader
@@ -365,6 +368,11 @@ class RaftNode(Replica):
 
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         self._compact_if_long(out)
+        if isinstance(msg, RaftMessage):
+            problem = malformed(msg) if src in self.config.others else "message from a stranger"
+            if problem is not None:
+                self.note(problem)  # counted and dropped; the server goes on serving
+                return
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
         elif isinstance(msg, RequestVote):
@@ -387,9 +395,6 @@ class RaftNode(Replica):
     # --- election -----------------------------------------------------------------------------
 
     def _on_request_vote(self, src: NodeId, msg: RequestVote, out: Out) -> None:
-        if src not in self.config.others:
-            self.note("vote request from a stranger")
-            return
         if msg.term > self.term:
             self.become_follower(msg.term, None, out)
         up_to_date = (msg.last_term, msg.last_index) >= (self.log.last_term, self.log.last_index)
