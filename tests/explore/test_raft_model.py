@@ -32,7 +32,7 @@ SERVERS = ("p1", "p2", "p3")
 
 @pytest.mark.parametrize(
     ("elections", "clients", "unique", "depth"),
-    [(2, 0, 2_998, 18), (1, 2, 2_938, 19)],
+    [(2, 0, 2_902, 18), (1, 2, 2_938, 19)],
     ids=["two-elections", "one-election-two-clients"],
 )
 def test_raft_holds_every_property_in_every_state(
@@ -47,12 +47,12 @@ def test_raft_holds_every_property_in_every_state(
 
 def test_symmetry_keeps_the_verdicts_with_fewer_states() -> None:
     """Renaming servers (Stateright's representatives; raft's states hold ``None`` beside
-    names, so they are ordered by their number there) cuts the count by 3.6x."""
+    names, so they are ordered by their number there) cuts the count by 3.6x here."""
     model = raft_model("raft", clients=0, elections=2)
     space = model.build_space()
     result = search(space, model.properties, symmetry=Symmetry(space, model.symmetric))
     assert result.complete and result.ok
-    assert (result.unique, result.max_depth) == (824, 18)
+    assert (result.unique, result.max_depth) == (800, 18)
 
 
 def test_the_model_reads_back_from_its_parameters() -> None:
