@@ -5,6 +5,7 @@ every state of ``raft``, and each property able to go red."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,17 +18,28 @@ from smrkit.explore.raft_model import (
     election_safety,
     leader_completeness,
     log_matching,
+    narrate,
     obsolete,
     raft_model,
     state_machine_safety,
 )
-from smrkit.explore.replay import differences, path_to_json, replay, walk
+from smrkit.explore.replay import (
+    ReplayError,
+    differences,
+    path_to_json,
+    path_verdicts,
+    replay,
+    walk,
+)
 from smrkit.explore.search import search
 from smrkit.explore.symmetry import Symmetry
 from smrkit.protocols.raft.messages import AppendReply, VoteReply
 from smrkit.protocols.raft.node import CANDIDATE, FOLLOWER, LEADER
+from smrkit.sim.trace import read_trace
 
 SERVERS = ("p1", "p2", "p3")
+FIGURE8 = Path(__file__).parent / "testdata" / "raft_figure8.jsonl"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.mark.parametrize(
@@ -80,6 +92,34 @@ def test_the_explorer_steps_raft_as_the_kernel_does() -> None:
     replayed = replay(model, moves)
     node_diffs = [d for d in differences(space, states[-1], replayed.world) if "state" in d]
     assert node_diffs == []
+
+
+def test_figure_8_in_the_unsafe_variant_loses_a_committed_entry() -> None:
+    """The kept path: p1 commits A of term 1 in term 3 by counting, p2 wins term 4
+    without it (leader completeness, move 27) and commits B where p1 applied A (state
+    machine safety, move 31). The same moves against ``raft`` do not even apply: its
+    leader's no-op travels with A, and p3 refuses p2 its vote."""
+    header = dict(read_trace(FIGURE8).header["explore"])
+    moves = header.pop("path")
+    header.pop("format")
+    model = model_from_parameters(header)
+    assert model.name == "raft-unsafe-commit" and len(moves) == 31
+    verdicts = {v.name: v.step for v in path_verdicts(model, moves)}
+    assert verdicts == {
+        "election safety": None,
+        "log matching": None,
+        "leader completeness": 27,
+        "state machine safety": 31,
+    }
+    assert replay(model, moves).trace.trace_hash() == read_trace(FIGURE8).trace_hash()
+    story = narrate(model, moves)
+    readme = README.read_text().splitlines()
+    first = readme.index("    " + story[0])
+    assert readme[first : first + len(story)] == ["    " + line for line in story]
+    assert "in term 3 by counting replicas" in story[13] and "overwrites entry 1" in story[-2]
+    safe = raft_model("raft", clients=2, elections=4)
+    with pytest.raises(ReplayError):
+        walk(safe.build_space(), moves)
 
 
 # --- each property can go red ------------------------------------------------------------

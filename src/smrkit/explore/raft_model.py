@@ -395,7 +395,9 @@ def _what_moved(move: dict[str, Any]) -> str:
     return str(kind)
 
 
-def _changes(node: str, before: tuple[Any, ...], after: tuple[Any, ...]) -> list[str]:
+def _changes(
+    node: str, before: tuple[Any, ...], after: tuple[Any, ...], timed_out: bool
+) -> list[str]:
     term0, leader0, log0, commit0, _ = before
     term1, leader1, log1, commit1, _ = after
     said: list[str] = []
@@ -404,7 +406,7 @@ def _changes(node: str, before: tuple[Any, ...], after: tuple[Any, ...]) -> list
     elif leader0 and not leader1:
         said.append(f"{node} steps down in term {term1}")
     elif term1 != term0:
-        said.append(f"{node} is in term {term1}")
+        said.append(f"{node} {'stands for' if timed_out else 'is in'} term {term1}")
     common = 0
     while common < min(len(log0), len(log1)) and log0[common] == log1[common]:
         common += 1
@@ -415,7 +417,7 @@ def _changes(node: str, before: tuple[Any, ...], after: tuple[Any, ...]) -> list
                 f"{_entry(log1[index])}"
             )
         else:
-            said.append(f"{node} appends {_entry(log1[index])} at {index + 1}")
+            said.append(f"{node} appends {_entry(log1[index])} at index {index + 1}")
     if len(log1) < len(log0) and common == len(log1):
         said.append(f"{node} drops entries {len(log1) + 1}..{len(log0)}")
     for index in range(commit0, commit1):
@@ -444,7 +446,8 @@ def narrate(model: Model, moves: list[dict[str, Any]]) -> list[str]:
         for server in servers:
             old = View(space, before).node_fact(server, _facts)
             new = View(space, after).node_fact(server, _facts)
-            said.extend(_changes(server, old, new))
+            timed_out = move["kind"] == "fire" and move.get("node") == server
+            said.extend(_changes(server, old, new, timed_out))
         if move["kind"] == "crash" or said:
             lines.append(f"{number:>3}. {_what_moved(move)}: " + ("; ".join(said) or "down"))
     return lines
