@@ -9,16 +9,26 @@ heartbeats are timers the adversary fires whenever it likes, which is both the w
 case of Raft's randomized time-outs and what keeps the space free of clocks. Any server
 may crash between steps or in the middle of one, within ``crashes``.
 
-What keeps the space finite, each named and set on the command line:
+What keeps the space finite (and small enough), each named and set on the command line:
 
-* ``max_term`` (``--max-term``): a server whose term has reached it no longer times
-  out. Every election a search explores happens below it; raising it explores more.
-* the ``merging`` network (:mod:`smrkit.explore.space`): a message equal to one already
-  in flight is lost on sending. A heartbeat that repeats the last one changes nothing,
-  so the adversary can fire it forever without growing the pool. Raft tolerates loss,
-  so this removes behaviours, never adds any: a safety violation found is real.
-Election time-outs draw nothing: the search chooses when a timer fires, so the duration
-a server draws from ``out.rng`` cannot matter; the model's servers draw the midpoint.
+* ``elections`` (``--elections``, default 4: Figure 8 takes four terms): an election
+  time-out fires only while fewer candidacies than that have started, in all.
+* no heartbeats (``--heartbeats`` turns them on): a leader sends when it is elected,
+  when a command arrives and when a reply asks for more; what the adversary loses then
+  stays lost (the heartbeat is what re-sends it).
+* the links (``--links``): FIFO by default, as over TCP — the oldest message in flight
+  on a link arrives first; ``any-order`` or ``newest`` (a link holds only the newest
+  message). A copy of a message already in flight on a link is lost on sending, so a
+  re-sent message leaves the state as it was.
+* what cannot matter leaves the pool: the clients' replies and hints (the model's
+  clients ignore them) and replies no state of their destination can use any more
+  (:func:`obsolete`: a vote of an older term). That removes nothing a server sees.
+
+Raft tolerates loss and reordering, so each bound removes behaviours and adds none: a
+violation found is real, and "holds" means "holds within the bounds". Election
+time-outs draw nothing: the search chooses when a timer fires, so the duration a
+server draws from ``out.rng`` cannot matter; the model's servers draw the midpoint.
+Without crashes the servers are interchangeable (``--symmetry``).
 
 Properties (``always``), over each state's node states — down nodes included, since
 what a crashed server committed stays committed:
@@ -32,10 +42,10 @@ what a crashed server committed stays committed:
 * ``state machine safety`` — no two servers apply different commands at one index.
 
 The Raft paper's Figure 8 (five servers, terms 2 to 4, three crashes) is what
-``raft-unsafe-commit`` breaks; with three servers and an asynchronous network a search
-finds a shorter path to the same loss: a leader that commits an entry of an earlier
-term by counting, and a later leader elected without it that overwrites it
-(:func:`narrate` tells a path in the paper's words).
+``raft-unsafe-commit`` breaks; with three servers and an asynchronous network no crash
+is needed: a leader that commits an entry of an earlier term by counting, and a later
+leader elected without it that overwrites it (:func:`narrate` tells a path in the
+paper's words; ``tests/explore/testdata/raft_figure8.jsonl`` keeps one).
 """
 
 from __future__ import annotations
@@ -312,8 +322,9 @@ def raft_model(
     links: str = FIFO,
 ) -> Model:
     """``protocol`` (``raft`` or ``raft-unsafe-commit``) with ``servers`` servers and
-    ``clients`` one-shot clients (at most two: c1 puts A, c2 puts B), elections up to
-    ``max_term``, up to ``crashes`` crashes."""
+    ``clients`` one-shot clients (at most two: c1 puts A, c2 puts B), up to
+    ``elections`` candidacies and ``crashes`` crashes, heartbeats or not, ``links``
+    of :data:`LINKS`."""
     from smrkit.protocols.registry import ProtocolConfig, get_protocol
 
     if protocol not in RAFT_MODELS:
