@@ -55,6 +55,27 @@ def test_the_first_run_prints_what_the_readme_shows(capsys: pytest.CaptureFixtur
     assert _normalise(actual) == _normalise(expected)
 
 
+def test_the_majority_rows_print_what_the_readme_shows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv, expected = _block("    $ smrkit bounds --protocol raft --f 1,2")
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.splitlines() == expected
+
+
+def test_the_raft_figure_8_replay_prints_what_the_readme_shows(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(README.parent)
+    argv, expected = _block("    $ smrkit replay tests/explore/testdata/raft_figure8.jsonl")
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv[1:])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().out.splitlines() == expected
+
+
 def test_the_protocol_snippet_runs() -> None:
     text = README.read_text()
     snippet = text.split("```python\n", 1)[1].split("```", 1)[0]

@@ -57,6 +57,13 @@ def test_bounds_json_then_replay_shows_the_violation(
     )
     assert code == 0
     rows = json.loads(out)["rows"]
+    majority = json.loads(out)["majority"]
+    assert [(r["protocol"], r["n"], r["fault"], r["ok"]) for r in majority] == [
+        ("raft", 3, "crash", True),
+        ("raft", 2, "crash", True),
+        ("raft", 3, "partition", True),
+        ("raft", 2, "partition", True),
+    ]
     assert [r["model"] for r in rows] == [
         "crash",
         "crash+link",
@@ -88,6 +95,26 @@ def test_bounds_json_then_replay_shows_the_violation(
     assert summary["replay"]["identical"] is True
     assert summary["checks"]["pb1"]["ok"] is False
     assert report.read_text().count("<svg") >= 1
+
+
+def test_bounds_of_raft_are_the_majority_rows_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["bounds", "--protocol", "raft", "--f", "1,2"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("Majority replication (seed 003: n > 2f), measured")
+    assert "Table 1" not in out
+    rows = [line.split() for line in lines[3:11]]
+    assert [(r[0], r[1], r[2], r[6]) for r in rows] == [
+        ("raft", "3", "1", "holds"),
+        ("raft", "2", "1", "broken"),
+        ("raft", "5", "2", "holds"),
+        ("raft", "4", "2", "broken"),
+        ("raft", "3", "1", "holds"),
+        ("raft", "2", "1", "broken"),
+        ("raft", "5", "2", "holds"),
+        ("raft", "4", "2", "broken"),
+    ]
+    assert all(r[-1] == "ok" for r in rows)
 
 
 @pytest.mark.parametrize(

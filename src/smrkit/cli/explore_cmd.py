@@ -14,6 +14,7 @@ from smrkit.cli.options import finite_seconds, output_path
 from smrkit.explore.byzantine_models import BYZANTINE_MODELS, byzantine_model
 from smrkit.explore.crash_models import CRASH_MODELS, crash_model
 from smrkit.explore.models import MODELS, Model, ModelError, build_model
+from smrkit.explore.raft_model import ELECTIONS_DEFAULT, FIFO, LINKS, RAFT_MODELS, raft_model
 from smrkit.explore.replay import ReplayError, replay
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.symmetry import Symmetry
@@ -43,6 +44,12 @@ processes crash, each in any round with any of its messages of the round leaving
 (the crash patterns of 'smrkit rounds'); --rounds R makes them decide after round R
 [default: f + 1]; judged by termination, validity, agreement, integrity and
 decides_by_round over every finished run.
+Raft (seed 003): raft and its broken variant raft-unsafe-commit (n = 3, two clients
+putting A and B, each sent to every server): any message delivered next, FIFO per
+link (--links), election time-outs fired at any time up to --elections
+candidacies in all, no heartbeats unless --heartbeats, --crashes servers crashing at
+any step [default: 0]; judged by election safety, log matching, leader completeness
+and state machine safety in every state.
 
 \b
 Output, as Stateright's: states (generated, repeats included), unique (distinct),
@@ -64,7 +71,8 @@ Exit status: 0 every property as expected (invariants hold, examples found),
     default="paxos",
     show_default=True,
     metavar="NAME",
-    help=f"{', '.join((*MODELS, *CRASH_MODELS, *BYZANTINE_MODELS))}, or a registered "
+    help=f"{', '.join((*MODELS, *RAFT_MODELS, *CRASH_MODELS, *BYZANTINE_MODELS))}, or a "
+    "registered "
     "primary-backup protocol.",
 )
 @click.option("--servers", type=click.IntRange(min=1), help="Servers [default: the model's].")
@@ -96,6 +104,20 @@ Exit status: 0 every property as expected (invariants hold, examples found),
     metavar="P1,P2",
     help="Byzantine models: the processes the adversary controls [default: the model's].",
 )
+@click.option(
+    "--elections",
+    type=click.IntRange(min=1),
+    help=f"Raft models: election time-outs that may fire in all [default: {ELECTIONS_DEFAULT}].",
+)
+@click.option(
+    "--heartbeats", is_flag=True, help="Raft models: leaders' heartbeats fire too (a bigger space)."
+)
+@click.option(
+    "--links",
+    type=click.Choice(LINKS),
+    help="Raft models: links deliver in the order sent (fifo), in any order, or hold only "
+    "the newest message [default: fifo].",
+)
 @click.option("--bfs/--dfs", "bfs", default=True, show_default=True, help="Search order.")
 @click.option("--max-depth", type=click.IntRange(min=1), help="Expand no path beyond D states.")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop after S unique states.")
@@ -122,6 +144,9 @@ def explore(
     f: int | None,
     rounds: int | None,
     byzantine: str | None,
+    elections: int | None,
+    heartbeats: bool,
+    links: str | None,
     bfs: bool,
     max_depth: int | None,
     max_states: int | None,
@@ -135,7 +160,48 @@ def explore(
     Example: smrkit explore --model paxos --clients 2 --servers 3 --json
     """
     try:
-        model = _model(model_name, servers, clients, crashes, horizon, f, rounds, byzantine)
+        if model_name in RAFT_MODELS:
+            others = [
+                flag
+                for flag, value in (
+                    ("--horizon", horizon),
+                    ("--f", f),
+                    ("--rounds", rounds),
+                    ("--byzantine", byzantine),
+                )
+                if value is not None
+            ]
+            if others:
+                raise ModelError(
+                    f"{' and '.join(others)} {'does' if len(others) == 1 else 'do'} not apply "
+                    f"to {model_name}: use --servers, "
+                    "--clients, --crashes, --elections, --heartbeats and --links"
+                )
+            model = raft_model(
+                model_name,
+                servers=3 if servers is None else servers,
+                clients=2 if clients is None else clients,
+                elections=ELECTIONS_DEFAULT if elections is None else elections,
+                crashes=0 if crashes is None else crashes,
+                heartbeats=heartbeats,
+                links=FIFO if links is None else links,
+            )
+        else:
+            raft_only = [
+                flag
+                for flag, given in (
+                    ("--elections", elections is not None),
+                    ("--heartbeats", heartbeats),
+                    ("--links", links is not None),
+                )
+                if given
+            ]
+            if raft_only:
+                verb = "applies" if len(raft_only) == 1 else "apply"
+                raise ModelError(
+                    f"{' and '.join(raft_only)} {verb} to {', '.join(RAFT_MODELS)} only"
+                )
+            model = _model(model_name, servers, clients, crashes, horizon, f, rounds, byzantine)
     except ModelError as error:
         raise UserError(str(error), "see 'smrkit explore --help' for the models") from None
     space = model.build_space()

@@ -173,10 +173,11 @@ def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Pa
         click.echo(json.dumps(summary))
     else:
         click.echo(f"model {model.name}: a path of {len(moves)} moves")
+        width = max([18, *(len(v.name) for v in verdicts)])
         for v in verdicts:
             where = "nowhere" if v.step is None else f"at move {v.step}"
             state = "ok" if v.ok else "VIOLATED"
-            click.echo(f"  {v.expectation:<10} {v.name:<18} {state} ({where})")
+            click.echo(f"  {v.expectation:<10} {v.name:<{width}} {state} ({where})")
         same = "identical to" if identical else "DIFFERS from"
         click.echo(f"replay {same} {trace_path} (trace hash {trace_hash[:16]}…)")
     failed = any(not v.ok and v.expectation != "sometimes" for v in verdicts)

@@ -92,6 +92,9 @@ class Model:
     symmetric: tuple[NodeId, ...] = ()
     parameters: dict[str, Any] = field(default_factory=dict)
     references: tuple[Reference, ...] = ()
+    narrate: Callable[[Model, list[dict[str, Any]]], list[str]] | None = None
+    """Tells a path (moves as JSON) in the protocol's own words, a line per move that
+    changed something worth telling; ``None``: the moves speak for themselves."""
 
     def build_space(self) -> Space:
         return Space(self.nodes(), self.space)
@@ -430,6 +433,10 @@ def model_from_parameters(parameters: dict[str, Any]) -> Model:
             return paxos_model(int(values["servers"]), int(values["clients"]))
         if name == "2pc":
             return tpc_model(int(values["servers"]))
+        if name in ("raft", "raft-unsafe-commit"):
+            from smrkit.explore.raft_model import raft_model
+
+            return raft_model(str(name), **values)
         if name in ROUND_PROTOCOLS:
             from smrkit.explore.crash_models import crash_model
 

@@ -24,8 +24,14 @@ Three timings, as the kernel's choosers define them:
   delivered next and any pending timer may fire (seed 004's pool M; Stateright's actor
   model). The network is ``nonduplicating`` (a delivered message leaves the pool) or
   ``duplicating`` (it stays and may be delivered again: a set of messages, as in
-  Stateright's 2PC). A delivery or timer that changes nothing — the node's state equal,
-  no effect asked for — is not a move (Stateright's ``is_no_op``): the message stays in
+  Stateright's 2PC), or ``merging`` (nonduplicating, but a message equal to one already
+  in flight is lost on sending: a lossy network's adversary that drops the copy, so that
+  a node re-sending what it already sent — a heartbeat — leaves the state as it was and
+  the pool stays finite), or ``overwriting`` (a link holds one message: one sent on a
+  link with a message in flight replaces it, which is lost — a lossy network's adversary
+  that loses every message but the newest on each link). A delivery or timer that
+  changes nothing — the node's state equal, no effect asked for but sends to nodes that
+  ignore them (``ignored_by``) — is not a move (Stateright's ``is_no_op``): the message stays in
   flight, as if delayed. A message to a crashed node is never delivered (the kernel
   would drop it; it changes no node either way).
 * ``synchronous`` — seed 001's model with the delays drawn from a finite set: each
@@ -82,6 +88,8 @@ TIMINGS = (ASYNC, SYNCHRONOUS, LOCK_STEP)
 
 NONDUPLICATING = "nonduplicating"
 DUPLICATING = "duplicating"
+MERGING = "merging"
+OVERWRITING = "overwriting"
 
 State = tuple[Any, ...]
 """A lean state: a tuple of ints and tuples of ints (see :class:`Space`)."""
@@ -208,6 +216,23 @@ class SpaceConfig:
     horizon_s: float = float("inf")
     round_s: float = 1.0
     recorder: Recorder = field(default_factory=Recorder)
+    ignored_by: tuple[NodeId, ...] = ()
+    """Nodes that ignore every message (a model's clients, blind to replies): what is sent
+    to them is dropped as it is sent — in the pool it could only sit (its delivery would
+    change nothing) and tell states apart. A mid-step crash's cut counts every send."""
+    obsolete: Callable[[Node, NodeId, Message], bool] | None = None
+    """``async``: whether a message from ``NodeId`` is one its destination, in the state
+    given, ignores now and in every state it can reach (Raft: a reply of an older term).
+    Such messages — and messages to crashed nodes — leave the pool after each move:
+    they can never change anything, and left in flight they would only tell states
+    apart. Exact when the model says true only of messages that are no-ops for good."""
+    fifo_links: bool = False
+    """``async``: each link delivers in the order it was sent (TCP's order): only the
+    oldest message in flight on a link may arrive — and, when others wait behind it, it
+    leaves the link even if it changes nothing at its destination."""
+    may_fire: Callable[[Space, State, int], bool] | None = None
+    """``async``: whether the (interned) timer may fire in the state — a model's bound
+    on the adversary, such as a number of elections (``None``: any pending timer)."""
     move_order: Callable[[Space, Move], Any] | None = None
     """Sort key for the moves out of a state (the order a search tries them in). Without
     one, moves come as generated: starts, deliveries in the pool's order (interned
@@ -254,7 +279,9 @@ class Space:
         self.facts: dict[tuple[Any, ...], Any] = {}
         """Memo for properties: facts about an interned value (see ``View``)."""
         self._order_keys: dict[Move, Any] = {}
+        self._obsolete: dict[tuple[int, int], bool] = {}
         self.recorder = config.recorder
+        self.ignored = frozenset(config.ignored_by)
         self.dmin = min(config.delays) if config.delays else 0.0
         self.initial_snaps = tuple(self.snaps(freeze_node(node)) for node in nodes)
 
@@ -301,7 +328,7 @@ class Space:
             if config.start_at_init:
                 for i in range(n):
                     state = self._after_start(state, i)
-            return state
+            return state if config.obsolete is None else self._collect(state)
         if config.timing == SYNCHRONOUS:
             agenda = tuple((0.0, START_CLASS, i) for i in range(n))
             return (
@@ -400,17 +427,18 @@ class Space:
         apply_effects(self.ids[i], out, sink, crash)
         out.halt_reason = None
         index = self.index
+        ignored = self.ignored
         stopped = sink.stopped
         stop = LIVE if stopped is None else (CRASHED if stopped[0] == CRASH else HALTED)
         step = Step(
             raw.snap,
             tuple((k, freeze(v, f"{self.ids[i]} saved {k}")) for k, v in sink.saves),
-            tuple(self.envs((i, index[dst], msg)) for dst, msg in sink.sends),
+            tuple(self.envs((i, index[dst], msg)) for dst, msg in sink.sends if dst not in ignored),
             tuple((self.timer_ids((i, t)), at) for t, at in sink.timers),
             stop,
             raw.snap == snap
             and not raw.saves
-            and not raw.sends
+            and all(dst in ignored for dst, _ in raw.sends)
             and not raw.timers
             and raw.halt is None
             and cut is None,
@@ -474,8 +502,8 @@ class Space:
                 items = list(pool)
                 if consumed is not None:
                     items.remove(consumed)
-                items.extend(step.sends)
-                items.sort()
+                self._add_sends(items, step.sends)
+                self._sort_pool(items)
                 pool = tuple(items)
         timers = state[TIMERS]
         if fired is not None or step.timers or step.stop != LIVE:
@@ -546,6 +574,8 @@ class Space:
             found = self._timed_moves(state)
         else:
             found = self._round_moves(state)
+        if self.config.obsolete is not None:
+            found = [(move, self._collect(after)) for move, after in found]
         order = self.config.move_order
         if order is not None and len(found) > 1:
             keys = self._order_keys
@@ -557,6 +587,53 @@ class Space:
                 ranked.append((k, pair))
             ranked.sort(key=_first)
             return [pair for _, pair in ranked]
+        return found
+
+    def _add_sends(self, items: list[int], sends: tuple[int, ...]) -> None:
+        """Add the envelopes ``sends`` to the pool ``items``, as the network keeps them."""
+        network = self.config.network
+        if network == MERGING:
+            items.extend(env for env in dict.fromkeys(sends) if env not in items)
+        elif network == OVERWRITING:
+            envs = self.envs.values
+            for env in sends:
+                link = envs[env][:2]
+                items[:] = [e for e in items if envs[e][:2] != link]
+                items.append(env)
+        else:
+            items.extend(sends)
+
+    def _sort_pool(self, items: list[int]) -> None:
+        """The pool's one order: by envelope (a multiset), or with ``fifo_links`` by link,
+        each link's messages in the order they were sent (a stable sort)."""
+        if self.config.fifo_links:
+            envs = self.envs.values
+            items.sort(key=lambda env: envs[env][:2])
+        else:
+            items.sort()
+
+    def _collect(self, state: State) -> State:
+        """``state`` without the messages no move can use (``SpaceConfig.obsolete``)."""
+        pool = state[POOL]
+        if not pool:
+            return state
+        nodes, down, envs = state[NODES], state[DOWN], self.envs.values
+        dead = self._dead
+        keep = tuple(
+            env for env in pool if down[envs[env][1]] == LIVE and not dead(nodes[envs[env][1]], env)
+        )
+        if len(keep) == len(pool):
+            return state
+        return (*state[:POOL], keep, *state[POOL + 1 :])
+
+    def _dead(self, snap: int, env: int) -> bool:
+        key = (snap, env)
+        found = self._obsolete.get(key)
+        if found is None:
+            src, dst, msg = self.envs.values[env]
+            assert self.config.obsolete is not None
+            found = self.config.obsolete(self.thawed(dst, snap), self.ids[src], msg)
+            self._obsolete[key] = found
         return found
 
     def _crash_moves(self, state: State) -> list[tuple[Move, State]]:
@@ -615,7 +692,15 @@ class Space:
         pool = state[POOL]
         aux0 = state[AUX]
         cuts = self.config.mid_step_crashes and state[BUDGET] > 0
+        add_sends = self._add_sends
+        fifo = self.config.fifo_links
+        heads: set[tuple[int, int]] = set()
         for env in dict.fromkeys(pool):
+            if fifo:  # only the oldest message of each link may arrive
+                link = envs[env][:2]
+                if link in heads:
+                    continue
+                heads.add(link)
             dst = envs[env][1]
             if down[dst] != LIVE or dst in waiting:
                 continue
@@ -625,8 +710,8 @@ class Space:
             if memoized is None:
                 memoized = memo[key] = self._step(dst, snap, ("deliver", env), 0.0, None)
             taken = memoized
-            if taken.noop:
-                continue
+            if taken.noop and not (fifo and _queued_behind(pool, env, envs)):
+                continue  # under FIFO it leaves its link to let the next message through
             move = moves.get(env)
             if move is None:
                 move = moves[env] = Move("deliver", dst, env)
@@ -644,8 +729,8 @@ class Space:
                 for sent in taken.sends:
                     next_aux = aux_memo.get((aux, sent, True))
                     aux = self._aux(aux, sent, True) if next_aux is None else next_aux
-                    items.append(sent)
-                items.sort()
+                add_sends(items, taken.sends)
+                self._sort_pool(items)
                 after = (
                     (*nodes[:dst], taken.snap, *nodes[dst + 1 :]),
                     state[STORAGE],
@@ -668,9 +753,12 @@ class Space:
                     )
                     found.append((Move("deliver", dst, env, k), self._spend(cut_after[0])))
         timer_ids = self.timer_ids.values
+        may_fire = self.config.may_fire
         for timer in state[TIMERS]:
             i = timer_ids[timer][0]
             if down[i] != LIVE or i in waiting:
+                continue
+            if may_fire is not None and not may_fire(self, state, timer):
                 continue
             what = ("fire", timer)
             step = self._step(i, nodes[i], what, 0.0, None)
@@ -902,6 +990,12 @@ def _rearms_only(step: Step, snap: int, timer: int) -> bool:
         and step.timers[0][0] == timer
         and step.timers[0][1] is not None
     )
+
+
+def _queued_behind(pool: tuple[int, ...], env: int, envs: list[Any]) -> bool:
+    """Whether another message waits behind ``env`` on its link (FIFO pools: by link)."""
+    link = envs[env][:2]
+    return sum(1 for e in pool if envs[e][:2] == link) > 1
 
 
 def _insert(entries: list[Any], entry: tuple[float, int, int]) -> None:

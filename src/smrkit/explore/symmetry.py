@@ -58,7 +58,10 @@ class Symmetry:
         nodes = state[NODES]
         positions = self.positions
         snaps = space.snaps.values
-        order = sorted(positions, key=lambda i: snaps[nodes[i]])
+        try:
+            order = sorted(positions, key=lambda i: snaps[nodes[i]])
+        except TypeError:  # states that do not compare (None beside a name): by their number
+            order = sorted(positions, key=lambda i: nodes[i])
         if all(a == b for a, b in zip(order, positions, strict=True)):
             return state
         perm = list(range(len(nodes)))

@@ -4,7 +4,8 @@ The JSON object is a contract: ``model`` (with its ``parameters``), ``search`` (
 ``dfs``), ``symmetry``, ``states``, ``unique``, ``max_depth``, ``sec``, ``states_per_s``,
 ``complete``, ``stopped_by``, ``horizon_s`` (``null`` unless the model has one),
 ``properties`` (each ``name``, ``expectation``, ``verdict``, ``path_length`` and
-``path``: the moves of its counterexample or example, or ``null``) and ``references``
+``path``: the moves of its counterexample or example, or ``null``; a model that tells
+its paths adds ``story``: a counterexample in the protocol's words) and ``references``
 (a figure someone else pinned for this model and search, and whether ``unique``
 ``matches`` it).
 """
@@ -31,15 +32,22 @@ def explore_json(
     properties = []
     for prop in result.properties:
         found = result.discoveries.get(prop.name)
-        properties.append(
-            {
-                "name": prop.name,
-                "expectation": prop.expectation,
-                "verdict": result.verdict(prop),
-                "path_length": None if found is None else len(found.path),
-                "path": None if found is None else path_to_json(space, found.path),
-            }
-        )
+        path = None if found is None else path_to_json(space, found.path)
+        entry: dict[str, Any] = {
+            "name": prop.name,
+            "expectation": prop.expectation,
+            "verdict": result.verdict(prop),
+            "path_length": None if found is None else len(found.path),
+            "path": path,
+        }
+        if (
+            model.narrate is not None
+            and path is not None
+            and found is not None
+            and found.is_failure
+        ):
+            entry["story"] = model.narrate(model, path)
+        properties.append(entry)
     search = "bfs" if bfs else "dfs"
     references = [
         {"source": ref.source, "unique": ref.unique, "matches": ref.unique == result.unique}
@@ -139,14 +147,21 @@ def print_explore(console: Console, data: dict[str, Any]) -> None:
         # lock-step rounds last 1 s of virtual time each: the horizon is a round there
         at = f"round {horizon:g}" if data["timing"] == "lock-step" else f"{horizon:g} s"
         console.print(f"every path explored up to the horizon, {at}")
+    width = max([18, *(len(prop["name"]) for prop in data["properties"])])
     for prop in data["properties"]:
         length = prop["path_length"]
         suffix = "" if length is None else f" (path of {length} moves)"
-        console.print(f"  {prop['expectation']:<10} {prop['name']:<18} {prop['verdict']}{suffix}")
+        console.print(
+            f"  {prop['expectation']:<10} {prop['name']:<{width}} {prop['verdict']}{suffix}"
+        )
     for prop in data["properties"]:
         if prop["path"] is None or prop["expectation"] == "sometimes":
             continue  # examples: their length above; their moves with --json or --trace
         console.print(f"counterexample to {prop['name']!r}:")
+        if "story" in prop:
+            for line in prop["story"]:
+                console.print(f"  {line}", highlight=False)
+            continue
         for number, move in enumerate(prop["path"][:PATH_SHOWN], start=1):
             console.print(f"  {number:>3}. {describe_move(move)}")
         if len(prop["path"]) > PATH_SHOWN:
