@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from smrkit.check.evaluate import evaluate
+from smrkit.check.evaluate import evaluate, evaluate_run
 from smrkit.core.messages import ClientRequest
 from smrkit.core.ops import Op
 from smrkit.report.html import render_report, write_report
@@ -239,3 +239,18 @@ def test_everything_from_the_run_is_escaped() -> None:
     assert "&lt;script&gt;" in text and "&lt;b&gt;p1&lt;/b&gt;" in text and "c&amp;1" in text
     parser = _parse(text)
     assert parser.errors == [] and parser.stack == []
+
+
+def test_a_raft_page_shows_its_own_figures_not_table_1() -> None:
+    """Table 1's failover and blocking mean nothing for Raft: its page shows the
+    elections and the commit latency the run measured instead."""
+    faults = ("crash:p1@0.5",)
+    config = SimConfig(protocol="raft", replicas=3, faults=faults, seed=7, ops=200)
+    run = run_simulation(config)
+    evaluation = evaluate_run(run)
+    summary = run_json(run, evaluation, run.trace.trace_hash())
+    text = render_report(summary, run.trace, list(evaluation.analysis.gaps))
+    assert "<h2>Measured</h2>" in text
+    assert "lower bound (Table 1)" not in text
+    assert "<th>commit latency</th>" in text and "<th>elections</th>" in text
+    assert not _parse(text).errors

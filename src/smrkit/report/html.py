@@ -712,6 +712,44 @@ def _over(measured: Any, target: Any) -> bool:
     )
 
 
+def _section_figures(summary: dict[str, Any]) -> str:
+    """The measured figures: against Table 1 for a primary-backup run, as the protocol
+    reports them for any other (a Raft run's elections and commit latency, a chain's
+    reconfigurations): Table 1's failover and blocking mean nothing for those."""
+    measured = summary.get("measured") or {}
+    if "failover_s_max" in measured:
+        return _section_bounds(summary)
+    return _section_measured(measured)
+
+
+def _figure(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_figure(v)}" for k, v in value.items())
+    return "—" if value is None else str(value)
+
+
+def _section_measured(measured: dict[str, Any]) -> str:
+    """Every figure of ``measured``, one row each (a list gives one row per item)."""
+    rows = []
+    for key, value in measured.items():
+        label = key.replace("_", " ")
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            rows.append((label, "none"))
+        for item in items:
+            rows.append((label, _figure(item)))
+    body = "\n".join(
+        f'<tr><th>{_e(label)}</th><td class="num">{_e(text)}</td></tr>' for label, text in rows
+    )
+    return (
+        '<section id="bounds">\n<h2>Measured</h2>\n<table class="bounds">\n'
+        "<thead><tr><th>figure</th><th>measured (s, or in δ where it says delta)</th></tr>"
+        f"</thead>\n<tbody>\n{body}\n</tbody>\n</table>\n</section>"
+    )
+
+
 def _section_bounds(summary: dict[str, Any]) -> str:
     measured = summary.get("measured") or {}
     target = summary.get("target") or {}
@@ -980,7 +1018,7 @@ def render_report(
         _section_config(summary, trace),
         _section_checks(summary),
         *sections,
-        *([_section_bounds(summary)] if bounds else []),
+        *([_section_figures(summary)] if bounds else []),
         *([_section_latency(trace, no_primary)] if trace.clients else []),
         _section_diagram(trace, no_primary, events_max),
         f"<script>{_zoom_script()}</script>",
