@@ -79,3 +79,15 @@ def test_time_axis_labels_say_where_they_stand() -> None:
             assert found is not None
             assert float(found.group(1)) == pytest.approx(float(found.group(2)) * 100, abs=0.1)
         assert len(ticks) >= 5
+
+
+def test_a_raft_replica_shows_its_role_and_term() -> None:
+    summary = _summary()
+    summary["replicas"] = {
+        "p1": {"health": "live", "is_primary": True, "role": "leader", "term": 4},
+        "p2": {"health": "live", "is_primary": False, "role": "follower", "term": 4},
+        "p3": {"health": "live", "is_primary": True},
+    }
+    page = render_test_report(summary, [(0.0, 1.0, "")], title="t")
+    assert ">leader, term 4<" in page and ">follower, term 4<" in page
+    assert ">primary<" in page  # a replica without terms keeps primary/backup

@@ -247,6 +247,16 @@ def configuration_text(config: ClusterConfig) -> str:
     )
 
 
+def _role(status: dict[str, Any]) -> str:
+    """A Raft replica's own role and term (``leader, term 4``); primary or backup for
+    the protocols that have no terms."""
+    role = status.get("role")
+    if isinstance(role, str):
+        term = status.get("term")
+        return role if term is None else f"{role}, term {term}"
+    return "primary" if status.get("is_primary") else "backup"
+
+
 def _replicas_table(replicas: object) -> str:
     """The replicas as the test left them: role (or why not live: halted, not answering,
     dead), commands applied, incarnation, and the timing the protocol assumed broken
@@ -263,7 +273,7 @@ def _replicas_table(replicas: object) -> str:
             timing = {}
         health = s.get("health", "live")
         cells = [
-            ("primary" if s.get("is_primary") else "backup") if health == "live" else health,
+            _role(s) if health == "live" else health,
             s.get("applied", "–"),
             s.get("incarnation", "–"),
             timing.get("late_messages", "–"),
