@@ -3,15 +3,14 @@ disagrees, a peer that is missing), and it runs without Porcupine."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import stat
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from bench_modules import load_bench
 from testdata_location import MISSING, find_testdata
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "check_speed.py"
@@ -22,12 +21,7 @@ pytestmark = pytest.mark.skipif(TESTDATA is None, reason=MISSING)
 @pytest.fixture
 def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.delenv("SMRKIT_PORCUPINE", raising=False)
-    spec = importlib.util.spec_from_file_location("check_speed", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_speed"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("check_speed")
 
 
 def run(

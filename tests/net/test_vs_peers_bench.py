@@ -5,26 +5,21 @@ needed) ends with the JSON line."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from bench_modules import load_bench
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "vs_peers.py"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("vs_peers", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["vs_peers"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("vs_peers")
 
 
 def level(bench: ModuleType, clients: int, latencies_ms: list[float]) -> dict[str, Any]:
