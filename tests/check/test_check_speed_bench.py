@@ -13,7 +13,6 @@ import pytest
 from bench_modules import load_bench
 from testdata_location import MISSING, find_testdata
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "check_speed.py"
 TESTDATA = find_testdata()
 pytestmark = pytest.mark.skipif(TESTDATA is None, reason=MISSING)
 

@@ -6,15 +6,12 @@ needed) ends with the JSON line."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 from bench_modules import load_bench
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "vs_peers.py"
 
 
 @pytest.fixture(scope="module")
