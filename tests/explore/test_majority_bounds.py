@@ -70,3 +70,17 @@ def test_the_plans_aim_at_the_leader_and_the_cases_cover_both_sides_of_the_bound
         (3, 1, True),
         (2, 1, True),
     ]
+
+
+def test_the_html_page_shows_the_majority_rows_and_a_red_one() -> None:
+    """``smrkit bounds --html`` draws the majority rows too (alone when there is no
+    Table 1 row), and a row that contradicts the bound is red there as well."""
+    from smrkit.report.bounds import render_html
+
+    good = measure(Case("raft", 3, 1, False)).to_json()
+    bad = measure(Case("pb-crash", 2, 1, False)).to_json()
+    page = render_html([], delta_s=0.01, tau_s=0.05, majority=[good, bad])
+    assert "Majority replication" in page and "Table 1 of seed 001" not in page
+    assert '<span class="ok">ok</span>' in page
+    assert '<span class="bad">CONTRADICTS THE BOUND</span>' in page
+    assert "(expected no commits)" in page

@@ -165,7 +165,10 @@ def bounds(
     majority_data = [row.to_json() for row in measured]
     if html_path is not None:
         try:
-            html_path.write_text(render_html(data, delta_s=delta, tau_s=tau), encoding="utf-8")
+            html_path.write_text(
+                render_html(data, delta_s=delta, tau_s=tau, majority=majority_data),
+                encoding="utf-8",
+            )
         except OSError as error:
             raise UserError(file_error("write", html_path, error)) from None
     if as_json:

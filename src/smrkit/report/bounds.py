@@ -123,7 +123,50 @@ def table_lines(rows: Sequence[dict[str, Any]], *, delta_s: float, tau_s: float)
     return lines
 
 
-def render_html(rows: Sequence[dict[str, Any]], *, delta_s: float, tau_s: float) -> str:
+def _majority_html(rows: Sequence[dict[str, Any]]) -> str:
+    """The majority rows (:mod:`smrkit.explore.majority_bounds`): what n = 2f breaks."""
+    e = html.escape
+    head = (
+        "<tr><th>protocol</th><th>n</th><th>f</th><th>faults</th><th>n &gt; 2f</th>"
+        "<th>sides (commits after the faults)</th><th>status</th></tr>"
+    )
+    body = []
+    for row in rows:
+        sides = "<br>".join(
+            f"{e('+'.join(side['servers']))}: {side['commits']}"
+            + ("" if side["ok"] else f" (expected {e(side['expected'])})")
+            for side in row["sides"]
+        )
+        ok = bool(row["ok"])
+        cells = [
+            e(row["protocol"]),
+            str(row["n"]),
+            str(row["f"]),
+            f"{e(row['fault'])} (leader {e(row['leader_hit'] or '?')})",
+            "holds" if row["bound_holds"] else "broken",
+            sides,
+            f'<span class="{"ok" if ok else "bad"}">'
+            f"{'ok' if ok else 'CONTRADICTS THE BOUND'}</span>",
+        ]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return (
+        "<h2>Majority replication (seed 003: n &gt; 2f), measured</h2>\n<p>f faults hit "
+        "the servers at once, the leader among them; a side commits if and only if it "
+        "holds more than n/2 servers. Commits: entries committed there after the faults "
+        "settled.</p>\n"
+        f'<table class="majority">\n{head}\n' + "\n".join(body) + "\n</table>\n"
+    )
+
+
+def render_html(
+    rows: Sequence[dict[str, Any]],
+    *,
+    delta_s: float,
+    tau_s: float,
+    majority: Sequence[dict[str, Any]] = (),
+) -> str:
+    """The page of ``smrkit bounds``: Table 1 reproduced (``rows``), then the majority
+    rows, each left out when there are none."""
     e = html.escape
     head = (
         "<tr><th>model</th><th>f</th><th>protocol</th><th>n</th><th>n bound</th>"
@@ -157,14 +200,21 @@ def render_html(rows: Sequence[dict[str, Any]], *, delta_s: float, tau_s: float)
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        "<title>smrkit bounds: Table 1 reproduced</title>\n<style>"
+        "<title>smrkit bounds</title>\n<style>"
         "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
         "text-align:right}td:nth-child(1),td:nth-child(3),td:nth-child(13){text-align:left}"
         ".ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}"
+        ".majority td{text-align:left}"
         "</style>\n</head>\n<body>\n"
-        f"<h1>Table 1 of seed 001, reproduced</h1>\n<p>δ = {delta_s * 1000:g} ms, "
-        f"τ = {tau_s * 1000:g} ms; times in milliseconds. Each counterexample trace replays "
-        "with <code>smrkit replay TRACE --html FILE</code>.</p>\n"
-        f"<table>\n{head}\n" + "\n".join(body) + "\n</table>\n</body>\n</html>\n"
+        + (
+            f"<h1>Table 1 of seed 001, reproduced</h1>\n<p>δ = {delta_s * 1000:g} ms, "
+            f"τ = {tau_s * 1000:g} ms; times in milliseconds. Each counterexample trace "
+            "replays with <code>smrkit replay TRACE --html FILE</code>.</p>\n"
+            f"<table>\n{head}\n" + "\n".join(body) + "\n</table>\n"
+            if rows
+            else ""
+        )
+        + (_majority_html(majority) if majority else "")
+        + "</body>\n</html>\n"
     )
