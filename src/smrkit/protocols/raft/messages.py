@@ -9,6 +9,7 @@ run of entries goes in several messages, each with its own consistency check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from smrkit.core.messages import Message
@@ -122,3 +123,47 @@ def malformed(msg: RaftMessage) -> str | None:
         case SnapshotReply(index=index, part=part):
             ok = _count(index) and isinstance(part, int) and part >= -1
     return None if ok else f"malformed {type(msg).__name__}"
+
+
+def merged_appends(
+    stamped: list[tuple[float, Message]],
+    bytes_max: int,
+    entry_bytes: Callable[[Command | None], int],
+) -> list[tuple[float, Message]]:
+    """One destination's messages, in order, with each run of AppendEntries that
+    continue one another (same term, the next one's ``prev_index`` the end of the
+    previous) merged into one carrying all their entries, while those fit in
+    ``bytes_max`` (``entry_bytes`` sizes one entry). A follower that takes the merged
+    message ends where it would after taking the run one by one — the same log and
+    the same commit index (the leader's commit index only grows in a term) — and
+    answers once, with the last match; a leader that streams each client's entry
+    as it arrives thus costs one message per follower per batch, not one per request.
+    Each merged message keeps the earliest of its run's stamps."""
+    out: list[tuple[float, Message]] = []
+    size = 0
+    for stamp, msg in stamped:
+        if isinstance(msg, AppendEntries) and out:
+            first_stamp, last = out[-1]
+            grown = size + sum(entry_bytes(c) for c in msg.commands)
+            if (
+                isinstance(last, AppendEntries)
+                and last.term == msg.term
+                and msg.prev_index == last.prev_index + len(last.terms)
+                and msg.prev_term == (last.terms[-1] if last.terms else last.prev_term)
+                and grown <= bytes_max
+            ):
+                merged = AppendEntries(
+                    last.term,
+                    last.prev_index,
+                    last.prev_term,
+                    last.terms + msg.terms,
+                    last.commands + msg.commands,
+                    max(last.commit, msg.commit),
+                )
+                out[-1] = (min(first_stamp, stamp), merged)
+                size = grown
+                continue
+        out.append((stamp, msg))
+        if isinstance(msg, AppendEntries):
+            size = sum(entry_bytes(c) for c in msg.commands)
+    return out
