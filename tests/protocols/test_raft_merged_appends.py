@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 
 from smrkit.core.messages import Message
-from smrkit.core.node import Out
+from smrkit.core.node import Out, Replica
 from smrkit.core.ops import Command, Op
 from smrkit.protocols.raft import RaftNode, build_raft_group
 from smrkit.protocols.raft.messages import AppendEntries, AppendReply, RequestVote, merged_appends
@@ -80,3 +80,19 @@ def test_only_messages_that_continue_one_another_merge_and_within_the_size_bound
         (0, 3),
         (3, 2),
     ]
+
+
+def test_a_raft_node_coalesces_for_the_runtime_and_other_replicas_do_not() -> None:
+    """The runtime asks the node (``Replica.coalesced``), not the protocol's name: a
+    Raft server merges its run, any other replica sends what it sent."""
+    from smrkit.protocols.registry import ProtocolConfig, get_protocol
+
+    stamped = [(0.1 * i, msg) for i, msg in enumerate(RUN)]
+    raft = build_raft_group(["p1", "p2", "p3"], "kv", delta_s=0.01, tau_s=0.05)[0]
+    assert len(raft.coalesced(stamped)) == 1
+    config = ProtocolConfig(
+        servers=("p1", "p2", "p3"), clients=(), app="kv", delta_s=0.01, tau_s=0.05
+    )
+    other = get_protocol("pb-general-omission").build(config)[0]
+    assert isinstance(other, Replica)
+    assert other.coalesced(stamped) == stamped

@@ -189,6 +189,15 @@ class Replica(Node):
         """Count one more dropped message of kind ``anomaly``."""
         self.anomalies[anomaly] = self.anomalies.get(anomaly, 0) + 1
 
+    def coalesced(self, stamped: list[tuple[float, Message]]) -> list[tuple[float, Message]]:
+        """The messages for one peer that a real runtime sends together (one batch of
+        steps), each with its send stamp, as fewer messages that mean the same to the
+        receiver — or as they are (the default). A protocol overrides this only where
+        the receiver ends in the same state either way (Raft: a run of AppendEntries
+        that continue one another, :func:`smrkit.protocols.raft.messages.merged_appends`);
+        receiving the run one by one, as the simulator delivers it, stays correct."""
+        return stamped
+
 
 class ClientNode(Node):
     """A client. ``dest`` is the server it currently addresses (``Dest``, Pb2), if any.

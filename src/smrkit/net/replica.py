@@ -76,8 +76,7 @@ from typing import Any
 from smrkit.core.ids import NodeId, is_client, is_server
 from smrkit.core.messages import ClientRequest, Message, RelayedRequest
 from smrkit.core.node import Out, Replica, Timer
-from smrkit.core.ops import Command, Op, Value
-from smrkit.core.sizes import encoded_bytes_bound
+from smrkit.core.ops import Op, Value
 from smrkit.net.cluster import saved_blocks
 from smrkit.net.codec import CodecError, encode
 from smrkit.net.config import ClusterConfig
@@ -96,8 +95,6 @@ from smrkit.net.frames import (
 from smrkit.net.log_limit import RateLimit
 from smrkit.net.storage import SqliteStorage, Storage
 from smrkit.net.supervisor import halt_path, read_life
-from smrkit.protocols.raft.messages import merged_appends
-from smrkit.protocols.raft.node import ENTRY_OVERHEAD_BYTES, RaftNode
 from smrkit.protocols.registry import ProtocolConfig, get_protocol, restartable_protocols
 from smrkit.sim.kernel.effects import apply_effects
 from smrkit.sim.order import TimerQueue
@@ -212,13 +209,6 @@ class ReplicaServer:
         if not isinstance(node, Replica):
             raise StartError(f"{config.protocol}'s {node_id} is not a replica of a service")
         self.node = node
-        self._merge: Callable[[list[tuple[float, Message]]], list[tuple[float, Message]]] | None
-        self._merge = None
-        """Merges one peer's messages of a commit before they leave (raft: a run of
-        AppendEntries into one, :func:`merged_appends`), or ``None``."""
-        if isinstance(node, RaftNode):
-            part_bytes_max = node.config.part_bytes_max
-            self._merge = lambda stamped: merged_appends(stamped, part_bytes_max, _entry_bytes)
         if storage is None:
             path = config.data_path(node_id)
             private_dir(path.parent)
@@ -455,7 +445,7 @@ class ReplicaServer:
         for dst, stamped in batches.items():
             link = self._peers.get(dst)
             if link is not None:
-                link.push(stamped if self._merge is None else self._merge(stamped))
+                link.push(self.node.coalesced(stamped))
             else:
                 to_clients.append((dst, [msg for _, msg in stamped]))
         if not to_clients:
@@ -762,11 +752,6 @@ class ReplicaServer:
             "anomalies": dict(getattr(node, "anomalies", {})),
             "relayed": _relayed(node),
         }
-
-
-def _entry_bytes(command: Command | None) -> int:
-    """A raft entry's size bound, as the leader sizes its parts."""
-    return encoded_bytes_bound(command) + ENTRY_OVERHEAD_BYTES
 
 
 def election_state(node: object) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from smrkit.protocols.raft.messages import (
     SnapshotReply,
     VoteReply,
     malformed,
+    merged_appends,
 )
 from smrkit.protocols.raft.snapshot import Snapshot, flatten, parts, unflatten
 from smrkit.protocols.service import Freshness, ReplicatedService
@@ -344,6 +345,12 @@ class RaftNode(Replica):
         low = self.config.election_min_s
         out.set_timer(ELECTION, out.rng.uniform(low, 2 * low))
 
+    def coalesced(self, stamped: list[tuple[float, Message]]) -> list[tuple[float, Message]]:
+        """A run of AppendEntries to one follower as one (:func:`merged_appends`): the
+        leader streams each request's entry as it arrives, and a real runtime sends what
+        a batch of steps produced together."""
+        return merged_appends(stamped, self.config.part_bytes_max, _entry_bytes)
+
     def _check_invariants(self) -> None:
         assert self.log.base_index <= (0 if self.snapshot is None else self.snapshot.index)
         assert self.log.base_index <= self.last_applied <= self.commit <= self.log.last_index, (
@@ -590,3 +597,8 @@ class RaftNode(Replica):
             if reply_to is not None and answer is not None:
                 result, error = answer
                 out.send(reply_to, ClientReply(command.client, command.seq, result, error))
+
+
+def _entry_bytes(command: Command | None) -> int:
+    """An entry's size bound, as the leader sizes its parts."""
+    return encoded_bytes_bound(command) + ENTRY_OVERHEAD_BYTES
