@@ -11,26 +11,16 @@ from pathlib import Path
 import pytest
 from cli_helpers import assert_usage_error, run_cli
 
+from echo_protocol import ECHO_SOURCE
 from smrkit.net.config import ClusterConfig, ConfigError, protocol_spec, validate_config
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("restore_registry")
-ECHO = """
-from smrkit.core import ClientReply, ClientRequest, Replica
-
-class Echo(Replica):
-    def on_start(self, out):
-        self.is_primary = True
-
-    def on_message(self, src, msg, out):
-        if isinstance(msg, ClientRequest):
-            out.send(src, ClientReply(msg.client, msg.seq, msg.op.value))
-"""
 
 
 @pytest.fixture
 def echo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "user_echo.py").write_text(ECHO)
+    (tmp_path / "user_echo.py").write_text(ECHO_SOURCE)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

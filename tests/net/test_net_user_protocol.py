@@ -12,23 +12,10 @@ from pathlib import Path
 import pytest
 from tests_net_support import cli, running_cluster
 
+from echo_protocol import ECHO_SOURCE
 from smrkit.net.client import BlockingClient
 
 pytestmark = pytest.mark.usefixtures("restore_registry")
-
-ECHO = '''
-from smrkit.core import ClientReply, ClientRequest, Replica
-
-class Echo(Replica):
-    """Answers every request with the value it carries: no replication at all."""
-
-    def on_start(self, out):
-        self.is_primary = True
-
-    def on_message(self, src, msg, out):
-        if isinstance(msg, ClientRequest):
-            out.send(src, ClientReply(msg.client, msg.seq, msg.op.value))
-'''
 
 
 def test_a_cluster_runs_a_user_protocol_imported_from_where_init_ran(
@@ -36,7 +23,7 @@ def test_a_cluster_runs_a_user_protocol_imported_from_where_init_ran(
 ) -> None:
     code_dir = tmp_path / "code"
     code_dir.mkdir()
-    (code_dir / "user_echo_net.py").write_text(ECHO)
+    (code_dir / "user_echo_net.py").write_text(ECHO_SOURCE)
     monkeypatch.chdir(code_dir)
     cluster_dir = tmp_path / "cluster"
     with running_cluster(cluster_dir, protocol="user_echo_net:Echo") as config:
