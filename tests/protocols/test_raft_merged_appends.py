@@ -14,8 +14,8 @@ from smrkit.protocols.raft import RaftNode, build_raft_group
 from smrkit.protocols.raft.messages import AppendEntries, AppendReply, RequestVote, merged_appends
 
 
-def _entry_bytes(command: Command | None) -> int:
-    return 10
+def _entry_bytes(msg: AppendEntries) -> int:
+    return 10 * len(msg.commands)
 
 
 def _put(seq: int) -> Command:

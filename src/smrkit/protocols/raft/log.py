@@ -2,23 +2,37 @@
 
 Entries are numbered from 1. Entries up to ``base_index`` have been compacted into a
 snapshot; only the term of the last of them (``base_term``) is kept, so the consistency
-check still works at the boundary. The log is plain data (two lists and two ints), as
-the explorer copies and fingerprints it.
+check still works at the boundary. Each entry's size bound (:func:`entry_bytes`) is
+computed once, when it is appended, and kept beside it: a leader cuts its log into
+messages of at most so many bytes, and the runtime merges a follower's messages within
+that bound, for every entry. The log is plain data (three lists and two ints), as the
+explorer copies and fingerprints it.
 """
 
 from __future__ import annotations
 
 from smrkit.core.ops import Command
+from smrkit.core.sizes import encoded_bytes_bound
+
+ENTRY_OVERHEAD_BYTES = 9
+"""An entry's term, beside its command."""
+
+
+def entry_bytes(command: Command | None) -> int:
+    """An entry's size bound: its command's and its term's."""
+    return encoded_bytes_bound(command) + ENTRY_OVERHEAD_BYTES
 
 
 class RaftLog:
-    """``terms[k]`` and ``commands[k]`` are entry ``base_index + k + 1``."""
+    """``terms[k]``, ``commands[k]`` and ``sizes[k]`` are entry ``base_index + k + 1``."""
 
     def __init__(self) -> None:
         self.base_index = 0
         self.base_term = 0
         self.terms: list[int] = []
         self.commands: list[Command | None] = []
+        self.sizes: list[int] = []
+        """Each entry's :func:`entry_bytes`."""
 
     @property
     def last_index(self) -> int:
@@ -60,6 +74,7 @@ class RaftLog:
     def append(self, term: int, command: Command | None) -> int:
         self.terms.append(term)
         self.commands.append(command)
+        self.sizes.append(entry_bytes(command))
         return self.last_index
 
     def truncate_after(self, index: int) -> None:
@@ -68,12 +83,32 @@ class RaftLog:
         keep = index - self.base_index
         del self.terms[keep:]
         del self.commands[keep:]
+        del self.sizes[keep:]
 
     def slice(self, first: int, last: int) -> tuple[tuple[int, ...], tuple[Command | None, ...]]:
         """Entries ``first … last`` as ``(terms, commands)``."""
         a, b = first - self.base_index - 1, last - self.base_index
         assert a >= 0, (first, self.base_index)
         return tuple(self.terms[a:b]), tuple(self.commands[a:b])
+
+    def part_end(self, first: int, bytes_max: int) -> int:
+        """The last entry of the part that starts at ``first``: the longest run whose
+        sizes fit in ``bytes_max``, at least one entry (``first - 1``: none after it)."""
+        sizes = self.sizes
+        k = first - self.base_index - 1
+        assert k >= 0, (first, self.base_index)
+        if k >= len(sizes):
+            return first - 1
+        size = sizes[k]
+        end = k + 1
+        while end < len(sizes) and size + sizes[end] <= bytes_max:
+            size += sizes[end]
+            end += 1
+        return self.base_index + end
+
+    def bytes_between(self, first: int, last: int) -> int:
+        """The size bound of entries ``first … last`` (all in the log)."""
+        return sum(self.sizes[first - self.base_index - 1 : last - self.base_index])
 
     def compact_to(self, index: int) -> None:
         """Forget entries up to ``index`` (they are in a snapshot)."""
@@ -83,10 +118,12 @@ class RaftLog:
         drop = index - self.base_index
         del self.terms[:drop]
         del self.commands[:drop]
+        del self.sizes[:drop]
         self.base_index, self.base_term = index, term
 
     def reset_to(self, index: int, term: int) -> None:
         """Replace the whole log by a snapshot's end: entry ``index`` of ``term``."""
         self.terms.clear()
         self.commands.clear()
+        self.sizes.clear()
         self.base_index, self.base_term = index, term

@@ -128,42 +128,63 @@ def malformed(msg: RaftMessage) -> str | None:
 def merged_appends(
     stamped: list[tuple[float, Message]],
     bytes_max: int,
-    entry_bytes: Callable[[Command | None], int],
+    entries_bytes: Callable[[AppendEntries], int],
 ) -> list[tuple[float, Message]]:
     """One destination's messages, in order, with each run of AppendEntries that
     continue one another (same term, the next one's ``prev_index`` the end of the
     previous) merged into one carrying all their entries, while those fit in
-    ``bytes_max`` (``entry_bytes`` sizes one entry). A follower that takes the merged
-    message ends where it would after taking the run one by one — the same log and
-    the same commit index (the leader's commit index only grows in a term) — and
-    answers once, with the last match; a leader that streams each client's entry
+    ``bytes_max`` (``entries_bytes`` sizes one message's entries). A follower that takes
+    the merged message ends where it would after taking the run one by one — the same
+    log and the same commit index (the leader's commit index only grows in a term) —
+    and answers once, with the last match; a leader that streams each client's entry
     as it arrives thus costs one message per follower per batch, not one per request.
-    Each merged message keeps the earliest of its run's stamps."""
+    Each merged message keeps the earliest of its run's stamps. Each message is sized
+    once, and each run is joined once (linear in the entries)."""
     out: list[tuple[float, Message]] = []
-    size = 0
+    run: list[AppendEntries] = []
+    """The AppendEntries that ``out[-1]`` stands for, while they may grow."""
+    size = end_index = end_term = 0
+    """The run's entries' size bound, and its last index and term."""
     for stamp, msg in stamped:
-        if isinstance(msg, AppendEntries) and out:
-            first_stamp, last = out[-1]
-            grown = size + sum(entry_bytes(c) for c in msg.commands)
-            if (
-                isinstance(last, AppendEntries)
-                and last.term == msg.term
-                and msg.prev_index == last.prev_index + len(last.terms)
-                and msg.prev_term == (last.terms[-1] if last.terms else last.prev_term)
-                and grown <= bytes_max
-            ):
-                merged = AppendEntries(
-                    last.term,
-                    last.prev_index,
-                    last.prev_term,
-                    last.terms + msg.terms,
-                    last.commands + msg.commands,
-                    max(last.commit, msg.commit),
-                )
-                out[-1] = (min(first_stamp, stamp), merged)
-                size = grown
-                continue
-        out.append((stamp, msg))
-        if isinstance(msg, AppendEntries):
-            size = sum(entry_bytes(c) for c in msg.commands)
+        if not isinstance(msg, AppendEntries):
+            _join(out, run)
+            out.append((stamp, msg))
+            continue
+        grown = entries_bytes(msg)
+        first = run[0] if run else None
+        if (
+            first is not None
+            and first.term == msg.term
+            and msg.prev_index == end_index
+            and msg.prev_term == end_term
+            and size + grown <= bytes_max
+        ):
+            run.append(msg)
+            size += grown
+            out[-1] = (min(out[-1][0], stamp), first)
+        else:
+            _join(out, run)
+            out.append((stamp, msg))
+            run.append(msg)
+            size = grown
+        end_index = msg.prev_index + len(msg.terms)
+        end_term = msg.terms[-1] if msg.terms else msg.prev_term  # (the run's, if it grew)
+    _join(out, run)
     return out
+
+
+def _join(out: list[tuple[float, Message]], run: list[AppendEntries]) -> None:
+    """Make ``out[-1]`` the one message of ``run`` (a run of AppendEntries that continue
+    one another), and empty the run."""
+    if len(run) > 1:
+        first = run[0]
+        merged = AppendEntries(
+            first.term,
+            first.prev_index,
+            first.prev_term,
+            tuple(t for msg in run for t in msg.terms),
+            tuple(c for msg in run for c in msg.commands),
+            max(msg.commit for msg in run),
+        )
+        out[-1] = (out[-1][0], merged)
+    run.clear()

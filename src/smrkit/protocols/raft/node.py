@@ -11,9 +11,8 @@ from smrkit.core.ids import NodeId
 from smrkit.core.messages import ClientReply, ClientRequest, Message, PrimaryHint
 from smrkit.core.node import Out, Replica, Timer
 from smrkit.core.ops import Command, Value
-from smrkit.core.sizes import encoded_bytes_bound
 from smrkit.core.state_machine import StateMachine
-from smrkit.protocols.raft.log import RaftLog
+from smrkit.protocols.raft.log import RaftLog, entry_bytes
 from smrkit.protocols.raft.messages import (
     AppendEntries,
     AppendReply,
@@ -43,8 +42,6 @@ the oldest, keeping the latest half of them for followers just behind."""
 
 PART_OVERHEAD_BYTES = 256
 """Room for a log-carrying message's other fields when its entries are sized."""
-ENTRY_OVERHEAD_BYTES = 9
-"""An entry's term, beside its command."""
 
 
 @dataclass(frozen=True)
@@ -349,7 +346,25 @@ class RaftNode(Replica):
         """A run of AppendEntries to one follower as one (:func:`merged_appends`): the
         leader streams each request's entry as it arrives, and a real runtime sends what
         a batch of steps produced together."""
-        return merged_appends(stamped, self.config.part_bytes_max, _entry_bytes)
+        return merged_appends(stamped, self.config.part_bytes_max, self._entries_bytes)
+
+    def _entries_bytes(self, msg: AppendEntries) -> int:
+        """The size bound of the entries of an AppendEntries this server sent: the
+        sizes its log keeps, while the log still holds those entries (its entry at the
+        message's last index is the same command of the same term: by log matching, so
+        are the ones before), else sized again."""
+        if not msg.terms:
+            return 0
+        first, last = msg.prev_index + 1, msg.prev_index + len(msg.terms)
+        log = self.log
+        if (
+            log.base_index < first
+            and last <= log.last_index
+            and log.term_at(last) == msg.terms[-1]
+            and log.command_at(last) is msg.commands[-1]
+        ):
+            return log.bytes_between(first, last)
+        return sum(map(entry_bytes, msg.commands))
 
     def _check_invariants(self) -> None:
         assert self.log.base_index <= (0 if self.snapshot is None else self.snapshot.index)
@@ -448,15 +463,7 @@ class RaftNode(Replica):
 
     def _part_end(self, first: int) -> int:
         """The last entry of the part that starts at ``first`` (``first - 1``: empty)."""
-        size, last = 0, first - 1
-        while last < self.log.last_index:
-            command = self.log.command_at(last + 1)
-            entry = encoded_bytes_bound(command) + ENTRY_OVERHEAD_BYTES
-            if last >= first and size + entry > self.config.part_bytes_max:
-                break
-            size += entry
-            last += 1
-        return last
+        return self.log.part_end(first, self.config.part_bytes_max)
 
     def _on_request(self, src: NodeId, request: ClientRequest, out: Out) -> None:
         if self.role != LEADER:
@@ -597,8 +604,3 @@ class RaftNode(Replica):
             if reply_to is not None and answer is not None:
                 result, error = answer
                 out.send(reply_to, ClientReply(command.client, command.seq, result, error))
-
-
-def _entry_bytes(command: Command | None) -> int:
-    """An entry's size bound, as the leader sizes its parts."""
-    return encoded_bytes_bound(command) + ENTRY_OVERHEAD_BYTES
