@@ -2,7 +2,10 @@
 
 The frames the runtime sends most under load (a batch of 16 each, and a single
 heartbeat): a primary's ``Update`` batch to a backup, a load process's request batch,
-a reply frame for 16 sessions of one connection. Each is encoded and decoded with
+a reply frame for 16 sessions of one connection; and raft's (a batch of 64, as at 64
+closed-loop clients): a leader's merged ``AppendEntries`` of 64 entries, a follower's
+``AppendReply``, the 64 requests and replies, and one log entry as ``_persist`` saves
+it. Each is encoded and decoded with
 :mod:`smrkit.net.codec` (messages as tagged msgpack arrays, checked on the way in) and,
 as the reference, the same data as plain nested tuples with ``msgpack.packb`` /
 ``unpackb`` (no classes, no checks: the floor a codec over msgpack can reach).
@@ -34,6 +37,7 @@ from smrkit.core.messages import ClientReply, ClientRequest, Message
 from smrkit.core.ops import Command, Op
 from smrkit.net.codec import decode, encode
 from smrkit.protocols.primary_backup.quorum import Heartbeat, Update
+from smrkit.protocols.raft.messages import AppendEntries, AppendReply
 
 
 def _frames() -> dict[str, tuple[Any, Any]]:
@@ -46,6 +50,10 @@ def _frames() -> dict[str, tuple[Any, Any]]:
     requests = tuple(ClientRequest(f"c{9000 + i}", 5, op) for i, op in enumerate(ops))
     replies = tuple((f"c{9000 + i}", (ClientReply(f"c{9000 + i}", 5, None),)) for i in range(16))
     beat = Heartbeat(120, 3, True, 1016, 1010)
+    commands = tuple(Command(f"c{9000 + i}", 5, Op("put", f"k{i}", i * 7)) for i in range(64))
+    appends = AppendEntries(3, 1000, 3, (3,) * 64, commands, 990)
+    requests_64 = tuple(ClientRequest(c.client, c.seq, c.op) for c in commands)
+    replies_64 = tuple((c.client, (ClientReply(c.client, c.seq, None),)) for c in commands)
 
     def plain(value: Any) -> Any:
         if isinstance(value, Message | Op | Command):
@@ -59,6 +67,11 @@ def _frames() -> dict[str, tuple[Any, Any]]:
         "requests_16": ("b", "", t, requests),
         "replies_16": ("r", "p1", t, replies),
         "heartbeat_1": ("b", "p1", t, (beat,)),
+        "raft_appends_64": ("b", "p1", t, (appends,)),
+        "raft_append_reply_1": ("b", "p2", t, (AppendReply(3, True, 1064, 0, 0),)),
+        "raft_requests_64": ("b", "", t, requests_64),
+        "raft_replies_64": ("r", "p1", t, replies_64),
+        "raft_entry_save": (3, commands[0]),
     }
     return {name: (frame, plain(frame)) for name, frame in frames.items()}
 
