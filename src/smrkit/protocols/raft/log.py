@@ -77,6 +77,18 @@ class RaftLog:
         self.sizes.append(entry_bytes(command))
         return self.last_index
 
+    def extend(self, terms: tuple[int, ...], commands: tuple[Command | None, ...]) -> None:
+        """Append entries (what :meth:`append` does, for a run of them)."""
+        self.terms.extend(terms)
+        self.commands.extend(commands)
+        self.sizes.extend(map(entry_bytes, commands))
+
+    def entries_from(self, first: int) -> zip[tuple[int, Command | None]]:
+        """``(term, command)`` of each entry from ``first`` (after the snapshot) on."""
+        k = first - self.base_index - 1
+        assert k >= 0, (first, self.base_index)
+        return zip(self.terms[k:], self.commands[k:], strict=True)
+
     def truncate_after(self, index: int) -> None:
         """Drop every entry after ``index`` (a conflicting suffix)."""
         assert index >= self.base_index, (index, self.base_index)

@@ -159,9 +159,9 @@ class RaftNode(Replica):
             out.save("term", self.saved_vote)
         last = self.log.last_index
         if self.saved_last != last or self.unsaved_from <= last:
-            for index in range(max(self.unsaved_from, self.log.base_index + 1), last + 1):
-                term = self.log.term_at(index)
-                out.save(f"entry/{index}", (term, self.log.command_at(index)))
+            first = max(self.unsaved_from, self.log.base_index + 1)
+            for index, entry in enumerate(self.log.entries_from(first), first):
+                out.save(f"entry/{index}", entry)
             out.save("last", last)
             self.saved_last = last
         self.unsaved_from = last + 1
@@ -571,6 +571,22 @@ class RaftNode(Replica):
                 first = self.log.first_index_of_term(prev)
                 out.send(src, AppendReply(self.term, False, 0, first, prev_term))
                 return
+        match = prev + len(terms)
+        if prev == self.log.last_index:  # the common case: nothing to compare
+            self.log.extend(terms, commands)
+        elif not self._merge_entries(prev, terms, commands):
+            return
+        if msg.commit > self.commit:
+            self.commit = max(self.commit, min(msg.commit, match))
+            self._apply(out)
+        out.send(src, AppendReply(self.term, True, match, 0, 0))
+
+    def _merge_entries(
+        self, prev: int, terms: tuple[int, ...], commands: tuple[Command | None, ...]
+    ) -> bool:
+        """Take the entries after ``prev`` that this log lacks or holds in another term
+        (dropping its entries from the first such one on); ``False``, noting it, at one
+        that would replace a committed entry (the message is dropped)."""
         for offset, (term, command) in enumerate(zip(terms, commands, strict=True)):
             index = prev + offset + 1
             if index <= self.log.last_index:
@@ -580,15 +596,11 @@ class RaftNode(Replica):
                     # Impossible in Raft (Leader Completeness); the broken variant gets
                     # here. A committed entry is never undone: drop the message.
                     self.note("leader's entry conflicts with a committed one")
-                    return
+                    return False
                 self.log.truncate_after(index - 1)
                 self._changed_from(index)
             self.log.append(term, command)
-        match = prev + len(terms)
-        if msg.commit > self.commit:
-            self.commit = max(self.commit, min(msg.commit, match))
-            self._apply(out)
-        out.send(src, AppendReply(self.term, True, match, 0, 0))
+        return True
 
     # --- the state machine --------------------------------------------------------------
 
