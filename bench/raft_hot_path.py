@@ -109,7 +109,7 @@ def _round(cluster: _Cluster, request_frame: bytes, timers: dict[str, float]) ->
         timed(phase, lambda: [cluster._step(name, node.on_message, src, m) for m in msgs])
 
     frame = timed("codec", decode, request_frame)
-    take("p1", "c", [(r) for r in frame[3]], "leader")
+    take("p1", "c", frame[3], "leader")
     encode_saves("p1")
     by_dst: dict[str, list[tuple[float, Message]]] = {}
     for dst, msg in sinks["p1"].sends:
