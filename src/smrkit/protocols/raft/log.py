@@ -118,9 +118,22 @@ class RaftLog:
             end += 1
         return self.base_index + end
 
-    def bytes_between(self, first: int, last: int) -> int:
-        """The size bound of entries ``first … last`` (all in the log)."""
-        return sum(self.sizes[first - self.base_index - 1 : last - self.base_index])
+    def held_bytes(
+        self, prev: int, terms: tuple[int, ...], commands: tuple[Command | None, ...]
+    ) -> int | None:
+        """The size bound of the entries after ``prev`` (``terms``, ``commands``) as this
+        log keeps it, if the log holds them — its entry at their last index is the same
+        command of the same term: by log matching, so are the ones before — else
+        ``None``."""
+        if not terms:
+            return 0
+        a = prev - self.base_index
+        b = a + len(terms)
+        if a < 0 or b > len(self.terms):
+            return None
+        if self.terms[b - 1] != terms[-1] or self.commands[b - 1] is not commands[-1]:
+            return None
+        return self.sizes[a] if b == a + 1 else sum(self.sizes[a:b])
 
     def compact_to(self, index: int) -> None:
         """Forget entries up to ``index`` (they are in a snapshot)."""

@@ -350,21 +350,9 @@ class RaftNode(Replica):
 
     def _entries_bytes(self, msg: AppendEntries) -> int:
         """The size bound of the entries of an AppendEntries this server sent: the
-        sizes its log keeps, while the log still holds those entries (its entry at the
-        message's last index is the same command of the same term: by log matching, so
-        are the ones before), else sized again."""
-        if not msg.terms:
-            return 0
-        first, last = msg.prev_index + 1, msg.prev_index + len(msg.terms)
-        log = self.log
-        if (
-            log.base_index < first
-            and last <= log.last_index
-            and log.term_at(last) == msg.terms[-1]
-            and log.command_at(last) is msg.commands[-1]
-        ):
-            return log.bytes_between(first, last)
-        return sum(map(entry_bytes, msg.commands))
+        sizes its log keeps while it still holds those entries, else sized again."""
+        held = self.log.held_bytes(msg.prev_index, msg.terms, msg.commands)
+        return sum(map(entry_bytes, msg.commands)) if held is None else held
 
     def _check_invariants(self) -> None:
         assert self.log.base_index <= (0 if self.snapshot is None else self.snapshot.index)
@@ -453,17 +441,19 @@ class RaftNode(Replica):
         if first <= self.log.base_index:
             self._send_snapshot(peer, out)
             return
+        msg = self._append_from(first)
+        out.send(peer, msg)
+        self.next_index[peer] = first + len(msg.terms)
+
+    def _append_from(self, first: int) -> AppendEntries:
+        """The AppendEntries of the part of the log that starts at ``first`` (after the
+        snapshot): at most ``part_bytes_max`` of entries, empty if the log ends before."""
         prev = first - 1
         prev_term = self.log.term_at(prev)
-        assert prev_term is not None, (peer, prev, self.log.base_index)
-        last = self._part_end(first)
+        assert prev_term is not None, (prev, self.log.base_index)
+        last = self.log.part_end(first, self.config.part_bytes_max)
         terms, commands = self.log.slice(first, last)
-        out.send(peer, AppendEntries(self.term, prev, prev_term, terms, commands, self.commit))
-        self.next_index[peer] = last + 1
-
-    def _part_end(self, first: int) -> int:
-        """The last entry of the part that starts at ``first`` (``first - 1``: empty)."""
-        return self.log.part_end(first, self.config.part_bytes_max)
+        return AppendEntries(self.term, prev, prev_term, terms, commands, self.commit)
 
     def _on_request(self, src: NodeId, request: ClientRequest, out: Out) -> None:
         if self.role != LEADER:
@@ -487,9 +477,14 @@ class RaftNode(Replica):
             return
         self.waiting[key] = src
         index = self.log.append(self.term, Command(request.client, request.seq, request.op))
-        for peer in self.config.others:
-            if self.next_index[peer] == index:  # caught up: stream the new entry at once
-                self._send_append(peer, out)
+        # The followers that are caught up get the new entry at once, all the same
+        # message (the one _send_append would make for each).
+        caught_up = [peer for peer in self.config.others if self.next_index[peer] == index]
+        if caught_up:
+            msg = self._append_from(index)
+            for peer in caught_up:
+                out.send(peer, msg)
+                self.next_index[peer] = index + len(msg.terms)
         self._advance_commit(out)
 
     def _on_append_reply(self, src: NodeId, msg: AppendReply, out: Out) -> None:
