@@ -9,8 +9,9 @@ import random
 
 from smrkit.core.messages import Message
 from smrkit.core.ops import Command, Op
+from smrkit.core.sizes import encoded_bytes_bound
 from smrkit.protocols.raft import build_raft_group
-from smrkit.protocols.raft.log import RaftLog, entry_bytes
+from smrkit.protocols.raft.log import ENTRY_OVERHEAD_BYTES, RaftLog, entry_bytes
 from smrkit.protocols.raft.messages import AppendEntries, merged_appends
 
 
@@ -48,7 +49,7 @@ def test_the_kept_sizes_are_the_entries_sizes_through_every_change() -> None:
             log.compact_to(rng.randrange(log.base_index, log.last_index + 1))
         elif roll >= 0.95:
             log.reset_to(log.last_index + 3, 4)
-        assert log.sizes == [entry_bytes(c) for c in log.commands]
+        assert log.sizes == [encoded_bytes_bound(c) + ENTRY_OVERHEAD_BYTES for c in log.commands]
         for first in range(log.base_index + 1, log.last_index + 2):
             for bytes_max in (1, 50, 400, 2000):
                 assert log.part_end(first, bytes_max) == _part_end_sized_again(

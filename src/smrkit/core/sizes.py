@@ -29,6 +29,11 @@ _CLASSES: dict[type, tuple[int, Callable[[Any], tuple[Any, ...]]]] = {}
 """Per dataclass: the bytes of its array header and tag, and a getter of its fields."""
 
 
+def dataclass_header_bytes(cls: type) -> int:
+    """What a dataclass's encoding adds to its fields': its array header and tag."""
+    return _class_bound(cls)[0]
+
+
 def _class_bound(cls: type) -> tuple[int, Callable[[Any], tuple[Any, ...]]]:
     found = _CLASSES.get(cls)
     if found is None:

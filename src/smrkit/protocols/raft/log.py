@@ -11,15 +11,30 @@ explorer copies and fingerprints it.
 
 from __future__ import annotations
 
-from smrkit.core.ops import Command
-from smrkit.core.sizes import encoded_bytes_bound
+from smrkit.core.ops import Command, Op
+from smrkit.core.sizes import dataclass_header_bytes, encoded_bytes_bound
 
 ENTRY_OVERHEAD_BYTES = 9
 """An entry's term, beside its command."""
+_COMMAND_ENTRY_BYTES = (
+    ENTRY_OVERHEAD_BYTES + dataclass_header_bytes(Command) + dataclass_header_bytes(Op)
+)
 
 
 def entry_bytes(command: Command | None) -> int:
-    """An entry's size bound: its command's and its term's."""
+    """An entry's size bound: its command's and its term's — for a command of an op,
+    :func:`encoded_bytes_bound` of its fields and its op's, added up here."""
+    if type(command) is Command:
+        op = command.op
+        if type(op) is Op:
+            return (
+                _COMMAND_ENTRY_BYTES
+                + encoded_bytes_bound(command.client)
+                + encoded_bytes_bound(command.seq)
+                + encoded_bytes_bound(op.f)
+                + encoded_bytes_bound(op.key)
+                + encoded_bytes_bound(op.value)
+            )
     return encoded_bytes_bound(command) + ENTRY_OVERHEAD_BYTES
 
 
