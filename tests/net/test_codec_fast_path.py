@@ -5,8 +5,10 @@ the general path cannot encode; decoding gives back equal messages."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Any
 
+import msgpack  # type: ignore[import-untyped]
 import pytest
 
 from smrkit.core.messages import ClientReply, ClientRequest
@@ -92,3 +94,33 @@ def test_an_op_that_is_not_an_op_is_encoded_by_the_general_path_inside_the_fast_
     odd = AppendEntries(3, 0, 0, (3,), (Command("c1", 1, AppendReply(1, True, 0, 0, 0)),), 0)  # type: ignore[arg-type]
     assert encode(odd) == _general(odd, monkeypatch)
     assert decode(encode(odd)) == odd
+
+
+def test_a_reused_packer_starts_clean_after_a_failure_in_another_thread_and_nested() -> None:
+    expected = msgpack.packb(("b", 1, (2.5, "x")), use_bin_type=True)
+    with pytest.raises(CodecError):
+        encode(("b", 1, _Stranger()))  # fails half-way through the array
+    assert encode(("b", 1, (2.5, "x"))) == expected
+    results: list[bytes] = []
+    workers = [
+        threading.Thread(target=lambda: results.extend(encode(v) for v in HOT)) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert results == [encode(v) for v in HOT] * 4
+
+
+def test_an_encode_inside_an_encode_gets_its_own_packer(monkeypatch: pytest.MonkeyPatch) -> None:
+    inner: list[bytes] = []
+
+    def row(command: Command) -> Any:
+        inner.append(encode(command.op))  # the outer packer is busy
+        return codec._command_row(command)
+
+    monkeypatch.setattr(codec, "_ROWS", {Command: row})
+    command = _COMMANDS[0]
+    assert command is not None
+    assert decode(encode((1, command, 2))) == (1, command, 2)
+    assert inner == [_general(command.op, monkeypatch)]

@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -167,12 +168,21 @@ _ROWS: dict[type, Callable[[Any], Any]] = {
 _PACKER_OPTIONS: dict[str, Any] = {"default": _default, "use_bin_type": True, "datetime": False}
 
 
+_PACKERS = threading.local()
+"""Each thread's idle packer: ``packb`` builds a new one per call, which costs more
+than packing a small value (a saved log entry). A packer in use is taken out, so a
+nested call (from another thread, or re-entrant) gets one of its own."""
+
+
 def encode(value: Any) -> bytes:
     """msgpack bytes of a message (or any structure of plain values and messages)."""
+    packer = _PACKERS.__dict__.pop("idle", None) or msgpack.Packer(**_PACKER_OPTIONS)
     try:
-        data: bytes = msgpack.packb(value, **_PACKER_OPTIONS)
+        data: bytes = packer.pack(value)  # resets the packer's buffer if it raises
     except (TypeError, ValueError, OverflowError) as error:
         raise CodecError(f"cannot encode {type(value).__name__}: {error}") from None
+    finally:
+        _PACKERS.idle = packer
     return data
 
 
