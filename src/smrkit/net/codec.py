@@ -225,9 +225,14 @@ def decode(data: bytes) -> Any:
 
     def list_hook(items: tuple[Any, ...]) -> Any:
         nonlocal used
-        if items and type(items[0]) is _Tag:
-            used += 1
-            return _build(items[0], items[1:])
+        if items:
+            tag = items[0]
+            if type(tag) is _Tag:
+                used += 1
+                cls = tag.cls
+                if cls is not None and len(items) == tag.arity + 1:  # _build's common case
+                    return cls(*items[1:])
+                return _build(tag, items[1:])
         return items
 
     try:

@@ -143,48 +143,48 @@ def merged_appends(
     out: list[tuple[float, Message]] = []
     run: list[AppendEntries] = []
     """The AppendEntries that ``out[-1]`` stands for, while they may grow."""
+    stamp_min = 0.0
     size = end_index = end_term = 0
-    """The run's entries' size bound, and its last index and term."""
+    """The run's earliest stamp, its entries' size bound, its last index and term."""
     for stamp, msg in stamped:
         if not isinstance(msg, AppendEntries):
-            _join(out, run)
+            _join(out, run, stamp_min)
             out.append((stamp, msg))
             continue
         grown = entries_bytes(msg)
-        first = run[0] if run else None
         if (
-            first is not None
-            and first.term == msg.term
+            run
+            and run[0].term == msg.term
             and msg.prev_index == end_index
             and msg.prev_term == end_term
             and size + grown <= bytes_max
         ):
             run.append(msg)
             size += grown
-            out[-1] = (min(out[-1][0], stamp), first)
+            stamp_min = min(stamp_min, stamp)
         else:
-            _join(out, run)
+            _join(out, run, stamp_min)
             out.append((stamp, msg))
             run.append(msg)
-            size = grown
+            size, stamp_min = grown, stamp
         end_index = msg.prev_index + len(msg.terms)
         end_term = msg.terms[-1] if msg.terms else msg.prev_term  # (the run's, if it grew)
-    _join(out, run)
+    _join(out, run, stamp_min)
     return out
 
 
-def _join(out: list[tuple[float, Message]], run: list[AppendEntries]) -> None:
+def _join(out: list[tuple[float, Message]], run: list[AppendEntries], stamp: float) -> None:
     """Make ``out[-1]`` the one message of ``run`` (a run of AppendEntries that continue
-    one another), and empty the run."""
+    one another), stamped ``stamp``, and empty the run."""
     if len(run) > 1:
         first = run[0]
         merged = AppendEntries(
             first.term,
             first.prev_index,
             first.prev_term,
-            tuple(t for msg in run for t in msg.terms),
-            tuple(c for msg in run for c in msg.commands),
+            tuple([t for msg in run for t in msg.terms]),
+            tuple([c for msg in run for c in msg.commands]),
             max(msg.commit for msg in run),
         )
-        out[-1] = (out[-1][0], merged)
+        out[-1] = (stamp, merged)
     run.clear()
