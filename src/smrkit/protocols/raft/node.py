@@ -601,9 +601,10 @@ class RaftNode(Replica):
 
     def _apply(self, out: Out) -> None:
         """Apply committed entries in order; the leader answers the clients waiting."""
-        while self.last_applied < self.commit:
+        if self.last_applied >= self.commit:
+            return
+        for command in self.log.slice(self.last_applied + 1, self.commit)[1]:
             self.last_applied += 1
-            command = self.log.command_at(self.last_applied)
             if command is None:
                 continue  # a leader's no-op
             answer = self.service.apply_ordered(command)
