@@ -67,6 +67,15 @@ def test_raft_elects_replicates_and_commits_every_command() -> None:
     assert measured["commit_latency"]["count"] > 0
 
 
+def test_a_lone_server_commits_each_command_in_the_step_that_takes_it() -> None:
+    """n = 1: the leader's own log is the majority (the leader skips the commit rule on
+    a request only when a follower must hold the entry too)."""
+    run = _run(replicas=1)
+    measured = _all_hold(run)
+    assert [len(node.applied) for node in _raft_nodes(run)] == [200]
+    assert measured["commit_latency"]["max_s"] == 0.0
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_raft_survives_the_leader_crash_and_a_cut_link(seed: int) -> None:
     run = _run("crash:p1@2.0", "link:p2-p3@1.0..3.0", seed=seed)

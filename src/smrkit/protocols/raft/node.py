@@ -485,7 +485,11 @@ class RaftNode(Replica):
             for peer in caught_up:
                 out.send(peer, msg)
                 self.next_index[peer] = index + len(msg.terms)
-        self._advance_commit(out)
+        if self.config.majority == 1:
+            # Alone, the leader commits what it appends. Otherwise a majority's highest
+            # entry is some follower's match: the leader's own log, the longest, growing
+            # does not move it.
+            self._advance_commit(out)
 
     def _on_append_reply(self, src: NodeId, msg: AppendReply, out: Out) -> None:
         if msg.term > self.term:
