@@ -119,6 +119,8 @@ class RaftNode(Replica):
         """The leader's heartbeats since each follower's last reply: 0 if it replied
         since the last heartbeat (else it stalls, and the heartbeat resends what it has
         not acknowledged), and CheckQuorum's measure of who is still there."""
+        self.quorum_lost = 0
+        """How often this server stepped down as leader for want of a majority."""
         self.next_index: dict[NodeId, int] = {}
         self.match_index: dict[NodeId, int] = {}
         self.backed_up_to: dict[NodeId, int] = {}
@@ -414,11 +416,11 @@ class RaftNode(Replica):
             else:
                 self.become_candidate(out)
         elif timer == HEARTBEAT and self.role == LEADER:
-            self._heartbeat(out)
+            self._on_heartbeat(out)
         self._persist(out)
         self._check_invariants()
 
-    def _heartbeat(self, out: Out) -> None:
+    def _on_heartbeat(self, out: Out) -> None:
         """The leader's period. A follower that replied since the last heartbeat gets an
         empty heartbeat or its next part; one that did not stalls (what was sent may be
         lost), and gets again what it has not acknowledged, from ``match_index + 1``.
@@ -453,7 +455,7 @@ class RaftNode(Replica):
         elsewhere = max(self.config.others, key=lambda peer: (self.silent[peer], peer))
         for reply_to in sorted(set(self.waiting.values())):
             out.send(reply_to, PrimaryHint(elsewhere, self.term))
-        self.note("check quorum: stepped down")
+        self.quorum_lost += 1
         self.become_follower(self.term, None, out)
 
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
