@@ -494,7 +494,7 @@ class RaftNode(Replica):
     def _on_request_vote(self, src: NodeId, msg: RequestVote, out: Out) -> None:
         if msg.term > self.term:
             self.become_follower(msg.term, None, out)
-        up_to_date = (msg.last_term, msg.last_index) >= (self.log.last_term, self.log.last_index)
+        up_to_date = self._as_up_to_date(msg.last_term, msg.last_index)
         granted = msg.term == self.term and self.voted_for in (None, src) and up_to_date
         if granted:
             self.voted_for = src
@@ -518,7 +518,7 @@ class RaftNode(Replica):
         the asker's log at least as up to date, and no leader heard from within the
         shortest election time-out (a leader's followers keep it in place). Changes
         nothing here: no term, no vote, no timer."""
-        up_to_date = (msg.last_term, msg.last_index) >= (self.log.last_term, self.log.last_index)
+        up_to_date = self._as_up_to_date(msg.last_term, msg.last_index)
         heard = self.leader_heard_at
         leader_recent = self.role == LEADER or (
             self.leader is not None
@@ -539,6 +539,11 @@ class RaftNode(Replica):
             self.pre_votes = [*self.pre_votes, src]
         if len(self.pre_votes) >= self.config.majority:
             self.become_candidate(out)
+
+    def _as_up_to_date(self, last_term: int, last_index: int) -> bool:
+        """Whether a log ending with an entry of ``last_term`` at ``last_index`` is at
+        least as up to date as this one (a later last term, or the same and as long)."""
+        return (last_term, last_index) >= (self.log.last_term, self.log.last_index)
 
     def _on_vote(self, src: NodeId, msg: VoteReply, out: Out) -> None:
         if msg.term > self.term:
