@@ -35,6 +35,15 @@ def smrkit(*argv: str, timeout_s: float = 900.0) -> subprocess.CompletedProcess[
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
+def start_cluster(directory: str, protocol: str, *timing: str) -> str | None:
+    """``cluster init`` and ``up`` in ``directory``; why not, or ``None`` once it serves."""
+    init = smrkit("cluster", "init", "--protocol", protocol, *timing, "--dir", directory)
+    up = smrkit("cluster", "up", directory)
+    if init.returncode != 0 or up.returncode != 0:
+        return f"cluster did not start: {init.stderr.strip()} {up.stderr.strip()}"
+    return None
+
+
 def wait_until_all_serve(directory: str, limit_s: float) -> float:
     """Seconds waited until every replica serves (a replica may be between a halt and
     its restart when a run ends); gives up after ``limit_s``."""
@@ -128,10 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             *(("--delta", args.delta) if args.delta else ()),
             *(("--tau", args.tau) if args.tau else ()),
         ]
-        init = smrkit("cluster", "init", "--protocol", args.protocol, *timing, "--dir", directory)
-        up = smrkit("cluster", "up", directory)
-        if init.returncode != 0 or up.returncode != 0:
-            print(f"cluster did not start: {init.stderr.strip()} {up.stderr.strip()}")
+        problem = start_cluster(directory, args.protocol, *timing)
+        if problem is not None:
+            print(problem)
             return 2
         try:
             print(

@@ -31,10 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-
-def smrkit(*argv: str, timeout_s: float = 300.0) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "smrkit", *argv]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+from jepsen_in_a_row import smrkit, start_cluster  # bench/, beside this script
 
 
 def status(directory: str) -> dict[str, Any]:
@@ -102,10 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     with tempfile.TemporaryDirectory(prefix="smrkit-follower-cut-") as tmp:
         directory = str(Path(tmp) / "cluster")
-        init = smrkit("cluster", "init", "--protocol", "raft", "--dir", directory)
-        up = smrkit("cluster", "up", directory)
-        if init.returncode != 0 or up.returncode != 0:
-            print(f"cluster did not start: {init.stderr.strip()} {up.stderr.strip()}")
+        problem = start_cluster(directory, "raft")
+        if problem is not None:
+            print(problem)
             return 2
         try:
             print(
