@@ -6,7 +6,8 @@ on it, one after the other, then ``cluster status --json`` and ``cluster down``.
 run must be linearizable with no acknowledged write lost or applied twice, and have at
 least ``--min-availability`` of its *offered* operations acknowledged. Prints one row
 per run (verdict, offered/ok/info, availability, lost, twice, longest stretch without
-an acknowledged op, each fault's outage), the replicas at the end, one JSON line with
+an acknowledged op, each fault's outage and the next ack after its heal), the replicas
+at the end, per kind of fault the medians of both over every run, one JSON line with
 everything, and exits 1 if any run misses a target (2 if the cluster does not start).
 Before each run it waits (up to ``--wait`` s, and says how long) until every replica
 serves: a replica may be between a halt and its restart when the previous run ends,
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +33,15 @@ from typing import Any
 def smrkit(*argv: str, timeout_s: float = 900.0) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "smrkit", *argv]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+def start_cluster(directory: str, protocol: str, *timing: str) -> str | None:
+    """``cluster init`` and ``up`` in ``directory``; why not, or ``None`` once it serves."""
+    init = smrkit("cluster", "init", "--protocol", protocol, *timing, "--dir", directory)
+    up = smrkit("cluster", "up", directory)
+    if init.returncode != 0 or up.returncode != 0:
+        return f"cluster did not start: {init.stderr.strip()} {up.stderr.strip()}"
+    return None
 
 
 def wait_until_all_serve(directory: str, limit_s: float) -> float:
@@ -71,13 +82,38 @@ def row(index: int, run: dict[str, Any], missed: list[str]) -> str:
         else f"{f['kind']} {f['target'].split()[0]} –"
         for f in run["faults"]
     )
+    heals = ", ".join(
+        "–" if f.get("recover_s") is None else f"{f['recover_s']:.2f} s" for f in run["faults"]
+    )
     return (
         f"{index:>3}  {run['verdict']:12}  {ops['offered']:>7}  {ops['ok']:>6}  {ops['info']:>5}"
         f"  {run['availability'] * 100:>6.2f} %  {run['lost_writes']:>4}  "
         f"{run['duplicated_writes']:>5}  {gap['seconds']:>6.2f} s  "
-        f"{'ok' if not missed else 'MISSED: ' + '; '.join(missed)}  [{faults}]; waited "
+        f"{'ok' if not missed else 'MISSED: ' + '; '.join(missed)}  [{faults}]; "
+        f"next ack after each heal [{heals}]; waited "
         f"{run['waited_s']:.0f} s for every replica to serve"
     )
+
+
+def fault_figures(runs: list[dict[str, Any]]) -> list[str]:
+    """Per kind of fault, over every run: the longest stretch without an ack during the
+    fault, and the time from its heal to the next ack — median, min and max."""
+    lines = []
+    faults = [f for run in runs for f in run.get("faults", ())]
+    for kind in sorted({f["kind"] for f in faults}):
+        of_kind = [f for f in faults if f["kind"] == kind]
+        outages = sorted(f["outage"]["seconds"] if f.get("outage") else 0.0 for f in of_kind)
+        heals = sorted(f["recover_s"] for f in of_kind if f.get("recover_s") is not None)
+        said = [f"{kind}: {len(of_kind)} faults; longest stretch without an ack {_spread(outages)}"]
+        said.append(f"next ack after the heal {_spread(heals)} ({len(heals)} heals)")
+        lines.append(", ".join(said))
+    return lines
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "–"
+    return f"median {statistics.median(values):.2f} s ({values[0]:.2f}–{values[-1]:.2f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,10 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             *(("--delta", args.delta) if args.delta else ()),
             *(("--tau", args.tau) if args.tau else ()),
         ]
-        init = smrkit("cluster", "init", "--protocol", args.protocol, *timing, "--dir", directory)
-        up = smrkit("cluster", "up", directory)
-        if init.returncode != 0 or up.returncode != 0:
-            print(f"cluster did not start: {init.stderr.strip()} {up.stderr.strip()}")
+        problem = start_cluster(directory, args.protocol, *timing)
+        if problem is not None:
+            print(problem)
             return 2
         try:
             print(
@@ -146,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             for r, s in status.items()
         )
     )
+    for line in fault_figures(runs):
+        print(line)
     failed = sum(1 for run in runs if run["missed"])
     print(f"{len(runs) - failed} of {len(runs)} runs met every target")
     slim = [{k: v for k, v in run.items() if k not in ("final", "witness")} for run in runs]

@@ -28,7 +28,12 @@ Raft tolerates loss and reordering, so each bound removes behaviours and adds no
 violation found is real, and "holds" means "holds within the bounds". Election
 time-outs draw nothing: the search chooses when a timer fires, so the duration a
 server draws from ``out.rng`` cannot matter; the model's servers draw the midpoint.
-Without crashes the servers are interchangeable (``--symmetry``).
+Without crashes the servers are interchangeable (``--symmetry``). The servers run
+with ``pre_vote`` and ``check_quorum`` off (:class:`~smrkit.protocols.raft.RaftConfig`,
+the Raft paper's Figure 2): both are liveness rules — a pre-vote round before each
+candidacy, a leader stepping down — and the model has no clock for either to read
+(``out.now`` is 0), while a pre-vote round would multiply the interleavings of every
+election; the simulator's sweeps and scenario tests run them.
 
 Properties (``always``), over each state's node states — down nodes included, since
 what a crashed server committed stays committed:
@@ -52,6 +57,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from smrkit.core.ids import NodeId, client_ids, server_ids
@@ -348,6 +354,8 @@ def raft_model(
         built: list[Node] = []
         for node in spec.build(config):
             node.__class__ = model_class(type(node), heartbeats)
+            if isinstance(node, RaftNode):  # the paper's rules (see the docstring)
+                node.config = replace(node.config, pre_vote=False, check_quorum=False)
             built.append(node)
         built.extend(
             OneShotClient(client, server_names, op)

@@ -33,6 +33,27 @@ class VoteReply(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class PreVote(Message):
+    """Could the sender win an election in ``term`` (its own term plus one) with a log
+    that ends at ``last_index`` with an entry of ``last_term``? Asked before it stands
+    (Raft dissertation §9.6); neither asking nor answering changes a term or a vote."""
+
+    term: int
+    last_index: int
+    last_term: int
+
+
+@dataclass(frozen=True, slots=True)
+class PreVoteReply(Message):
+    """``granted``: the replier would vote for the sender in ``term``, the term asked
+    about. A refusal carries the replier's own term instead (a sender behind catches
+    up with it)."""
+
+    term: int
+    granted: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AppendEntries(Message):
     """The leader of ``term``: the entries after ``prev_index`` (whose term is
     ``prev_term``), and its commit index. Empty entries make a heartbeat."""
@@ -87,7 +108,14 @@ def _count(value: object) -> bool:
 
 
 RaftMessage = (
-    RequestVote | VoteReply | AppendEntries | AppendReply | InstallSnapshot | SnapshotReply
+    RequestVote
+    | VoteReply
+    | PreVote
+    | PreVoteReply
+    | AppendEntries
+    | AppendReply
+    | InstallSnapshot
+    | SnapshotReply
 )
 
 
@@ -99,9 +127,12 @@ def malformed(msg: RaftMessage) -> str | None:
     if not _count(msg.term):
         return "a term that is not a count"
     match msg:
-        case RequestVote(last_index=index, last_term=term):
+        case (
+            RequestVote(last_index=index, last_term=term)
+            | PreVote(last_index=index, last_term=term)
+        ):
             ok = _count(index) and _count(term) and term <= msg.term
-        case VoteReply(granted=granted):
+        case VoteReply(granted=granted) | PreVoteReply(granted=granted):
             ok = isinstance(granted, bool)
         case AppendEntries(prev_index=prev, prev_term=prev_term, terms=terms, commit=commit):
             ok = (

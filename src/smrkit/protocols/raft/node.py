@@ -17,6 +17,8 @@ from smrkit.protocols.raft.messages import (
     AppendEntries,
     AppendReply,
     InstallSnapshot,
+    PreVote,
+    PreVoteReply,
     RaftMessage,
     RequestVote,
     SnapshotReply,
@@ -53,7 +55,18 @@ class RaftConfig:
     bounds the entries of one message. ``commit_by_counting`` is the broken variant
     ``raft-unsafe-commit``: a leader commits any entry a majority holds, whatever its
     term, and appends no no-op at the start of its term (counting needs none).
-    ``log_entries_max`` bounds the applied entries kept in the log (snapshots)."""
+    ``log_entries_max`` bounds the applied entries kept in the log (snapshots).
+
+    ``pre_vote`` (the dissertation's §9.6): a server whose time-out fires first asks
+    whether it could win (``PreVote``) and stands — increments its term — only once a
+    majority says yes; a server says yes only if it has heard from no leader within
+    ``election_min_s`` and the asker's log is at least as up to date. Without it, a
+    server back from a partition, its term raised by the elections it could not win
+    there, deposes a working leader. ``check_quorum`` (§6.2): a leader that has had no
+    reply from a majority (itself included) for ``election_min_s`` steps down and
+    points its waiting clients elsewhere; without it, a leader cut off from the others
+    holds requests until the clients give up on it. Both on by default; off, the
+    server behaves as the Raft paper's Figure 2."""
 
     servers: tuple[NodeId, ...]
     others: tuple[NodeId, ...]
@@ -65,6 +78,8 @@ class RaftConfig:
     part_bytes_max: int
     commit_by_counting: bool = False
     log_entries_max: int = LOG_ENTRIES_MAX
+    pre_vote: bool = True
+    check_quorum: bool = True
 
     @property
     def majority(self) -> int:
@@ -92,6 +107,17 @@ class RaftNode(Replica):
         self.commit = 0
         self.last_applied = 0
         self.votes: list[NodeId] = []
+        self.pre_votes: list[NodeId] = []
+        """Who said this server could win the next term, itself first: not empty while
+        it asks (before it stands)."""
+        self.leader_heard_at: float | None = None
+        """When this server last heard from the leader of its term (its ``out.now``)."""
+        self.silent: dict[NodeId, int] = {}
+        """The leader's heartbeats since each follower's last reply: 0 if it replied
+        since the last heartbeat (else it stalls, and the heartbeat resends what it has
+        not acknowledged), and CheckQuorum's measure of who is still there."""
+        self.quorum_lost = 0
+        """How often this server stepped down as leader for want of a majority."""
         self.next_index: dict[NodeId, int] = {}
         self.match_index: dict[NodeId, int] = {}
         self.backed_up_to: dict[NodeId, int] = {}
@@ -299,13 +325,29 @@ class RaftNode(Replica):
         self.is_primary = False
         self.leader = leader
         self.votes = []
+        self.pre_votes = []
+
+    def ask_pre_votes(self, out: Out) -> None:
+        """The election time-out fired, with ``pre_vote``: ask whether it could win the
+        next term, changing no term and no vote (a server that cannot win — cut off, or
+        behind — thus never raises the term that would depose a working leader)."""
+        assert self.role != LEADER
+        self.leader = None
+        self.pre_votes = [self.id]
+        ask = PreVote(self.term + 1, self.log.last_index, self.log.last_term)
+        out.send_all(self.config.others, ask)
+        self._reset_election_timer(out)  # no majority in time: ask again
+        if len(self.pre_votes) >= self.config.majority:
+            self.become_candidate(out)
 
     def become_candidate(self, out: Out) -> None:
-        """The election time-out fired: a new term, a vote for itself, votes asked."""
+        """The election time-out fired (with ``pre_vote``: a majority said it could
+        win): a new term, a vote for itself, votes asked."""
         assert self.role != LEADER
         self.term += 1
         self.role = CANDIDATE
         self.leader = None
+        self.pre_votes = []
         self.voted_for = self.id
         self.votes = [self.id]
         request = RequestVote(self.term, self.log.last_index, self.log.last_term)
@@ -323,6 +365,8 @@ class RaftNode(Replica):
         self.is_primary = True
         self.leader = self.id
         self.votes = []
+        self.pre_votes = []
+        self.silent = {peer: 1 for peer in self.config.others}  # the election's appends
         out.cancel_timer(ELECTION)
         following = self.log.last_index + 1
         if not self.config.commit_by_counting:
@@ -370,16 +414,52 @@ class RaftNode(Replica):
     def on_timer(self, timer: Timer, out: Out) -> None:
         self._compact_if_long(out)
         if timer == ELECTION and self.role != LEADER:
-            self.become_candidate(out)
+            if self.config.pre_vote:
+                self.ask_pre_votes(out)
+            else:
+                self.become_candidate(out)
         elif timer == HEARTBEAT and self.role == LEADER:
-            for peer in self.config.others:
-                # Retransmit what is not acknowledged (it may have been lost).
-                self.next_index[peer] = self.match_index[peer] + 1
-                self._send_append(peer, out)
-            self.backed_up_to = {}
-            out.set_timer(HEARTBEAT, self.config.heartbeat_s)
+            self._on_heartbeat(out)
         self._persist(out)
         self._check_invariants()
+
+    def _on_heartbeat(self, out: Out) -> None:
+        """The leader's period. A follower that replied since the last heartbeat gets an
+        empty heartbeat or its next part; one that did not stalls (what was sent may be
+        lost), and gets again what it has not acknowledged, from ``match_index + 1``.
+        Resending to every follower on every heartbeat sent a follower not heard from
+        in the term the log's tail, up to the 1,000-entry cap, every τ. With
+        ``check_quorum``, a leader that has not heard from a majority steps down."""
+        if self.config.check_quorum and not self._quorum_heard():
+            self._step_down(out)
+            return
+        for peer in self.config.others:
+            if self.silent[peer] > 0:  # stalled: retransmit what it has not acknowledged
+                self.next_index[peer] = self.match_index[peer] + 1
+            self.silent[peer] += 1
+            self._send_append(peer, out)
+        self.backed_up_to = {}
+        out.set_timer(HEARTBEAT, self.config.heartbeat_s)
+
+    def _quorum_heard(self) -> bool:
+        """Whether a majority, this leader included, replied within the last election
+        time-out: a follower counts if its last reply came less than ``election_min_s``
+        ago, measured in heartbeats (τ each), so a host that runs late delays both."""
+        periods = self.config.election_min_s / self.config.heartbeat_s
+        heard = sum(1 for peer in self.config.others if self.silent[peer] < periods)
+        return heard + 1 >= self.config.majority
+
+    def _step_down(self, out: Out) -> None:
+        """CheckQuorum: cut off from a majority, this leader cannot commit; it stops
+        leading and tells each client it holds a command of to look elsewhere — at the
+        follower it heard from least recently, most likely on the majority's side of
+        the cut (it knows no newer leader to name; the client follows a hint of the
+        same term that names another server)."""
+        elsewhere = max(self.config.others, key=lambda peer: (self.silent[peer], peer))
+        for reply_to in sorted(set(self.waiting.values())):
+            out.send(reply_to, PrimaryHint(elsewhere, self.term))
+        self.quorum_lost += 1
+        self.become_follower(self.term, None, out)
 
     def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
         self._compact_if_long(out)
@@ -388,12 +468,17 @@ class RaftNode(Replica):
             if problem is not None:
                 self.note(problem)  # counted and dropped; the server goes on serving
                 return
+            self._heard(src, msg, out)
         if isinstance(msg, ClientRequest):
             self._on_request(src, msg, out)
         elif isinstance(msg, RequestVote):
             self._on_request_vote(src, msg, out)
         elif isinstance(msg, VoteReply):
             self._on_vote(src, msg, out)
+        elif isinstance(msg, PreVote):
+            self._on_pre_vote(src, msg, out)
+        elif isinstance(msg, PreVoteReply):
+            self._on_pre_vote_reply(src, msg, out)
         elif isinstance(msg, AppendEntries):
             self._on_append(src, msg, out)
         elif isinstance(msg, AppendReply):
@@ -412,12 +497,56 @@ class RaftNode(Replica):
     def _on_request_vote(self, src: NodeId, msg: RequestVote, out: Out) -> None:
         if msg.term > self.term:
             self.become_follower(msg.term, None, out)
-        up_to_date = (msg.last_term, msg.last_index) >= (self.log.last_term, self.log.last_index)
+        up_to_date = self._as_up_to_date(msg.last_term, msg.last_index)
         granted = msg.term == self.term and self.voted_for in (None, src) and up_to_date
         if granted:
             self.voted_for = src
             self._reset_election_timer(out)
         out.send(src, VoteReply(self.term, granted))
+
+    def _heard(self, src: NodeId, msg: RaftMessage, out: Out) -> None:
+        """What PreVote and CheckQuorum remember of a well-formed peer message: when a
+        follower last heard its leader (an append or snapshot of its term, taken), and
+        that a follower replied to its leader in this term."""
+        if isinstance(msg, AppendEntries | InstallSnapshot) and msg.term >= self.term:
+            self.leader_heard_at = out.now
+        elif isinstance(msg, AppendReply | SnapshotReply) and self._leads_term(msg.term):
+            self.silent[src] = 0
+
+    def _leads_term(self, term: int) -> bool:
+        return self.role == LEADER and term == self.term
+
+    def _on_pre_vote(self, src: NodeId, msg: PreVote, out: Out) -> None:
+        """Would this server vote for ``src`` in ``msg.term``? Yes if that term is newer,
+        the asker's log at least as up to date, and no leader heard from within the
+        shortest election time-out (a leader's followers keep it in place). Changes
+        nothing here: no term, no vote, no timer."""
+        up_to_date = self._as_up_to_date(msg.last_term, msg.last_index)
+        heard = self.leader_heard_at
+        leader_recent = self.role == LEADER or (
+            self.leader is not None
+            and heard is not None
+            and out.now - heard < self.config.election_min_s
+        )
+        granted = msg.term > self.term and up_to_date and not leader_recent
+        out.send(src, PreVoteReply(msg.term if granted else self.term, granted))
+
+    def _on_pre_vote_reply(self, src: NodeId, msg: PreVoteReply, out: Out) -> None:
+        if not msg.granted:
+            if msg.term > self.term:  # behind: catch up, and ask again for the term after
+                self.become_follower(msg.term, None, out)
+            return
+        if not self.pre_votes or msg.term != self.term + 1 or self.role == LEADER:
+            return  # not asking, or about another term
+        if src not in self.pre_votes:
+            self.pre_votes = [*self.pre_votes, src]
+        if len(self.pre_votes) >= self.config.majority:
+            self.become_candidate(out)
+
+    def _as_up_to_date(self, last_term: int, last_index: int) -> bool:
+        """Whether a log ending with an entry of ``last_term`` at ``last_index`` is at
+        least as up to date as this one (a later last term, or the same and as long)."""
+        return (last_term, last_index) >= (self.log.last_term, self.log.last_index)
 
     def _on_vote(self, src: NodeId, msg: VoteReply, out: Out) -> None:
         if msg.term > self.term:

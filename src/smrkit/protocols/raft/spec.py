@@ -41,12 +41,15 @@ def build_raft_group(
     message_bytes_max: int = MESSAGE_BYTES_MAX_DEFAULT,
     sessions_max: int = CLIENTS_MAX_DEFAULT,
     commit_by_counting: bool = False,
+    pre_vote: bool = True,
+    check_quorum: bool = True,
 ) -> list[RaftNode]:
     """A Raft group of ``servers`` replicating ``state_machine`` — an application's name
     or a factory of any deterministic :class:`~smrkit.core.state_machine.StateMachine`
     (each server calls it once). Clients talk to it with ``ClientRequest`` as to any
     smrkit service (:mod:`smrkit.protocols.client`); commands are applied exactly once
-    per ``(client, seq)``. ``clients`` are told of each new leader."""
+    per ``(client, seq)``. ``clients`` are told of each new leader. ``pre_vote`` and
+    ``check_quorum`` are :class:`RaftConfig`'s (off: the Raft paper's Figure 2)."""
     ordered = tuple(sorted(servers, key=lambda s: (len(s), s)))  # p2 before p10; any ids
     if len(set(ordered)) != len(ordered) or not ordered:
         raise ValueError(f"a Raft group needs distinct servers, got {list(servers)}")
@@ -65,6 +68,8 @@ def build_raft_group(
                 election_min_s=election_min_s(delta_s, tau_s),
                 part_bytes_max=max(1, message_bytes_max - PART_OVERHEAD_BYTES),
                 commit_by_counting=commit_by_counting,
+                pre_vote=pre_vote,
+                check_quorum=check_quorum,
             ),
         )
         for server in ordered
