@@ -188,7 +188,8 @@ def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Pa
 def _path_html(
     path: Path, model: Model, verdicts: list[PathVerdict], moves: list[Any], trace: Trace
 ) -> None:
-    """A crash model's path as a round diagram; any other model's as a space-time one."""
+    """A lock-step model's path (crash or Byzantine) as a round diagram; any other
+    model's as a space-time one."""
     from smrkit.report.explore import ROUND_MODELS, round_path_page
     from smrkit.report.html import write_report
 

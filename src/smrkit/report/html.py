@@ -16,9 +16,12 @@ It shows, top to bottom:
 * a space-time (Lamport) diagram: one lane per process, servers first, time flowing to
   the right; each message an arrow from its send to its delivery, coloured by type, with
   its fields on hover; dropped messages stop short at a red ✕ labelled with the cause;
-  crashes and halts end their lane; each server's primary intervals are a thick band on
-  its lane, the intervals with no primary are shaded across the diagram, fault windows
-  are bars above the lanes, and client invocations and completions are ticks.
+  crashes and halts end their lane; in a run that has a primary, each server's primary
+  intervals are a thick band on its lane and the intervals with no primary are shaded
+  across the diagram (a run without one — Paxos, a consensus protocol — is not told it
+  "never lacked a primary"); fault windows are bars above the lanes, and client
+  invocations and completions are ticks. The legend lists the kinds of message the run
+  sent, no others.
 
 A diagram of a whole long run would be unreadable and huge, so the diagram shows windows
 around what is worth looking at — each fault, crash, halt and interval with no primary,
