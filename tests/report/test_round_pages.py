@@ -5,6 +5,7 @@ and its legend only the kinds of message the run sent."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -60,3 +61,34 @@ def test_a_space_time_page_names_a_primary_only_when_the_run_has_one(
     html = pb.read_text()
     assert {"ClientRequest", "ClientReply", "primary", "no primary"} <= set(legend(html))
     assert "Intervals with no primary: 0.05" in html
+
+
+def test_an_agreement_run_outside_lock_step_is_drawn_in_time_not_in_one_round_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """ben-or under async has no lock-step rounds: a round grid put every message in its
+    "start" column. Its page shows the decisions and the space-time diagram instead;
+    a lock-step run keeps its rounds."""
+    page, rounds = tmp_path / "ben-or.html", tmp_path / "floodset.html"
+    assert run(["sim", "--protocol", "ben-or", "--html", str(page)], capsys)[0] == 0
+    html = page.read_text()
+    assert "async: no lock-step rounds" in html and "<h2>Rounds</h2>" not in html
+    assert "<h2>Decisions</h2>" in html and "0 at step 51" in html
+    assert "Space-time diagram" in html and "72 of its 72 messages are drawn" in html
+    assert run(["sim", "--protocol", "floodset", "--html", str(rounds)], capsys)[0] == 0
+    html = rounds.read_text()
+    assert "<h2>Rounds</h2>" in html and "Space-time diagram" not in html
+
+
+def test_a_round_claim_is_not_met_by_processes_that_never_decided(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """dolev-strong outside lock-step sends nothing and decides nothing: its
+    decides-by-round claim is violated, not vacuously met."""
+    page = tmp_path / "ds.html"
+    argv = ["sim", "--protocol", "dolev-strong", "--timing", "synchronous", "--json"]
+    code, out = run([*argv, "--html", str(page)], capsys)
+    checks = json.loads(out)["checks"]
+    assert code == 1 and not checks["decides_by_round"]["ok"]
+    assert "p1 never decided" in checks["decides_by_round"]["detail"]
+    assert "0 of its 0 messages are drawn" in page.read_text()

@@ -1004,6 +1004,14 @@ footer { margin-top: 2rem; color: #777; font-size: .85rem; }
 """
 
 
+def space_time_section(trace: Trace, events_max: int = 4000) -> tuple[str, str]:
+    """The space-time diagram of a run with no primary (an agreement run outside
+    lock-step: its rounds are the protocol's own, not the timing's), as ``(css, html)``
+    for another page to embed, with its zoom script."""
+    body = _section_diagram(trace, (), events_max) + f"\n<script>{_zoom_script()}</script>"
+    return _CSS, body
+
+
 def _section_latency(trace: Trace, no_primary: Sequence[tuple[float, float]]) -> str:
     faults = [(f.spec, f.begin, None if f.is_crash else f.end) for f in _scan(trace).faults]
     return latency_section(trace, no_primary, faults)
