@@ -6,6 +6,13 @@ figure is that process's peak resident set size, read from ``wait4`` for that ch
 alone. The floor — ``smrkit check-history`` on an empty history, the interpreter and the
 checker's imports — is printed first, so what a history adds can be read off.
 
+Porcupine gets a kv history as the files of :mod:`porcupine_input` — the keys with
+``append`` in its kv model, the others in its int-register model with each value
+numbered — since neither of its models alone reads a ``smrkit test`` history (string
+registers with ``cas`` beside append logs); the parts' verdicts combine. A row where
+the two checkers decide differently, or Porcupine cannot read the file, says
+``DISAGREE`` (a time-out, ``unknown``, is no disagreement).
+
 Classes (verdicts known by construction; ``--history FILE`` adds real ones, e.g. the
 ``history.jsonl`` of a ``smrkit test`` run, with its verdict unchecked):
 
@@ -33,14 +40,20 @@ import tempfile
 import time
 from pathlib import Path
 
+from smrkit.check.events import HistoryFormatError
 from smrkit.check.history import History, Operation, Status
-from smrkit.check.parsers import write_jsonl
+from smrkit.check.parsers import load_history, write_jsonl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_speed import GENERATED
+from porcupine_input import (
+    PORCUPINE_VERDICTS,
+    NotExpressibleError,
+    combined_verdict,
+    write_for_porcupine,
+)
 
 EXIT_VERDICTS = {0: "linearizable", 1: "violation", 3: "unknown"}
-PORCUPINE_VERDICTS = {"Ok": "linearizable", "Illegal": "violation", "Unknown": "unknown"}
 BURST = 8
 GNU_TIME = "/usr/bin/time"
 
@@ -106,14 +119,44 @@ def smrkit_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "smrkit"]
 
 
-def porcupine_peak(harness: str, path: Path, timeout_s: float) -> tuple[str, float, float]:
-    out = path.with_suffix(".porcupine.json")
-    _, peak, wall = peak_of([harness, "--timeout", str(timeout_s), str(path)], out)
+def porcupine_peak(
+    harness: str, path: Path, timeout_s: float, folder: Path
+) -> tuple[str, float, float]:
+    """Porcupine's verdict on the history at ``path``, its peak RSS in MiB and wall
+    seconds. A kv history goes to the harness as the files of
+    :func:`porcupine_input.write_for_porcupine` (one per model of Porcupine's that fits),
+    written in ``folder``, and the verdicts combine; the peak is the larger, the wall
+    time the sum."""
     try:
-        verdict = PORCUPINE_VERDICTS[json.loads(out.read_text().splitlines()[-1])["verdict"]]
-    except (IndexError, KeyError, ValueError):
-        verdict = "error"
-    return verdict, peak, wall
+        history = load_history(path)
+        files = (
+            write_for_porcupine(history, folder, f"{path.stem}-porcupine")
+            if history.model == "kv"
+            else [path]
+        )
+    except (HistoryFormatError, NotExpressibleError) as error:
+        print(f"porcupine: {path.name}: {error}", file=sys.stderr)
+        return "error", 0.0, 0.0
+    verdicts, peak, wall = [], 0.0, 0.0
+    for part in files:
+        out = part.with_suffix(".porcupine.json")
+        _, part_peak, part_wall = peak_of([harness, "--timeout", str(timeout_s), str(part)], out)
+        try:
+            verdict = PORCUPINE_VERDICTS[json.loads(out.read_text().splitlines()[-1])["verdict"]]
+        except (IndexError, KeyError, ValueError):
+            verdict = "error"
+        verdicts.append(verdict)
+        peak, wall = max(peak, part_peak), wall + part_wall
+    return combined_verdict(verdicts), peak, wall
+
+
+def agrees(ours: str, theirs: str) -> bool:
+    """Whether two verdicts on one file agree: equal, or one side gave up (``unknown``,
+    a time-out, says nothing). A side that could not read the file (``error``) does not
+    agree with anything."""
+    if "error" in (ours, theirs) or ours.startswith("exit"):
+        return False
+    return ours == theirs or "unknown" in (ours, theirs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,18 +218,28 @@ def main(argv: list[str] | None = None) -> int:
             if expected is not None and row["verdict"] != expected:
                 line += f"  WRONG (expected {expected})"
             if harness:
-                verdict, their_peak, their_wall = porcupine_peak(harness, path, args.timeout)
+                verdict, their_peak, their_wall = porcupine_peak(
+                    harness, path, args.timeout, folder
+                )
                 row.update(porcupine=verdict, porcupine_peak_mib=round(their_peak, 1))
                 row["porcupine_wall_s"] = round(their_wall, 3)
+                row["porcupine_agrees"] = agrees(row["verdict"], verdict)
                 line += (
                     f"  porcupine {verdict:12} peak {their_peak:8.1f} MiB wall {their_wall:7.3f} s"
                 )
+                if not row["porcupine_agrees"]:
+                    line += "  DISAGREE"
             print(line, flush=True)
             rows.append(row)
     wrong = [r for r in rows if r["expected"] is not None and r["verdict"] != r["expected"]]
-    print(
-        json.dumps({"floor_mib": round(floor, 1), "files": rows, "all_verdicts_match": not wrong})
-    )
+    summary: dict[str, object] = {
+        "floor_mib": round(floor, 1),
+        "files": rows,
+        "all_verdicts_match": not wrong,
+    }
+    if harness:
+        summary["porcupine_disagrees"] = sum(1 for r in rows if not r["porcupine_agrees"])
+    print(json.dumps(summary))
     return 0
 
 

@@ -127,14 +127,16 @@ def _decides_by(evaluation: AgreementEvaluation, claims: ConsensusClaims) -> Pro
     if claims.early_stopping and crashes + 2 < bound:
         bound = crashes + 2
         why = f"round {bound} = min(f' + 2, f + 1), f' = {crashes}"
+    # A correct process that never decided is late too: the claim is not vacuous.
     late = {
-        p: r
-        for p, r in evaluation.decided_in.items()
-        if p in evaluation.correct and (r is None or r > bound)
+        p: evaluation.decided_in.get(p)
+        for p in evaluation.correct
+        if p not in evaluation.decided_in or (r := evaluation.decided_in[p]) is None or r > bound
     }
     if late:
         detail = f"the claim is {why}, but " + "; ".join(
-            f"{p} decided in round {r}" for p, r in late.items()
+            f"{p} never decided" if p not in evaluation.decided_in else f"{p} decided in round {r}"
+            for p, r in late.items()
         )
         return PropertyCheck(name, False, detail, tuple(late), tuple(late.values()))
     return PropertyCheck(name, True, f"every correct process decided by {why}")

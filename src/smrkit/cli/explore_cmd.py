@@ -19,12 +19,13 @@ from smrkit.explore.replay import ReplayError, replay
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.symmetry import Symmetry
 from smrkit.report.explore import (
-    crash_path_page,
+    ROUND_MODELS,
     describe_move,
     explore_json,
     is_fault_move,
     path_section_html,
     print_explore,
+    round_path_page,
 )
 from smrkit.report.summary import make_console
 
@@ -313,7 +314,7 @@ def _write_outputs(
             replayed.trace.write(trace_path)
             written.append((f"trace of {name!r}", trace_path))
         path = html_path
-        if html_path is not None and model.name in CRASH_MODELS:
+        if html_path is not None and model.name in ROUND_MODELS:
             prop = next(p for p in data["properties"] if p["name"] == name)
             verdicts = ", ".join(f"{p['name']} {p['verdict']}" for p in data["properties"])
             search = (
@@ -321,7 +322,7 @@ def _write_outputs(
                 f"unique={data['unique']:,} max_depth={data['max_depth']} sec={data['sec']:.2f}"
                 f"{'' if data['complete'] else ' (stopped early)'}; {verdicts}"
             )
-            page = crash_path_page(model, name, prop["expectation"], moves, replayed.trace, search)
+            page = round_path_page(model, name, prop["expectation"], moves, replayed.trace, search)
             html_path.write_text(page, encoding="utf-8")
             written.append((f"report of {name!r}", html_path))
         elif html_path is not None:

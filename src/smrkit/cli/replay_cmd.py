@@ -188,15 +188,15 @@ def _replay_path(trace_path: Path, recorded: Trace, as_json: bool, html_path: Pa
 def _path_html(
     path: Path, model: Model, verdicts: list[PathVerdict], moves: list[Any], trace: Trace
 ) -> None:
-    """A crash model's path as a round diagram; any other model's as a space-time one."""
-    from smrkit.explore.crash_models import CRASH_MODELS
-    from smrkit.report.explore import crash_path_page
+    """A lock-step model's path (crash or Byzantine) as a round diagram; any other
+    model's as a space-time one."""
+    from smrkit.report.explore import ROUND_MODELS, round_path_page
     from smrkit.report.html import write_report
 
-    if model.name in CRASH_MODELS:
+    if model.name in ROUND_MODELS:
         failed = [v for v in verdicts if not v.ok]
         shown = failed[0] if failed else verdicts[0]
-        page = crash_path_page(model, shown.name, shown.expectation, moves, trace)
+        page = round_path_page(model, shown.name, shown.expectation, moves, trace)
         path.write_text(page, encoding="utf-8")
         return
     checks = {

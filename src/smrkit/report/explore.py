@@ -17,6 +17,8 @@ from typing import Any
 
 from rich.console import Console
 
+from smrkit.explore.byzantine_models import BYZANTINE_MODELS
+from smrkit.explore.crash_models import CRASH_MODELS
 from smrkit.explore.models import Model
 from smrkit.explore.replay import path_to_json
 from smrkit.explore.search import SearchResult
@@ -220,7 +222,11 @@ def path_section_html(data: dict[str, Any], name: str) -> str:
     )
 
 
-def crash_path_page(
+ROUND_MODELS = (*CRASH_MODELS, *BYZANTINE_MODELS)
+"""The lock-step models, whose paths are drawn in rounds (:func:`round_path_page`)."""
+
+
+def round_path_page(
     model: Model,
     name: str,
     expectation: str,
@@ -228,22 +234,35 @@ def crash_path_page(
     trace: Trace,
     search: str = "",
 ) -> str:
-    """The page of a path of a lock-step crash model (:mod:`smrkit.explore.crash_models`):
-    the kernel's run of it (``trace``), judged by the checkers with the rounds the kernel
-    recorded, the moves, and the run as a round diagram. ``search``: how it was found."""
-    from smrkit.explore.crash_models import judge_run
+    """The page of a path of a lock-step model — a crash model
+    (:mod:`smrkit.explore.crash_models`) or a Byzantine one
+    (:mod:`smrkit.explore.byzantine_models`): the kernel's run of it (``trace``), judged
+    by seed 002's checkers with the rounds the kernel recorded, the moves, and the run as
+    a round diagram — who sent what to whom in each round, the faulty processes, the
+    decisions. Not the space-time diagram of a primary-backup run: these protocols have
+    no primary, no clients and no δ. ``search``: how the path was found."""
     from smrkit.report.round_page import round_page
 
     parameters = model.parameters
     found = "example of" if expectation == "sometimes" else "counterexample to"
-    facts = [
-        ("model", model.name),
-        ("processes", f"n = {parameters['servers']}, f = {parameters['f']} crashes at most"),
-        ("decides after", f"round R = {parameters['rounds']}"),
-        *([("search", search)] if search else []),
-        ("trace", trace.trace_hash()[:16]),
-    ]
-    checks = judge_run(parameters, trace.events, trace.servers)
+    byzantine = [str(p) for p in parameters.get("byzantine", [])]
+    if model.name in BYZANTINE_MODELS:
+        processes = (
+            f"n = {parameters['servers']}, built for f = {parameters['f']}; Byzantine: "
+            f"{', '.join(byzantine)} (every behaviour of its adversary)"
+        )
+        facts = [("model", model.name), ("processes", processes)]
+        if "inputs" in parameters:
+            facts.append(("inputs", ", ".join(map(str, parameters["inputs"]))))
+    else:
+        facts = [
+            ("model", model.name),
+            ("processes", f"n = {parameters['servers']}, f = {parameters['f']} crashes at most"),
+            ("decides after", f"round R = {parameters['rounds']}"),
+        ]
+    facts += [*([("search", search)] if search else []), ("trace", trace.trace_hash()[:16])]
+    checks = _judge_rounds(model, trace, byzantine)
+    byzantine = byzantine if model.name in BYZANTINE_MODELS else []
     notes = [f"{k}. {describe_move(move)}" for k, move in enumerate(moves, start=1)]
     notes.append(
         "The checks above judge the kernel's run of this path (smrkit replay re-runs its "
@@ -252,9 +271,29 @@ def crash_path_page(
     return round_page(
         f"smrkit explore — {model.name}, {found} {name}",
         facts,
-        {check: verdict.to_json() for check, verdict in checks.items()},
+        checks,
         trace.events,
         trace.servers,
+        byzantine,
         notes=notes,
         notes_title=f"The path: {found} {name}, {len(moves)} moves",
     )
+
+
+def _judge_rounds(model: Model, trace: Trace, byzantine: list[str]) -> dict[str, dict[str, Any]]:
+    """seed 002's checks of the run: a crash model's own judge, or, for a Byzantine
+    model, the protocol's claims (what ``smrkit sim`` judges its runs by), the Byzantine
+    processes not bound."""
+    if model.name not in BYZANTINE_MODELS:
+        from smrkit.explore.crash_models import judge_run
+
+        judged = judge_run(model.parameters, trace.events, trace.servers)
+        return {check: verdict.to_json() for check, verdict in judged.items()}
+    from smrkit.check.agreement_run import evaluate_records
+    from smrkit.protocols.claims import ConsensusClaims
+    from smrkit.protocols.registry import get_protocol
+
+    claims = get_protocol(model.name).claims(int(model.parameters["f"]), 0.0, 0.0)
+    assert isinstance(claims, ConsensusClaims)
+    evaluation = evaluate_records(trace.events, trace.servers, claims, byzantine=tuple(byzantine))
+    return {check: verdict.to_json() for check, verdict in evaluation.checks.items()}

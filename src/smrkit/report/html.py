@@ -16,9 +16,12 @@ It shows, top to bottom:
 * a space-time (Lamport) diagram: one lane per process, servers first, time flowing to
   the right; each message an arrow from its send to its delivery, coloured by type, with
   its fields on hover; dropped messages stop short at a red ✕ labelled with the cause;
-  crashes and halts end their lane; each server's primary intervals are a thick band on
-  its lane, the intervals with no primary are shaded across the diagram, fault windows
-  are bars above the lanes, and client invocations and completions are ticks.
+  crashes and halts end their lane; in a run that has a primary, each server's primary
+  intervals are a thick band on its lane and the intervals with no primary are shaded
+  across the diagram (a run without one — Paxos, a consensus protocol — is not told it
+  "never lacked a primary"); fault windows are bars above the lanes, and client
+  invocations and completions are ticks. The legend lists the kinds of message the run
+  sent, no others.
 
 A diagram of a whole long run would be unreadable and huge, so the diagram shows windows
 around what is worth looking at — each fault, crash, halt and interval with no primary,
@@ -805,15 +808,23 @@ def _some(items: Sequence[str], sep: str, limit: int = 8) -> str:
     return text if len(items) <= limit else f"{text}{sep}… and {len(items) - limit} more"
 
 
-def _legend() -> str:
+def _legend(present: set[str], primary: bool) -> str:
+    """The keys of what the diagrams draw: the categories of messages the run sent, and
+    the primary bands and no-primary shading only for a run that has a primary — a
+    consensus or agreement run has none, and its page should not speak of one."""
     swatches = "".join(
         f'<span class="key"><span class="sw" style="background:{colour}"></span>{_e(label)}</span>'
-        for _, label, colour in CATEGORIES
+        for css, label, colour in CATEGORIES
+        if css in present
     )
     extras = (
-        '<span class="key"><span class="sw prim-sw"></span>primary</span>'
-        '<span class="key"><span class="sw noprim-sw"></span>no primary</span>'
-        '<span class="key"><span class="sw fault-sw"></span>fault window</span>'
+        (
+            '<span class="key"><span class="sw prim-sw"></span>primary</span>'
+            '<span class="key"><span class="sw noprim-sw"></span>no primary</span>'
+            if primary
+            else ""
+        )
+        + '<span class="key"><span class="sw fault-sw"></span>fault window</span>'
         '<span class="key"><span class="xkey">✕</span>dropped (cause)</span>'
         '<span class="key"><span class="dash"></span>after a crash or halt</span>'
         '<span class="key">ticks: invoke ↑, complete ↓</span>'
@@ -871,22 +882,27 @@ def _section_diagram(
             "</div>\n</figure>"
         )
     total = len(scan.messages)
+    has_primary = bool(scan.primary or no_primary)
     gaps = _some([f"{s:.6f}–{e:.6f} s" for s, e in no_primary], ", ") or "none"
     if scan.faults or scan.down or no_primary:
+        around = "faults, crashes, halts and intervals with no primary"
         shown = (
-            f"{len(windows)} window(s) around the faults, crashes, halts and intervals with no "
-            f"primary, from {margin:.3f} s before to {margin:.3f} s after"
+            f"{len(windows)} window(s) around the "
+            f"{around if has_primary else 'faults, crashes and halts'}, "
+            f"from {margin:.3f} s before to {margin:.3f} s after"
         )
     else:
         part = (
             "The whole run" if planned[0].why == ["the whole run"] else "The first part of the run"
         )
-        shown = f"{part} (no fault, crash or halt happened in it, and it never lacked a primary)"
+        lacked = ", and it never lacked a primary" if has_primary else ""
+        shown = f"{part} (no fault, crash or halt happened in it{lacked})"
+    intervals = f" Intervals with no primary: {_e(gaps)}." if has_primary else ""
     notes = [
         f"{shown}: {drawn_events} of the run's {len(scan.drawn_times)} drawable events and "
         f"{len(drawn_ids)} of its {total} messages are drawn ({total - len(drawn_ids)} "
-        f"messages not shown). Intervals with no primary: {_e(gaps)}. Hover over an arrow "
-        "for the message's type and fields."
+        f"messages not shown).{intervals} Hover over an arrow for the message's type and "
+        "fields."
     ]
     if skipped:
         notes.append(
@@ -900,7 +916,9 @@ def _section_diagram(
             f"{len(planned_ids - drawn_ids)} message(s) of the planned windows."
         )
     paragraphs = "\n".join(f'<p class="note">{note}</p>' for note in notes)
-    return f"{head}{paragraphs}\n{_legend()}\n{_markers()}\n" + "\n".join(figures) + "\n</section>"
+    present = {_category(_type_name(m.msg)) for m in scan.messages}
+    legend = _legend(present, has_primary)
+    return f"{head}{paragraphs}\n{legend}\n{_markers()}\n" + "\n".join(figures) + "\n</section>"
 
 
 _CSS = """
@@ -984,6 +1002,14 @@ footer { margin-top: 2rem; color: #777; font-size: .85rem; }
   figure, table { break-inside: avoid; }
 }
 """
+
+
+def space_time_section(trace: Trace, events_max: int = 4000) -> tuple[str, str]:
+    """The space-time diagram of a run with no primary (an agreement run outside
+    lock-step: its rounds are the protocol's own, not the timing's), as ``(css, html)``
+    for another page to embed, with its zoom script."""
+    body = _section_diagram(trace, (), events_max) + f"\n<script>{_zoom_script()}</script>"
+    return _CSS, body
 
 
 def _section_latency(trace: Trace, no_primary: Sequence[tuple[float, float]]) -> str:

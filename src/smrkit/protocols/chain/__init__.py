@@ -20,9 +20,11 @@ failed *head* is dropped and its successor becomes head (updates it never forwar
 never committed: their clients retry); a failed *tail* is dropped and its predecessor
 becomes the tail, committing everything it holds; a failed *middle* replica is dropped
 and its predecessor resends its Sent list to its new successor, which applies what it
-lacks — the paper's rule, correct because an acknowledged update reached the tail. A new
-replica (a restarted one, which lost its state) joins as the new tail: the old tail
-sends it its state, which it replays before it serves.
+lacks — the paper's rule, correct because an acknowledged update reached the tail.
+Chain replicas save no log and no state to disk: a restarted replica comes back empty,
+as a new replica, and the master adds it as the new tail (never in its old place): the
+old tail sends it its state, which it replays before it serves. Nothing is lost by
+that, since every committed update is held by every replica still in the chain.
 
 Fault safety (seed 003: "losing liveness but safely terminating when a failure is
 detected"). A replica acts — applies, forwards, acknowledges, answers — only while it
