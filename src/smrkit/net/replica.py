@@ -150,8 +150,9 @@ class _RealTimeOut(Out):
 
 class _Sink:
     """Where the kernel's applier puts a step's effects in a replica process: saves are
-    written to storage (synced by :meth:`ReplicaServer._release` before any held message
-    leaves: group commit), messages are held, timers join the node's
+    written to storage and numbered (synced by :meth:`ReplicaServer._commit`: group
+    commit), messages are held with the number of the last write before them (they
+    leave once it is durable: :meth:`ReplicaServer._flush_soon`), timers join the node's
     :class:`~smrkit.sim.order.TimerQueue` (the simulator's order), a halt stops the node."""
 
     def __init__(self, server: ReplicaServer) -> None:

@@ -10,7 +10,7 @@ much that costs is the fsync policy:
   committed together and fsynced once, before any of their messages leaves; a write
   only queues its rows, and :meth:`SqliteStorage.sync` may run on another thread while
   the event loop goes on writing (the runtime commits off the loop:
-  :meth:`smrkit.net.replica.ReplicaServer._flush`) — a sync commits at least every
+  :meth:`smrkit.net.replica.ReplicaServer._commit`) — a sync commits at least every
   write that returned before it started;
 * ``never`` — committed without fsync (a power failure may lose the tail; a killed
   process does not, the operating system still holds it).
