@@ -15,6 +15,7 @@ from pathlib import Path
 from smrkit.core.messages import ClientRequest
 from smrkit.core.ops import Op
 from smrkit.net.cluster import init_cluster
+from smrkit.net.log_storage import LogStorage
 from smrkit.net.replica import ReplicaServer
 
 
@@ -179,3 +180,26 @@ def test_relayed_requests_wait_with_the_clients_and_never_pause_a_peer(tmp_path:
         assert server._room.is_set()  # the clients' readers are not paused by relays
 
     asyncio.run(main())
+
+
+def test_a_replica_restarted_on_a_torn_log_says_so_in_its_status(tmp_path: Path) -> None:
+    """The replica's default storage is the append-only log; a torn last record (a
+    write cut by a crash) is cut off when the replica opens it, and counted."""
+    config = init_cluster(tmp_path / "cluster", protocol="raft", replicas=3)
+    data = config.data_path("p1")
+    data.mkdir(parents=True)
+    store = LogStorage(data / "state.log", "batch")
+    store.write([("term", (3, "p2")), ("last", 0)])
+    store.close()
+    with open(data / "state.log", "ab") as handle:
+        handle.write(b"\x00\x00\x01")
+    server = ReplicaServer(config, "p1", start_at=time.time())
+    try:
+        assert server.status()["storage"] == {
+            "engine": "LogStorage",
+            "compactions": 0,
+            "torn_bytes": 3,
+        }
+        assert server.saved_keys == 2
+    finally:
+        server.storage.close()

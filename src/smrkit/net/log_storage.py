@@ -75,7 +75,10 @@ def _items(payload: bytes) -> Iterable[tuple[str, bytes | None]]:
             raise StorageError("a record's item is cut short inside its CRC")
         key_bytes, value_bytes = _ITEM.unpack_from(payload, at)
         at += _ITEM.size
-        key = payload[at : at + key_bytes].decode()
+        try:
+            key = payload[at : at + key_bytes].decode()
+        except UnicodeDecodeError:
+            raise StorageError("a record's key is not text inside its CRC") from None
         at += key_bytes
         if value_bytes == _GONE:
             yield key, None

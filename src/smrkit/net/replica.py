@@ -814,6 +814,11 @@ class ReplicaServer:
             "now": self.now(),
             "blocked": sorted(self.blocked),
             "stats": {**self.stats, "timers_set_in_the_past": self.out.late},
+            "storage": {
+                "engine": type(self.storage).__name__,
+                "compactions": getattr(self.storage, "compactions", 0),
+                "torn_bytes": getattr(self.storage, "torn_bytes", 0),
+            },
             "anomalies": dict(getattr(node, "anomalies", {})),
             "relayed": _relayed(node),
         }
