@@ -332,8 +332,9 @@ class ReplicaServer:
             # Quietly: every task of ours ends before the loop does, so none is left
             # for the loop to cancel (and print) on its way out.
             runner.cancel()
-            if self._committer is not None:  # let a commit under way finish
-                await asyncio.gather(self._committer, return_exceptions=True)
+            # let a commit under way finish, and replies waiting for the peers' sends
+            busy = [t for t in (self._committer, self._sender) if t is not None]
+            await asyncio.gather(*busy, return_exceptions=True)
             server.close()
             for channels in self._channels.values():
                 for channel in channels:
