@@ -41,7 +41,8 @@ def test_a_write_is_in_the_file_only_after_a_sync_in_batch_mode(tmp_path: Path) 
     store.write([("k", 1)])
     assert path.stat().st_size == 0 and store.commits == 0
     store.sync()
-    assert path.stat().st_size > 0 and store.commits == 1
+    assert store.commits == 1
+    assert path.stat().st_size == log_storage.PREALLOCATE_BYTES  # the record, then zeros
     store.sync()  # nothing new: no commit
     assert store.commits == 1
     store.close()
@@ -50,7 +51,7 @@ def test_a_write_is_in_the_file_only_after_a_sync_in_batch_mode(tmp_path: Path) 
 @pytest.mark.parametrize(
     "tail",
     [
-        b"\x00\x00",  # a header cut short
+        b"\x00\x07",  # a header cut short
         b"\x00\x00\x00\x40\x12\x34\x56\x78abc",  # a payload cut short
         b"\x00\x00\x00\x03\x00\x00\x00\x00abc",  # a whole record whose CRC fails
     ],
@@ -63,12 +64,14 @@ def test_a_torn_last_record_is_cut_off_and_what_was_synced_stays(
     store.write([("a", 1)])
     store.write([("b", 2)])
     store.close()
-    synced = path.stat().st_size
-    with open(path, "ab") as handle:
+    end, size = store._file_bytes, path.stat().st_size
+    with open(path, "r+b") as handle:  # a write torn where the next record goes
+        handle.seek(end)
         handle.write(tail)
     again = LogStorage(path, "batch")
     assert again.load() == {"a": 1, "b": 2}
-    assert again.torn_bytes == len(tail) and path.stat().st_size == synced
+    assert again.torn_bytes == len(tail) and path.stat().st_size == size
+    assert path.read_bytes()[end:] == bytes(size - end)  # zeroed
     again.write([("c", 3)])  # appended after the cut, not after the garbage
     again.close()
     third = LogStorage(path, "batch")
@@ -90,6 +93,7 @@ def test_compaction_keeps_the_file_bounded_and_the_state_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(log_storage, "COMPACT_BYTES_MIN", 4096)
+    monkeypatch.setattr(log_storage, "PREALLOCATE_BYTES", 1024)
     path = tmp_path / "state.log"
     store = LogStorage(path, "never")  # a compaction syncs all the same
     for i in range(2000):
@@ -98,7 +102,7 @@ def test_compaction_keeps_the_file_bounded_and_the_state_whole(
             store.write([(f"entry/{i - 10}", DELETED)])  # a compacted log's entries
         store.sync()
     assert store.compactions >= 10
-    assert path.stat().st_size <= 4096 + 200  # bounded by the threshold and one commit
+    assert path.stat().st_size <= 4096 + 200 + 1024  # the threshold, a commit, zeros
     store.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.log"]  # no leftovers
     again = LogStorage(path, "never")

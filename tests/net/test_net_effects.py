@@ -191,7 +191,8 @@ def test_a_replica_restarted_on_a_torn_log_says_so_in_its_status(tmp_path: Path)
     store = LogStorage(data / "state.log", "batch")
     store.write([("term", (3, "p2")), ("last", 0)])
     store.close()
-    with open(data / "state.log", "ab") as handle:
+    with open(data / "state.log", "r+b") as handle:
+        handle.seek(store._file_bytes)
         handle.write(b"\x00\x00\x01")
     server = ReplicaServer(config, "p1", start_at=time.time())
     try:

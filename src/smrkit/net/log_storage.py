@@ -10,11 +10,17 @@ The file, ``state.log``, is a sequence of records:
 ``length (4 bytes) ‖ CRC-32 of the payload (4 bytes) ‖ payload``, big-endian; a payload
 is one write's saves, in order, each ``key length (2) ‖ value length (4) ‖ key ‖ value``,
 the value encoded with :mod:`smrkit.net.codec`, and a value length of ``0xFFFFFFFF``
-deleting the key. Opening the file replays it. A record whose header or payload is cut
-short, or whose CRC does not hold, is where a crash tore the last write (a write that
-was never synced may be partly on disk): the file is truncated there, and what was
-synced before it is all there. Such a record can only be the tail of what was synced
-last — a sync returns only once everything before it is on disk — so nothing
+deleting the key. The file is preallocated: ``PREALLOCATE_BYTES`` of zeros at a time,
+written and fsynced before records go there, so that a sync overwrites blocks the file
+already has and its ``fdatasync`` flushes data only, never the file system's journal
+(a growing file's would, and on a busy disk that journal is shared with every other
+process). A record header of length 0 — the zeros — is the end of the log.
+
+Opening the file replays it. A record whose header or payload is cut short, or whose CRC
+does not hold, is where a crash tore the last write (a write that was never synced may
+be partly on disk): the bytes from there to the last non-zero one are zeroed, and what
+was synced before it is all there. Such a record can only be the tail of what was
+synced last — a sync returns only once everything before it is on disk — so nothing
 acknowledged is lost; ``torn_bytes`` says how much was cut.
 
 Compaction. The file grows with every write; once it is more than
@@ -47,6 +53,7 @@ _GONE = 0xFFFFFFFF
 KEY_BYTES_MAX = 0xFFFF
 COMPACT_FACTOR = 4
 COMPACT_BYTES_MIN = 4 * 1024 * 1024
+PREALLOCATE_BYTES = 2 * 1024 * 1024
 FILE_MODE = 0o600
 
 
@@ -96,6 +103,8 @@ def _replay(data: bytes) -> tuple[dict[str, bytes], int]:
     at = 0
     while at + _RECORD.size <= len(data):
         length, crc = _RECORD.unpack_from(data, at)
+        if length == 0:  # the preallocated zeros: the end
+            break
         payload = data[at + _RECORD.size : at + _RECORD.size + length]
         if len(payload) < length or zlib.crc32(payload) != crc:
             break
@@ -113,6 +122,13 @@ def read_saved(path: Path) -> dict[str, object]:
     for a reader beside the replica that owns it."""
     live, _ = _replay(path.read_bytes())
     return {key: decode(value) for key, value in live.items()}
+
+
+def _write_at(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
 
 
 def _fsync_directory(path: Path) -> None:
@@ -145,16 +161,19 @@ class LogStorage:
         self._rows_lock = threading.Lock()
         self._commit_lock = threading.Lock()
         created = not path.exists()
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         os.fchmod(self._fd, FILE_MODE)
         if created:
             _fsync_directory(path.parent)
         data = path.read_bytes()
         self._live, self._file_bytes = _replay(data)
         self._live_bytes = sum(len(k) + len(v) for k, v in self._live.items())
-        if self._file_bytes < len(data):  # a torn tail: cut it off
-            self.torn_bytes = len(data) - self._file_bytes
-            os.ftruncate(self._fd, self._file_bytes)
+        self._allocated = len(data)
+        """The file's size: the log's end (``_file_bytes``), then zeros."""
+        torn_end = len(data.rstrip(b"\0"))
+        if torn_end > self._file_bytes:  # a torn tail: zero it
+            self.torn_bytes = torn_end - self._file_bytes
+            os.pwrite(self._fd, bytes(self.torn_bytes), self._file_bytes)
             os.fsync(self._fd)
 
     def _apply(self, key: str, value: bytes | None) -> None:
@@ -206,12 +225,16 @@ class LogStorage:
             self.commits += 1
 
     def _append(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
+        end = self._file_bytes + len(data)
+        if end > self._allocated:  # zeros first, synced with the file's new size
+            grown = max(end, self._allocated + PREALLOCATE_BYTES)
+            _write_at(self._fd, bytes(grown - self._allocated), self._allocated)
+            os.fsync(self._fd)
+            self._allocated = grown
+        _write_at(self._fd, data, self._file_bytes)
         if self.fsync != "never":
             os.fdatasync(self._fd)
-        self._file_bytes += len(data)
+        self._file_bytes = end
 
     def _compact(self, live: dict[str, bytes]) -> None:
         """Replace the file by one record of the live keys: write it beside, sync it,
@@ -220,17 +243,15 @@ class LogStorage:
         fresh = self.path.with_name(self.path.name + ".compact")
         fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_at(fd, data, 0)
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(fresh, self.path)
         _fsync_directory(self.path.parent)
-        old, self._fd = self._fd, os.open(self.path, os.O_RDWR | os.O_APPEND)
+        old, self._fd = self._fd, os.open(self.path, os.O_RDWR)
         os.close(old)
-        self._file_bytes = len(data)
+        self._file_bytes = self._allocated = len(data)
         self.compactions += 1
 
     def close(self) -> None:
