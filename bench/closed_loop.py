@@ -9,7 +9,8 @@ cluster, and the medians. One JSON line at the end.
 
 CPU per operation (``primary_cpu_us_per_op``: the busiest replica's CPU seconds over
 the commands acknowledged, warm-up included; ``cluster_cpu_us_per_op``: the three
-replicas') is what the runtime's work costs, and it is much steadier than ops/s on a
+replicas'; ``load_cpu_us_per_op``: the load process's, which shares the cores with
+them) is what the runtime's work costs, and it is much steadier than ops/s on a
 shared machine. A run that acknowledged nothing divides by 1.
 
 A figure that says "bad": a run in which nothing is acknowledged reports 0 ops/s and
@@ -55,6 +56,7 @@ async def load(
         with contextlib.suppress(Exception):
             await client.call(Op("put", "k0", 0))  # connect before the clock starts
         loop = asyncio.get_running_loop()
+        cpu_from = time.process_time()
         counting_from = loop.time() + warmup_s
         until = counting_from + seconds
 
@@ -75,6 +77,7 @@ async def load(
                     latencies.append(end - start)
 
         await asyncio.gather(*(worker(i) for i in range(clients)))
+        cpu_s = time.process_time() - cpu_from
     latencies.sort()
 
     def pct(q: float) -> float | None:
@@ -88,6 +91,7 @@ async def load(
         "p99_ms": pct(0.99),
         "errors": errors,
         "ops_total": done,
+        "load_cpu_s": round(cpu_s, 3),
     }
 
 
@@ -178,6 +182,7 @@ def main() -> None:
                 # the busiest replica is the primary (the leader)
                 run["primary_cpu_us_per_op"] = round(max(used) / ops * 1e6, 1)
                 run["cluster_cpu_us_per_op"] = round(sum(used) / ops * 1e6, 1)
+                run["load_cpu_us_per_op"] = round(run.pop("load_cpu_s") / ops * 1e6, 1)
                 runs.append(run)
                 print(f"run {i + 1}: {run}", flush=True)
         finally:
@@ -196,6 +201,7 @@ def main() -> None:
                 "p99_ms": _median([r["p99_ms"] for r in runs]),
                 "primary_cpu_us_per_op": _median([r["primary_cpu_us_per_op"] for r in runs]),
                 "cluster_cpu_us_per_op": _median([r["cluster_cpu_us_per_op"] for r in runs]),
+                "load_cpu_us_per_op": _median([r["load_cpu_us_per_op"] for r in runs]),
                 "errors": sum(r["errors"] for r in runs),
                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }

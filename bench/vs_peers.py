@@ -4,9 +4,9 @@ Each system runs 3 replicas on loopback, and a command counts as done only once 
 majority holds it durably:
 
 * **smrkit**: ``smrkit cluster init --protocol raft`` (``--protocol`` picks another),
-  app ``kv``, fsync ``batch`` (SQLite in WAL mode, ``synchronous=FULL``: the writes of a
-  batch of steps are committed and fsynced together before any of their messages
-  leaves), so a reply leaves only after a majority has fsynced the command;
+  app ``kv``, fsync ``batch`` (storage ``log``, the default: the writes of a batch of
+  steps are appended to the replica's log file and fdatasynced together before any of
+  their messages leaves), so a reply leaves only after a majority has synced the command;
 * **PySyncObj 0.3.17**: 3 processes, each a ``SyncObj`` holding a replicated dict with a
   ``journalFile`` (its file journal), and a small asyncio TCP front end in the same
   process (one line per command: ``ID KEY VALUE``, answered ``ID ok`` from PySyncObj's
@@ -978,12 +978,12 @@ def main(argv: list[str] | None = None) -> int:
             "smrkit",
             options.protocol,
             fsync=(
-                f"{options.smrkit_fsync}: SQLite WAL, "
+                f"{options.smrkit_fsync}: an append-only log file, "
                 + {
-                    "batch": "synchronous=FULL, one commit+fsync per batch of steps before "
-                    "any of their messages leaves",
-                    "always": "synchronous=FULL, one commit+fsync per step",
-                    "never": "synchronous=OFF, no fsync",
+                    "batch": "one write+fdatasync per batch of steps before any of their "
+                    "messages leaves",
+                    "always": "one write+fdatasync per step",
+                    "never": "no fdatasync",
                 }[options.smrkit_fsync]
             ),
         ),

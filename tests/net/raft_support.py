@@ -14,6 +14,8 @@ from smrkit.core.node import Out
 from smrkit.net.admin import status_all
 from smrkit.net.codec import decode
 from smrkit.net.config import ClusterConfig
+from smrkit.net.log_storage import read_saved
+from smrkit.net.storage import STORAGE_FILES
 from smrkit.protocols.raft import RaftNode
 from smrkit.protocols.registry import ProtocolConfig, get_protocol
 
@@ -53,14 +55,18 @@ def leader_of(replicas: list[str]) -> Callable[[dict[str, Any]], tuple[str, int]
 
 
 def saved_state(config: ClusterConfig, replica: str) -> RaftNode:
-    """What ``replica`` saved, read from its SQLite file (read-only, while its process
+    """What ``replica`` saved, read from its storage file (read-only, while its process
     may be dead or restarting) and recovered by a fresh Raft node, as a restart does."""
-    path = config.data_path(replica) / "state.sqlite"
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        saved = {key: decode(value) for key, value in db.execute("SELECT key, value FROM saved")}
-    finally:
-        db.close()
+    path = config.data_path(replica) / STORAGE_FILES[config.storage]
+    if config.storage == "log":
+        saved = read_saved(path)
+    else:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT key, value FROM saved")
+            saved = {key: decode(value) for key, value in rows}
+        finally:
+            db.close()
     nodes = get_protocol("raft").build(
         ProtocolConfig(servers=config.servers, clients=(), app=config.app, delta_s=1, tau_s=1)
     )

@@ -193,7 +193,7 @@ def test_down_is_bounded_quiet_and_what_replicas_write_is_private(
         assert "Traceback" not in text and "CancelledError" not in text, text[-2000:]
     for sub in ("data", "data/p1", "logs", "tests", "run"):
         assert stat.S_IMODE((directory / sub).stat().st_mode) == 0o700, sub
-    private = [directory / "data" / "p1" / "state.sqlite", log_path(config, "p1")]
+    private = [directory / "data" / "p1" / "state.log", log_path(config, "p1")]
     private.extend((directory / "tests").rglob("*.json*"))
     assert len(private) >= 4
     for path in private:

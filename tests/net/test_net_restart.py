@@ -34,6 +34,16 @@ def omission_cluster(tmp_path: Path) -> Iterator[ClusterConfig]:
         yield config
 
 
+@pytest.fixture
+def sqlite_omission_cluster(tmp_path: Path) -> Iterator[ClusterConfig]:
+    """The same on SQLite storage (``cluster init --storage sqlite``), still selectable
+    beside the default append-only log."""
+    with running_cluster(
+        tmp_path / "cluster", protocol="pb-general-omission", storage="sqlite"
+    ) as config:
+        yield config
+
+
 def _statuses(config: ClusterConfig) -> dict[str, Any]:
     return asyncio.run(status_all(config))
 
@@ -144,10 +154,11 @@ def _kill_restart_and_lean_on(
 
 
 def test_a_killed_backup_restarted_recovers_from_disk_and_rejoins(
-    omission_cluster: ClusterConfig,
+    sqlite_omission_cluster: ClusterConfig,
 ) -> None:
-    config = omission_cluster
+    config = sqlite_omission_cluster
     assert _primary(config) == "p1"
+    assert (config.data_path("p2") / "state.sqlite").exists()
 
     def restart(replica: str) -> None:
         with pytest.raises(ClusterError, match="still running"):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from smrkit.core.node import DELETED
 from smrkit.core.ops import Command, Op
 from smrkit.net.storage import SqliteStorage
 
@@ -96,3 +97,20 @@ def test_a_quorum_replica_recovers_from_what_sqlite_gave_back(tmp_path: Path) ->
     assert replica.entries == commands and replica.epochs == [65, 65, 65]
     assert replica.epoch == 65 and replica.commit == 2
     assert replica.applied == commands[:2]
+
+
+@pytest.mark.parametrize("fsync", ["always", "batch"])
+def test_a_deleted_key_is_gone_after_a_reopen_and_the_last_write_of_a_key_wins(
+    tmp_path: Path, fsync: str
+) -> None:
+    path = tmp_path / "state.sqlite"
+    store = SqliteStorage(path, fsync)
+    store.write([("entry/1", "a"), ("entry/2", "b"), ("entry/3", "c")])
+    store.sync()
+    store.write([("entry/1", DELETED), ("entry/2", DELETED), ("entry/2", "again")])
+    store.write([("entry/3", "c2"), ("entry/3", DELETED)])
+    store.sync()
+    store.close()
+    again = SqliteStorage(path, fsync)
+    assert again.load() == {"entry/2": "again"}
+    again.close()

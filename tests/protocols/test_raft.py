@@ -18,6 +18,7 @@ from smrkit.protocols.raft import RaftNode, build_raft_group
 from smrkit.protocols.raft.messages import AppendEntries, InstallSnapshot, RequestVote, VoteReply
 from smrkit.protocols.raft.node import LEADER
 from smrkit.sim.faults import FaultPlan
+from smrkit.sim.kernel.world import World
 from smrkit.sim.network import PartialSyncNetwork
 from smrkit.sim.simulator import Simulator
 from smrkit.sim.world import SimConfig, SimRun, run_simulation
@@ -170,7 +171,17 @@ def test_restarts_in_a_run_keep_every_check() -> None:
 # --- snapshots and parts -----------------------------------------------------------------
 
 
-def test_a_follower_far_behind_catches_up_through_a_snapshot_in_parts() -> None:
+def test_a_follower_far_behind_catches_up_through_a_snapshot_in_parts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stored: dict[str, dict[str, object]] = {}
+    persist = World.persist
+
+    def keep(world: World, node: str, saves: Any) -> None:
+        persist(world, node, saves)
+        stored[node] = world.storage[node]
+
+    monkeypatch.setattr(World, "persist", keep)
     run = _run("general-omission:p2@0.5..9.0", ops=1400, message_bytes_max=400, seed=2)
     _all_hold(run)
     p2 = run.nodes["p2"]
@@ -182,6 +193,16 @@ def test_a_follower_far_behind_catches_up_through_a_snapshot_in_parts() -> None:
     to_p2 = [e.data for e in run.trace.events if e.kind == "send" and e.other == "p2"]
     assert sum(isinstance(m, InstallSnapshot) and m.parts > 1 for m in to_p2) >= 2
     assert p2.snapshot is not None and p2.last_applied > p2.snapshot.index  # and went on
+    # A compaction deletes the saved entries its snapshot covers: the storage stays
+    # bounded, and holds exactly what a restart reads back (the snapshot, then the log).
+    assert leader.snapshot is not None
+    entries = {int(k.split("/")[1]) for k in stored[leader.id] if k.startswith("entry/")}
+    assert min(entries) == leader.snapshot.index + 1
+    assert max(entries) == leader.log.last_index == stored[leader.id]["last"]
+    again = RaftNode(leader.id, leader.config)
+    out = Out(random.Random(0), dict(stored[leader.id]))
+    again.on_start(out)
+    assert again.log.last_index == leader.log.last_index and again.snapshot == leader.snapshot
 
 
 # --- the builder ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from smrkit.net.config import (
     ConfigError,
     load_config,
 )
-from smrkit.net.storage import FSYNC_POLICIES
+from smrkit.net.storage import FSYNC_POLICIES, STORAGE_ENGINES
 from smrkit.protocols import service_protocols
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,6 +122,14 @@ class ClusterProtocol(click.ParamType):  # type: ignore[type-arg]  # generic fro
 @click.option("--replicas", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--app", type=click.Choice(["kv", "counter", "register"]), default="kv")
 @click.option("--fsync", type=click.Choice(FSYNC_POLICIES), default="batch", show_default=True)
+@click.option(
+    "--storage",
+    type=click.Choice(STORAGE_ENGINES),
+    default="log",
+    show_default=True,
+    help="How each replica keeps its saves: an append-only log file (a CRC per record, "
+    "a torn tail cut off at restart), or SQLite.",
+)
 @seconds_option(
     "--delta",
     "delta_s",
@@ -143,6 +151,7 @@ def init(
     directory: Path,
     app: str,
     fsync: str,
+    storage: str,
     delta_s: float | None,
     tau_s: float | None,
 ) -> None:
@@ -156,6 +165,7 @@ def init(
             replicas=replicas,
             app=app,
             fsync=fsync,
+            storage=storage,
             delta_s=delta_s,
             tau_s=tau_s,
         )

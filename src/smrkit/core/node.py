@@ -16,7 +16,8 @@ fingerprint a whole world.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+import enum
+from collections.abc import Hashable, Iterable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
 
 from smrkit.core.ids import NodeId
@@ -32,6 +33,26 @@ V = TypeVar("V")
 
 Timer: TypeAlias = Hashable
 """A timer name: any hashable value (a string or a tuple of plain values)."""
+
+
+class Deleted(enum.Enum):
+    """What :meth:`Out.delete` saves: the key is gone (a value no ``save`` can pass
+    by accident, and plain data for the explorer's frozen states)."""
+
+    DELETED = "deleted"
+
+
+DELETED = Deleted.DELETED
+
+
+def apply_saves(stored: MutableMapping[str, object], saves: Sequence[tuple[str, object]]) -> None:
+    """Apply a step's saves, in order, to a runtime's stored key → value map."""
+    for key, value in saves:
+        if value is DELETED:
+            stored.pop(key, None)
+        else:
+            stored[key] = value
+
 
 SAME_INSTANT_S = 1e-9
 """Instants closer than this are one instant. Runtimes order the events due at one
@@ -106,6 +127,11 @@ class Out:
     def save(self, key: str, value: object) -> None:
         """Durable write; durable before any message of this step leaves."""
         self.saves.append((key, value))
+
+    def delete(self, key: str) -> None:
+        """Durable removal of a saved key (a compacted log's entries), made durable
+        with this step's saves, in order with them."""
+        self.saves.append((key, DELETED))
 
     def sign(self, value: V) -> Signed[V]:
         """``value`` signed by this node: a signature only the runtime can mint, which

@@ -72,7 +72,7 @@ from typing import Any, NamedTuple
 from smrkit.core.byzantine import ByzantineNode
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
-from smrkit.core.node import Node, Out, Timer
+from smrkit.core.node import Node, Out, Timer, apply_saves
 from smrkit.explore.frozen import Interner, freeze, freeze_node, thaw_into
 from smrkit.sim.kernel.effects import CrashCut, apply_effects
 from smrkit.sim.kernel.records import CRASH, HALT
@@ -485,7 +485,7 @@ class Space:
         storage = state[STORAGE]
         if step.saves:
             stored = dict(self.stores.values[storage[i]])
-            stored.update(step.saves)
+            apply_saves(stored, step.saves)
             storage = (*storage[:i], self.stores(tuple(stored.items())), *storage[i + 1 :])
         down = state[DOWN]
         budget = state[BUDGET]
@@ -854,7 +854,7 @@ class Space:
         storage = state[STORAGE]
         if step.saves:
             stored = dict(self.stores.values[storage[i]])
-            stored.update(step.saves)
+            apply_saves(stored, step.saves)
             storage = (*storage[:i], self.stores(tuple(stored.items())), *storage[i + 1 :])
         horizon = now + self.dmin
         kept = tuple(sorted((k, v) for k, v in links.items() if v > horizon))

@@ -58,6 +58,12 @@ SESSIONS_PER_FRAME = 1000
 REQUESTS_PER_FRAME_MAX = 256
 FRAME_SLACK_BYTES = 256
 """Room in a frame for what surrounds the requests."""
+REQUEST_BYTES_BEYOND_OP = encoded_bytes_bound(
+    ClientRequest("c" + "9" * 16, 2**53, None, "p999")  # type: ignore[arg-type]
+) - encoded_bytes_bound(None)
+"""A bound on what a request adds to its op when encoded (the longest client id, the
+largest sequence number, a previous server): the bound of a request is this plus its
+op's, computed once per command rather than by walking a whole request each time."""
 
 
 class CommandError(Exception):
@@ -80,6 +86,12 @@ class SessionExpiredError(OutcomeUnknownError):
 _REDIRECT = object()  # Dest changed: resend now
 _NUDGE = object()  # a replica answered with a hint that changed nothing: resend soon
 _LOST = object()  # the connection the request went out on broke
+_TIMED_OUT = object()  # no answer within retry_s
+
+
+def _time_out(future: asyncio.Future[object]) -> None:
+    if not future.done():
+        future.set_result(_TIMED_OUT)
 
 
 class Client:
@@ -107,6 +119,8 @@ class Client:
         self._idle: collections.deque[list[Any]] = collections.deque()
         self._sessions = 0
         self._session_free = asyncio.Condition()
+        self._session_waiters = 0
+        """Calls waiting for a session (all ``sessions_max`` are busy)."""
         self._pending: dict[str, tuple[int, asyncio.Future[object]]] = {}
         """Client id → the sequence number it waits for and the future of its answer."""
         self._conns: dict[str, Channel] = {}
@@ -115,7 +129,9 @@ class Client:
         self._closed = False
         self._next_dial = 0.0
         self._session_ids: list[str] = []
-        self._outgoing: dict[Channel, list[ClientRequest]] = {}
+        self._outgoing: dict[Channel, list[tuple[ClientRequest, int]]] = {}
+        """Requests to send at the end of this turn of the loop, each with its size
+        bound, by connection."""
         self.bad_frames = 0
         """Frames from a replica that were not reply frames (dropped)."""
 
@@ -150,23 +166,23 @@ class Client:
         """Run ``op`` exactly once; see the module docstring for the outcomes."""
         if self._closed:
             raise RuntimeError("the client is closed")
-        self._check_size(op)
+        bound = self._check_size(op)
         self._dial_all()
         try:
-            return await self._call_in_a_session(op)
+            return await self._call_in_a_session(op, bound)
         except SessionExpiredError as error:
             if not error.first_attempt:
                 raise
-            return await self._call_in_a_session(op)  # it was never applied: again, anew
+            return await self._call_in_a_session(op, bound)  # never applied: again, anew
 
-    async def _call_in_a_session(self, op: Op) -> Value:
-        session = await self._take_session()
+    async def _call_in_a_session(self, op: Op, bound: int) -> Value:
+        session = self._idle.popleft() if self._idle else await self._take_session()
         alive = True
         try:
             if not session[2]:
                 await self._open(session)
             session[1] += 1
-            return await self._run(ClientRequest(session[0], session[1], op))
+            return await self._run(ClientRequest(session[0], session[1], op), bound)
         except SessionExpiredError:
             alive = False
             raise
@@ -176,30 +192,39 @@ class Client:
             else:
                 self._sessions -= 1
                 self._session_ids.remove(session[0])
-            async with self._session_free:
-                self._session_free.notify()
+            if self._session_waiters:
+                async with self._session_free:
+                    self._session_free.notify()
 
     async def _open(self, session: list[Any]) -> None:
         """Open a session with its sequence number 1: a command that changes nothing."""
         session[1] = 1
         try:
-            await self._run(ClientRequest(session[0], 1, Op(SESSION_OPEN)))
+            open_ = Op(SESSION_OPEN)
+            await self._run(ClientRequest(session[0], 1, open_), self._check_size(open_))
         except OutcomeUnknownError as error:
             raise CommandError(f"could not open a session ({error}); nothing was sent") from None
         session[2] = True
 
-    def _check_size(self, op: Op) -> None:
-        size = encoded_bytes_bound(ClientRequest("c" + "9" * 16, 2**53, op, "p999"))
+    def _check_size(self, op: Op) -> int:
+        """A bound on the encoded size of any request carrying ``op``; raises
+        :class:`CommandError` if such a request cannot fit a frame."""
+        size = REQUEST_BYTES_BEYOND_OP + encoded_bytes_bound(op)
         if size + FRAME_SLACK_BYTES > self.config.client_frame_bytes_max:
             raise CommandError(
                 f"a request of up to {size} bytes does not fit the cluster's "
                 f"client_frame_bytes_max ({self.config.client_frame_bytes_max})"
             )
+        return size
 
     async def _take_session(self) -> list[Any]:
         async with self._session_free:
             while not self._idle and self._sessions >= self.sessions_max:
-                await self._session_free.wait()
+                self._session_waiters += 1
+                try:
+                    await self._session_free.wait()
+                finally:
+                    self._session_waiters -= 1
             if self._idle:
                 return self._idle.popleft()
             self._sessions += 1
@@ -210,7 +235,7 @@ class Client:
                     channel.send(("sessions", (session[0],)))
             return session
 
-    async def _run(self, request: ClientRequest) -> Value:
+    async def _run(self, request: ClientRequest, bound: int) -> Value:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.op_timeout_s
         timeouts = 0
@@ -232,25 +257,27 @@ class Client:
             )
             previous = None
             try:
-                channel = await self._connection(dest, remaining)
-                self._send(channel, attempt)
+                channel = self._conns.get(dest) or await self._connection(dest, remaining)
+                self._send(channel, attempt, bound)
                 sends += 1
             except (OSError, TimeoutError, FrameError, CodecError):
                 self._pending.pop(request.client, None)
                 self._move_on_from(dest)
                 await asyncio.sleep(min(RETRY_BACKOFF_S, max(0.0, remaining)))
                 continue
+            timer = loop.call_later(min(self.retry_s, remaining), _time_out, future)
             try:
-                answer = await asyncio.wait_for(future, min(self.retry_s, remaining))
-            except TimeoutError:
+                answer = await future
+            finally:
+                timer.cancel()
+                self._pending.pop(request.client, None)
+            if answer is _TIMED_OUT:
                 previous = dest  # it left this attempt unanswered
                 timeouts += 1
                 if timeouts >= self.rotate_after:
                     timeouts = 0
                     self._move_on_from(dest)
                 continue
-            finally:
-                self._pending.pop(request.client, None)
             if answer is _REDIRECT:
                 continue
             if answer is _NUDGE or answer is _LOST:
@@ -265,16 +292,17 @@ class Client:
                 raise CommandError(answer.error)
             return answer.result
 
-    def _send(self, channel: Channel, request: ClientRequest) -> None:
-        """Queue ``request``; the requests queued in one turn of the event loop go out
-        together, as one frame per connection."""
+    def _send(self, channel: Channel, request: ClientRequest, bound: int | None = None) -> None:
+        """Queue ``request`` (``bound``: a bound on its encoded size, if known); the
+        requests queued in one turn of the event loop go out together, as one frame
+        per connection."""
         if channel.writer.is_closing():
             raise ConnectionResetError("the connection is closed")
         batch = self._outgoing.get(channel)
         if batch is None:
             batch = self._outgoing[channel] = []
             asyncio.get_running_loop().call_soon(self._flush, channel)
-        batch.append(request)
+        batch.append((request, encoded_bytes_bound(request) if bound is None else bound))
 
     def _flush(self, channel: Channel) -> None:
         """Send the queued requests, as few frames as fit ``client_frame_bytes_max``."""
@@ -282,8 +310,7 @@ class Client:
         room = self.config.client_frame_bytes_max - FRAME_SLACK_BYTES
         chunk: list[ClientRequest] = []
         size = 0
-        for request in batch:
-            bound = encoded_bytes_bound(request)
+        for request, bound in batch:
             if chunk and (size + bound > room or len(chunk) >= REQUESTS_PER_FRAME_MAX):
                 self._send_frame(channel, chunk)
                 chunk, size = [], 0

@@ -50,6 +50,7 @@ from smrkit.net.config import (
     validate_config,
 )
 from smrkit.net.files import open_private, open_private_binary, private_dir
+from smrkit.net.storage import STORAGE_FILES
 from smrkit.net.supervisor import (
     halt_path,
     life_path,
@@ -96,6 +97,7 @@ def init_cluster(
     replicas: int,
     app: str = "kv",
     fsync: str = "batch",
+    storage: str = "log",
     delta_s: float | None = None,
     tau_s: float | None = None,
 ) -> ClusterConfig:
@@ -124,6 +126,7 @@ def init_cluster(
         delta_s=delta_default if delta_s is None else delta_s,
         tau_s=tau_default if tau_s is None else tau_s,
         fsync=fsync,
+        storage=storage,
         protocol_path=os.getcwd() if ":" in protocol else None,
         path=config_path,
     )
@@ -186,7 +189,11 @@ def saved_start_at(config: ClusterConfig) -> float | None:
 
 
 def _has_saved_state(config: ClusterConfig) -> bool:
-    return any((config.data_path(r) / "state.sqlite").exists() for r in config.servers)
+    return any(
+        (config.data_path(r) / name).exists()
+        for r in config.servers
+        for name in STORAGE_FILES.values()
+    )
 
 
 def blocked_path(config: ClusterConfig) -> Path:

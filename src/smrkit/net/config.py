@@ -19,7 +19,7 @@ from pathlib import Path
 from smrkit.core.ids import is_server
 from smrkit.net import auth
 from smrkit.net.frames import FRAME_BYTES_MAX_DEFAULT
-from smrkit.net.storage import FSYNC_POLICIES
+from smrkit.net.storage import FSYNC_POLICIES, STORAGE_ENGINES
 from smrkit.protocols.registry import ProtocolSpec, get_protocol
 
 DEFAULT_PROTOCOL = "raft"
@@ -91,6 +91,10 @@ class ClusterConfig:
     tau_s: float = TAU_S_DEFAULT
     """The protocol's heartbeat period τ."""
     fsync: str = "batch"
+    storage: str = "log"
+    """The storage engine (:data:`smrkit.net.storage.STORAGE_FILES`); a cluster.json
+    written before there was a choice says nothing, and its replicas go on with the
+    SQLite file they have."""
     frame_bytes_max: int = FRAME_BYTES_MAX_DEFAULT
     outbound_queue_max: int = 10_000
     """Frames waiting for one peer; more are dropped (and counted)."""
@@ -220,6 +224,8 @@ def validate_config(config: ClusterConfig) -> None:
         raise ConfigError(f"{where}: {problem}")
     if config.fsync not in FSYNC_POLICIES:
         raise ConfigError(f"{where}: fsync must be one of {', '.join(FSYNC_POLICIES)}")
+    if config.storage not in STORAGE_ENGINES:
+        raise ConfigError(f"{where}: storage must be one of {', '.join(STORAGE_ENGINES)}")
     if not all(
         isinstance(x, int | float) and math.isfinite(x) and x > 0
         for x in (config.delta_s, config.tau_s, config.connect_timeout_s)

@@ -10,11 +10,15 @@ node, as the simulator does:
   explorer), with this server as its sink: saves are written, and made durable
   (:meth:`Storage.sync`) before any message of the step leaves; messages leave in the
   order they were sent; then timers change; then a halt stops the node;
-* the commit runs off the event loop (group commit, :meth:`ReplicaServer._flush`):
+* the commit runs off the event loop (group commit, :meth:`ReplicaServer._commit`):
   while one commit is on its way to the disk, in a worker thread, the loop goes on
-  reading and taking steps; their saves and messages wait, and the next commit makes
-  all of those saves durable together before any of those messages leaves. So a
-  message never leaves before the saves of its own step and of every step before it;
+  reading and taking steps; the next commit makes all of their saves durable together.
+  Each held message carries the number of the last write its step depends on (its
+  own step's, or an earlier one's): it leaves as soon as that write is durable and
+  every message held before it has left — a step that saved nothing (a leader's
+  answer to its clients once a majority holds the entry) does not wait behind the
+  commit of later steps' saves. So a message never leaves before the saves of its own
+  step and of every step before it, and never overtakes an earlier message;
 * ``out.now`` is seconds since the cluster's start instant on the host's real-time
   clock, which the replicas of one host share (and hosts share through NTP): the
   protocols of seed 001 set timers at absolute round times ``k·τ`` and need clocks
@@ -71,6 +75,7 @@ import resource
 import signal
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from smrkit.core.ids import NodeId, is_client, is_server
@@ -93,7 +98,8 @@ from smrkit.net.frames import (
     connect,
 )
 from smrkit.net.log_limit import RateLimit
-from smrkit.net.storage import SqliteStorage, Storage
+from smrkit.net.log_storage import LogStorage
+from smrkit.net.storage import STORAGE_FILES, SqliteStorage, Storage
 from smrkit.net.supervisor import halt_path, read_life
 from smrkit.protocols.registry import ProtocolConfig, get_protocol, restartable_protocols
 from smrkit.sim.kernel.effects import apply_effects
@@ -144,8 +150,9 @@ class _RealTimeOut(Out):
 
 class _Sink:
     """Where the kernel's applier puts a step's effects in a replica process: saves are
-    written to storage (synced by :meth:`ReplicaServer._release` before any held message
-    leaves: group commit), messages are held, timers join the node's
+    written to storage and numbered (synced by :meth:`ReplicaServer._commit`: group
+    commit), messages are held with the number of the last write before them (they
+    leave once it is durable: :meth:`ReplicaServer._flush_soon`), timers join the node's
     :class:`~smrkit.sim.order.TimerQueue` (the simulator's order), a halt stops the node."""
 
     def __init__(self, server: ReplicaServer) -> None:
@@ -153,10 +160,11 @@ class _Sink:
 
     def persist(self, node: NodeId, saves: Sequence[tuple[str, object]]) -> None:
         self.server.storage.write(saves)
-        self.server._unsynced = True
+        self.server._written += 1
 
     def send(self, src: NodeId, dst: NodeId, msg: Message) -> None:
-        self.server._held.append((dst, msg, self.server._sent_at))
+        server = self.server
+        server._held.append((server._written, dst, msg, server._sent_at))
 
     def set_timer(self, node: NodeId, timer: Timer, at: float | None) -> None:
         self.server._set_timer(timer, at)
@@ -164,6 +172,19 @@ class _Sink:
     def stop(self, node: NodeId, kind: str, reason: str) -> None:
         self.server.halted = reason
         log.warning("%s halts: %s", node, reason)
+
+
+def open_storage(directory: Path, engine: str, fsync: str) -> Storage:
+    """A replica's storage in ``directory``: the configured engine's file — unless
+    only the other engine's file is there (the cluster ran with it), which is then
+    the one that holds what the replica saved."""
+    found = [name for name, file in STORAGE_FILES.items() if (directory / file).exists()]
+    if found and engine not in found:
+        log.warning("%s: keeping the %s storage found there", directory, found[0])
+        engine = found[0]
+    if engine == "sqlite":
+        return SqliteStorage(directory / STORAGE_FILES["sqlite"], fsync)
+    return LogStorage(directory / STORAGE_FILES["log"], fsync)
 
 
 class StartError(RuntimeError):
@@ -213,7 +234,7 @@ class ReplicaServer:
             path = config.data_path(node_id)
             private_dir(path.parent)
             private_dir(path)
-            storage = SqliteStorage(path / "state.sqlite", config.fsync)
+            storage = open_storage(path, config.storage, config.fsync)
         self.storage = storage
         saved = storage.load()
         # Each incarnation draws afresh: a restarted replica of a protocol with randomized
@@ -237,12 +258,21 @@ class ReplicaServer:
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
-        self._held: list[tuple[str, Message, float]] = []
-        self._unsynced = False
-        """Whether a step wrote saves since the last commit started."""
-        self._flusher: asyncio.Task[None] | None = None
-        """The group commit under way, if any (:meth:`_flush`)."""
+        self._held: collections.deque[tuple[int, str, Message, float]] = collections.deque()
+        """Messages waiting for the saves they depend on: ``(write number, destination,
+        message, when sent)``, in the order sent (so in the order of write numbers)."""
+        self._written = 0
+        """Writes so far (one per step that saved anything), numbered from 1."""
+        self._durable = 0
+        """Every write up to this number is durable."""
+        self._committer: asyncio.Task[None] | None = None
+        """The group commit under way, if any (:meth:`_commit`)."""
         self._flush_error: BaseException | None = None
+        self._sender: asyncio.Task[None] | None = None
+        """Replies waiting until the peers' messages sent before them are in the
+        kernel (:meth:`_send_released`); later releases queue behind it in
+        ``_outbox``."""
+        self._outbox: list[tuple[int, str, Message, float]] = []
         self._sent_at = 0.0
         """When the current step's messages are sent as far as the protocol knows (Unix
         seconds): now, or for a timer's step the instant the timer was set for, so that
@@ -302,8 +332,9 @@ class ReplicaServer:
             # Quietly: every task of ours ends before the loop does, so none is left
             # for the loop to cancel (and print) on its way out.
             runner.cancel()
-            if self._flusher is not None:  # let a commit under way finish
-                await asyncio.gather(self._flusher, return_exceptions=True)
+            # let a commit under way finish, and replies waiting for the peers' sends
+            busy = [t for t in (self._committer, self._sender) if t is not None]
+            await asyncio.gather(*busy, return_exceptions=True)
             server.close()
             for channels in self._channels.values():
                 for channel in channels:
@@ -391,52 +422,70 @@ class ReplicaServer:
         apply_effects(self.id, out, self._sink)
 
     def _flush_soon(self) -> None:
-        """Start the group commit unless one is under way (it takes what waits when it
-        is done)."""
-        if self._flusher is None and (self._held or self._unsynced):
-            self._flusher = asyncio.ensure_future(self._flush())
-            self._flusher.add_done_callback(self._flushed)
+        """Start the group commit if writes wait for one and none is under way (it
+        starts the next when it is done), and let every held message whose writes are
+        durable leave."""
+        if self._committer is None and self._written > self._durable:
+            self._committer = asyncio.ensure_future(self._commit(self._written))
+            self._committer.add_done_callback(self._committed)
+        held = self._held
+        if held and held[0][0] <= self._durable:
+            durable = self._durable
+            released = []
+            while held and held[0][0] <= durable:
+                released.append(held.popleft())
+            if self._sender is not None:
+                self._outbox.extend(released)
+            else:
+                self._send_released(released)
 
-    def _flushed(self, task: asyncio.Task[None]) -> None:
-        """A commit that failed (the disk) ends the node as a handler's exception
-        does: :meth:`_run_node` raises it."""
-        if not task.cancelled() and task.exception() is not None:
+    def _committed(self, task: asyncio.Task[None]) -> None:
+        """The next commit, and the messages this one made free to leave; a commit
+        that failed (the disk) ends the node as a handler's exception does:
+        :meth:`_run_node` raises it."""
+        self._committer = None
+        if task.cancelled():
+            return
+        if task.exception() is not None:
             self._flush_error = task.exception()
             self._wake.set()
+            return
+        self._flush_soon()
 
-    async def _flush(self) -> None:
-        """Group commit, off the event loop: make every save written so far durable,
-        in a worker thread, then let the messages of the steps that wrote them leave;
-        again while steps taken meanwhile wait. A commit with nothing to save (steps
-        that only send) takes no thread and no fsync. The status counts the commits
-        and the time they took (``commits``, ``commit_us``: from the hand-off to the
-        thread until the loop hears it is durable)."""
-        try:
-            while self._held or self._unsynced:
-                held, self._held = self._held, []
-                if self._unsynced:
-                    self._unsynced = False
-                    started = time.perf_counter()
-                    await asyncio.to_thread(self.storage.sync)
-                    self.stats["commits"] += 1
-                    self.stats["commit_us"] += int((time.perf_counter() - started) * 1e6)
-                await self._send_held(held)
-        finally:
-            self._flusher = None
+    async def _commit(self, through: int) -> None:
+        """Group commit, off the event loop: make every write so far (at least those
+        numbered up to ``through``) durable, in a worker thread. The status counts the
+        commits and the time they took (``commits``, ``commit_us``: from the hand-off
+        to the thread until the loop hears it is durable)."""
+        started = time.perf_counter()
+        await asyncio.to_thread(self.storage.sync)
+        self._durable = max(self._durable, through)
+        self.stats["commits"] += 1
+        self.stats["commit_us"] += int((time.perf_counter() - started) * 1e6)
 
     async def _release(self) -> None:
         """Make every save so far durable, then let every held message leave: wait for
         the commit under way and run one more if anything waits."""
-        while self._flusher is not None or self._held or self._unsynced:
+        while (
+            self._committer is not None
+            or self._sender is not None
+            or self._held
+            or self._written > self._durable
+        ):
             self._flush_soon()
-            if self._flusher is not None:
-                await asyncio.shield(self._flusher)
+            busy = [t for t in (self._committer, self._sender) if t is not None]
+            if busy:
+                await asyncio.wait(busy)
+            if self._flush_error is not None:
+                raise self._flush_error
 
-    async def _send_held(self, held: list[tuple[str, Message, float]]) -> None:
+    def _send_released(self, released: list[tuple[int, str, Message, float]]) -> None:
         """Let messages whose saves are durable leave, in order: the messages for one
-        destination go out together, as one frame."""
+        destination go out together, as one frame. Replies that must wait for the
+        peers' messages before them (see below) wait in a task; whatever is released
+        meanwhile queues behind them."""
         batches: dict[str, list[tuple[float, Message]]] = {}
-        for dst, msg, sent_at in held:
+        for _, dst, msg, sent_at in released:
             if (self.id, dst) in self.blocked:
                 self.stats["dropped_by_nemesis"] += 1
                 continue
@@ -456,15 +505,32 @@ class ReplicaServer:
         # SIGKILL of this process no longer loses them, for at most δ.
         writers = [link.writer() for link in self._peers.values()]
         pending = [w for w in writers if w is not None and w.transport.get_write_buffer_size()]
-        if pending:
-            self.stats["reply_waits"] += 1
+        if not pending:
+            self._reply(to_clients)
+            return
+        self.stats["reply_waits"] += 1
+        self._sender = asyncio.ensure_future(self._reply_after(pending, to_clients))
+
+    async def _reply_after(
+        self,
+        pending: list[asyncio.StreamWriter],
+        to_clients: list[tuple[str, list[Message]]],
+    ) -> None:
+        """Send the replies once ``pending`` are drained (at most δ), then whatever
+        was released meanwhile, in order."""
+        try:
             try:
                 await asyncio.wait_for(
                     asyncio.gather(*(w.drain() for w in pending)), self.config.delta_s
                 )
             except (TimeoutError, ConnectionError):
                 self.stats["reply_wait_timeouts"] += 1
-        self._reply(to_clients)
+            self._reply(to_clients)
+        finally:
+            self._sender = None
+        released, self._outbox = self._outbox, []
+        if released:
+            self._send_released(released)
 
     def _set_timer(self, timer: Timer, at: float | None) -> None:
         if at is None:
@@ -749,6 +815,11 @@ class ReplicaServer:
             "now": self.now(),
             "blocked": sorted(self.blocked),
             "stats": {**self.stats, "timers_set_in_the_past": self.out.late},
+            "storage": {
+                "engine": type(self.storage).__name__,
+                "compactions": getattr(self.storage, "compactions", 0),
+                "torn_bytes": getattr(self.storage, "torn_bytes", 0),
+            },
             "anomalies": dict(getattr(node, "anomalies", {})),
             "relayed": _relayed(node),
         }

@@ -10,14 +10,16 @@ much that costs is the fsync policy:
   committed together and fsynced once, before any of their messages leaves; a write
   only queues its rows, and :meth:`SqliteStorage.sync` may run on another thread while
   the event loop goes on writing (the runtime commits off the loop:
-  :meth:`smrkit.net.replica.ReplicaServer._flush`) — a sync commits at least every
+  :meth:`smrkit.net.replica.ReplicaServer._commit`) — a sync commits at least every
   write that returned before it started;
 * ``never`` — committed without fsync (a power failure may lose the tail; a killed
   process does not, the operating system still holds it).
 
 SQLite (standard library, no server) in WAL mode holds one table of key → value, the
 value encoded with :mod:`smrkit.net.codec` (never pickled). A restarted replica reads
-everything back with :meth:`Storage.load`.
+everything back with :meth:`Storage.load`. A save of :data:`~smrkit.core.node.DELETED`
+(``out.delete``: a compacted log's entries) removes its key, so that a long run's file
+stays bounded.
 """
 
 from __future__ import annotations
@@ -28,10 +30,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
+from smrkit.core.node import DELETED
 from smrkit.net.codec import decode, encode
 from smrkit.net.files import private_file
 
 FSYNC_POLICIES = ("always", "batch", "never")
+STORAGE_FILES = {"log": "state.log", "sqlite": "state.sqlite"}
+"""Each storage engine's file in a replica's data directory: ``log``, the default, is
+:class:`smrkit.net.log_storage.LogStorage` (an append-only file: a third of SQLite's
+CPU per commit); ``sqlite`` is :class:`SqliteStorage`."""
+STORAGE_ENGINES = tuple(STORAGE_FILES)
 
 
 class Storage(Protocol):
@@ -59,8 +67,8 @@ class SqliteStorage:
         # FULL: a commit fsyncs the WAL; OFF: it does not.
         self._db.execute(f"PRAGMA synchronous={'OFF' if fsync == 'never' else 'FULL'}")
         self._db.execute("CREATE TABLE IF NOT EXISTS saved (key TEXT PRIMARY KEY, value BLOB)")
-        self._rows: list[tuple[str, bytes]] = []
-        """Written, not yet committed (``batch`` and ``never``)."""
+        self._rows: list[tuple[str, bytes | None]] = []
+        """Written, not yet committed (``batch`` and ``never``); ``None``: deleted."""
         self._rows_lock = threading.Lock()
         self._commit_lock = threading.Lock()
         self.commits = 0
@@ -70,7 +78,8 @@ class SqliteStorage:
         return {key: decode(value) for key, value in rows}
 
     def write(self, saves: Iterable[tuple[str, object]]) -> None:
-        rows = [(key, encode(value)) for key, value in saves]
+        """Queue ``saves`` (a value of ``DELETED`` removes the key) for the next sync."""
+        rows = [(key, None if value is DELETED else encode(value)) for key, value in saves]
         if not rows:
             return
         with self._rows_lock:
@@ -87,11 +96,16 @@ class SqliteStorage:
                 rows, self._rows = self._rows, []
             if not rows:
                 return
+            final = dict(rows)  # the last write of each key is what it holds
+            gone = [(key,) for key, value in final.items() if value is None]
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO saved (key, value) VALUES (?, ?)", rows
+                    "INSERT OR REPLACE INTO saved (key, value) VALUES (?, ?)",
+                    [(key, value) for key, value in final.items() if value is not None],
                 )
+                if gone:
+                    self._db.executemany("DELETE FROM saved WHERE key = ?", gone)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -211,9 +211,12 @@ class RaftNode(Replica):
         assert term is not None
         app, sessions, forgotten = self.service.snapshot()
         applied = self.applied_offset + len(self.applied)
+        covered = 0 if self.snapshot is None else self.snapshot.index
         self.snapshot = Snapshot(index, term, flatten(app, sessions, forgotten, applied))
         self.log.compact_to(self.last_applied - kept // 2)
         out.save("snapshot", (index, term, self.snapshot.items))
+        for dropped in range(covered + 1, index + 1):  # in the snapshot: not read again
+            out.delete(f"entry/{dropped}")
 
     def _restore(self, snapshot: Snapshot) -> bool:
         """Make the service the snapshot's state (the log already starts at or before

@@ -29,7 +29,7 @@ from typing import Any
 from smrkit.core.byzantine import ByzantineNode
 from smrkit.core.ids import NodeId
 from smrkit.core.messages import Message
-from smrkit.core.node import Node, Out, Timer
+from smrkit.core.node import Node, Out, Timer, apply_saves
 from smrkit.sim import order
 from smrkit.sim.adversary import byzantine_node
 from smrkit.sim.faults import Fault, FaultPlan, FaultState
@@ -464,8 +464,8 @@ class World:
     def persist(self, node: NodeId, saves: Sequence[tuple[str, object]]) -> None:
         storage = self.storage[node]
         now, log = self.now, self.log
-        for key, value in saves:
-            storage[key] = value
+        apply_saves(storage, saves)
+        for key, _ in saves:
             log.append(_new(Record, (now, SAVE, node, None, None, key)))
 
     def send(self, src: NodeId, dst: NodeId, msg: Message) -> None:
