@@ -575,7 +575,13 @@ class Space:
         else:
             found = self._round_moves(state)
         if self.config.obsolete is not None:
-            found = [(move, self._collect(after)) for move, after in found]
+            if timing == ASYNC:
+                before = frozenset(state[POOL])
+                found = [
+                    (move, self._collect(after, before, move.node)) for move, after in found
+                ]
+            else:
+                found = [(move, self._collect(after)) for move, after in found]
         order = self.config.move_order
         if order is not None and len(found) > 1:
             keys = self._order_keys
@@ -612,15 +618,24 @@ class Space:
         else:
             items.sort()
 
-    def _collect(self, state: State) -> State:
-        """``state`` without the messages no move can use (``SpaceConfig.obsolete``)."""
+    def _collect(
+        self, state: State, before: frozenset[int] = frozenset(), actor: int = -1
+    ) -> State:
+        """``state`` without the messages no move can use (``SpaceConfig.obsolete``).
+
+        ``before`` is the pool of a collected state one move of node ``actor`` earlier
+        (``async``): a message of it to another node is still alive — its destination
+        did not move — so only the actor's messages and the new ones are looked at."""
         pool = state[POOL]
         if not pool:
             return state
         nodes, down, envs = state[NODES], state[DOWN], self.envs.values
         dead = self._dead
         keep = tuple(
-            env for env in pool if down[envs[env][1]] == LIVE and not dead(nodes[envs[env][1]], env)
+            env
+            for env in pool
+            if (env in before and envs[env][1] != actor)
+            or (down[envs[env][1]] == LIVE and not dead(nodes[envs[env][1]], env))
         )
         if len(keep) == len(pool):
             return state
