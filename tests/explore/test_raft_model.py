@@ -182,6 +182,20 @@ def test_leader_completeness_goes_red_on_a_leader_without_a_committed_entry() ->
     assert _check(leader_completeness, _Facts(facts))
 
 
+def test_leader_completeness_counts_a_committer_that_moved_on_to_the_leader_s_term() -> None:
+    """Figure 8's path: p1 committed A in term 3, then voted p2 leader of term 4 — p1 is
+    in term 4 now, and what it committed still binds the leader of term 4; a server
+    of a later term than the leader's does not (the leader may be stale)."""
+    facts = {
+        "p1": (4, False, (A,), 1, (A[1],)),
+        "p2": (4, True, (B,), 0, ()),
+        "p3": (4, False, (A,), 0, ()),
+    }
+    assert not _check(leader_completeness, _Facts(facts))
+    facts["p1"] = (5, False, (A,), 1, (A[1],))
+    assert _check(leader_completeness, _Facts(facts))
+
+
 def test_state_machine_safety_goes_red_on_two_commands_at_one_index() -> None:
     facts = {s: (4, False, (), 0, ()) for s in SERVERS}
     facts["p1"] = (4, False, (A,), 1, (A[1],))
