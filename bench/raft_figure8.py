@@ -40,6 +40,7 @@ from smrkit.explore.replay import path_to_json, path_verdicts, replay
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.space import Space
 from smrkit.explore.symmetry import Symmetry
+from smrkit.report.explore import explore_json
 
 
 def figure8_model(name: str) -> Model:
@@ -67,13 +68,8 @@ def run(name: str, max_depth: int | None) -> tuple[Model, Space, SearchResult, d
         "complete": result.complete,
         "stopped_by": result.stopped_by,
         "properties": {
-            prop.name: {
-                "verdict": result.verdict(prop),
-                "path_length": len(found.path)
-                if (found := result.discoveries.get(prop.name))
-                else None,
-            }
-            for prop in model.properties
+            p["name"]: {"verdict": p["verdict"], "path_length": p["path_length"]}
+            for p in explore_json(model, space, result, bfs=True, symmetry=True)["properties"]
         },
     }
     return model, space, result, figures

@@ -27,6 +27,7 @@ import enum
 from typing import Any
 
 from smrkit.core.ids import NodeId
+from smrkit.explore.frozen import Interner
 from smrkit.explore.space import (
     ASYNC,
     AUX,
@@ -128,24 +129,18 @@ class _Plan:
         self._timers: dict[int, int] = {}
 
     def snap(self, value: int) -> int:
-        found = self._snaps.get(value)
-        if found is None:
-            snaps = self.space.snaps
-            found = self._snaps[value] = snaps(_rename(snaps.values[value], self.names))
-        return found
+        return self._renamed(self._snaps, self.space.snaps, value)
 
     def store(self, value: int) -> int:
-        found = self._stores.get(value)
-        if found is None:
-            stores = self.space.stores
-            found = self._stores[value] = stores(_rename(stores.values[value], self.names))
-        return found
+        return self._renamed(self._stores, self.space.stores, value)
 
     def aux(self, value: int) -> int:
-        found = self._auxes.get(value)
+        return self._renamed(self._auxes, self.space.auxes, value)
+
+    def _renamed(self, memo: dict[int, int], interner: Interner, value: int) -> int:
+        found = memo.get(value)
         if found is None:
-            auxes = self.space.auxes
-            found = self._auxes[value] = auxes(_rename(auxes.values[value], self.names))
+            found = memo[value] = interner(_rename(interner.values[value], self.names))
         return found
 
     def env(self, value: int) -> int:
