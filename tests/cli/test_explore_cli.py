@@ -82,6 +82,7 @@ def test_a_bound_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
         (["--model", "nonesuch"], "unknown protocol 'nonesuch'"),
         (["--model", "paxos", "--symmetry"], "declares no interchangeable servers"),
         (["--model", "2pc", "--clients", "2"], "--clients does not apply to 2pc"),
+        (["--model", "paxos", "--bound", "stale-lost"], "--bound applies to raft"),
         (["--model", "pb-crash", "--symmetry"], "declares no interchangeable servers"),
         (["--max-depth", "0"], "0 is not in the range"),
     ],

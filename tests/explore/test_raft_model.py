@@ -95,29 +95,33 @@ def test_the_explorer_steps_raft_as_the_kernel_does() -> None:
 
 
 def test_figure_8_in_the_unsafe_variant_loses_a_committed_entry() -> None:
-    """The kept path: p1 commits A of term 1 in term 3 by counting, p2 wins term 4
-    without it (leader completeness, move 27) and commits B where p1 applied A (state
-    machine safety, move 31). The same moves against ``raft`` do not even apply: its
-    leader's no-op travels with A, and p3 refuses p2 its vote."""
+    """The kept path, BFS's shortest under the Figure 8 bounds (``bench/raft_figure8.py``):
+    p1 commits A of term 1 in term 3 by counting, then votes p2 — whose B of term 2 is
+    newer — leader of term 4 without A (leader completeness, move 20), and p2 commits
+    B where p1 applied A (state machine safety, move 24). The same moves against
+    ``raft`` do not even apply: its leader's no-op travels with A."""
     header = dict(read_trace(FIGURE8).header["explore"])
     moves = header.pop("path")
     header.pop("format")
     model = model_from_parameters(header)
-    assert model.name == "raft-unsafe-commit" and len(moves) == 31
+    assert model.name == "raft-unsafe-commit" and len(moves) == 24
+    assert model.parameters["bounds"] == ("elections-in-turn", "requests-once", "stale-lost")
     verdicts = {v.name: v.step for v in path_verdicts(model, moves)}
     assert verdicts == {
         "election safety": None,
         "log matching": None,
-        "leader completeness": 27,
-        "state machine safety": 31,
+        "leader completeness": 20,
+        "state machine safety": 24,
     }
     assert replay(model, moves).trace.trace_hash() == read_trace(FIGURE8).trace_hash()
     story = narrate(model, moves)
     readme = README.read_text().splitlines()
     first = readme.index("    " + story[0])
     assert readme[first : first + len(story)] == ["    " + line for line in story]
-    assert "in term 3 by counting replicas" in story[13] and "overwrites entry 1" in story[-2]
-    safe = raft_model("raft", clients=2, elections=4)
+    assert "in term 3 by counting replicas" in story[14] and "overwrites entry 1" in story[-2]
+    safe = raft_model(
+        "raft", clients=2, elections=4, links="newest", bounds=model.parameters["bounds"]
+    )
     with pytest.raises(ReplayError):
         walk(safe.build_space(), moves)
 
@@ -175,6 +179,20 @@ def test_leader_completeness_goes_red_on_a_leader_without_a_committed_entry() ->
     }
     assert not _check(leader_completeness, _Facts(facts))
     facts["p2"] = (4, True, (A, (4, None)), 0, ())
+    assert _check(leader_completeness, _Facts(facts))
+
+
+def test_leader_completeness_counts_a_committer_that_moved_on_to_the_leader_s_term() -> None:
+    """Figure 8's path: p1 committed A in term 3, then voted p2 leader of term 4 — p1 is
+    in term 4 now, and what it committed still binds the leader of term 4; a server
+    of a later term than the leader's does not (the leader may be stale)."""
+    facts = {
+        "p1": (4, False, (A,), 1, (A[1],)),
+        "p2": (4, True, (B,), 0, ()),
+        "p3": (4, False, (A,), 0, ()),
+    }
+    assert not _check(leader_completeness, _Facts(facts))
+    facts["p1"] = (5, False, (A,), 1, (A[1],))
     assert _check(leader_completeness, _Facts(facts))
 
 

@@ -14,7 +14,14 @@ from smrkit.cli.options import finite_seconds, output_path
 from smrkit.explore.byzantine_models import BYZANTINE_MODELS, byzantine_model
 from smrkit.explore.crash_models import CRASH_MODELS, crash_model
 from smrkit.explore.models import MODELS, Model, ModelError, build_model
-from smrkit.explore.raft_model import ELECTIONS_DEFAULT, FIFO, LINKS, RAFT_MODELS, raft_model
+from smrkit.explore.raft_model import (
+    BOUNDS,
+    ELECTIONS_DEFAULT,
+    FIFO,
+    LINKS,
+    RAFT_MODELS,
+    raft_model,
+)
 from smrkit.explore.replay import ReplayError, replay
 from smrkit.explore.search import SearchResult, search
 from smrkit.explore.symmetry import Symmetry
@@ -49,7 +56,8 @@ Raft (seed 003): raft and its broken variant raft-unsafe-commit (n = 3, two clie
 putting A and B, each sent to every server): any message delivered next, FIFO per
 link (--links), election time-outs fired at any time up to --elections
 candidacies in all, no heartbeats unless --heartbeats, --crashes servers crashing at
-any step [default: 0]; judged by election safety, log matching, leader completeness
+any step [default: 0], --bound elections-in-turn|requests-once|stale-lost to narrow
+the adversary toward Figure 8; judged by election safety, log matching, leader completeness
 and state machine safety in every state.
 
 \b
@@ -119,6 +127,15 @@ Exit status: 0 every property as expected (invariants hold, examples found),
     help="Raft models: links deliver in the order sent (fifo), in any order, or hold only "
     "the newest message [default: fifo].",
 )
+@click.option(
+    "--bound",
+    "bounds",
+    type=click.Choice(BOUNDS),
+    multiple=True,
+    help="Raft models: a bound on the adversary aimed at Figure 8 (repeat for more): "
+    "elections one at a time, each for the next term; a client's request taken once; "
+    "messages of an older term than their destination's lost.",
+)
 @click.option("--bfs/--dfs", "bfs", default=True, show_default=True, help="Search order.")
 @click.option("--max-depth", type=click.IntRange(min=1), help="Expand no path beyond D states.")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop after S unique states.")
@@ -148,6 +165,7 @@ def explore(
     elections: int | None,
     heartbeats: bool,
     links: str | None,
+    bounds: tuple[str, ...],
     bfs: bool,
     max_depth: int | None,
     max_states: int | None,
@@ -176,7 +194,7 @@ def explore(
                 raise ModelError(
                     f"{' and '.join(others)} {'does' if len(others) == 1 else 'do'} not apply "
                     f"to {model_name}: use --servers, "
-                    "--clients, --crashes, --elections, --heartbeats and --links"
+                    "--clients, --crashes, --elections, --heartbeats, --links and --bound"
                 )
             model = raft_model(
                 model_name,
@@ -186,6 +204,7 @@ def explore(
                 crashes=0 if crashes is None else crashes,
                 heartbeats=heartbeats,
                 links=FIFO if links is None else links,
+                bounds=bounds,
             )
         else:
             raft_only = [
@@ -194,6 +213,7 @@ def explore(
                     ("--elections", elections is not None),
                     ("--heartbeats", heartbeats),
                     ("--links", links is not None),
+                    ("--bound", bool(bounds)),
                 )
                 if given
             ]

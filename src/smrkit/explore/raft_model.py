@@ -24,8 +24,19 @@ What keeps the space finite (and small enough), each named and set on the comman
   clients ignore them) and replies no state of their destination can use any more
   (:func:`obsolete`: a vote of an older term). That removes nothing a server sees.
 
+* the adversary's bounds aimed at Figure 8 (``--bound``, none by default):
+  ``elections-in-turn`` — an election time-out fires only at a server of the highest
+  term while no live server is a candidate (one election at a time, each for the next
+  term: no split votes); ``requests-once`` — a client's request that some server's log
+  holds is lost on its way to the others (one leader takes it, once);
+  ``stale-lost`` — a message of a term older than its destination's is lost instead
+  of refused (the refusal would tell its sender the newer term). With them and
+  ``--links newest`` the Figure 8 search is complete in minutes (``bench/
+  raft_figure8.py``).
+
 Raft tolerates loss and reordering, so each bound removes behaviours and adds none: a
-violation found is real, and "holds" means "holds within the bounds". Election
+violation found is real, "holds" means "holds within the bounds", and a shortest path
+is the shortest among the runs the bounds leave. Election
 time-outs draw nothing: the search chooses when a timer fires, so the duration a
 server draws from ``out.rng`` cannot matter; the model's servers draw the midpoint.
 Without crashes the servers are interchangeable (``--symmetry``). The servers run
@@ -43,20 +54,24 @@ what a crashed server committed stays committed:
 * ``log matching`` — two logs with an entry of the same index and term hold the same
   entries up to it.
 * ``leader completeness`` — a leader of term T holds every entry committed by a server
-  whose term is below T (it was committed in that term or earlier).
+  whose term is T or below (it was committed in that term or earlier; one committed in
+  T itself came from the leader of T). A server that committed an entry in term 3 and
+  then voted in term 4 still counts: the Figure 8 path's leader of term 4 is elected by
+  the very server that committed what it lacks.
 * ``state machine safety`` — no two servers apply different commands at one index.
 
 The Raft paper's Figure 8 (five servers, terms 2 to 4, three crashes) is what
 ``raft-unsafe-commit`` breaks; with three servers and an asynchronous network no crash
 is needed: a leader that commits an entry of an earlier term by counting, and a later
 leader elected without it that overwrites it (:func:`narrate` tells a path in the
-paper's words; ``tests/explore/testdata/raft_figure8.jsonl`` keeps one).
+paper's words; ``tests/explore/testdata/raft_figure8.jsonl`` keeps the shortest, found
+by BFS under the bounds above).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -70,7 +85,9 @@ from smrkit.explore.space import (
     ASYNC,
     AUX,
     MERGING,
+    NODES,
     OVERWRITING,
+    POOL,
     Recorder,
     Space,
     SpaceConfig,
@@ -86,6 +103,11 @@ LINKS = (NEWEST, FIFO, ANY_ORDER)
 """How links behave: hold only the newest message sent on them (the others are lost),
 deliver in the order sent, or in any order (the last two lose only a copy of a
 message already in flight)."""
+
+IN_TURN, REQUESTS_ONCE, STALE_LOST = "elections-in-turn", "requests-once", "stale-lost"
+BOUNDS = (IN_TURN, REQUESTS_ONCE, STALE_LOST)
+"""Bounds on the adversary aimed at Figure 8 (``--bound``), each removing behaviours and
+adding none (see the module docstring)."""
 
 ELECTIONS_DEFAULT = 4
 """Figure 8 takes four terms: the search explores up to four candidacies."""
@@ -170,6 +192,7 @@ def model_class(cls: type[Node], heartbeats: bool) -> type[Node]:
 
         def on_message(self, src: NodeId, msg: Message, out: Out) -> None:
             _with_fixed_draws(out, lambda: super(Modelled, self).on_message(src, msg, out))
+            _forget_what_nothing_reads(self, heartbeats)
 
         def on_timer(self, timer: Timer, out: Out) -> None:
             if timer == HEARTBEAT and not heartbeats:
@@ -182,6 +205,20 @@ def model_class(cls: type[Node], heartbeats: bool) -> type[Node]:
     Modelled.__module__ = __name__
     _MODEL_CLASSES[key] = Modelled
     return Modelled
+
+
+def _forget_what_nothing_reads(node: Node, heartbeats: bool) -> None:
+    """Keep at one value what the model's servers record but never read, so that two
+    states that differ only in it — and so behave alike — are one state: when a
+    follower last heard its leader (``RaftNode.leader_heard_at``, read only to grant a
+    pre-vote, and the model runs with ``pre_vote`` off) and, without heartbeats, how
+    many heartbeats each follower has been silent for (``RaftNode.silent``, read only
+    by the heartbeat handler, to retransmit and for CheckQuorum)."""
+    if getattr(node, "leader_heard_at", None) is not None:
+        node.leader_heard_at = None  # type: ignore[attr-defined]
+    silent = getattr(node, "silent", None)
+    if not heartbeats and isinstance(silent, dict) and any(silent.values()):
+        node.silent = dict.fromkeys(silent, 0)  # type: ignore[attr-defined]
 
 
 def _with_fixed_draws(out: Out, handler: Callable[[], None]) -> None:
@@ -213,6 +250,49 @@ def obsolete(node: Node, src: NodeId, msg: Message) -> bool:
     return False
 
 
+def stale_or_obsolete(node: Node, src: NodeId, msg: Message) -> bool:
+    """:func:`obsolete`, or — the ``stale-lost`` bound — a message of a term older than
+    its destination's (the adversary loses it instead of letting the destination refuse
+    it and tell the sender the newer term)."""
+    if obsolete(node, src, msg):
+        return True
+    term = getattr(msg, "term", None)
+    return isinstance(node, RaftNode) and isinstance(term, int) and term < node.term
+
+
+def _clients_logged(node: Node) -> frozenset[NodeId]:
+    return frozenset(c.client for c in node.log.commands if c is not None)  # type: ignore[attr-defined]
+
+
+def requests_taken(servers: tuple[NodeId, ...]) -> Callable[[Space, State], frozenset[int]]:
+    """The ``requests-once`` bound: a client's request that some server's log holds is
+    lost on its way to every other server (taken once, by one leader)."""
+    positions: dict[tuple[int, ...], frozenset[NodeId]] = {}
+
+    def lost(space: Space, state: State) -> frozenset[int]:
+        pool = state[POOL]
+        if not pool:
+            return frozenset()
+        nodes = state[NODES]
+        snaps = tuple(nodes[space.index[s]] for s in servers)
+        taken = positions.get(snaps)
+        if taken is None:
+            view = View(space, state)
+            taken = positions[snaps] = frozenset().union(
+                *(view.node_fact(s, _clients_logged) for s in servers)
+            )
+        if not taken:
+            return frozenset()
+        envs = space.envs.values
+        return frozenset(
+            env
+            for env in pool
+            if isinstance(envs[env][2], ClientRequest) and envs[env][2].client in taken
+        )
+
+    return lost
+
+
 # --- election safety's record -------------------------------------------------------------
 
 
@@ -238,16 +318,34 @@ def _one_leader_per_term(aux: tuple[frozenset[tuple[int, NodeId]], ...]) -> bool
     return len(terms) == len(set(terms))
 
 
-def elections_left(elections: int) -> Callable[[Space, State, int], bool]:
+def elections_left(
+    elections: int, in_turn: tuple[NodeId, ...] = ()
+) -> Callable[[Space, State, int], bool]:
     """The adversary's bound: an election time-out fires only while fewer than
-    ``elections`` candidacies have started."""
+    ``elections`` candidacies have started — and, ``elections-in-turn`` (the servers
+    ``in_turn``), only at a server of the highest term while no live server is a
+    candidate: one election at a time, each for the next term."""
 
     def may_fire(space: Space, state: State, timer: int) -> bool:
-        if space.timer_ids.values[timer][1] != ELECTION:
+        node, name = space.timer_ids.values[timer]
+        if name != ELECTION:
             return True
-        return len(space.auxes.values[state[AUX]][0]) < elections
+        if len(space.auxes.values[state[AUX]][0]) >= elections:
+            return False
+        if not in_turn:
+            return True
+        view = View(space, state)
+        turns = [(s, view.node_fact(s, _term_and_candidacy)) for s in in_turn]
+        highest = max(term for _, (term, _) in turns)
+        mine = view.node_fact(space.ids[node], _term_and_candidacy)[0]
+        standing = any(c and not view.is_down(s) for s, (_, c) in turns)
+        return mine == highest and not standing
 
     return may_fire
+
+
+def _term_and_candidacy(node: Node) -> tuple[int, bool]:
+    return term_of(node), getattr(node, "role", None) == CANDIDATE
 
 
 # --- the properties -----------------------------------------------------------------------
@@ -286,7 +384,7 @@ def leader_completeness(view: View, servers: tuple[NodeId, ...]) -> bool:
         if not leader:
             continue
         for other_term, _, other_log, commit, _ in facts:
-            if other_term < term and log[:commit] != other_log[:commit]:
+            if other_term <= term and log[:commit] != other_log[:commit]:
                 return False
     return True
 
@@ -326,11 +424,12 @@ def raft_model(
     crashes: int = 0,
     heartbeats: bool = False,
     links: str = FIFO,
+    bounds: Sequence[str] = (),
 ) -> Model:
     """``protocol`` (``raft`` or ``raft-unsafe-commit``) with ``servers`` servers and
     ``clients`` one-shot clients (at most two: c1 puts A, c2 puts B), up to
     ``elections`` candidacies and ``crashes`` crashes, heartbeats or not, ``links``
-    of :data:`LINKS`."""
+    of :data:`LINKS`, and the adversary's ``bounds`` of :data:`BOUNDS`."""
     from smrkit.protocols.registry import ProtocolConfig, get_protocol
 
     if protocol not in RAFT_MODELS:
@@ -345,6 +444,10 @@ def raft_model(
         raise ModelError(f"--elections {elections}: a leader needs at least one election")
     if not 0 <= crashes <= servers:
         raise ModelError(f"--crashes {crashes} must lie in [0, {servers}]")
+    unknown = [b for b in bounds if b not in BOUNDS]
+    if unknown:
+        raise ModelError(f"--bound {unknown[0]!r}: one of {', '.join(BOUNDS)}")
+    chosen = tuple(b for b in BOUNDS if b in bounds)
     spec = get_protocol(protocol)
     server_names = server_ids(servers)
     client_names = client_ids(clients)
@@ -373,10 +476,11 @@ def raft_model(
             crashable=server_names,
             mid_step_crashes=crashes > 0,
             recorder=Elections(),
-            may_fire=elections_left(elections),
+            may_fire=elections_left(elections, server_names if IN_TURN in chosen else ()),
             fifo_links=links == FIFO,
             ignored_by=client_names,
-            obsolete=obsolete,
+            obsolete=stale_or_obsolete if STALE_LOST in chosen else obsolete,
+            lost=requests_taken(server_names) if REQUESTS_ONCE in chosen else None,
         ),
         properties=raft_properties(server_names),
         symmetric=server_names if crashes == 0 else (),
@@ -389,6 +493,7 @@ def raft_model(
             "crashes": crashes,
             "heartbeats": heartbeats,
             "links": links,
+            **({"bounds": chosen} if chosen else {}),
         },
     )
 

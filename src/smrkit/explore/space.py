@@ -226,6 +226,11 @@ class SpaceConfig:
     Such messages — and messages to crashed nodes — leave the pool after each move:
     they can never change anything, and left in flight they would only tell states
     apart. Exact when the model says true only of messages that are no-ops for good."""
+    lost: Callable[[Space, State], frozenset[int]] | None = None
+    """``async``: the messages (interned envelopes) of a state that a model's bound on
+    the adversary loses after each move — what depends on more than the destination's
+    state (Raft's ``requests-once``: a request some server's log holds already). A
+    bound removes behaviours and adds none: what the search finds is real."""
     fifo_links: bool = False
     """``async``: each link delivers in the order it was sent (TCP's order): only the
     oldest message in flight on a link may arrive — and, when others wait behind it, it
@@ -575,7 +580,14 @@ class Space:
         else:
             found = self._round_moves(state)
         if self.config.obsolete is not None:
-            found = [(move, self._collect(after)) for move, after in found]
+            if timing == ASYNC:
+                before = frozenset(state[POOL])
+                found = [(move, self._collect(after, before, move.node)) for move, after in found]
+            else:
+                found = [(move, self._collect(after)) for move, after in found]
+        lost = self.config.lost
+        if lost is not None:
+            found = [(move, _without(after, lost(self, after))) for move, after in found]
         order = self.config.move_order
         if order is not None and len(found) > 1:
             keys = self._order_keys
@@ -612,15 +624,24 @@ class Space:
         else:
             items.sort()
 
-    def _collect(self, state: State) -> State:
-        """``state`` without the messages no move can use (``SpaceConfig.obsolete``)."""
+    def _collect(
+        self, state: State, before: frozenset[int] = frozenset(), actor: int = -1
+    ) -> State:
+        """``state`` without the messages no move can use (``SpaceConfig.obsolete``).
+
+        ``before`` is the pool of a collected state one move of node ``actor`` earlier
+        (``async``): a message of it to another node is still alive — its destination
+        did not move — so only the actor's messages and the new ones are looked at."""
         pool = state[POOL]
         if not pool:
             return state
         nodes, down, envs = state[NODES], state[DOWN], self.envs.values
         dead = self._dead
         keep = tuple(
-            env for env in pool if down[envs[env][1]] == LIVE and not dead(nodes[envs[env][1]], env)
+            env
+            for env in pool
+            if (env in before and envs[env][1] != actor)
+            or (down[envs[env][1]] == LIVE and not dead(nodes[envs[env][1]], env))
         )
         if len(keep) == len(pool):
             return state
@@ -974,6 +995,12 @@ class Space:
                     step = self._step(i, new[NODES][i], ("fire", timer), now, None)
                     new = self._apply(new, i, step, consumed=None, fired=timer)[0]
         return new
+
+
+def _without(state: State, lost: frozenset[int]) -> State:
+    if not lost:
+        return state
+    return (*state[:POOL], tuple(e for e in state[POOL] if e not in lost), *state[POOL + 1 :])
 
 
 def _first(item: tuple[Any, Any]) -> Any:

@@ -27,9 +27,11 @@ import enum
 from typing import Any
 
 from smrkit.core.ids import NodeId
+from smrkit.explore.frozen import Interner
 from smrkit.explore.space import (
     ASYNC,
     AUX,
+    BUDGET,
     DOWN,
     NODES,
     POOL,
@@ -51,69 +53,112 @@ class Symmetry:
             raise ValueError(f"symmetric nodes {unknown} are not in the world")
         self.space = space
         self.positions = tuple(space.index[s] for s in servers)
-        self._memo: dict[tuple[Any, ...], int] = {}
+        self._plans: dict[tuple[int, ...], _Plan | None] = {}
+        """The plan for each tuple of the servers' (interned) states: the sort depends
+        on nothing else, so it is made once per tuple, not once per state."""
+        self._by_perm: dict[tuple[int, ...], _Plan] = {}
 
     def __call__(self, state: State) -> State:
-        space = self.space
         nodes = state[NODES]
-        positions = self.positions
-        snaps = space.snaps.values
-        try:
-            order = sorted(positions, key=lambda i: snaps[nodes[i]])
-        except TypeError:  # states that do not compare (None beside a name): by their number
-            order = sorted(positions, key=lambda i: nodes[i])
-        if all(a == b for a, b in zip(order, positions, strict=True)):
+        servers = tuple([nodes[i] for i in self.positions])
+        plan = self._plans.get(servers, _UNPLANNED)
+        if plan is _UNPLANNED:
+            plan = self._plans[servers] = self._plan(servers)
+        if plan is None:
             return state
-        perm = list(range(len(nodes)))
-        for new, old in zip(positions, order, strict=True):
-            perm[old] = new
-        names = {space.ids[old]: space.ids[new] for old, new in enumerate(perm) if old != new}
-        key = tuple(perm)
-        new_nodes = list(nodes)
-        for old, new in enumerate(perm):
-            new_nodes[new] = self._rename(key, "snap", nodes[old], names)
+        assert isinstance(plan, _Plan)
+        perm = plan.perm
+        rename_snap = plan.snap
+        new_nodes = [0] * len(nodes)
         storage = [0] * len(nodes)
         down = [0] * len(nodes)
+        old_storage, old_down = state[STORAGE], state[DOWN]
         for old, new in enumerate(perm):
-            storage[new] = self._rename(key, "store", state[STORAGE][old], names)
-            down[new] = state[DOWN][old]
-        envs = space.envs.values
-        pool = []
-        for env in state[POOL]:
-            memo = (key, "env", env)
-            renamed = self._memo.get(memo)
-            if renamed is None:
-                src, dst, msg = envs[env]
-                renamed = self._memo[memo] = space.envs((perm[src], perm[dst], _rename(msg, names)))
-            pool.append(renamed)
-        timers = []
-        for timer in state[TIMERS]:
-            memo = (key, "timer", timer)
-            renamed = self._memo.get(memo)
-            if renamed is None:
-                node, name = space.timer_ids.values[timer]
-                renamed = self._memo[memo] = space.timer_ids((perm[node], _rename(name, names)))
-            timers.append(renamed)
-        rebuilt = list(state)
-        rebuilt[NODES] = tuple(new_nodes)
-        rebuilt[STORAGE] = tuple(storage)
-        rebuilt[DOWN] = tuple(down)
-        rebuilt[POOL] = tuple(sorted(pool))
-        rebuilt[TIMERS] = tuple(sorted(timers))
-        rebuilt[AUX] = self._rename(key, "aux", state[AUX], names)
-        return tuple(rebuilt)
+            new_nodes[new] = rename_snap(nodes[old])
+            storage[new] = plan.store(old_storage[old])
+            down[new] = old_down[old]
+        rename_env = plan.env
+        rename_timer = plan.timer
+        return (
+            tuple(new_nodes),
+            tuple(storage),
+            tuple(down),
+            state[BUDGET],
+            plan.aux(state[AUX]),
+            tuple(sorted([rename_env(env) for env in state[POOL]])),
+            tuple(sorted([rename_timer(timer) for timer in state[TIMERS]])),
+            *state[TIMERS + 1 :],
+        )
 
-    def _rename(self, key: tuple[int, ...], table: str, value: int, names: dict[str, str]) -> int:
-        memo = (key, table, value)
-        renamed = self._memo.get(memo)
-        if renamed is None:
-            interner = {
-                "snap": self.space.snaps,
-                "store": self.space.stores,
-                "aux": self.space.auxes,
-            }[table]
-            renamed = self._memo[memo] = interner(_rename(interner.values[value], names))
-        return renamed
+    def _plan(self, servers: tuple[int, ...]) -> _Plan | None:
+        """Stateright's ``RewritePlan``: servers sorted (stably) by their state."""
+        snaps = self.space.snaps.values
+        by_position = dict(zip(self.positions, servers, strict=True))
+        try:
+            order = sorted(self.positions, key=lambda i: snaps[by_position[i]])
+        except TypeError:  # states that do not compare (None beside a name): by their number
+            order = sorted(self.positions, key=lambda i: by_position[i])
+        if all(a == b for a, b in zip(order, self.positions, strict=True)):
+            return None
+        perm = list(range(len(self.space.ids)))
+        for new, old in zip(self.positions, order, strict=True):
+            perm[old] = new
+        key = tuple(perm)
+        plan = self._by_perm.get(key)
+        if plan is None:
+            plan = self._by_perm[key] = _Plan(self.space, key)
+        return plan
+
+
+_UNPLANNED: Any = object()
+
+
+class _Plan:
+    """One renaming of the servers (``perm[old] == new``), applied to interned values
+    and memoized per value: each node state, message, timer, store and history is
+    renamed once per search and plan."""
+
+    def __init__(self, space: Space, perm: tuple[int, ...]) -> None:
+        self.space = space
+        self.perm = perm
+        self.names = {space.ids[old]: space.ids[new] for old, new in enumerate(perm) if old != new}
+        self._snaps: dict[int, int] = {}
+        self._stores: dict[int, int] = {}
+        self._auxes: dict[int, int] = {}
+        self._envs: dict[int, int] = {}
+        self._timers: dict[int, int] = {}
+
+    def snap(self, value: int) -> int:
+        return self._renamed(self._snaps, self.space.snaps, value)
+
+    def store(self, value: int) -> int:
+        return self._renamed(self._stores, self.space.stores, value)
+
+    def aux(self, value: int) -> int:
+        return self._renamed(self._auxes, self.space.auxes, value)
+
+    def _renamed(self, memo: dict[int, int], interner: Interner, value: int) -> int:
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = interner(_rename(interner.values[value], self.names))
+        return found
+
+    def env(self, value: int) -> int:
+        found = self._envs.get(value)
+        if found is None:
+            envs = self.space.envs
+            src, dst, msg = envs.values[value]
+            perm = self.perm
+            found = self._envs[value] = envs((perm[src], perm[dst], _rename(msg, self.names)))
+        return found
+
+    def timer(self, value: int) -> int:
+        found = self._timers.get(value)
+        if found is None:
+            timer_ids = self.space.timer_ids
+            node, name = timer_ids.values[value]
+            found = self._timers[value] = timer_ids((self.perm[node], _rename(name, self.names)))
+        return found
 
 
 def _rename(value: Any, names: dict[str, str]) -> Any:

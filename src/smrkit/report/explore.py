@@ -116,6 +116,8 @@ def describe_move(move: dict[str, Any]) -> str:
 def _parameter(name: str, value: Any) -> str:
     if name == "ops" and isinstance(value, list):
         return "; ".join(" ".join(str(part) for part in op if part is not None) for op in value)
+    if name == "bounds" and isinstance(value, list | tuple):
+        return "+".join(str(bound) for bound in value)
     return str(value)
 
 
