@@ -187,3 +187,22 @@ def test_a_count_unlike_stateright_s_is_called_different(
     code, out, _ = run_cli(["explore", "--model", "2pc", "--servers", "3"], capsys)
     assert code == 0  # the exit status speaks of the properties, which hold
     assert "unique=289 — DIFFERENT" in out
+
+
+def test_a_replayed_model_path_s_page_says_what_held_and_draws_no_latency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A model checker's path has no latencies (its time counts moves) and a property
+    that held has no move: the page says "holds in every state of the path" where it
+    once said "at move None", and leaves out the latency chart and the empty table of
+    measured figures."""
+    trace = Path(__file__).parents[1] / "explore" / "testdata" / "raft_figure8.jsonl"
+    page = tmp_path / "path.html"
+    code, _, _ = run_cli(["replay", str(trace), "--html", str(page)], capsys)
+    assert code == 1  # the path violates leader completeness
+    html = page.read_text(encoding="utf-8")
+    assert "at move None" not in html
+    assert "always: holds in every state of the path" in html
+    assert "always: at move 20" in html
+    assert 'id="latency"' not in html and "<h2>Measured" not in html
+    assert "dbfffb939a2c1d9e" in html  # the trace hash, not a dash

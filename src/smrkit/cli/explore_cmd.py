@@ -360,6 +360,7 @@ def _write_outputs(
                 title=title,
                 sections=[section],
                 bounds=False,
+                latency=False,
             )
             written.append((f"report of {name!r}", html_path))
     except OSError as error:

@@ -200,7 +200,20 @@ def _path_html(
         path.write_text(page, encoding="utf-8")
         return
     checks = {
-        v.name: {"ok": v.ok, "summary": f"{v.expectation}, at move {v.step}"} for v in verdicts
+        v.name: {
+            "ok": v.ok,
+            "summary": f"{v.expectation}: "
+            + ("holds in every state of the path" if v.step is None else f"at move {v.step}"),
+        }
+        for v in verdicts
     }
-    summary = {"protocol": model.name, "checks": checks}
-    write_report(path, summary, trace, [], title=f"smrkit replay: {model.name}")
+    summary = {"protocol": model.name, "checks": checks, "trace_hash": trace.trace_hash()}
+    write_report(
+        path,
+        summary,
+        trace,
+        [],
+        title=f"smrkit replay: {model.name}",
+        bounds=False,
+        latency=False,
+    )
