@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bench_modules import load_bench
 from smrkit.explore.models import Model, model_from_parameters
 from smrkit.explore.raft_model import BOUNDS, NEWEST, raft_model
 from smrkit.explore.replay import ReplayError, walk
@@ -81,3 +82,17 @@ def test_raft_under_the_same_bounds_has_no_counterexample() -> None:
     _, moves = _figure8()
     with pytest.raises(ReplayError):
         walk(space, moves)
+
+
+def test_the_bench_confirms_a_counterexample_only_where_it_first_goes_red() -> None:
+    """``bench/raft_figure8.py`` fails unless each path it found violates its property
+    first at its last move on replay: the pinned path does so at 20 (leader
+    completeness) and 24 (state machine safety); one move short, or one too many, it
+    does not."""
+    bench = load_bench("raft_figure8")
+    model, moves = _figure8()
+    assert bench.violates_at_its_end(model, "state machine safety", moves)
+    assert bench.violates_at_its_end(model, "leader completeness", moves[:20])
+    assert not bench.violates_at_its_end(model, "state machine safety", moves[:23])
+    assert not bench.violates_at_its_end(model, "leader completeness", moves[:21])
+    assert not bench.violates_at_its_end(model, "election safety", moves)
